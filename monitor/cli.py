@@ -1,0 +1,308 @@
+"""The `monitor` command. Exit codes: 0 ok, 1 work failed (see message), 2 bad config or usage,
+3 another instance holds the state folder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.config import Config, ConfigError, load_config
+
+EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 1, 2, 3
+
+
+def _load(ctx: click.Context) -> Config:
+    try:
+        return load_config(ctx.obj["config"])
+    except ConfigError as exc:
+        for issue in exc.issues:
+            click.echo(f"error: {exc.path}: {issue}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), envvar="MONITOR_CONFIG",
+    default=Path("config.toml"), show_default=True, help="config file (or $MONITOR_CONFIG)",
+)
+@click.option("--log-level", default="INFO", show_default=True)
+@click.version_option(package_name="source-monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, log_level: str) -> None:
+    """Watch feeds, pages and cited sources; deliver topic digests."""
+    from monitor.logs import setup_logging
+
+    setup_logging(log_level)
+    ctx.obj = {"config": config_path}
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the config file; exit 2 naming every error."""
+    config = _load(ctx)
+    from monitor.sources import load_sources
+
+    sources = load_sources(config)
+    cited = [s for s in sources if s.origin == "seed"]
+    refused = [s for s in sources if s.refused]
+    click.echo(
+        f"{ctx.obj['config']}: OK — {len(sources) - len(cited)} configured sources, "
+        f"{len(cited)} cited in {config.seeds_dir}, {len(config.topics)} topics, "
+        f"{len(config.channels)} channels"
+    )
+    for s in refused:
+        click.echo(f"warning: cited URL {s.url} will not be polled: {s.refused}", err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List every source, where it came from, and its health."""
+    config = _load(ctx)
+    from monitor.sources import load_sources
+    from monitor.store import Store
+
+    srcs = load_sources(config)
+    health = {}
+    if (config.state_dir / "monitor.db").exists():
+        store = Store(config.state_dir)
+        health = {h.key: h for h in store.health()}
+        store.close()
+    rows = []
+    for s in srcs:
+        h = health.get(s.key)
+        rows.append({
+            "name": s.name, "url": s.url, "kind": s.kind, "origin": s.origin,
+            "cited_by": [{"document": c.document, "context": c.context} for c in s.citations],
+            "state": "refused" if s.refused else (h.state if h else "new"),
+            "since": h.since.isoformat() if h and h.since else None,
+            "error": s.refused or (h.last_error if h else None),
+        })
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False, expand=False)
+    for col in ("name", "kind", "origin", "state", "url / error"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        origin = r["origin"]
+        if r["cited_by"]:
+            origin = "seed: " + ", ".join(c["document"] for c in r["cited_by"])
+        detail = r["url"] + (f"\n{r['error']}" if r["error"] else "")
+        table.add_row(r["name"], r["kind"], origin, r["state"], detail)
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    click.echo(f"{len(rows)} sources")
+
+
+@cli.command()
+@click.pass_context
+def once(ctx: click.Context) -> None:
+    """Run one poll cycle over all sources, then print a summary."""
+    config = _load(ctx)
+    from monitor.daemon import AlreadyRunning, Runtime, state_lock
+    from monitor.fetch import Fetcher
+    from monitor.store import Store
+
+    async def go() -> Any:
+        store = Store(config.state_dir)
+        try:
+            rt = Runtime.build(config, store)
+            progress = _progress(len([s for s in rt.poller.sources if not s.refused]))
+            async with Fetcher(config.http) as fetcher:
+                return await rt.poller.cycle(fetcher, only_due=False, progress=progress)
+        finally:
+            store.close()
+
+    try:
+        with state_lock(config.state_dir):
+            summary = asyncio.run(go())
+    except AlreadyRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    click.echo(summary.line())
+    for topic, n in sorted(summary.matches_by_topic.items()):
+        click.echo(f"  {topic}: {n}")
+    for name, error in summary.errors:
+        click.echo(f"  failed: {name}: {error}")
+
+
+def _progress(total: int):  # type: ignore[no-untyped-def]
+    """A one-line counter on a terminal; nothing when output goes to a file or a pipe."""
+    if not sys.stderr.isatty():
+        return None
+    done = 0
+
+    def tick(src: Any, outcome: str) -> None:
+        nonlocal done
+        done += 1
+        sys.stderr.write(f"\r{done}/{total} sources polled ")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return tick
+
+
+@cli.command()
+@click.option("--channel", help="only this channel")
+@click.option("--dry-run", is_flag=True, help="show the digest that would go out; mark nothing sent")
+@click.pass_context
+def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
+    """Build the digest now and send it (plus anything waiting in the outbox)."""
+    config = _load(ctx)
+    from monitor.daemon import AlreadyRunning, state_lock
+    from monitor.fetch import Fetcher
+    from monitor.outbox import flush, queue_digest
+    from monitor.sources import load_sources
+    from monitor.store import Store, utcnow
+
+    names = [channel] if channel else [n for n, c in config.channels.items() if c.enabled]
+    if channel and channel not in config.channels:
+        click.echo(
+            f"error: no channel {channel!r}; configured: {', '.join(config.channels) or 'none'}",
+            err=True,
+        )
+        sys.exit(EXIT_CONFIG)
+    srcs = load_sources(config)
+
+    if dry_run:
+        store = Store(config.state_dir)
+        try:
+            for name in names:
+                built = queue_digest(config, store, name, srcs, utcnow(), dry_run=True)
+                click.echo(f"=== channel {name} (dry run, nothing marked sent) ===")
+                click.echo(built[1].text if built else "(nothing to send)")
+        finally:
+            store.close()
+        return
+
+    async def go() -> bool:
+        store = Store(config.state_dir)
+        ok = True
+        try:
+            async with Fetcher(config.http) as fetcher:
+                for name in names:
+                    now = utcnow()
+                    built = queue_digest(config, store, name, srcs, now)
+                    if built:
+                        click.echo(f"{name}: queued {built[0].id} ({len(built[0].match_ids)} items)")
+                    for d in await flush(config, store, fetcher, now, channel=name):
+                        status = "sent" if d.ok else "FAILED (kept for retry)"
+                        click.echo(f"{name}: {d.digest_id} {status}: {d.detail}")
+                        ok &= d.ok
+        finally:
+            store.close()
+        return ok
+
+    try:
+        with state_lock(config.state_dir):
+            ok = asyncio.run(go())
+    except AlreadyRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    if not ok:
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the daemon: poll on schedule, send digests and alerts, until SIGTERM."""
+    _load(ctx)
+    from monitor.daemon import AlreadyRunning, Daemon
+
+    try:
+        asyncio.run(Daemon(ctx.obj["config"]).run())
+    except AlreadyRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--json", "as_json", is_flag=True, help="with title, date, language and metadata")
+@click.pass_context
+def extract(ctx: click.Context, target: str, as_json: bool) -> None:
+    """Print the main text of a page (URL or FILE), paragraph by paragraph."""
+    from monitor.extract import ExtractError, extract_page
+
+    try:
+        if target.startswith(("http://", "https://")):
+            config = _load(ctx)
+            from monitor.fetch import Fetcher
+            from monitor.models import FetchOutcome
+
+            async def get() -> Any:
+                async with Fetcher(config.http) as fetcher:
+                    return await fetcher.fetch(target)
+
+            res = asyncio.run(get())
+            if res.outcome is not FetchOutcome.OK:
+                click.echo(f"error: {target}: {res.error}", err=True)
+                sys.exit(EXIT_FAILED)
+            doc = extract_page(res.body, res.final_url or target, res.content_type)
+        else:
+            path = Path(target)
+            if not path.is_file():
+                click.echo(f"error: {target}: no such file (give a path or an http(s) URL)", err=True)
+                sys.exit(EXIT_CONFIG)
+            doc = extract_page(path.read_bytes(), path.resolve().as_uri())
+    except ExtractError as exc:
+        click.echo(f"error: {target}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        data = asdict(doc)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    click.echo("\n\n".join(p.text for p in doc.passages))
+
+
+@cli.command()
+@click.argument("file", default="-")
+@click.option("--json", "as_json", is_flag=True, help="with scores and evidence")
+@click.option("--explain", is_flag=True, help="say for every topic why it matched or not")
+@click.option("--title", default=None, help="treat this as the text's title")
+@click.pass_context
+def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: str | None) -> None:
+    """Print the ids of the topics a text (FILE or - for stdin) matches."""
+    config = _load(ctx)
+    from monitor.extract import detect_language
+    from monitor.topics import compile_topics
+
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    matcher = compile_topics(config.topics, config.aliases)
+    lang = detect_language(text)
+    found = matcher.match(text, title=title, language=lang)
+    if as_json:
+        click.echo(json.dumps(
+            [{"topic": m.topic, "score": round(m.score, 3), "terms": list(m.evidence.terms),
+              "rule": m.evidence.rule, "snippet": m.evidence.snippet,
+              "spans": [list(x) for x in m.evidence.spans]} for m in found],
+            ensure_ascii=False, indent=2,
+        ))
+    else:
+        for m in found:
+            click.echo(m.topic)
+    if explain:
+        for topic, why in matcher.explain(text, title=title, language=lang).items():
+            click.echo(f"# {topic}: {why}")
+    if not found:
+        sys.exit(EXIT_FAILED)
+
+
+def main() -> None:
+    cli(prog_name="monitor")

@@ -1,0 +1,402 @@
+"""config.toml -> a validated `Config`.
+
+The schema is strict: unknown keys are refused, enum-like values are allow-listed, and every error
+names its key path and, where it can be found, its line in the file. Secrets never live in the file:
+the config names the environment variable that holds them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG = "config.toml"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> int:
+    """Seconds from an int or a string such as "90s", "30m", "6h", "2d"."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30m, 6h or 2d")
+    if isinstance(value, int | float):
+        seconds = int(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = int(float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()])
+    else:
+        raise ValueError(f"expected a duration such as 30m, 6h or 2d, got {value!r}")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_http_url(url: str) -> str:
+    # The full gate (resolved addresses, redirects) runs at fetch time; here we only refuse what
+    # can never be fetched, so the maintainer learns about it at `monitor check`.
+    from monitor.fetch.gate import UrlRefused, check_url_syntax
+
+    try:
+        return check_url_syntax(url)
+    except UrlRefused as exc:
+        raise ValueError(str(exc)) from None
+
+
+class HttpConfig(Strict):
+    user_agent: str = "source-monitor/0.1"
+    contact: str | None = Field(None, description="URL or mail address added to the User-Agent")
+    connect_timeout: float = Field(5.0, gt=0, le=120)
+    read_timeout: float = Field(15.0, gt=0, le=300)
+    total_timeout: float = Field(30.0, gt=0, le=900)
+    max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    max_header_bytes: int = Field(64 * 1024, gt=1024)
+    concurrency: int = Field(50, ge=1, le=1000)
+    per_host_concurrency: int = Field(2, ge=1, le=50)
+    per_host_delay: float = Field(0.0, ge=0, description="minimum seconds between requests to a host")
+    max_feed_items: int = Field(200, ge=1)
+    respect_robots: bool = True
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="networks the SSRF gate lets through, e.g. 127.0.0.1/32 for tests",
+    )
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{net!r} is not an IP network such as 127.0.0.1/32") from None
+        return value
+
+    @property
+    def user_agent_header(self) -> str:
+        return f"{self.user_agent} (+{self.contact})" if self.contact else self.user_agent
+
+
+class PollConfig(Strict):
+    tick_seconds: Duration = 60
+    default_interval: Duration = 3600
+    baseline: bool = Field(
+        True, description="first poll of a source only records what is there; nothing is reported"
+    )
+    grace_period: Duration = Field(2 * 86400, description="failing longer than this is reported")
+
+
+class SeedsConfig(Strict):
+    path: str = "seeds"
+    enabled: bool = True
+    interval: Duration = 6 * 3600
+
+
+class StateConfig(Strict):
+    path: str = "state"
+    retention_days: int = Field(180, ge=1)
+
+
+class SourceConfig(Strict):
+    url: str
+    kind: Literal["feed", "page"]
+    name: str | None = None
+    interval: Duration | None = None
+    follow_links: bool = False
+    ignore: list[str] = Field(default_factory=list, description="regular expressions")
+    verify_tls: bool = True
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+    @field_validator("ignore")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+        return value
+
+
+class TopicConfig(Strict):
+    query: str
+    name: str | None = None
+    description: str | None = None
+    threshold: float = Field(1.0, ge=0)
+    urgent: bool = False
+    languages: list[Literal["de", "en"]] = Field(default_factory=list)
+
+
+class _ChannelBase(Strict):
+    enabled: bool = True
+    topics: list[str] = Field(default_factory=list, description="empty: every topic")
+    schedule: str = Field("30 7 * * *", description="crontab: minute hour day month weekday")
+    timezone: str = "UTC"
+    min_score: float = Field(0.0, ge=0)
+    alerts: bool = Field(False, description="also send urgent topics at once")
+    alert_min_interval: Duration = Field(600, description="at most one alert per this interval")
+    language: Literal["en", "de"] = "en"
+    send_empty: bool = Field(True, description="send a digest saying nothing matched")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use a name like Europe/Berlin") from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a crontab expression ({exc})") from None
+        return value
+
+
+class FileChannel(_ChannelBase):
+    kind: Literal["file"]
+    path: str = Field("digests", description="folder, relative to the state folder")
+
+
+class EmailChannel(_ChannelBase):
+    kind: Literal["email"]
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    timeout: float = Field(30.0, gt=0)
+
+    @field_validator("sender", "recipients")
+    @classmethod
+    def _addresses(cls, value: str | list[str]) -> str | list[str]:
+        for addr in [value] if isinstance(value, str) else value:
+            if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", addr):
+                raise ValueError(f"{addr!r} is not a mail address")
+        return value
+
+
+class WebhookChannel(_ChannelBase):
+    kind: Literal["webhook"]
+    url: str
+    secret_env: str | None = Field(None, description="env var holding the whsec_ signing secret")
+    timeout: float = Field(15.0, gt=0)
+
+    _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+Channel = Annotated[FileChannel | EmailChannel | WebhookChannel, Field(discriminator="kind")]
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class Config(Strict):
+    http: HttpConfig = HttpConfig()
+    poll: PollConfig = PollConfig()
+    seeds: SeedsConfig = SeedsConfig()
+    state: StateConfig = StateConfig()
+    sources: list[SourceConfig] = Field(default_factory=list)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    topics: dict[str, TopicConfig] = Field(default_factory=dict)
+    channels: dict[str, Channel] = Field(default_factory=dict)
+
+    @field_validator("topics", "aliases", "channels")
+    @classmethod
+    def _ids(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not _ID.match(key):
+                raise ValueError(f"{key!r}: ids are lower case letters, digits and _")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        for name, channel in self.channels.items():
+            for topic in channel.topics:
+                if topic not in self.topics:
+                    raise ValueError(
+                        f"channels.{name}.topics names {topic!r}, which is not a topic; "
+                        f"known: {', '.join(sorted(self.topics)) or 'none'}"
+                    )
+        return self
+
+    # Paths in the config are relative to the folder holding config.toml.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @property
+    def state_dir(self) -> Path:
+        return (self.base_dir / self.state.path).resolve()
+
+    @property
+    def seeds_dir(self) -> Path:
+        return (self.base_dir / self.seeds.path).resolve()
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in the config file, located as precisely as we can."""
+
+    key: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, " if self.line else ""
+        return f"{where}{self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, path: Path, issues: list[ConfigIssue]):
+        self.path = path
+        self.issues = issues
+        super().__init__("\n".join(f"{path}: {issue}" for issue in issues))
+
+
+def _key_path(loc: Iterable[Any]) -> tuple[Any, ...]:
+    # Pydantic adds the union tag ("file", "email", …) to the location; it is not a TOML key.
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and (part.startswith("function-") or part in {"file", "email", "webhook"}) and out and out[-2:-1] == ["channels"]:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
+_KEYLINE = re.compile(r"^\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_-]+)\s*=")
+
+
+def locate(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number (1-based) of a key path such as ('sources', 2, 'url')."""
+    lines = text.splitlines()
+    table: tuple[Any, ...] = ()
+    counts: dict[tuple[str, ...], int] = {}
+    best: tuple[int, int] | None = None  # (matched length, line)
+
+    def norm(parts: Iterable[str]) -> tuple[str, ...]:
+        return tuple(p.strip().strip("\"'") for p in parts)
+
+    for number, line in enumerate(lines, 1):
+        if m := _HEADER.match(line):
+            names = norm(m.group(2).split("."))
+            if m.group(1) == "[[":
+                counts[names] = counts.get(names, -1) + 1
+                table = (*names, counts[names])
+            else:
+                table = names
+            full = table
+        elif m := _KEYLINE.match(line):
+            full = (*table, *norm([m.group(1)]))
+        else:
+            continue
+        n = 0
+        for a, b in zip(full, loc, strict=False):
+            if a != b and str(a) != str(b):
+                break
+            n += 1
+        if n == len(full) and (best is None or n > best[0]):
+            best = (n, number)
+    return best[1] if best else None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read, parse and validate the config; raise ConfigError naming every problem found."""
+    path = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, [ConfigIssue("(file)", "not found; pass --config PATH or set MONITOR_CONFIG")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [ConfigIssue("(file)", f"cannot be read: {exc}")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(
+            path, [ConfigIssue("(syntax)", f"not valid TOML: {exc}", int(line.group(1)) if line else None)]
+        ) from None
+    return validate_config(data, text, path)
+
+
+def validate_config(data: dict[str, Any], text: str, path: Path) -> Config:
+    try:
+        config = Config.model_validate({**data, "base_dir": path.parent})
+    except ValidationError as exc:
+        issues = []
+        for err in exc.errors():
+            loc = _key_path(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key; check its spelling against the README's config reference"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            elif err["type"] == "union_tag_invalid":
+                msg = "kind must be one of: file, email, webhook"
+            issues.append(ConfigIssue(_dotted(loc), msg, locate(text, loc)))
+        raise ConfigError(path, issues) from None
+    issues = _check_topics(config, text)
+    if issues:
+        raise ConfigError(path, issues)
+    return config
+
+
+def _check_topics(config: Config, text: str) -> list[ConfigIssue]:
+    """Compile every topic query so a syntax error is caught at load time, not at match time."""
+    from monitor.topics import TopicError, compile_topics
+
+    issues = []
+    try:
+        compile_topics(config.topics, config.aliases)
+    except TopicError as exc:
+        loc = ("topics", exc.topic, "query")
+        issues.append(ConfigIssue(_dotted(loc), exc.detail, locate(text, loc)))
+    return issues
+
+
+def secret_from_env(name: str | None, what: str) -> str | None:
+    """Read a secret from the named environment variable (or from the file named by NAME_FILE)."""
+    if not name:
+        return None
+    if value := os.environ.get(name):
+        return value
+    if file := os.environ.get(f"{name}_FILE"):
+        return Path(file).read_text(encoding="utf-8").strip()
+    raise ConfigError(Path("(environment)"), [ConfigIssue(what, f"environment variable {name} is not set")])

@@ -1,0 +1,238 @@
+"""The scheduler: wires the stages together and runs them on time.
+
+One periodic tick polls the sources that are due (never one job per source), sends urgent alerts
+and flushes the outbox; each channel's digest is a cron job in the channel's time zone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.config import Config, ConfigError, load_config
+from monitor.fetch import Fetcher
+from monitor.outbox import flush, queue_digest
+from monitor.pipeline import Poller
+from monitor.sources import load_sources
+from monitor.store import Store, utcnow
+from monitor.topics import compile_topics
+
+log = logging.getLogger("monitor.daemon")
+
+LOCK_NAME = "monitor.lock"
+FLUSH_SECONDS = 30
+SHUTDOWN_GRACE = 20.0  # seconds in-flight work may take after SIGTERM before it is abandoned
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def state_lock(state_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on state/ so a second instance cannot corrupt the first's work."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise AlreadyRunning(
+                f"another monitor (pid {other}) is using {state_dir}; stop it first, "
+                "or give this one its own [state] path"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@dataclass
+class Runtime:
+    """Everything built from one config; replaced whole on reload."""
+
+    config: Config
+    poller: Poller
+
+    @classmethod
+    def build(cls, config: Config, store: Store) -> Runtime:
+        matcher = compile_topics(config.topics, config.aliases)
+        return cls(config, Poller(config, store, matcher, load_sources(config)))
+
+
+def missed_digest(schedule: str, tz: str, last: datetime | None, now: datetime) -> bool:
+    """True when a scheduled digest time passed since the last digest (e.g. during downtime)."""
+    if last is None:
+        return False
+    trigger = CronTrigger.from_crontab(schedule, timezone=ZoneInfo(tz))
+    nxt = trigger.get_next_fire_time(None, last + timedelta(seconds=1))
+    return nxt is not None and nxt <= now
+
+
+class Daemon:
+    def __init__(self, config_path: Path) -> None:
+        self.config_path = config_path
+        self.stop = asyncio.Event()
+        self.last_tick: float | None = None
+        self._busy = asyncio.Lock()
+        self._last_prune: float = 0.0
+
+    async def run(self) -> None:
+        config = load_config(self.config_path)
+        with state_lock(config.state_dir):
+            self.store = Store(config.state_dir)
+            try:
+                self.rt = Runtime.build(config, self.store)
+                await self._serve()
+            finally:
+                self.store.close()
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop.set)
+        loop.add_signal_handler(signal.SIGINT, self.stop.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        self.fetcher = Fetcher(self.rt.config.http)
+        await self.fetcher.__aenter__()
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.tick, IntervalTrigger(seconds=self.rt.config.poll.tick_seconds), id="tick",
+            next_run_time=datetime.now(ZoneInfo("UTC")), max_instances=1, coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.flush_outbox, IntervalTrigger(seconds=FLUSH_SECONDS), id="flush",
+            max_instances=1, coalesce=True,
+        )
+        self._schedule_channels()
+        self.scheduler.start()
+        await self._catch_up()
+        log.info(
+            "monitor running: %d sources, %d topics, %d channels; state in %s",
+            len(self.rt.poller.sources), len(self.rt.config.topics),
+            len(self.rt.config.channels), self.rt.config.state_dir,
+        )
+        await self.stop.wait()
+        log.info("stopping: finishing in-flight work (at most %.0f s)", SHUTDOWN_GRACE)
+        self.scheduler.shutdown(wait=False)
+        try:
+            # Every write is its own transaction, so abandoning in-flight work leaves state whole.
+            async with asyncio.timeout(SHUTDOWN_GRACE):
+                async with self._busy:
+                    pass
+        except TimeoutError:
+            log.warning("in-flight work abandoned after %.0f s; it is redone next start", SHUTDOWN_GRACE)
+        await self.fetcher.__aexit__(None, None, None)
+        log.info("stopped")
+
+    def _schedule_channels(self) -> None:
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("digest:"):
+                job.remove()
+        for name, chan in self.rt.config.channels.items():
+            if not chan.enabled:
+                continue
+            self.scheduler.add_job(
+                self.digest_job, CronTrigger.from_crontab(chan.schedule, timezone=ZoneInfo(chan.timezone)),
+                args=[name], id=f"digest:{name}", max_instances=1, coalesce=True,
+                misfire_grace_time=300,
+            )
+
+    async def _catch_up(self) -> None:
+        """Send a digest missed while the daemon was down: once, not once per missed day."""
+        now = utcnow()
+        for name, chan in self.rt.config.channels.items():
+            if not chan.enabled:
+                continue
+            last, _ = self.store.channel_run(name)
+            if last is None:
+                self.store.touch_channel(name, now)  # a new channel has missed nothing
+            elif missed_digest(chan.schedule, chan.timezone, last, now):
+                log.info("channel %s missed its digest since %s; sending it now", name, last)
+                await self.digest_job(name)
+
+    async def tick(self) -> None:
+        async with self._busy:
+            rt = self.rt
+            summary = await rt.poller.cycle(self.fetcher)
+            self.last_tick = time.time()
+            log.info(
+                "poll cycle: %s", summary.line(),
+                extra={"event": "cycle", "figures": {
+                    "sources": summary.sources, "fetched": summary.fetched,
+                    "not_modified": summary.not_modified, "failed": summary.failed,
+                    "new": summary.new_passages, "matches": summary.matches,
+                    "seconds": round(summary.seconds, 3),
+                }},
+            )
+            for name, error in summary.errors:
+                log.warning("source %s: %s", name, error)
+            await self._alerts()
+            await flush(rt.config, self.store, self.fetcher, utcnow())
+            if time.time() - self._last_prune > 86400:
+                self._last_prune = time.time()
+                pruned = self.store.prune(utcnow(), rt.config.state.retention_days)
+                log.info("retention: forgot %(fingerprints)d fingerprints, %(items)d items", pruned)
+
+    async def _alerts(self) -> None:
+        now = utcnow()
+        for name, chan in self.rt.config.channels.items():
+            if not (chan.enabled and chan.alerts):
+                continue
+            if not any(t.urgent for t in self.rt.config.topics.values()):
+                return
+            _, last_alert = self.store.channel_run(name)
+            if last_alert and now - last_alert < timedelta(seconds=chan.alert_min_interval):
+                continue  # rate limit: these matches wait for the next window
+            queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now, alert=True)
+
+    async def digest_job(self, name: str) -> None:
+        async with self._busy:
+            now = utcnow()
+            queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now)
+            await flush(self.rt.config, self.store, self.fetcher, now, channel=name)
+
+    async def flush_outbox(self) -> None:
+        async with self._busy:
+            await flush(self.rt.config, self.store, self.fetcher, utcnow())
+
+    async def reload(self) -> None:
+        """Apply a changed config.toml if it is valid; otherwise keep running on the old one."""
+        try:
+            config = load_config(self.config_path)
+            if config.state_dir != self.rt.config.state_dir:
+                raise ConfigError(self.config_path, [])  # the lock and store belong to the old path
+            rt = Runtime.build(config, self.store)
+        except ConfigError as exc:
+            detail = str(exc) or "state.path cannot change while running; restart instead"
+            log.error("config reload refused, keeping the running config: %s", detail)
+            return
+        async with self._busy:
+            old_http = self.rt.config.http
+            self.rt = rt
+            if config.http != old_http:
+                await self.fetcher.__aexit__(None, None, None)
+                self.fetcher = Fetcher(config.http)
+                await self.fetcher.__aenter__()
+            self.scheduler.reschedule_job("tick", trigger=IntervalTrigger(seconds=config.poll.tick_seconds))
+            self._schedule_channels()
+        log.info(
+            "config reloaded: %d sources, %d topics, %d channels",
+            len(rt.poller.sources), len(config.topics), len(config.channels),
+        )

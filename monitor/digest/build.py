@@ -1,0 +1,69 @@
+"""Select, group and rank a channel's unclaimed matches into a `Digest`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from monitor.config import Config
+from monitor.models import Digest, Match, SourceHealth
+from monitor.store import new_digest_id
+
+
+def channel_topics(config: Config, channel_name: str, *, urgent_only: bool = False) -> list[str]:
+    """The topic ids a channel receives, in config order (urgent ones only for alerts)."""
+    channel = config.channels[channel_name]
+    wanted = channel.topics or list(config.topics)
+    return [t for t in config.topics if t in wanted and (config.topics[t].urgent or not urgent_only)]
+
+
+def build_digest(
+    config: Config,
+    channel_name: str,
+    matches: Sequence[Match],
+    failing: Sequence[SourceHealth],
+    now: datetime,
+    *,
+    alert: bool = False,
+) -> Digest | None:
+    """Group by topic (config order), fold one story's copies into one item, rank by score then
+    recency. Returns None when there is nothing to say and the channel does not want empty digests.
+    """
+    channel = config.channels[channel_name]
+    order = channel_topics(config, channel_name, urgent_only=alert)
+    grouped: dict[str, list[Match]] = {}
+    absorbed: list[int] = []
+    for topic in order:
+        best: dict[int | str, Match] = {}
+        for m in (m for m in matches if m.topic == topic):
+            story = m.story_id if m.story_id is not None else f"m{m.id}"
+            kept = best.get(story)
+            if kept is None:
+                best[story] = m
+                continue
+            # Another outlet's copy of a story already in this topic: keep the stronger one and
+            # name the other source under it.
+            winner, loser = (m, kept) if _rank(m) > _rank(kept) else (kept, m)
+            names = {*winner.also_reported_by, *loser.also_reported_by, loser.source_name}
+            winner.also_reported_by = sorted(names - {winner.source_name})
+            best[story] = winner
+            absorbed.append(loser.id)
+        if best:
+            grouped[topic] = sorted(best.values(), key=_rank, reverse=True)
+    if not grouped and (alert or not channel.send_empty):
+        return None
+    return Digest(
+        id=new_digest_id(),
+        channel=channel_name,
+        created=now,
+        topics=grouped,
+        topic_names={t: config.topics[t].name or t for t in order},
+        failing_sources=[] if alert else list(failing),
+        language=channel.language,
+        urgent=alert,
+        absorbed=absorbed,
+    )
+
+
+def _rank(m: Match) -> tuple[float, datetime]:
+    return (round(m.score, 3), m.published or m.first_seen)

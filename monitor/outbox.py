@@ -1,0 +1,116 @@
+"""Turn unclaimed matches into queued digests, and send queued digests until they are delivered.
+
+Exactly once, as the reader sees it: claiming the matches, rendering and queueing happen in one
+transaction; sending happens after, from the queue, with the digest id as idempotency key (the
+webhook-id header, the email Message-ID). A crash before the commit loses nothing (the matches are
+still unclaimed); a crash after it re-sends the same bytes under the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from monitor.config import Config
+from monitor.digest import build_digest, channel_topics
+from monitor.digest.render import render_digest
+from monitor.fetch import Fetcher
+from monitor.models import Citation, Delivery, Digest, RenderedDigest, Source
+from monitor.notify import deliver
+from monitor.store import Store
+
+log = logging.getLogger("monitor.outbox")
+
+
+def _citations(sources: Sequence[Source]) -> dict[str, list[Citation]]:
+    return {s.key: s.citations for s in sources if s.citations}
+
+
+def queue_digest(
+    config: Config,
+    store: Store,
+    channel_name: str,
+    sources: Sequence[Source],
+    now: datetime,
+    *,
+    alert: bool = False,
+    dry_run: bool = False,
+) -> tuple[Digest, RenderedDigest] | None:
+    """Build the channel's digest (or alert) from unclaimed matches and queue it for sending.
+
+    With dry_run the digest is built and rendered but nothing is claimed or queued.
+    """
+    channel = config.channels[channel_name]
+    kind = "alert" if alert else "digest"
+    topics = channel_topics(config, channel_name, urgent_only=alert)
+    keys = [s.key for s in sources]
+    failing = store.failing_since(now - timedelta(seconds=config.poll.grace_period), keys)
+    tz = ZoneInfo(channel.timezone)
+    select = partial(
+        store.unclaimed_matches, channel_name, kind, topics, channel.min_score, _citations(sources)
+    )
+
+    def build(found: list) -> Digest | None:  # type: ignore[type-arg]
+        return build_digest(config, channel_name, found, failing, now, alert=alert)
+
+    def render(digest: Digest) -> RenderedDigest:
+        return render_digest(digest, tz=tz)
+
+    if dry_run:
+        digest = build(select())
+        return (digest, render(digest)) if digest else None
+    result: dict[str, RenderedDigest] = {}
+
+    def render_and_keep(digest: Digest) -> RenderedDigest:
+        result["r"] = render(digest)
+        return result["r"]
+
+    digest = store.create_digest(channel_name, kind, build, render_and_keep, select, now)
+    if digest is None:
+        if not alert:
+            store.touch_channel(channel_name, now)
+        return None
+    log.info(
+        "queued %s %s for channel %s with %d items",
+        kind, digest.id, channel_name, len(digest.match_ids),
+    )
+    return digest, result["r"]
+
+
+async def flush(
+    config: Config, store: Store, fetcher: Fetcher, now: datetime, channel: str | None = None
+) -> list[Delivery]:
+    """Send every queued digest that is due; record success or schedule the retry."""
+    out = []
+    for entry in store.pending(now, channel):
+        chan = config.channels.get(entry.channel)
+        if chan is None or not chan.enabled:
+            # Kept, not dropped: it goes out if the channel comes back into the config.
+            log.warning(
+                "digest %s waits for channel %s, which is not in the config (or disabled)",
+                entry.id, entry.channel,
+            )
+            continue
+        try:
+            delivery = await deliver(
+                entry.channel, chan, entry.rendered, entry.id,
+                state_dir=config.state_dir, fetcher=fetcher,
+            )
+        except Exception as exc:  # a bug in one channel must not stop the others' deliveries
+            log.exception("delivering %s on %s failed unexpectedly", entry.id, entry.channel)
+            delivery = Delivery(entry.id, entry.channel, False, f"internal error: {exc}")
+        if delivery.ok:
+            store.delivered(entry.id, delivery.detail, now)
+            log.info("delivered %s on %s: %s", entry.id, entry.channel, delivery.detail)
+        else:
+            retry = store.delivery_failed(entry.id, delivery.detail, now, permanent=delivery.permanent)
+            when = f"retry at {retry:%Y-%m-%d %H:%M:%S} UTC" if retry else "given up (permanent)"
+            log.error(
+                "delivery of %s on channel %s failed: %s; %s",
+                entry.id, entry.channel, delivery.detail, when,
+            )
+        out.append(delivery)
+    return out

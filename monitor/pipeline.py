@@ -1,0 +1,252 @@
+"""One poll cycle: sources -> fetch -> extract -> detect -> match -> store.
+
+The cycle never raises for a source's failure: each source's outcome is recorded in its health
+and the others carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor.config import Config
+from monitor.extract import (
+    ExtractError,
+    StoryIndex,
+    detect_language,
+    extract_page,
+    fingerprint,
+    parse_feed,
+)
+from monitor.fetch import Fetcher
+from monitor.models import Document, FetchOutcome, FetchResult, Passage, Source
+from monitor.store import Store, utcnow
+from monitor.topics import Matcher
+
+log = logging.getLogger("monitor.pipeline")
+
+STORY_WINDOW = timedelta(days=7)  # syndicated copies arrive within days, not months
+
+
+@dataclass(slots=True)
+class CycleSummary:
+    sources: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    refused: int = 0
+    new_passages: int = 0
+    baseline: int = 0
+    matches: int = 0
+    matches_by_topic: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.sources} sources: {self.fetched} fetched, {self.not_modified} unchanged, "
+            f"{self.failed} failed, {self.refused} refused; {self.new_passages} new passages "
+            f"({self.baseline} baseline), {self.matches} matches in {self.seconds:.1f} s"
+        )
+
+
+class Poller:
+    """Runs poll cycles over a fixed set of sources with one matcher and one store."""
+
+    def __init__(
+        self, config: Config, store: Store, matcher: Matcher, sources: Sequence[Source]
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.matcher = matcher
+        self.sources = list(sources)
+        store.sync_sources(self.sources)
+        self.stories = StoryIndex()
+        self._story_roots: dict[str, int] = {}
+        for item_id, story_id, source_key, signature in store.recent_minhashes(
+            utcnow() - STORY_WINDOW
+        ):
+            key = f"{source_key}\x00{item_id}"
+            self.stories.add_signature(key, signature)
+            self._story_roots[key] = story_id or item_id
+
+    async def cycle(
+        self,
+        fetcher: Fetcher,
+        *,
+        only_due: bool = True,
+        progress: Callable[[Source, str], None] | None = None,
+    ) -> CycleSummary:
+        started = time.monotonic()
+        now = utcnow()
+        summary = CycleSummary()
+        todo = [s for s in self.sources if s.refused is None]
+        if only_due:
+            due = self.store.due([s.key for s in todo], now)
+            todo = [s for s in todo if s.key in due]
+        for src in self.sources:
+            if src.refused is not None:
+                summary.refused += 1
+        summary.sources = len(todo)
+
+        async def one(src: Source) -> None:
+            try:
+                outcome = await self._poll(fetcher, src, summary)
+            except Exception as exc:  # our bug, not the source's: record it and carry on
+                log.exception("polling %s failed unexpectedly", src.url)
+                self.store.record_fetch(
+                    src.key,
+                    FetchResult(src.url, FetchOutcome.ERROR, error=f"internal error: {exc}"),
+                    utcnow(), src.interval_seconds,
+                )
+                summary.failed += 1
+                summary.errors.append((src.name, f"internal error: {exc}"))
+                outcome = "failed"
+            if progress:
+                progress(src, outcome)
+
+        await asyncio.gather(*(one(s) for s in todo))
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    async def _poll(self, fetcher: Fetcher, src: Source, summary: CycleSummary) -> str:
+        state = self.store.source_state(src.key)
+        result = await fetcher.fetch(
+            src.url,
+            state.validators,
+            verify_tls=src.verify_tls,
+            respect_robots=src.kind == "page" and self.config.http.respect_robots,
+            accept=_ACCEPT[src.kind],
+        )
+        now = utcnow()
+        if result.outcome is FetchOutcome.NOT_MODIFIED:
+            summary.not_modified += 1
+            self.store.record_fetch(src.key, result, now, src.interval_seconds)
+            return "not modified"
+        if result.outcome is not FetchOutcome.OK:
+            if result.outcome is FetchOutcome.REFUSED:
+                summary.refused += 1
+            else:
+                summary.failed += 1
+            summary.errors.append((src.name, result.error or result.outcome.value))
+            self.store.record_fetch(src.key, result, now, src.interval_seconds)
+            return result.outcome.value
+        try:
+            doc = await asyncio.to_thread(self._extract, src, result)
+        except ExtractError as exc:
+            # Keep the old body hash so the next poll parses the body again instead of skipping it.
+            result.outcome, result.error = FetchOutcome.ERROR, str(exc)
+            result.validators.body_hash = state.validators.body_hash
+            self.store.record_fetch(src.key, result, now, src.interval_seconds)
+            summary.failed += 1
+            summary.errors.append((src.name, str(exc)))
+            return "failed"
+        summary.fetched += 1
+        fresh = self.store.new_passages(src.key, doc.passages, now)
+        if not state.baseline_done:
+            self.store.mark_baseline(src.key)
+            if self.config.poll.baseline:
+                summary.baseline += len(fresh)
+                self.store.record_fetch(src.key, result, now, src.interval_seconds)
+                return "baseline"
+        summary.new_passages += len(fresh)
+        if src.follow_links and src.kind == "feed":
+            fresh = await self._follow(fetcher, src, fresh)
+        for passage in fresh:
+            self._match_and_store(src, passage, now, summary)
+        self.store.record_fetch(src.key, result, now, src.interval_seconds)
+        return f"{len(fresh)} new"
+
+    def _extract(self, src: Source, result: FetchResult) -> Document:
+        url = result.final_url or src.url
+        if src.kind == "feed":
+            return parse_feed(
+                result.body, url, result.content_type, max_items=self.config.http.max_feed_items
+            )
+        doc = extract_page(result.body, url, result.content_type)
+        if src.ignore:
+            # Ignored text is removed from what is shown as well as from what counts as new.
+            patterns = [re.compile(p) for p in src.ignore]
+            kept = []
+            for p in doc.passages:
+                text = p.text
+                for pat in patterns:
+                    text = pat.sub("", text)
+                text = " ".join(text.split())
+                if text:
+                    p.text, p.key = text, fingerprint(text, patterns)
+                    kept.append(p)
+            doc.passages = kept
+        for p in doc.passages:
+            p.title = p.title or doc.title
+            p.link = p.link or url
+            p.published = p.published or doc.published
+            p.language = p.language or doc.language
+        return doc
+
+    async def _follow(self, fetcher: Fetcher, src: Source, entries: list[Passage]) -> list[Passage]:
+        """Replace teaser entries by the main text of the article they link to."""
+
+        async def full(entry: Passage) -> Passage:
+            if not entry.link:
+                return entry
+            page = await fetcher.fetch(
+                entry.link, verify_tls=src.verify_tls,
+                respect_robots=self.config.http.respect_robots,
+                accept=_ACCEPT["page"],
+            )
+            if page.outcome is not FetchOutcome.OK:
+                log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, page.error)
+                return entry
+            try:
+                doc = await asyncio.to_thread(extract_page, page.body, entry.link, page.content_type)
+            except ExtractError as exc:
+                log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, exc)
+                return entry
+            text = "\n\n".join(p.text for p in doc.passages)
+            if len(text) > len(entry.text):
+                entry.text = text
+                entry.language = doc.language or entry.language
+                entry.published = entry.published or doc.published
+            return entry
+
+        return list(await asyncio.gather(*(full(e) for e in entries)))
+
+    def _match_and_store(
+        self, src: Source, passage: Passage, now: datetime, summary: CycleSummary
+    ) -> None:
+        if not passage.language:
+            passage.language = detect_language(f"{passage.title or ''} {passage.text}")
+        found = self.matcher.match(passage.text, title=passage.title, language=passage.language)
+        if not found:
+            return
+        signature = self.stories.signature(f"{passage.title or ''}\n{passage.text}")
+        # The same story from another source: share its root item id ("also reported by").
+        story_id = next(
+            (
+                self._story_roots[key]
+                for key in self.stories.query_signature(signature)
+                if not key.startswith(f"{src.key}\x00")
+            ),
+            None,
+        )
+        item_id = self.store.add_item(
+            src.key, passage, found, now, story_id=story_id, minhash=signature
+        )
+        key = f"{src.key}\x00{item_id}"
+        self.stories.add_signature(key, signature)
+        self._story_roots[key] = story_id or item_id
+        summary.matches += len(found)
+        for m in found:
+            summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
+
+
+_ACCEPT = {
+    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+    "page": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+}

@@ -1,0 +1,74 @@
+"""What to poll: the sources configured in config.toml plus every URL cited in seeds/ documents."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from monitor.config import Config
+from monitor.extract import cited_urls
+from monitor.fetch.gate import UrlRefused, normalize_url
+from monitor.models import Citation, Source
+
+log = logging.getLogger("monitor.sources")
+
+SEED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
+
+
+def seed_documents(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in SEED_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def load_sources(config: Config) -> list[Source]:
+    """Configured sources first, then cited URLs not already configured, merged by normalised URL.
+
+    A cited URL the gate refuses on its face (a bad scheme, an IP literal in a private range, …)
+    is kept as a source in state "refused" so the analyst sees it in `monitor sources`, but it is
+    never requested.
+    """
+    out: dict[str, Source] = {}
+    for sc in config.sources:
+        key = normalize_url(sc.url)
+        if key in out:
+            log.warning("source %s is configured twice; the first entry wins", sc.url)
+            continue
+        out[key] = Source(
+            key=key, url=sc.url, kind=sc.kind, name=sc.name or _host(key),
+            interval_seconds=sc.interval or config.poll.default_interval, origin="config",
+            follow_links=sc.follow_links, ignore=list(sc.ignore), verify_tls=sc.verify_tls,
+        )
+    if not config.seeds.enabled:
+        return list(out.values())
+    for doc in seed_documents(config.seeds_dir):
+        try:
+            cited = cited_urls(doc)
+        except Exception as exc:  # a broken document must not hide the others' sources
+            log.error("seed document %s could not be read: %s; fix or remove it", doc, exc)
+            continue
+        for url, context in cited:
+            citation = Citation(doc.name, context)
+            try:
+                key = normalize_url(url)
+                refused = None
+            except UrlRefused as exc:
+                key, refused = url, str(exc)
+            if key in out:
+                if all(c.document != doc.name for c in out[key].citations):
+                    out[key].citations.append(citation)
+                continue
+            out[key] = Source(
+                key=key, url=key, kind="page", name=_host(key), origin="seed",
+                interval_seconds=config.seeds.interval, citations=[citation], refused=refused,
+            )
+    return list(out.values())
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or url

@@ -1,0 +1,49 @@
+"""Schema migrations, applied in order at start, each in its own transaction.
+
+A migration is a function of a connection. Version 1 creates the tables as `schema.py` defines them
+today; later versions alter what exists, so an old `state/` folder is upgraded in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from monitor.store import schema
+
+
+def _v1_initial(conn: Connection) -> None:
+    tables = [t for name, t in schema.metadata.tables.items() if name != "schema_version"]
+    schema.metadata.create_all(conn, tables=tables)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+LATEST = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the database to the latest version; return the version it is at."""
+    with engine.begin() as conn:
+        if not inspect(conn).has_table("schema_version"):
+            schema.schema_version.create(conn)
+        current = conn.execute(
+            select(schema.schema_version.c.version).order_by(schema.schema_version.c.version.desc())
+        ).scalar() or 0
+    if current > LATEST:
+        raise SchemaTooNew(
+            f"the state database is at schema version {current}, newer than this program "
+            f"({LATEST}); upgrade source-monitor or restore a backup of state/"
+        )
+    for version in range(current + 1, LATEST + 1):
+        with engine.begin() as conn:
+            MIGRATIONS[version - 1](conn)
+            conn.execute(
+                schema.schema_version.insert().values(version=version, applied_at=datetime.now(UTC))
+            )
+    return LATEST

@@ -1,0 +1,162 @@
+"""Tables of the state database, written with SQLAlchemy Core so the same code runs on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend (SQLite drops the zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+# One row per source ever configured or cited; health and conditional-GET validators live here.
+sources = Table(
+    "sources",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("origin", String(8), nullable=False),
+    Column("state", String(16), nullable=False, default="new"),
+    Column("state_since", UTCDateTime()),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("baseline_done", Boolean, nullable=False, default=False),
+    Column("last_polled_at", UTCDateTime()),
+    Column("last_ok_at", UTCDateTime()),
+    Column("next_check_at", UTCDateTime()),
+)
+
+# Fingerprints of every passage a source ever had: what makes text "new".
+seen = Table(
+    "seen",
+    metadata,
+    Column("source_key", String, ForeignKey("sources.key"), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("last_seen", UTCDateTime(), nullable=False),
+)
+Index("ix_seen_last_seen", seen.c.last_seen)
+
+# New passages that matched at least one topic, with the text the digest shows.
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_key", String, ForeignKey("sources.key"), nullable=False),
+    Column("passage_key", Text, nullable=False),
+    Column("title", Text),
+    Column("link", Text),
+    Column("text", Text, nullable=False),
+    Column("language", String(8)),
+    Column("published", UTCDateTime()),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("story_id", Integer),  # the first item of the same story from another source
+    Column("minhash", JSON),
+    UniqueConstraint("source_key", "passage_key", name="uq_items_source_passage"),
+)
+Index("ix_items_first_seen", items.c.first_seen)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("snippet", Text, nullable=False),
+    Column("spans", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("item_id", "topic", name="uq_matches_item_topic"),
+)
+Index("ix_matches_created", matches.c.created_at)
+
+# The outbox: a digest is rendered once, stored, and sent until it succeeds. Retries re-send the
+# stored bytes under the same id, which receivers use as the idempotency key.
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),  # digest | alert
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("status", String(10), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime()),
+    Column("detail", Text),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("item_count", Integer, nullable=False),
+)
+Index("ix_digests_status", digests.c.status, digests.c.next_attempt_at)
+
+# Which match went into which digest of a channel. The primary key is the exactly-once guarantee:
+# a match can be claimed by one digest (and one alert) per channel, never two.
+digest_matches = Table(
+    "digest_matches",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("match_id", Integer, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest_id", String(40), ForeignKey("digests.id"), nullable=False),
+)
+
+# When each channel's scheduled digest last ran, so a digest missed during downtime is sent once.
+channel_runs = Table(
+    "channel_runs",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("last_digest_at", UTCDateTime()),
+    Column("last_alert_at", UTCDateTime()),
+)

@@ -1,0 +1,496 @@
+"""The only stage that keeps state: sources' health, seen fingerprints, matches and the outbox."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, select, update
+
+from monitor.models import (
+    Citation,
+    Digest,
+    Evidence,
+    FetchOutcome,
+    FetchResult,
+    Match,
+    Passage,
+    RenderedDigest,
+    Source,
+    SourceHealth,
+    TopicMatch,
+    Validators,
+)
+from monitor.store import schema as s
+from monitor.store.migrations import migrate
+
+DB_NAME = "monitor.db"
+
+# Backoff for failing sources: doubles per consecutive failure, capped, with jitter so that many
+# sources failing together (a dead host) do not come back in lockstep.
+BACKOFF_BASE = 300
+BACKOFF_CAP = 24 * 3600
+# Outbox retry schedule for deliveries, in seconds (then the last value repeats).
+RETRY_SCHEDULE = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
+
+
+@dataclass(slots=True)
+class SourceState:
+    validators: Validators
+    baseline_done: bool
+    failures: int
+    state: str
+
+
+@dataclass(slots=True)
+class OutboxEntry:
+    id: str
+    channel: str
+    kind: str
+    attempts: int
+    rendered: RenderedDigest
+    created_at: datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_engine(state_dir: Path) -> Engine:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{state_dir / DB_NAME}", future=True)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cur = dbapi_conn.cursor()
+        # WAL: readers never block the writer and a crash mid-write leaves the last commit intact.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    return engine
+
+
+class Store:
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / DB_NAME
+        self.engine = open_engine(state_dir)
+        self.version = migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(1)).scalar() == 1
+
+    # --- sources -------------------------------------------------------------------------------
+    def sync_sources(self, sources: Iterable[Source]) -> None:
+        """Insert new sources and refresh the names and kinds of known ones."""
+        with self.engine.begin() as conn:
+            known = set(conn.execute(select(s.sources.c.key)).scalars())
+            for src in sources:
+                values = {"url": src.url, "kind": src.kind, "name": src.name, "origin": src.origin}
+                if src.key in known:
+                    conn.execute(update(s.sources).where(s.sources.c.key == src.key).values(values))
+                else:
+                    state = "refused" if src.refused else "new"
+                    conn.execute(
+                        insert(s.sources).values(
+                            key=src.key, state=state, last_error=src.refused,
+                            state_since=utcnow(), failures=0, baseline_done=False, **values,
+                        )
+                    )
+
+    def due(self, keys: Sequence[str], now: datetime) -> set[str]:
+        rows = self.engine.connect().execute(
+            select(s.sources.c.key, s.sources.c.next_check_at).where(s.sources.c.key.in_(keys))
+        )
+        return {k for k, at in rows if at is None or at <= now}
+
+    def source_state(self, key: str) -> SourceState:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.sources).where(s.sources.c.key == key)).one()
+        return SourceState(
+            Validators(row.etag, row.last_modified, row.body_hash),
+            bool(row.baseline_done),
+            row.failures,
+            row.state,
+        )
+
+    def record_refused(self, key: str, reason: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            self._set_state(conn, key, "refused", reason, now)
+            conn.execute(
+                update(s.sources).where(s.sources.c.key == key).values(
+                    last_polled_at=now, next_check_at=now + timedelta(days=1)
+                )
+            )
+
+    def record_fetch(self, key: str, result: FetchResult, now: datetime, interval: int) -> None:
+        """Store the outcome of one fetch: health, validators and when to poll next."""
+        state = {
+            FetchOutcome.OK: "ok",
+            FetchOutcome.NOT_MODIFIED: "not_modified",
+            FetchOutcome.ERROR: "failing",
+            FetchOutcome.REFUSED: "refused",
+            FetchOutcome.ROBOTS: "robots",
+        }[result.outcome]
+        if result.outcome is FetchOutcome.ERROR and result.status in (404, 410):
+            state = "gone"
+        with self.engine.begin() as conn:
+            row = conn.execute(select(s.sources).where(s.sources.c.key == key)).one()
+            values: dict[str, object] = {"last_polled_at": now}
+            if state in ("ok", "not_modified"):
+                values.update(failures=0, last_ok_at=now, last_error=None)
+                v = result.validators
+                values.update(etag=v.etag, last_modified=v.last_modified, body_hash=v.body_hash)
+                delay = float(interval)
+                # A feed asking to be polled less often (ttl, max-age) gets its wish.
+                if result.max_age and result.max_age > delay:
+                    delay = min(result.max_age, 24 * 3600.0)
+            else:
+                failures = row.failures + 1
+                values.update(failures=failures, last_error=result.error)
+                delay = min(BACKOFF_CAP, max(interval, BACKOFF_BASE * 2 ** (failures - 1)))
+                delay *= random.uniform(0.8, 1.2)
+            if result.retry_after:
+                delay = max(delay, min(result.retry_after, BACKOFF_CAP))
+            values["next_check_at"] = now + timedelta(seconds=delay)
+            conn.execute(update(s.sources).where(s.sources.c.key == key).values(values))
+            # "ok" and "not_modified" are one health state; a change between them keeps "since".
+            healthy = {"ok", "not_modified"}
+            if row.state != state and not (row.state in healthy and state in healthy):
+                self._set_state(conn, key, state, result.error, now)
+            elif state in healthy and row.state != state:
+                conn.execute(update(s.sources).where(s.sources.c.key == key).values(state=state))
+
+    @staticmethod
+    def _set_state(conn, key: str, state: str, error: str | None, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        conn.execute(
+            update(s.sources)
+            .where(s.sources.c.key == key)
+            .values(state=state, state_since=now, last_error=error)
+        )
+
+    def mark_baseline(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(s.sources).where(s.sources.c.key == key).values(baseline_done=True))
+
+    def health(self, keys: Sequence[str] | None = None) -> list[SourceHealth]:
+        query = select(s.sources).order_by(s.sources.c.name)
+        if keys is not None:
+            query = query.where(s.sources.c.key.in_(keys))
+        with self.engine.connect() as conn:
+            return [
+                SourceHealth(r.key, r.name, r.url, r.state, r.state_since, r.last_error)
+                for r in conn.execute(query)
+            ]
+
+    def failing_since(self, before: datetime, keys: Sequence[str]) -> list[SourceHealth]:
+        """Sources in a bad state since before `before`: what the digest's health section lists."""
+        bad = ("failing", "gone", "refused", "robots")
+        return [
+            h for h in self.health(keys)
+            if h.state in bad and h.since is not None and h.since <= before
+        ]
+
+    # --- what is new ---------------------------------------------------------------------------
+    def new_passages(self, key: str, passages: Sequence[Passage], now: datetime) -> list[Passage]:
+        """Record every passage's key as seen; return those this source never had before."""
+        if not passages:
+            return []
+        by_key = {p.key: p for p in passages}
+        with self.engine.begin() as conn:
+            known: set[str] = set()
+            keys = list(by_key)
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                known.update(
+                    conn.execute(
+                        select(s.seen.c.fingerprint).where(
+                            s.seen.c.source_key == key, s.seen.c.fingerprint.in_(chunk)
+                        )
+                    ).scalars()
+                )
+            fresh = [k for k in keys if k not in known]
+            if fresh:
+                conn.execute(
+                    insert(s.seen),
+                    [{"source_key": key, "fingerprint": k, "first_seen": now, "last_seen": now}
+                     for k in fresh],
+                )
+            if known:
+                conn.execute(
+                    update(s.seen)
+                    .where(s.seen.c.source_key == key, s.seen.c.fingerprint.in_(list(known)))
+                    .values(last_seen=now)
+                )
+        return [by_key[k] for k in fresh]
+
+    def add_item(
+        self,
+        source_key: str,
+        passage: Passage,
+        found: Sequence[TopicMatch],
+        now: datetime,
+        *,
+        story_id: int | None = None,
+        minhash: list[int] | None = None,
+    ) -> int:
+        """Store a new passage and its topic matches in one transaction; return the item id."""
+        with self.engine.begin() as conn:
+            item_id = conn.execute(
+                insert(s.items).values(
+                    source_key=source_key, passage_key=passage.key, title=passage.title,
+                    link=passage.link, text=passage.text, language=passage.language,
+                    published=passage.published, first_seen=now, story_id=story_id,
+                    minhash=minhash,
+                )
+            ).inserted_primary_key[0]
+            for m in found:
+                conn.execute(
+                    insert(s.matches).values(
+                        item_id=item_id, topic=m.topic, score=m.score,
+                        terms=list(m.evidence.terms), rule=m.evidence.rule,
+                        snippet=m.evidence.snippet, spans=[list(x) for x in m.evidence.spans],
+                        created_at=now,
+                    )
+                )
+        return int(item_id)
+
+    def recent_minhashes(self, since: datetime) -> list[tuple[int, int | None, str, list[int]]]:
+        """(item id, story id, source key, signature) of recent items, to group stories."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    s.items.c.id, s.items.c.story_id, s.items.c.source_key, s.items.c.minhash
+                ).where(
+                    s.items.c.first_seen >= since, s.items.c.minhash.is_not(None)
+                ).order_by(s.items.c.id)
+            )
+            return [(r.id, r.story_id, r.source_key, r.minhash) for r in rows]
+
+    # --- digests and the outbox ----------------------------------------------------------------
+    def unclaimed_matches(
+        self,
+        channel: str,
+        kind: str,
+        topics: Sequence[str],
+        min_score: float,
+        citations: dict[str, list[Citation]],
+        conn=None,  # type: ignore[no-untyped-def]
+    ) -> list[Match]:
+        """Matches not yet put into a digest of this kind for this channel."""
+        claimed = select(s.digest_matches.c.match_id).where(
+            s.digest_matches.c.channel == channel, s.digest_matches.c.kind == kind
+        )
+        query = (
+            select(
+                s.matches.c.id, s.matches.c.topic, s.matches.c.score, s.matches.c.terms,
+                s.matches.c.rule, s.matches.c.snippet, s.matches.c.spans, s.matches.c.item_id,
+                s.items.c.source_key, s.items.c.title, s.items.c.link, s.items.c.text,
+                s.items.c.language, s.items.c.published, s.items.c.first_seen, s.items.c.story_id,
+                s.sources.c.name.label("source_name"),
+            )
+            .join(s.items, s.items.c.id == s.matches.c.item_id)
+            .join(s.sources, s.sources.c.key == s.items.c.source_key)
+            .where(s.matches.c.id.not_in(claimed), s.matches.c.score >= min_score)
+            .where(s.matches.c.topic.in_(list(topics)))
+            .order_by(s.matches.c.id)
+        )
+        own = conn is None
+        conn = conn or self.engine.connect()
+        try:
+            rows = conn.execute(query).mappings().all()
+            # Names of the other sources that carried the same story, for "also reported by".
+            story_ids = {r["story_id"] or r["item_id"] for r in rows}
+            related: dict[int, set[str]] = {}
+            if story_ids:
+                for sid, name in conn.execute(
+                    select(func.coalesce(s.items.c.story_id, s.items.c.id), s.sources.c.name)
+                    .join(s.sources, s.sources.c.key == s.items.c.source_key)
+                    .where(
+                        (s.items.c.story_id.in_(story_ids)) | (s.items.c.id.in_(story_ids))
+                    )
+                ):
+                    related.setdefault(sid, set()).add(name)
+        finally:
+            if own:
+                conn.close()
+        out = []
+        for r in rows:
+            sid = r["story_id"] or r["item_id"]
+            others = sorted(related.get(sid, set()) - {r["source_name"]})
+            out.append(
+                Match(
+                    id=r["id"], topic=r["topic"], score=r["score"],
+                    evidence=Evidence(
+                        tuple(r["terms"]), r["rule"], r["snippet"],
+                        tuple(tuple(x) for x in r["spans"]),  # type: ignore[misc]
+                    ),
+                    source_key=r["source_key"], source_name=r["source_name"], title=r["title"],
+                    link=r["link"], text=r["text"], language=r["language"],
+                    published=r["published"], first_seen=r["first_seen"],
+                    citations=citations.get(r["source_key"], []), also_reported_by=others,
+                    story_id=sid,
+                )
+            )
+        return out
+
+    def create_digest(
+        self,
+        channel: str,
+        kind: str,
+        build: Callable[[list[Match]], Digest | None],
+        render: Callable[[Digest], RenderedDigest],
+        select_matches: Callable[..., list[Match]],
+        now: datetime,
+    ) -> Digest | None:
+        """Claim the unclaimed matches, render the digest and queue it, all in one transaction.
+
+        If the process dies before the commit nothing is claimed; after it, the outbox holds the
+        rendered digest and it will be sent (again, with the same id) until delivery succeeds.
+        """
+        with self.engine.begin() as conn:
+            found = select_matches(conn=conn)
+            digest = build(found)
+            if digest is None:
+                return None
+            rendered = render(digest)
+            conn.execute(
+                insert(s.digests).values(
+                    id=digest.id, channel=channel, kind=kind, created_at=now, status="pending",
+                    attempts=0, next_attempt_at=now, subject=rendered.subject,
+                    body_text=rendered.text, body_html=rendered.html, payload=rendered.payload,
+                    item_count=len(digest.match_ids),
+                )
+            )
+            if digest.match_ids:
+                conn.execute(
+                    insert(s.digest_matches),
+                    [{"channel": channel, "kind": kind, "match_id": m, "digest_id": digest.id}
+                     for m in digest.match_ids],
+                )
+            conn.execute(
+                update(s.channel_runs).where(s.channel_runs.c.channel == channel).values(
+                    **({"last_digest_at": now} if kind == "digest" else {"last_alert_at": now})
+                )
+            )
+        return digest
+
+    def channel_run(self, channel: str) -> tuple[datetime | None, datetime | None]:
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(s.channel_runs).where(s.channel_runs.c.channel == channel)
+            ).first()
+            if row is None:
+                conn.execute(insert(s.channel_runs).values(channel=channel))
+                return None, None
+            return row.last_digest_at, row.last_alert_at
+
+    def touch_channel(self, channel: str, now: datetime) -> None:
+        """Note a scheduled digest time that produced nothing to send."""
+        self.channel_run(channel)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(s.channel_runs)
+                .where(s.channel_runs.c.channel == channel)
+                .values(last_digest_at=now)
+            )
+
+    def pending(self, now: datetime, channel: str | None = None) -> list[OutboxEntry]:
+        query = select(s.digests).where(
+            s.digests.c.status == "pending", s.digests.c.next_attempt_at <= now
+        ).order_by(s.digests.c.created_at)
+        if channel:
+            query = query.where(s.digests.c.channel == channel)
+        with self.engine.connect() as conn:
+            return [
+                OutboxEntry(
+                    r.id, r.channel, r.kind, r.attempts,
+                    RenderedDigest(r.subject, r.body_text, r.body_html, r.payload), r.created_at,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def delivered(self, digest_id: str, detail: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(s.digests).where(s.digests.c.id == digest_id).values(
+                    status="sent", sent_at=now, detail=detail, attempts=s.digests.c.attempts + 1,
+                    last_error=None,
+                )
+            )
+
+    def delivery_failed(
+        self, digest_id: str, error: str, now: datetime, *, permanent: bool = False
+    ) -> datetime | None:
+        """Record a failed attempt; return when it will be retried (None: given up, kept as failed)."""
+        with self.engine.begin() as conn:
+            attempts = conn.execute(
+                select(s.digests.c.attempts).where(s.digests.c.id == digest_id)
+            ).scalar_one() + 1
+            delay = RETRY_SCHEDULE[min(attempts - 1, len(RETRY_SCHEDULE) - 1)]
+            retry_at = None if permanent else now + timedelta(seconds=delay)
+            conn.execute(
+                update(s.digests).where(s.digests.c.id == digest_id).values(
+                    attempts=attempts, last_error=error,
+                    status="failed" if permanent else "pending",
+                    next_attempt_at=retry_at or now,
+                )
+            )
+        return retry_at
+
+    def outbox(self, limit: int = 50) -> list[dict]:
+        """Recent digests and their delivery state, newest first (for `monitor status` and web)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    s.digests.c.id, s.digests.c.channel, s.digests.c.kind, s.digests.c.status,
+                    s.digests.c.created_at, s.digests.c.sent_at, s.digests.c.attempts,
+                    s.digests.c.last_error, s.digests.c.item_count, s.digests.c.detail,
+                ).order_by(s.digests.c.created_at.desc()).limit(limit)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def outbox_depth(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(s.digests).where(s.digests.c.status == "pending")
+            ).scalar_one()
+
+    # --- retention -----------------------------------------------------------------------------
+    def prune(self, now: datetime, retention_days: int) -> dict[str, int]:
+        """Forget fingerprints and delivered items older than the retention period."""
+        cutoff = now - timedelta(days=retention_days)
+        with self.engine.begin() as conn:
+            seen_gone = conn.execute(delete(s.seen).where(s.seen.c.last_seen < cutoff)).rowcount
+            # Items are kept while any digest that contains one of their matches is undelivered.
+            undelivered = (
+                select(s.matches.c.item_id)
+                .join(s.digest_matches, s.digest_matches.c.match_id == s.matches.c.id)
+                .join(s.digests, s.digests.c.id == s.digest_matches.c.digest_id)
+                .where(s.digests.c.status == "pending")
+            )
+            old_items = select(s.items.c.id).where(
+                and_(s.items.c.first_seen < cutoff, s.items.c.id.not_in(undelivered))
+            )
+            old_matches = select(s.matches.c.id).where(s.matches.c.item_id.in_(old_items))
+            conn.execute(delete(s.digest_matches).where(s.digest_matches.c.match_id.in_(old_matches)))
+            conn.execute(delete(s.matches).where(s.matches.c.id.in_(old_matches)))
+            items_gone = conn.execute(delete(s.items).where(s.items.c.id.in_(old_items))).rowcount
+            conn.execute(
+                delete(s.digests).where(s.digests.c.created_at < cutoff, s.digests.c.status != "pending")
+            )
+        return {"fingerprints": seen_gone, "items": items_gone}
+
+
+def new_digest_id() -> str:
+    return f"dg_{uuid.uuid4().hex}"

@@ -1,0 +1,177 @@
+"""Config validation: every error names its key and line, and the shipped config is valid."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.config import ConfigError, load_config, locate, parse_duration, secret_from_env
+from tests.conftest import REPO
+
+MINIMAL = """
+[topics.t]
+query = "sanction*"
+
+[channels.out]
+kind = "file"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def issues(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    return [str(i) for i in info.value.issues]
+
+
+def test_shipped_config_is_valid() -> None:
+    config = load_config(REPO / "config.toml")
+    assert {"troop_deployment", "treaty_articles", "sanctions"} <= set(config.topics)
+    assert any(s.kind == "feed" for s in config.sources)
+    assert config.channels["daily_file"].kind == "file"
+    assert config.state_dir == (REPO / "state").resolve()
+
+
+def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL))
+    assert config.poll.baseline is True
+    assert config.http.allow_networks == []
+    assert config.http.user_agent_header.startswith("source-monitor/")
+
+
+def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
+    found = issues(tmp_path, MINIMAL + "\n[http]\ntimeout_secs = 3\n")
+    assert found == [
+        "line 10, http.timeout_secs: unknown key; check its spelling against the README's "
+        "config reference"
+    ]
+
+
+def test_errors_in_array_tables_point_at_the_right_entry(tmp_path: Path) -> None:
+    text = MINIMAL + """
+[[sources]]
+url = "https://example.org/feed"
+kind = "feed"
+
+[[sources]]
+url = "ftp://example.org/file"
+kind = "feed"
+interval = "soon"
+"""
+    found = issues(tmp_path, text)
+    assert any(f.startswith("line 14, sources[1].url:") and "http" in f for f in found), found
+    assert any(f.startswith("line 16, sources[1].interval:") for f in found), found
+
+
+def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
+    text = """
+[poll]
+tick_seconds = -1
+
+[topics.t]
+query = "x"
+threshold = "high"
+
+[channels.mail]
+kind = "email"
+host = "smtp.example.org"
+recipients = ["not-an-address"]
+"""
+    found = issues(tmp_path, text)
+    keys = {f.split(": ", 1)[0].split(", ", 1)[-1] for f in found}
+    assert {"poll.tick_seconds", "topics.t.threshold", "channels.mail.recipients",
+            "channels.mail.sender"} <= keys, found
+
+
+def test_bad_enum_values_are_refused(tmp_path: Path) -> None:
+    found = issues(tmp_path, MINIMAL.replace('kind = "file"', 'kind = "fax"'))
+    assert found and "kind must be one of: file, email, webhook" in found[0]
+    found = issues(tmp_path, MINIMAL + '\n[[sources]]\nurl = "https://a.example/"\nkind = "xpath"\n')
+    assert "sources[0].kind" in found[0]
+
+
+def test_channel_must_name_known_topics(tmp_path: Path) -> None:
+    found = issues(tmp_path, MINIMAL + 'topics = ["nope"]\n')
+    assert "names 'nope', which is not a topic; known: t" in found[0]
+
+
+def test_bad_schedule_and_timezone(tmp_path: Path) -> None:
+    found = issues(
+        tmp_path, MINIMAL + 'schedule = "every morning"\ntimezone = "Europe/Bonn"\n'
+    )
+    text = "\n".join(found)
+    assert "channels.out.schedule" in text and "crontab" in text
+    assert "channels.out.timezone" in text and "Europe/Berlin" in text
+
+
+def test_toml_syntax_error_has_line(tmp_path: Path) -> None:
+    found = issues(tmp_path, MINIMAL + "\n[http\n")
+    assert found[0].startswith("line 9, (syntax): not valid TOML")
+
+
+def test_topic_syntax_error_names_topic_and_line(tmp_path: Path) -> None:
+    found = issues(tmp_path, MINIMAL.replace('"sanction*"', '"(sanction* AND"'))
+    assert found[0].startswith("line 3, topics.t.query:"), found
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.toml")
+    assert "pass --config PATH or set MONITOR_CONFIG" in str(info.value)
+
+
+def test_durations() -> None:
+    assert parse_duration("30m") == 1800
+    assert parse_duration("2d") == 172800
+    assert parse_duration(90) == 90
+    for bad in ("soon", "-5m", 0, True):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_locate_nested_keys() -> None:
+    text = '[a]\nx = 1\n\n[b.c]\ny = 2\n\n[[d]]\nz = 1\n[[d]]\nz = 2\n'
+    assert locate(text, ("a", "x")) == 2
+    assert locate(text, ("b", "c", "y")) == 5
+    assert locate(text, ("d", 1, "z")) == 10
+    assert locate(text, ("nope",)) is None
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_SECRET", "s3cret")
+    assert secret_from_env("MY_SECRET", "channels.x.password_env") == "s3cret"
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-file\n")
+    monkeypatch.delenv("MY_SECRET")
+    monkeypatch.setenv("MY_SECRET_FILE", str(secret_file))
+    assert secret_from_env("MY_SECRET", "channels.x.password_env") == "from-file"
+    monkeypatch.delenv("MY_SECRET_FILE")
+    with pytest.raises(ConfigError, match="environment variable MY_SECRET is not set"):
+        secret_from_env("MY_SECRET", "channels.x.password_env")
+
+
+def test_check_command_exit_codes(tmp_path: Path) -> None:
+    good = write(tmp_path, MINIMAL)
+    run = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(good), "check"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "OK" in run.stdout
+    bad = write(tmp_path, MINIMAL + "\n[poll]\nbaseline = 3\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(bad), "check"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        f"error: {bad}: line 10, poll.baseline: Input should be a valid boolean"
+    ]
