@@ -28,8 +28,13 @@ def _load(ctx: click.Context) -> Config:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), envvar="MONITOR_CONFIG",
-    default=Path("config.toml"), show_default=True, help="config file (or $MONITOR_CONFIG)",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    envvar="MONITOR_CONFIG",
+    default=Path("config.toml"),
+    show_default=True,
+    help="config file (or $MONITOR_CONFIG)",
 )
 @click.option("--log-level", default="INFO", show_default=True)
 @click.version_option(package_name="source-monitor")
@@ -79,13 +84,18 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     rows = []
     for s in srcs:
         h = health.get(s.key)
-        rows.append({
-            "name": s.name, "url": s.url, "kind": s.kind, "origin": s.origin,
-            "cited_by": [{"document": c.document, "context": c.context} for c in s.citations],
-            "state": "refused" if s.refused else (h.state if h else "new"),
-            "since": h.since.isoformat() if h and h.since else None,
-            "error": s.refused or (h.last_error if h else None),
-        })
+        rows.append(
+            {
+                "name": s.name,
+                "url": s.url,
+                "kind": s.kind,
+                "origin": s.origin,
+                "cited_by": [{"document": c.document, "context": c.context} for c in s.citations],
+                "state": "refused" if s.refused else (h.state if h else "new"),
+                "since": h.since.isoformat() if h and h.since else None,
+                "error": s.refused or (h.last_error if h else None),
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -156,7 +166,9 @@ def _progress(total: int):  # type: ignore[no-untyped-def]
 
 @cli.command()
 @click.option("--channel", help="only this channel")
-@click.option("--dry-run", is_flag=True, help="show the digest that would go out; mark nothing sent")
+@click.option(
+    "--dry-run", is_flag=True, help="show the digest that would go out; mark nothing sent"
+)
 @click.pass_context
 def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
     """Build the digest now and send it (plus anything waiting in the outbox)."""
@@ -196,7 +208,9 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
                     now = utcnow()
                     built = queue_digest(config, store, name, srcs, now)
                     if built:
-                        click.echo(f"{name}: queued {built[0].id} ({len(built[0].match_ids)} items)")
+                        click.echo(
+                            f"{name}: queued {built[0].id} ({len(built[0].match_ids)} items)"
+                        )
                     for d in await flush(config, store, fetcher, now, channel=name):
                         status = "sent" if d.ok else "FAILED (kept for retry)"
                         click.echo(f"{name}: {d.digest_id} {status}: {d.detail}")
@@ -258,7 +272,9 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
         else:
             path = Path(target)
             if not path.is_file():
-                click.echo(f"error: {target}: no such file (give a path or an http(s) URL)", err=True)
+                click.echo(
+                    f"error: {target}: no such file (give a path or an http(s) URL)", err=True
+                )
                 sys.exit(EXIT_CONFIG)
             doc = extract_page(path.read_bytes(), path.resolve().as_uri())
     except ExtractError as exc:
@@ -288,12 +304,23 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
     lang = detect_language(text)
     found = matcher.match(text, title=title, language=lang)
     if as_json:
-        click.echo(json.dumps(
-            [{"topic": m.topic, "score": round(m.score, 3), "terms": list(m.evidence.terms),
-              "rule": m.evidence.rule, "snippet": m.evidence.snippet,
-              "spans": [list(x) for x in m.evidence.spans]} for m in found],
-            ensure_ascii=False, indent=2,
-        ))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "topic": m.topic,
+                        "score": round(m.score, 3),
+                        "terms": list(m.evidence.terms),
+                        "rule": m.evidence.rule,
+                        "snippet": m.evidence.snippet,
+                        "spans": [list(x) for x in m.evidence.spans],
+                    }
+                    for m in found
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         for m in found:
             click.echo(m.topic)

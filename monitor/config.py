@@ -10,8 +10,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import stat
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -77,7 +78,7 @@ class HttpConfig(Strict):
     max_header_bytes: int = Field(64 * 1024, gt=1024)
     concurrency: int = Field(50, ge=1, le=1000)
     per_host_concurrency: int = Field(2, ge=1, le=50)
-    per_host_delay: float = Field(0.0, ge=0, description="minimum seconds between requests to a host")
+    per_host_delay: float = Field(0.0, ge=0, description="minimum seconds between requests")
     max_feed_items: int = Field(200, ge=1)
     respect_robots: bool = True
     allow_networks: list[str] = Field(
@@ -118,6 +119,28 @@ class SeedsConfig(Strict):
 class StateConfig(Strict):
     path: str = "state"
     retention_days: int = Field(180, ge=1)
+
+
+class WebConfig(Strict):
+    """Health, metrics and a read-only status page for ops."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535)
+    token_env: str | None = Field(None, description="env var holding the bearer token")
+
+    @model_validator(mode="after")
+    def _token_beyond_loopback(self) -> WebConfig:
+        try:
+            loopback = ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            loopback = self.host == "localhost"
+        if not loopback and not self.token_env:
+            raise ValueError(
+                f"listening on {self.host} reaches beyond this machine; set web.token_env to "
+                "the environment variable holding an access token"
+            )
+        return self
 
 
 class SourceConfig(Strict):
@@ -168,7 +191,8 @@ class _ChannelBase(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use a name like Europe/Berlin") from None
+            msg = f"unknown time zone {value!r}; use a name like Europe/Berlin"
+            raise ValueError(msg) from None
         return value
 
     @field_validator("schedule")
@@ -227,6 +251,7 @@ class Config(Strict):
     poll: PollConfig = PollConfig()
     seeds: SeedsConfig = SeedsConfig()
     state: StateConfig = StateConfig()
+    web: WebConfig = WebConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     topics: dict[str, TopicConfig] = Field(default_factory=dict)
@@ -287,7 +312,8 @@ def _key_path(loc: Iterable[Any]) -> tuple[Any, ...]:
     # Pydantic adds the union tag ("file", "email", …) to the location; it is not a TOML key.
     out: list[Any] = []
     for part in loc:
-        if isinstance(part, str) and (part.startswith("function-") or part in {"file", "email", "webhook"}) and out and out[-2:-1] == ["channels"]:
+        tag = isinstance(part, str) and part in {"file", "email", "webhook"}
+        if tag and len(out) == 2 and out[0] == "channels":
             continue
         out.append(part)
     return tuple(out)
@@ -343,17 +369,66 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, [ConfigIssue("(file)", "not found; pass --config PATH or set MONITOR_CONFIG")]) from None
+        issue = ConfigIssue("(file)", "not found; pass --config PATH or set MONITOR_CONFIG")
+        raise ConfigError(path, [issue]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, [ConfigIssue("(file)", f"cannot be read: {exc}")]) from None
+    _refuse_if_writable_by_others(path, "(file)")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(
-            path, [ConfigIssue("(syntax)", f"not valid TOML: {exc}", int(line.group(1)) if line else None)]
-        ) from None
+        issue = ConfigIssue(
+            "(syntax)", f"not valid TOML: {exc}", int(line.group(1)) if line else None
+        )
+        raise ConfigError(path, [issue]) from None
+    apply_env_overrides(data, os.environ)
     return validate_config(data, text, path)
+
+
+ENV_PREFIX = "MONITOR_"
+
+
+def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> list[str]:
+    """Override settings from MONITOR_<TABLE>__<KEY> variables, e.g. MONITOR_WEB__HOST=0.0.0.0.
+
+    Double underscores separate the levels (MONITOR_CHANNELS__MAIL__HOST). The value is read as
+    a TOML value where it parses as one (numbers, booleans, arrays) and as a string otherwise.
+    Returns the dotted keys that were overridden.
+    """
+    done = []
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        if not all(parts):
+            continue
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        node = data
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            node[parts[-1]] = value
+            done.append(".".join(parts))
+    return done
+
+
+def _refuse_if_writable_by_others(path: Path, key: str) -> None:
+    # Whoever can edit the config can point the daemon anywhere and read its secrets.
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & stat.S_IWOTH:
+        raise ConfigError(
+            path, [ConfigIssue(key, f"{path} is writable by other users; run: chmod o-w {path}")]
+        )
 
 
 def validate_config(data: dict[str, Any], text: str, path: Path) -> Config:
@@ -398,5 +473,11 @@ def secret_from_env(name: str | None, what: str) -> str | None:
     if value := os.environ.get(name):
         return value
     if file := os.environ.get(f"{name}_FILE"):
-        return Path(file).read_text(encoding="utf-8").strip()
-    raise ConfigError(Path("(environment)"), [ConfigIssue(what, f"environment variable {name} is not set")])
+        _refuse_if_writable_by_others(Path(file), what)
+        try:
+            return Path(file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            issue = ConfigIssue(what, f"{name}_FILE names {file}, which cannot be read: {exc}")
+            raise ConfigError(Path("(environment)"), [issue]) from None
+    issue = ConfigIssue(what, f"environment variable {name} (or {name}_FILE) is not set")
+    raise ConfigError(Path("(environment)"), [issue])

@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor import metrics
 from monitor.config import Config, ConfigError, load_config
 from monitor.fetch import Fetcher
 from monitor.outbox import flush, queue_digest
@@ -93,6 +94,7 @@ class Daemon:
         self.last_tick: float | None = None
         self._busy = asyncio.Lock()
         self._last_prune: float = 0.0
+        self.rt: Runtime | None = None  # type: ignore[assignment]
 
     async def run(self) -> None:
         config = load_config(self.config_path)
@@ -113,20 +115,38 @@ class Daemon:
         await self.fetcher.__aenter__()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=self.rt.config.poll.tick_seconds), id="tick",
-            next_run_time=datetime.now(ZoneInfo("UTC")), max_instances=1, coalesce=True,
+            self.tick,
+            IntervalTrigger(seconds=self.rt.config.poll.tick_seconds),
+            id="tick",
+            next_run_time=datetime.now(ZoneInfo("UTC")),
+            max_instances=1,
+            coalesce=True,
         )
         self.scheduler.add_job(
-            self.flush_outbox, IntervalTrigger(seconds=FLUSH_SECONDS), id="flush",
-            max_instances=1, coalesce=True,
+            self.flush_outbox,
+            IntervalTrigger(seconds=FLUSH_SECONDS),
+            id="flush",
+            max_instances=1,
+            coalesce=True,
         )
         self._schedule_channels()
         self.scheduler.start()
+        runner = None
+        web_cfg = self.rt.config.web
+        if web_cfg.enabled:
+            from monitor import web
+            from monitor.config import secret_from_env
+
+            token = secret_from_env(web_cfg.token_env, "web.token_env")
+            runner = await web.start(self, web_cfg.host, web_cfg.port, token)
+            log.info("status, /healthz and /metrics on http://%s:%d/", web_cfg.host, web_cfg.port)
         await self._catch_up()
         log.info(
             "monitor running: %d sources, %d topics, %d channels; state in %s",
-            len(self.rt.poller.sources), len(self.rt.config.topics),
-            len(self.rt.config.channels), self.rt.config.state_dir,
+            len(self.rt.poller.sources),
+            len(self.rt.config.topics),
+            len(self.rt.config.channels),
+            self.rt.config.state_dir,
         )
         await self.stop.wait()
         log.info("stopping: finishing in-flight work (at most %.0f s)", SHUTDOWN_GRACE)
@@ -137,8 +157,12 @@ class Daemon:
                 async with self._busy:
                     pass
         except TimeoutError:
-            log.warning("in-flight work abandoned after %.0f s; it is redone next start", SHUTDOWN_GRACE)
+            log.warning(
+                "in-flight work abandoned after %.0f s; it is redone next start", SHUTDOWN_GRACE
+            )
         await self.fetcher.__aexit__(None, None, None)
+        if runner is not None:
+            await runner.cleanup()
         log.info("stopped")
 
     def _schedule_channels(self) -> None:
@@ -149,8 +173,12 @@ class Daemon:
             if not chan.enabled:
                 continue
             self.scheduler.add_job(
-                self.digest_job, CronTrigger.from_crontab(chan.schedule, timezone=ZoneInfo(chan.timezone)),
-                args=[name], id=f"digest:{name}", max_instances=1, coalesce=True,
+                self.digest_job,
+                CronTrigger.from_crontab(chan.schedule, timezone=ZoneInfo(chan.timezone)),
+                args=[name],
+                id=f"digest:{name}",
+                max_instances=1,
+                coalesce=True,
                 misfire_grace_time=300,
             )
 
@@ -167,19 +195,34 @@ class Daemon:
                 log.info("channel %s missed its digest since %s; sending it now", name, last)
                 await self.digest_job(name)
 
+    def tick_seconds(self) -> int:
+        return self.rt.config.poll.tick_seconds
+
+    def config_loaded(self) -> bool:
+        return self.rt is not None
+
     async def tick(self) -> None:
+        # Health means "the scheduler is ticking": note the start too, so a long first cycle
+        # over many sources does not read as a dead daemon.
+        self.last_tick = time.time()
         async with self._busy:
             rt = self.rt
             summary = await rt.poller.cycle(self.fetcher)
-            self.last_tick = time.time()
             log.info(
-                "poll cycle: %s", summary.line(),
-                extra={"event": "cycle", "figures": {
-                    "sources": summary.sources, "fetched": summary.fetched,
-                    "not_modified": summary.not_modified, "failed": summary.failed,
-                    "new": summary.new_passages, "matches": summary.matches,
-                    "seconds": round(summary.seconds, 3),
-                }},
+                "poll cycle: %s",
+                summary.line(),
+                extra={
+                    "event": "cycle",
+                    "figures": {
+                        "sources": summary.sources,
+                        "fetched": summary.fetched,
+                        "not_modified": summary.not_modified,
+                        "failed": summary.failed,
+                        "new": summary.new_passages,
+                        "matches": summary.matches,
+                        "seconds": round(summary.seconds, 3),
+                    },
+                },
             )
             for name, error in summary.errors:
                 log.warning("source %s: %s", name, error)
@@ -189,6 +232,11 @@ class Daemon:
                 self._last_prune = time.time()
                 pruned = self.store.prune(utcnow(), rt.config.state.retention_days)
                 log.info("retention: forgot %(fingerprints)d fingerprints, %(items)d items", pruned)
+            metrics.OUTBOX_DEPTH.set(self.store.outbox_depth())
+            metrics.set_source_states([h.state for h in self.store.health()])
+            metrics.POLL_CYCLES.inc()
+            self.last_tick = time.time()
+            metrics.LAST_TICK.set(self.last_tick)
 
     async def _alerts(self) -> None:
         now = utcnow()
@@ -230,9 +278,13 @@ class Daemon:
                 await self.fetcher.__aexit__(None, None, None)
                 self.fetcher = Fetcher(config.http)
                 await self.fetcher.__aenter__()
-            self.scheduler.reschedule_job("tick", trigger=IntervalTrigger(seconds=config.poll.tick_seconds))
+            self.scheduler.reschedule_job(
+                "tick", trigger=IntervalTrigger(seconds=config.poll.tick_seconds)
+            )
             self._schedule_channels()
         log.info(
             "config reloaded: %d sources, %d topics, %d channels",
-            len(rt.poller.sources), len(config.topics), len(config.channels),
+            len(rt.poller.sources),
+            len(config.topics),
+            len(config.channels),
         )

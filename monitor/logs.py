@@ -1,4 +1,4 @@
-"""Logging: one JSON object per line when not on a terminal (for Docker), readable text when on one."""
+"""Logging: JSON lines when not on a terminal (for Docker), readable text when on one."""
 
 from __future__ import annotations
 

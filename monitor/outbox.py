@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from monitor import metrics
 from monitor.config import Config
 from monitor.digest import build_digest, channel_topics
 from monitor.digest.render import render_digest
@@ -75,7 +76,10 @@ def queue_digest(
         return None
     log.info(
         "queued %s %s for channel %s with %d items",
-        kind, digest.id, channel_name, len(digest.match_ids),
+        kind,
+        digest.id,
+        channel_name,
+        len(digest.match_ids),
     )
     return digest, result["r"]
 
@@ -91,13 +95,18 @@ async def flush(
             # Kept, not dropped: it goes out if the channel comes back into the config.
             log.warning(
                 "digest %s waits for channel %s, which is not in the config (or disabled)",
-                entry.id, entry.channel,
+                entry.id,
+                entry.channel,
             )
             continue
         try:
             delivery = await deliver(
-                entry.channel, chan, entry.rendered, entry.id,
-                state_dir=config.state_dir, fetcher=fetcher,
+                entry.channel,
+                chan,
+                entry.rendered,
+                entry.id,
+                state_dir=config.state_dir,
+                fetcher=fetcher,
             )
         except Exception as exc:  # a bug in one channel must not stop the others' deliveries
             log.exception("delivering %s on %s failed unexpectedly", entry.id, entry.channel)
@@ -106,11 +115,17 @@ async def flush(
             store.delivered(entry.id, delivery.detail, now)
             log.info("delivered %s on %s: %s", entry.id, entry.channel, delivery.detail)
         else:
-            retry = store.delivery_failed(entry.id, delivery.detail, now, permanent=delivery.permanent)
+            retry = store.delivery_failed(
+                entry.id, delivery.detail, now, permanent=delivery.permanent
+            )
             when = f"retry at {retry:%Y-%m-%d %H:%M:%S} UTC" if retry else "given up (permanent)"
             log.error(
                 "delivery of %s on channel %s failed: %s; %s",
-                entry.id, entry.channel, delivery.detail, when,
+                entry.id,
+                entry.channel,
+                delivery.detail,
+                when,
             )
+        metrics.DELIVERIES.labels(entry.channel, "ok" if delivery.ok else "failed").inc()
         out.append(delivery)
     return out

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from monitor import metrics
 from monitor.config import Config
 from monitor.extract import (
     ExtractError,
@@ -102,7 +103,8 @@ class Poller:
                 self.store.record_fetch(
                     src.key,
                     FetchResult(src.url, FetchOutcome.ERROR, error=f"internal error: {exc}"),
-                    utcnow(), src.interval_seconds,
+                    utcnow(),
+                    src.interval_seconds,
                 )
                 summary.failed += 1
                 summary.errors.append((src.name, f"internal error: {exc}"))
@@ -124,6 +126,8 @@ class Poller:
             accept=_ACCEPT[src.kind],
         )
         now = utcnow()
+        metrics.FETCHES.labels(result.outcome.value).inc()
+        metrics.FETCH_SECONDS.labels(result.outcome.value).observe(result.elapsed)
         if result.outcome is FetchOutcome.NOT_MODIFIED:
             summary.not_modified += 1
             self.store.record_fetch(src.key, result, now, src.interval_seconds)
@@ -155,6 +159,7 @@ class Poller:
                 self.store.record_fetch(src.key, result, now, src.interval_seconds)
                 return "baseline"
         summary.new_passages += len(fresh)
+        metrics.NEW_PASSAGES.inc(len(fresh))
         if src.follow_links and src.kind == "feed":
             fresh = await self._follow(fetcher, src, fresh)
         for passage in fresh:
@@ -196,7 +201,8 @@ class Poller:
             if not entry.link:
                 return entry
             page = await fetcher.fetch(
-                entry.link, verify_tls=src.verify_tls,
+                entry.link,
+                verify_tls=src.verify_tls,
                 respect_robots=self.config.http.respect_robots,
                 accept=_ACCEPT["page"],
             )
@@ -204,7 +210,9 @@ class Poller:
                 log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, page.error)
                 return entry
             try:
-                doc = await asyncio.to_thread(extract_page, page.body, entry.link, page.content_type)
+                doc = await asyncio.to_thread(
+                    extract_page, page.body, entry.link, page.content_type
+                )
             except ExtractError as exc:
                 log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, exc)
                 return entry
@@ -243,10 +251,12 @@ class Poller:
         self._story_roots[key] = story_id or item_id
         summary.matches += len(found)
         for m in found:
+            metrics.MATCHES.labels(m.topic).inc()
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
 
 
 _ACCEPT = {
-    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+    "text/xml;q=0.8, */*;q=0.5",
     "page": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
 }

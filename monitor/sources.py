@@ -19,7 +19,8 @@ def seed_documents(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.iterdir()
+        p
+        for p in folder.iterdir()
         if p.is_file() and p.suffix.lower() in SEED_SUFFIXES and not p.name.startswith(".")
     )
 
@@ -38,9 +39,15 @@ def load_sources(config: Config) -> list[Source]:
             log.warning("source %s is configured twice; the first entry wins", sc.url)
             continue
         out[key] = Source(
-            key=key, url=sc.url, kind=sc.kind, name=sc.name or _host(key),
-            interval_seconds=sc.interval or config.poll.default_interval, origin="config",
-            follow_links=sc.follow_links, ignore=list(sc.ignore), verify_tls=sc.verify_tls,
+            key=key,
+            url=sc.url,
+            kind=sc.kind,
+            name=sc.name or _host(key),
+            interval_seconds=sc.interval or config.poll.default_interval,
+            origin="config",
+            follow_links=sc.follow_links,
+            ignore=list(sc.ignore),
+            verify_tls=sc.verify_tls,
         )
     if not config.seeds.enabled:
         return list(out.values())
@@ -62,8 +69,14 @@ def load_sources(config: Config) -> list[Source]:
                     out[key].citations.append(citation)
                 continue
             out[key] = Source(
-                key=key, url=key, kind="page", name=_host(key), origin="seed",
-                interval_seconds=config.seeds.interval, citations=[citation], refused=refused,
+                key=key,
+                url=key,
+                kind="page",
+                name=_host(key),
+                origin="seed",
+                interval_seconds=config.seeds.interval,
+                citations=[citation],
+                refused=refused,
             )
     return list(out.values())
 

@@ -1,4 +1,4 @@
-"""Real local parts for tests: a content server, an SMTP server and a webhook receiver on 127.0.0.1."""
+"""Real local parts for tests: content server, SMTP server, webhook receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class ContentServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers)))
                 route = server.routes.get(self.path)
                 if route is None:
@@ -63,8 +63,13 @@ class ContentServer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def set(self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8",
-            status: int = 200) -> str:
+    def set(
+        self,
+        path: str,
+        body: str | bytes,
+        content_type: str = "text/html; charset=utf-8",
+        status: int = 200,
+    ) -> str:
         data = body.encode() if isinstance(body, str) else body
         self.routes[path] = Route(data, content_type, status)
         return self.base + path
@@ -103,12 +108,14 @@ def smtp_server() -> Iterator[SmtpSink]:
     sink = SmtpSink("127.0.0.1", 0)
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
             if sink.refuse_next > 0:
                 sink.refuse_next -= 1
                 return "451 4.3.0 try again later"
             sink.messages.append(
-                message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)  # type: ignore[arg-type]
+                message_from_bytes(
+                    envelope.original_content or envelope.content, policy=policy.default
+                )  # type: ignore[arg-type]
             )
             return "250 OK"
 
@@ -130,7 +137,7 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver.received.append((headers, body))

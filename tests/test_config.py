@@ -56,7 +56,9 @@ def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
 
 
 def test_errors_in_array_tables_point_at_the_right_entry(tmp_path: Path) -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [[sources]]
 url = "https://example.org/feed"
 kind = "feed"
@@ -66,6 +68,7 @@ url = "ftp://example.org/file"
 kind = "feed"
 interval = "soon"
 """
+    )
     found = issues(tmp_path, text)
     assert any(f.startswith("line 14, sources[1].url:") and "http" in f for f in found), found
     assert any(f.startswith("line 16, sources[1].interval:") for f in found), found
@@ -87,14 +90,20 @@ recipients = ["not-an-address"]
 """
     found = issues(tmp_path, text)
     keys = {f.split(": ", 1)[0].split(", ", 1)[-1] for f in found}
-    assert {"poll.tick_seconds", "topics.t.threshold", "channels.mail.recipients",
-            "channels.mail.sender"} <= keys, found
+    assert {
+        "poll.tick_seconds",
+        "topics.t.threshold",
+        "channels.mail.recipients",
+        "channels.mail.sender",
+    } <= keys, found
 
 
 def test_bad_enum_values_are_refused(tmp_path: Path) -> None:
     found = issues(tmp_path, MINIMAL.replace('kind = "file"', 'kind = "fax"'))
     assert found and "kind must be one of: file, email, webhook" in found[0]
-    found = issues(tmp_path, MINIMAL + '\n[[sources]]\nurl = "https://a.example/"\nkind = "xpath"\n')
+    found = issues(
+        tmp_path, MINIMAL + '\n[[sources]]\nurl = "https://a.example/"\nkind = "xpath"\n'
+    )
     assert "sources[0].kind" in found[0]
 
 
@@ -104,9 +113,7 @@ def test_channel_must_name_known_topics(tmp_path: Path) -> None:
 
 
 def test_bad_schedule_and_timezone(tmp_path: Path) -> None:
-    found = issues(
-        tmp_path, MINIMAL + 'schedule = "every morning"\ntimezone = "Europe/Bonn"\n'
-    )
+    found = issues(tmp_path, MINIMAL + 'schedule = "every morning"\ntimezone = "Europe/Bonn"\n')
     text = "\n".join(found)
     assert "channels.out.schedule" in text and "crontab" in text
     assert "channels.out.timezone" in text and "Europe/Berlin" in text
@@ -138,7 +145,7 @@ def test_durations() -> None:
 
 
 def test_locate_nested_keys() -> None:
-    text = '[a]\nx = 1\n\n[b.c]\ny = 2\n\n[[d]]\nz = 1\n[[d]]\nz = 2\n'
+    text = "[a]\nx = 1\n\n[b.c]\ny = 2\n\n[[d]]\nz = 1\n[[d]]\nz = 2\n"
     assert locate(text, ("a", "x")) == 2
     assert locate(text, ("b", "c", "y")) == 5
     assert locate(text, ("d", 1, "z")) == 10
@@ -162,14 +169,18 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     good = write(tmp_path, MINIMAL)
     run = subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(good), "check"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr
     assert "OK" in run.stdout
     bad = write(tmp_path, MINIMAL + "\n[poll]\nbaseline = 3\n")
     run = subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(bad), "check"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [

@@ -11,8 +11,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import pytest
-
 from tests.conftest import REPO, ContentServer, SmtpSink, WebhookReceiver
 
 SECRET_ENV = "TEST_MONITOR_WEBHOOK_SECRET"
@@ -43,18 +41,23 @@ def article(paragraphs: list[str]) -> str:
 
 
 OLD_ENTRIES = [
-    ("old-1", "North Korean troops arrive in Russia's Far East",
-     "South Korea's intelligence service says 1,500 North Korean special forces soldiers were "
-     "shipped to Vladivostok for training before deployment against Ukraine."),
+    (
+        "old-1",
+        "North Korean troops arrive in Russia's Far East",
+        "South Korea's intelligence service says 1,500 North Korean special forces soldiers were "
+        "shipped to Vladivostok for training before deployment against Ukraine.",
+    ),
     ("old-2", "Football: Bayern beat Dortmund", "A late goal decided the match in Munich."),
 ]
 NEW_RELEVANT = (
-    "new-1", "Pentagon: 10,000 North Korean soldiers now in Kursk",
+    "new-1",
+    "Pentagon: 10,000 North Korean soldiers now in Kursk",
     "The Pentagon said about 10,000 North Korean troops have moved into Russia's Kursk region "
     "and are expected to join combat against Ukrainian forces in the coming weeks.",
 )
 NEW_IRRELEVANT = (
-    "new-2", "Russian troops advance near Pokrovsk",
+    "new-2",
+    "Russian troops advance near Pokrovsk",
     "Russian forces pushed forward near Pokrovsk, the Ukrainian general staff said; no foreign "
     "units were mentioned.",
 )
@@ -71,7 +74,7 @@ NEW_PARAGRAPH = (
 
 def shipped_topics() -> str:
     text = (REPO / "config.toml").read_text(encoding="utf-8")
-    return text[text.index("[aliases]"):]
+    return text[text.index("[aliases]") :]
 
 
 def write_config(tmp: Path, srv: ContentServer, smtp: SmtpSink, hook: WebhookReceiver) -> Path:
@@ -122,11 +125,17 @@ send_empty = false
     return cfg
 
 
-def monitor(cfg: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def monitor(
+    cfg: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(cfg), *args],
-        capture_output=True, text=True, timeout=120, env=full_env, cwd=cfg.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=full_env,
+        cwd=cfg.parent,
     )
 
 
@@ -137,7 +146,9 @@ def bodies(msg: EmailMessage) -> tuple[str, str]:
 
 
 def test_poll_change_poll_digest(
-    tmp_path: Path, content_server: ContentServer, smtp_server: SmtpSink,
+    tmp_path: Path,
+    content_server: ContentServer,
+    smtp_server: SmtpSink,
     webhook_receiver: WebhookReceiver,
 ) -> None:
     srv = content_server
@@ -161,8 +172,11 @@ def test_poll_change_poll_digest(
     assert first.returncode == 0, first.stderr
     assert "baseline" in first.stdout
 
-    srv.set("/feed.xml", rss([NEW_RELEVANT, NEW_IRRELEVANT, *OLD_ENTRIES]),
-            "application/rss+xml; charset=utf-8")
+    srv.set(
+        "/feed.xml",
+        rss([NEW_RELEVANT, NEW_IRRELEVANT, *OLD_ENTRIES]),
+        "application/rss+xml; charset=utf-8",
+    )
     srv.set("/lage", article([*OLD_PARAGRAPHS, NEW_PARAGRAPH]))
     second = monitor(cfg, "once")
     assert second.returncode == 0, second.stderr

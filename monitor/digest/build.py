@@ -14,7 +14,9 @@ def channel_topics(config: Config, channel_name: str, *, urgent_only: bool = Fal
     """The topic ids a channel receives, in config order (urgent ones only for alerts)."""
     channel = config.channels[channel_name]
     wanted = channel.topics or list(config.topics)
-    return [t for t in config.topics if t in wanted and (config.topics[t].urgent or not urgent_only)]
+    return [
+        t for t in config.topics if t in wanted and (config.topics[t].urgent or not urgent_only)
+    ]
 
 
 def build_digest(

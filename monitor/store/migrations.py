@@ -32,9 +32,14 @@ def migrate(engine: Engine) -> int:
     with engine.begin() as conn:
         if not inspect(conn).has_table("schema_version"):
             schema.schema_version.create(conn)
-        current = conn.execute(
-            select(schema.schema_version.c.version).order_by(schema.schema_version.c.version.desc())
-        ).scalar() or 0
+        current = (
+            conn.execute(
+                select(schema.schema_version.c.version).order_by(
+                    schema.schema_version.c.version.desc()
+                )
+            ).scalar()
+            or 0
+        )
     if current > LATEST:
         raise SchemaTooNew(
             f"the state database is at schema version {current}, newer than this program "

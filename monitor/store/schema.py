@@ -1,4 +1,4 @@
-"""Tables of the state database, written with SQLAlchemy Core so the same code runs on PostgreSQL."""
+"""Tables of the state database, in SQLAlchemy Core so the same code runs on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -103,8 +103,13 @@ class Store:
                     state = "refused" if src.refused else "new"
                     conn.execute(
                         insert(s.sources).values(
-                            key=src.key, state=state, last_error=src.refused,
-                            state_since=utcnow(), failures=0, baseline_done=False, **values,
+                            key=src.key,
+                            state=state,
+                            last_error=src.refused,
+                            state_since=utcnow(),
+                            failures=0,
+                            baseline_done=False,
+                            **values,
                         )
                     )
 
@@ -128,9 +133,9 @@ class Store:
         with self.engine.begin() as conn:
             self._set_state(conn, key, "refused", reason, now)
             conn.execute(
-                update(s.sources).where(s.sources.c.key == key).values(
-                    last_polled_at=now, next_check_at=now + timedelta(days=1)
-                )
+                update(s.sources)
+                .where(s.sources.c.key == key)
+                .values(last_polled_at=now, next_check_at=now + timedelta(days=1))
             )
 
     def record_fetch(self, key: str, result: FetchResult, now: datetime, interval: int) -> None:
@@ -197,7 +202,8 @@ class Store:
         """Sources in a bad state since before `before`: what the digest's health section lists."""
         bad = ("failing", "gone", "refused", "robots")
         return [
-            h for h in self.health(keys)
+            h
+            for h in self.health(keys)
             if h.state in bad and h.since is not None and h.since <= before
         ]
 
@@ -223,8 +229,10 @@ class Store:
             if fresh:
                 conn.execute(
                     insert(s.seen),
-                    [{"source_key": key, "fingerprint": k, "first_seen": now, "last_seen": now}
-                     for k in fresh],
+                    [
+                        {"source_key": key, "fingerprint": k, "first_seen": now, "last_seen": now}
+                        for k in fresh
+                    ],
                 )
             if known:
                 conn.execute(
@@ -248,18 +256,28 @@ class Store:
         with self.engine.begin() as conn:
             item_id = conn.execute(
                 insert(s.items).values(
-                    source_key=source_key, passage_key=passage.key, title=passage.title,
-                    link=passage.link, text=passage.text, language=passage.language,
-                    published=passage.published, first_seen=now, story_id=story_id,
+                    source_key=source_key,
+                    passage_key=passage.key,
+                    title=passage.title,
+                    link=passage.link,
+                    text=passage.text,
+                    language=passage.language,
+                    published=passage.published,
+                    first_seen=now,
+                    story_id=story_id,
                     minhash=minhash,
                 )
             ).inserted_primary_key[0]
             for m in found:
                 conn.execute(
                     insert(s.matches).values(
-                        item_id=item_id, topic=m.topic, score=m.score,
-                        terms=list(m.evidence.terms), rule=m.evidence.rule,
-                        snippet=m.evidence.snippet, spans=[list(x) for x in m.evidence.spans],
+                        item_id=item_id,
+                        topic=m.topic,
+                        score=m.score,
+                        terms=list(m.evidence.terms),
+                        rule=m.evidence.rule,
+                        snippet=m.evidence.snippet,
+                        spans=[list(x) for x in m.evidence.spans],
                         created_at=now,
                     )
                 )
@@ -269,11 +287,9 @@ class Store:
         """(item id, story id, source key, signature) of recent items, to group stories."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(
-                    s.items.c.id, s.items.c.story_id, s.items.c.source_key, s.items.c.minhash
-                ).where(
-                    s.items.c.first_seen >= since, s.items.c.minhash.is_not(None)
-                ).order_by(s.items.c.id)
+                select(s.items.c.id, s.items.c.story_id, s.items.c.source_key, s.items.c.minhash)
+                .where(s.items.c.first_seen >= since, s.items.c.minhash.is_not(None))
+                .order_by(s.items.c.id)
             )
             return [(r.id, r.story_id, r.source_key, r.minhash) for r in rows]
 
@@ -293,10 +309,22 @@ class Store:
         )
         query = (
             select(
-                s.matches.c.id, s.matches.c.topic, s.matches.c.score, s.matches.c.terms,
-                s.matches.c.rule, s.matches.c.snippet, s.matches.c.spans, s.matches.c.item_id,
-                s.items.c.source_key, s.items.c.title, s.items.c.link, s.items.c.text,
-                s.items.c.language, s.items.c.published, s.items.c.first_seen, s.items.c.story_id,
+                s.matches.c.id,
+                s.matches.c.topic,
+                s.matches.c.score,
+                s.matches.c.terms,
+                s.matches.c.rule,
+                s.matches.c.snippet,
+                s.matches.c.spans,
+                s.matches.c.item_id,
+                s.items.c.source_key,
+                s.items.c.title,
+                s.items.c.link,
+                s.items.c.text,
+                s.items.c.language,
+                s.items.c.published,
+                s.items.c.first_seen,
+                s.items.c.story_id,
                 s.sources.c.name.label("source_name"),
             )
             .join(s.items, s.items.c.id == s.matches.c.item_id)
@@ -316,9 +344,7 @@ class Store:
                 for sid, name in conn.execute(
                     select(func.coalesce(s.items.c.story_id, s.items.c.id), s.sources.c.name)
                     .join(s.sources, s.sources.c.key == s.items.c.source_key)
-                    .where(
-                        (s.items.c.story_id.in_(story_ids)) | (s.items.c.id.in_(story_ids))
-                    )
+                    .where((s.items.c.story_id.in_(story_ids)) | (s.items.c.id.in_(story_ids)))
                 ):
                     related.setdefault(sid, set()).add(name)
         finally:
@@ -330,15 +356,25 @@ class Store:
             others = sorted(related.get(sid, set()) - {r["source_name"]})
             out.append(
                 Match(
-                    id=r["id"], topic=r["topic"], score=r["score"],
+                    id=r["id"],
+                    topic=r["topic"],
+                    score=r["score"],
                     evidence=Evidence(
-                        tuple(r["terms"]), r["rule"], r["snippet"],
+                        tuple(r["terms"]),
+                        r["rule"],
+                        r["snippet"],
                         tuple(tuple(x) for x in r["spans"]),  # type: ignore[misc]
                     ),
-                    source_key=r["source_key"], source_name=r["source_name"], title=r["title"],
-                    link=r["link"], text=r["text"], language=r["language"],
-                    published=r["published"], first_seen=r["first_seen"],
-                    citations=citations.get(r["source_key"], []), also_reported_by=others,
+                    source_key=r["source_key"],
+                    source_name=r["source_name"],
+                    title=r["title"],
+                    link=r["link"],
+                    text=r["text"],
+                    language=r["language"],
+                    published=r["published"],
+                    first_seen=r["first_seen"],
+                    citations=citations.get(r["source_key"], []),
+                    also_reported_by=others,
                     story_id=sid,
                 )
             )
@@ -366,22 +402,32 @@ class Store:
             rendered = render(digest)
             conn.execute(
                 insert(s.digests).values(
-                    id=digest.id, channel=channel, kind=kind, created_at=now, status="pending",
-                    attempts=0, next_attempt_at=now, subject=rendered.subject,
-                    body_text=rendered.text, body_html=rendered.html, payload=rendered.payload,
+                    id=digest.id,
+                    channel=channel,
+                    kind=kind,
+                    created_at=now,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    subject=rendered.subject,
+                    body_text=rendered.text,
+                    body_html=rendered.html,
+                    payload=rendered.payload,
                     item_count=len(digest.match_ids),
                 )
             )
             if digest.match_ids:
                 conn.execute(
                     insert(s.digest_matches),
-                    [{"channel": channel, "kind": kind, "match_id": m, "digest_id": digest.id}
-                     for m in digest.match_ids],
+                    [
+                        {"channel": channel, "kind": kind, "match_id": m, "digest_id": digest.id}
+                        for m in digest.match_ids
+                    ],
                 )
             conn.execute(
-                update(s.channel_runs).where(s.channel_runs.c.channel == channel).values(
-                    **({"last_digest_at": now} if kind == "digest" else {"last_alert_at": now})
-                )
+                update(s.channel_runs)
+                .where(s.channel_runs.c.channel == channel)
+                .values(**({"last_digest_at": now} if kind == "digest" else {"last_alert_at": now}))
             )
         return digest
 
@@ -406,16 +452,22 @@ class Store:
             )
 
     def pending(self, now: datetime, channel: str | None = None) -> list[OutboxEntry]:
-        query = select(s.digests).where(
-            s.digests.c.status == "pending", s.digests.c.next_attempt_at <= now
-        ).order_by(s.digests.c.created_at)
+        query = (
+            select(s.digests)
+            .where(s.digests.c.status == "pending", s.digests.c.next_attempt_at <= now)
+            .order_by(s.digests.c.created_at)
+        )
         if channel:
             query = query.where(s.digests.c.channel == channel)
         with self.engine.connect() as conn:
             return [
                 OutboxEntry(
-                    r.id, r.channel, r.kind, r.attempts,
-                    RenderedDigest(r.subject, r.body_text, r.body_html, r.payload), r.created_at,
+                    r.id,
+                    r.channel,
+                    r.kind,
+                    r.attempts,
+                    RenderedDigest(r.subject, r.body_text, r.body_html, r.payload),
+                    r.created_at,
                 )
                 for r in conn.execute(query)
             ]
@@ -423,8 +475,13 @@ class Store:
     def delivered(self, digest_id: str, detail: str, now: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(
-                update(s.digests).where(s.digests.c.id == digest_id).values(
-                    status="sent", sent_at=now, detail=detail, attempts=s.digests.c.attempts + 1,
+                update(s.digests)
+                .where(s.digests.c.id == digest_id)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    detail=detail,
+                    attempts=s.digests.c.attempts + 1,
                     last_error=None,
                 )
             )
@@ -432,16 +489,22 @@ class Store:
     def delivery_failed(
         self, digest_id: str, error: str, now: datetime, *, permanent: bool = False
     ) -> datetime | None:
-        """Record a failed attempt; return when it will be retried (None: given up, kept as failed)."""
+        """Record a failed attempt; return the retry time (None: given up, kept as failed)."""
         with self.engine.begin() as conn:
-            attempts = conn.execute(
-                select(s.digests.c.attempts).where(s.digests.c.id == digest_id)
-            ).scalar_one() + 1
+            attempts = (
+                conn.execute(
+                    select(s.digests.c.attempts).where(s.digests.c.id == digest_id)
+                ).scalar_one()
+                + 1
+            )
             delay = RETRY_SCHEDULE[min(attempts - 1, len(RETRY_SCHEDULE) - 1)]
             retry_at = None if permanent else now + timedelta(seconds=delay)
             conn.execute(
-                update(s.digests).where(s.digests.c.id == digest_id).values(
-                    attempts=attempts, last_error=error,
+                update(s.digests)
+                .where(s.digests.c.id == digest_id)
+                .values(
+                    attempts=attempts,
+                    last_error=error,
                     status="failed" if permanent else "pending",
                     next_attempt_at=retry_at or now,
                 )
@@ -453,12 +516,46 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(
-                    s.digests.c.id, s.digests.c.channel, s.digests.c.kind, s.digests.c.status,
-                    s.digests.c.created_at, s.digests.c.sent_at, s.digests.c.attempts,
-                    s.digests.c.last_error, s.digests.c.item_count, s.digests.c.detail,
-                ).order_by(s.digests.c.created_at.desc()).limit(limit)
+                    s.digests.c.id,
+                    s.digests.c.channel,
+                    s.digests.c.kind,
+                    s.digests.c.status,
+                    s.digests.c.created_at,
+                    s.digests.c.sent_at,
+                    s.digests.c.attempts,
+                    s.digests.c.last_error,
+                    s.digests.c.item_count,
+                    s.digests.c.detail,
+                )
+                .order_by(s.digests.c.created_at.desc())
+                .limit(limit)
             ).mappings()
             return [dict(r) for r in rows]
+
+    def recent_matches(self, per_topic: int = 10) -> dict[str, list[dict]]:
+        """The latest matches of each topic, for the status page."""
+        query = (
+            select(
+                s.matches.c.topic,
+                s.matches.c.score,
+                s.matches.c.snippet,
+                s.matches.c.created_at,
+                s.items.c.title,
+                s.items.c.link,
+                s.sources.c.name.label("source"),
+            )
+            .join(s.items, s.items.c.id == s.matches.c.item_id)
+            .join(s.sources, s.sources.c.key == s.items.c.source_key)
+            .order_by(s.matches.c.id.desc())
+            .limit(per_topic * 50)
+        )
+        out: dict[str, list[dict]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(query).mappings():
+                bucket = out.setdefault(r["topic"], [])
+                if len(bucket) < per_topic:
+                    bucket.append(dict(r))
+        return out
 
     def outbox_depth(self) -> int:
         with self.engine.connect() as conn:
@@ -483,11 +580,15 @@ class Store:
                 and_(s.items.c.first_seen < cutoff, s.items.c.id.not_in(undelivered))
             )
             old_matches = select(s.matches.c.id).where(s.matches.c.item_id.in_(old_items))
-            conn.execute(delete(s.digest_matches).where(s.digest_matches.c.match_id.in_(old_matches)))
+            conn.execute(
+                delete(s.digest_matches).where(s.digest_matches.c.match_id.in_(old_matches))
+            )
             conn.execute(delete(s.matches).where(s.matches.c.id.in_(old_matches)))
             items_gone = conn.execute(delete(s.items).where(s.items.c.id.in_(old_items))).rowcount
             conn.execute(
-                delete(s.digests).where(s.digests.c.created_at < cutoff, s.digests.c.status != "pending")
+                delete(s.digests).where(
+                    s.digests.c.created_at < cutoff, s.digests.c.status != "pending"
+                )
             )
         return {"fingerprints": seen_gone, "items": items_gone}
 

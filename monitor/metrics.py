@@ -1,0 +1,44 @@
+"""Prometheus metrics. Labels are bounded (outcomes, topics, channels, states), never URLs."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+POLL_CYCLES = Counter("monitor_poll_cycles", "Poll cycles run", registry=REGISTRY)
+FETCHES = Counter("monitor_fetches", "Fetches by outcome", ["outcome"], registry=REGISTRY)
+FETCH_SECONDS = Histogram(
+    "monitor_fetch_seconds",
+    "Fetch latency by outcome",
+    ["outcome"],
+    registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+NEW_PASSAGES = Counter(
+    "monitor_new_passages", "New entries and paragraphs found", registry=REGISTRY
+)
+MATCHES = Counter("monitor_matches", "Topic matches", ["topic"], registry=REGISTRY)
+DELIVERIES = Counter(
+    "monitor_deliveries",
+    "Digest deliveries by channel and outcome",
+    ["channel", "outcome"],
+    registry=REGISTRY,
+)
+OUTBOX_DEPTH = Gauge("monitor_outbox_depth", "Digests waiting to be delivered", registry=REGISTRY)
+SOURCES = Gauge("monitor_sources", "Sources by health state", ["state"], registry=REGISTRY)
+LAST_TICK = Gauge(
+    "monitor_last_tick_timestamp_seconds",
+    "When the scheduler last completed a tick",
+    registry=REGISTRY,
+)
+
+SOURCE_STATES = ("new", "ok", "not_modified", "failing", "gone", "refused", "robots")
+
+
+def set_source_states(states: list[str]) -> None:
+    counts = dict.fromkeys(SOURCE_STATES, 0)
+    for state in states:
+        counts[state] = counts.get(state, 0) + 1
+    for state, n in counts.items():
+        SOURCES.labels(state).set(n)
