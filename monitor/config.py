@@ -198,10 +198,10 @@ class _ChannelBase(Strict):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
+        from monitor.schedule import cron_trigger
 
         try:
-            CronTrigger.from_crontab(value)
+            cron_trigger(value)
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a crontab expression ({exc})") from None
         return value

@@ -20,7 +20,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics
@@ -28,6 +27,7 @@ from monitor.config import Config, ConfigError, load_config
 from monitor.fetch import Fetcher
 from monitor.outbox import flush, queue_digest
 from monitor.pipeline import Poller
+from monitor.schedule import cron_trigger
 from monitor.sources import load_sources
 from monitor.store import Store, utcnow
 from monitor.topics import compile_topics
@@ -82,7 +82,7 @@ def missed_digest(schedule: str, tz: str, last: datetime | None, now: datetime) 
     """True when a scheduled digest time passed since the last digest (e.g. during downtime)."""
     if last is None:
         return False
-    trigger = CronTrigger.from_crontab(schedule, timezone=ZoneInfo(tz))
+    trigger = cron_trigger(schedule, tz)
     nxt = trigger.get_next_fire_time(None, last + timedelta(seconds=1))
     return nxt is not None and nxt <= now
 
@@ -174,7 +174,7 @@ class Daemon:
                 continue
             self.scheduler.add_job(
                 self.digest_job,
-                CronTrigger.from_crontab(chan.schedule, timezone=ZoneInfo(chan.timezone)),
+                cron_trigger(chan.schedule, chan.timezone),
                 args=[name],
                 id=f"digest:{name}",
                 max_instances=1,

@@ -7,6 +7,7 @@ and the others carry on.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import re
 import time
@@ -24,6 +25,7 @@ from monitor.extract import (
     fingerprint,
     parse_feed,
 )
+from monitor.extract.similar import signature, to_bytes
 from monitor.fetch import Fetcher
 from monitor.models import Document, FetchOutcome, FetchResult, Passage, Source
 from monitor.store import Store, utcnow
@@ -68,13 +70,13 @@ class Poller:
         self.sources = list(sources)
         store.sync_sources(self.sources)
         self.stories = StoryIndex()
-        self._story_roots: dict[str, int] = {}
-        for item_id, story_id, source_key, signature in store.recent_minhashes(
+        self._story_items: dict[str, int] = {}  # index key -> item id
+        for item_id, source_key, passage_key, stored in store.recent_minhashes(
             utcnow() - STORY_WINDOW
         ):
-            key = f"{source_key}\x00{item_id}"
-            self.stories.add_signature(key, signature)
-            self._story_roots[key] = story_id or item_id
+            key = f"{source_key}\x00{passage_key}"
+            self.stories.add_bytes(key, base64.b64decode(stored))
+            self._story_items[key] = item_id
 
     async def cycle(
         self,
@@ -233,22 +235,19 @@ class Poller:
         found = self.matcher.match(passage.text, title=passage.title, language=passage.language)
         if not found:
             return
-        signature = self.stories.signature(f"{passage.title or ''}\n{passage.text}")
-        # The same story from another source: share its root item id ("also reported by").
-        story_id = next(
-            (
-                self._story_roots[key]
-                for key in self.stories.query_signature(signature)
-                if not key.startswith(f"{src.key}\x00")
-            ),
-            None,
-        )
+        key = f"{src.key}\x00{passage.key}"
+        sig = signature(f"{passage.title or ''}\n{passage.text}")
+        # The same story already seen from another source: share its item id, so the digest
+        # shows it once with "also reported by".
+        root = self.stories.add_signature(key, sig) if sig is not None else None
+        story_id = None
+        if root is not None and not root.startswith(f"{src.key}\x00"):
+            story_id = self._story_items.get(root)
+        stored = base64.b64encode(to_bytes(sig)).decode() if sig is not None else None
         item_id = self.store.add_item(
-            src.key, passage, found, now, story_id=story_id, minhash=signature
+            src.key, passage, found, now, story_id=story_id, minhash=stored
         )
-        key = f"{src.key}\x00{item_id}"
-        self.stories.add_signature(key, signature)
-        self._story_roots[key] = story_id or item_id
+        self._story_items[key] = item_id
         summary.matches += len(found)
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @dataclass
@@ -119,9 +126,11 @@ def smtp_server() -> Iterator[SmtpSink]:
             )
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+    # aiosmtpd's Controller checks readiness by connecting to the port it was given, so it needs
+    # a real port number rather than 0.
+    sink.port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
     controller.start()
-    sink.port = controller.server.sockets[0].getsockname()[1]
     yield sink
     controller.stop()
 

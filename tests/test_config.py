@@ -50,7 +50,7 @@ def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
 def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
     found = issues(tmp_path, MINIMAL + "\n[http]\ntimeout_secs = 3\n")
     assert found == [
-        "line 10, http.timeout_secs: unknown key; check its spelling against the README's "
+        "line 9, http.timeout_secs: unknown key; check its spelling against the README's "
         "config reference"
     ]
 
@@ -70,8 +70,8 @@ interval = "soon"
 """
     )
     found = issues(tmp_path, text)
-    assert any(f.startswith("line 14, sources[1].url:") and "http" in f for f in found), found
-    assert any(f.startswith("line 16, sources[1].interval:") for f in found), found
+    assert any(f.startswith("line 13, sources[1].url:") and "http" in f for f in found), found
+    assert any(f.startswith("line 15, sources[1].interval:") for f in found), found
 
 
 def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_bad_schedule_and_timezone(tmp_path: Path) -> None:
 
 def test_toml_syntax_error_has_line(tmp_path: Path) -> None:
     found = issues(tmp_path, MINIMAL + "\n[http\n")
-    assert found[0].startswith("line 9, (syntax): not valid TOML")
+    assert found[0].startswith("line 8, (syntax): not valid TOML")
 
 
 def test_topic_syntax_error_names_topic_and_line(tmp_path: Path) -> None:
@@ -161,7 +161,7 @@ def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("MY_SECRET_FILE", str(secret_file))
     assert secret_from_env("MY_SECRET", "channels.x.password_env") == "from-file"
     monkeypatch.delenv("MY_SECRET_FILE")
-    with pytest.raises(ConfigError, match="environment variable MY_SECRET is not set"):
+    with pytest.raises(ConfigError, match=r"environment variable MY_SECRET \(or MY_SECRET_FILE\) is not set"):
         secret_from_env("MY_SECRET", "channels.x.password_env")
 
 
@@ -184,5 +184,6 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
-        f"error: {bad}: line 10, poll.baseline: Input should be a valid boolean"
+        f"error: {bad}: line 9, poll.baseline: Input should be a valid boolean, unable to "
+        "interpret input"
     ]

@@ -96,7 +96,7 @@ items = Table(
     Column("published", UTCDateTime()),
     Column("first_seen", UTCDateTime(), nullable=False),
     Column("story_id", Integer),  # the first item of the same story from another source
-    Column("minhash", JSON),
+    Column("minhash", Text),  # base64 MinHash signature, for grouping syndicated stories
     UniqueConstraint("source_key", "passage_key", name="uq_items_source_passage"),
 )
 Index("ix_items_first_seen", items.c.first_seen)

@@ -250,7 +250,7 @@ class Store:
         now: datetime,
         *,
         story_id: int | None = None,
-        minhash: list[int] | None = None,
+        minhash: str | None = None,
     ) -> int:
         """Store a new passage and its topic matches in one transaction; return the item id."""
         with self.engine.begin() as conn:
@@ -283,15 +283,15 @@ class Store:
                 )
         return int(item_id)
 
-    def recent_minhashes(self, since: datetime) -> list[tuple[int, int | None, str, list[int]]]:
-        """(item id, story id, source key, signature) of recent items, to group stories."""
+    def recent_minhashes(self, since: datetime) -> list[tuple[int, str, str, str]]:
+        """(item id, source key, passage key, signature) of recent items, to group stories."""
+        query = (
+            select(s.items.c.id, s.items.c.source_key, s.items.c.passage_key, s.items.c.minhash)
+            .where(s.items.c.first_seen >= since, s.items.c.minhash.is_not(None))
+            .order_by(s.items.c.id)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(s.items.c.id, s.items.c.story_id, s.items.c.source_key, s.items.c.minhash)
-                .where(s.items.c.first_seen >= since, s.items.c.minhash.is_not(None))
-                .order_by(s.items.c.id)
-            )
-            return [(r.id, r.story_id, r.source_key, r.minhash) for r in rows]
+            return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
 
     # --- digests and the outbox ----------------------------------------------------------------
     def unclaimed_matches(

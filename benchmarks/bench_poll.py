@@ -1,0 +1,122 @@
+"""Time one cold and one warm poll cycle over N local sources.
+
+Half the sources are 20-item RSS feeds, half ~50 KB article pages, spread over 20 loopback hosts,
+each response delayed by the corpus server's latency; between the cycles 5% of documents change.
+
+    python benchmarks/bench_poll.py --sources 1000
+    python benchmarks/bench_poll.py --sources 10000
+
+Prints wall time, CPU seconds (this process and the corpus server separately), peak RSS of this
+process, requests sent and 304s received per cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from monitor.config import load_config  # noqa: E402
+from monitor.fetch import Fetcher  # noqa: E402
+from monitor.pipeline import Poller  # noqa: E402
+from monitor.sources import load_sources  # noqa: E402
+from monitor.store import Store  # noqa: E402
+from monitor.topics import compile_topics  # noqa: E402
+
+
+def write_config(folder: Path, n: int, hosts: int, port: int) -> Path:
+    lines = [
+        "[http]",
+        'allow_networks = ["127.0.0.0/8"]',
+        "respect_robots = false",
+        "concurrency = 200",
+        "per_host_concurrency = 16",
+        "[seeds]",
+        "enabled = false",
+    ]
+    for doc in range(n):
+        host = f"127.0.0.{doc % hosts + 1}"
+        kind = "feed" if doc % 2 == 0 else "page"
+        lines += ["[[sources]]", f'url = "http://{host}:{port}/doc/{doc}"', f'kind = "{kind}"']
+    topics = (REPO / "config.toml").read_text(encoding="utf-8")
+    cfg = folder / "config.toml"
+    cfg.write_text("\n".join(lines) + "\n" + topics[topics.index("[aliases]"):], encoding="utf-8")
+    return cfg
+
+
+def stats(port: int) -> dict[str, int]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats") as r:  # noqa: S310 (local)
+        return json.loads(r.read())
+
+
+def cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime + c.ru_utime + c.ru_stime
+
+
+async def measure(poller: Poller, fetcher: Fetcher, port: int, label: str) -> None:
+    before = stats(port)
+    cpu0, t0 = cpu(), time.perf_counter()
+    summary = await poller.cycle(fetcher, only_due=False)
+    wall, used = time.perf_counter() - t0, cpu() - cpu0
+    after = stats(port)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{label:5} wall {wall:6.2f} s  cpu {used:6.2f} s  peak RSS {peak:6.0f} MB  "
+        f"requests {after['requests'] - before['requests']:6d}  "
+        f"304s {after['not_modified'] - before['not_modified']:6d}  "
+        f"new passages {summary.new_passages + summary.baseline:7d}  failed {summary.failed}"
+    )
+
+
+async def run(n: int, hosts: int, port: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = load_config(write_config(Path(tmp), n, hosts, port))
+        store = Store(config.state_dir)
+        poller = Poller(
+            config, store, compile_topics(config.topics, config.aliases), load_sources(config)
+        )
+        async with Fetcher(config.http) as fetcher:
+            await measure(poller, fetcher, port, "cold")
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/_bump?fraction=0.05", method="POST"
+            )
+            urllib.request.urlopen(req).read()  # noqa: S310 (local)
+            await measure(poller, fetcher, port, "warm")
+        store.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sources", type=int, default=1000)
+    ap.add_argument("--hosts", type=int, default=20)
+    ap.add_argument("--port", type=int, default=18080)
+    ap.add_argument("--latency", type=float, default=0.05)
+    args = ap.parse_args()
+    server = subprocess.Popen(
+        [sys.executable, str(REPO / "benchmarks" / "corpus_server.py"), "--docs", str(args.sources),
+         "--hosts", str(args.hosts), "--port", str(args.port), "--latency", str(args.latency)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        print(f"N = {args.sources} sources on {args.hosts} hosts, latency {args.latency * 1000:.0f} ms")
+        asyncio.run(run(args.sources, args.hosts, args.port))
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
