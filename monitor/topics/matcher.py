@@ -1,0 +1,402 @@
+"""The matcher: every topic of the config against one paragraph at a time.
+
+Per paragraph the work is:
+
+1. tokenise title and body (`analysis.tokenize`, `find_articles`);
+2. map each distinct word to the topic features it carries (folded spellings, lemmas, compound
+   parts, prefixes) — computed once per distinct word and kept in a cache, so a word the matcher
+   has seen before costs one dict lookup;
+3. prefilter: a topic is evaluated only if one of its *trigger* features occurs (a set of
+   features at least one of which every match needs), so topics whose terms are absent cost
+   nothing;
+4. evaluate the candidate topics' query trees, score them, and build the evidence.
+
+German compound parts are found with an Aho-Corasick automaton over the topics' own words:
+"truppenentsendung" contains "truppe" followed by the linking "n" and the word "entsendung".
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+
+from monitor.config import TopicConfig
+from monitor.models import Evidence, TopicMatch
+from monitor.topics.analysis import (
+    JOINED,
+    LANGUAGES,
+    NUMBER,
+    WORD,
+    Unit,
+    detect_language,
+    find_articles,
+    fold_forms,
+    normalise_number,
+    prepare,
+    word_keys,
+)
+from monitor.topics.analysis import tokenize as _tokenize
+from monitor.topics.nodes import BODY_BASE, Doc, Found, Leaf, Node, Occurrence
+from monitor.topics.query import Compiler
+
+# German inflection endings that may follow a compound's last part (Russlandsanktion-en).
+_ENDINGS = frozenset({"", "e", "en", "n", "s", "es", "er", "ern", "ns", "nen", "in", "innen"})
+# Linking elements between compound parts (Truppe-n-entsendung, Sanktion-s-regime).
+_LINKS = ("ens", "es", "en", "er", "ns", "n", "s", "e", "")
+_MIN_PART = 4
+_MIN_REST = 4
+_MIN_LEFT = 3
+# A word that follows a part with one of these is a derivation, not a compound (einheit-lich).
+_DERIVATIONS = ("lich", "isch", "ig", "bar", "sam", "los", "haft", "heit", "keit", "ung")
+
+_ARTICLE_HINT = re.compile(r"(?i)\b(?:arts?\b|artikel|article)")
+_LOOSE_SPACE = re.compile(r"\s{2,}|[^\S ]")
+_CACHE_LIMIT = 300_000
+_SNIPPET = 260
+_PROXIMITY_WINDOW = 10
+
+
+@dataclass(frozen=True)
+class _Topic:
+    id: str
+    node: Node
+    threshold: float
+    languages: tuple[str, ...]
+    trigger: frozenset[int] | None
+    leaves: dict[int, Leaf]
+
+
+class Matcher:
+    """Compiled topics; `match` and `explain` one paragraph at a time.
+
+    Build it once (`compile_topics`); it is picklable (it pickles as its config and rebuilds).
+    """
+
+    def __init__(self, topics: Mapping[str, TopicConfig], aliases: Mapping[str, list[str]]):
+        self._config = (dict(topics), {k: list(v) for k, v in aliases.items()})
+        compiler = Compiler(aliases)
+        self._topics: list[_Topic] = []
+        for topic_id, cfg in topics.items():
+            node = compiler.compile_topic(topic_id, cfg.query)
+            node.seal()
+            leaves = {leaf.id: leaf for leaf in node.leaves()}
+            self._topics.append(
+                _Topic(topic_id, node, cfg.threshold, tuple(cfg.languages), node.trigger(), leaves)
+            )
+        self.topic_ids: list[str] = [t.id for t in self._topics]
+        features = compiler.features
+        self._feature_names = features.names
+        self._keys = features.keys
+        self._articles = features.articles
+        self._automaton: Any = None
+        if features.parts:
+            automaton = ahocorasick.Automaton()
+            for part, fid in features.parts.items():
+                automaton.add_word(part, (part, fid))
+            automaton.make_automaton()
+            self._automaton = automaton
+        # Pure prefixes (the usual wildcard) are looked up by length; others go through a regex.
+        self._prefixes: dict[int, dict[str, int]] = {}
+        self._patterns: list[tuple[re.Pattern[str], int]] = []
+        for pattern, fid in features.wildcards.items():
+            head = pattern[:-1]
+            if pattern.endswith("*") and "*" not in head and "?" not in head:
+                self._prefixes.setdefault(len(head), {})[head] = fid
+            else:
+                regex = "".join(
+                    ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
+                )
+                self._patterns.append((re.compile(regex), fid))
+        self._prefix_lengths = sorted(self._prefixes)
+        self._triggered: dict[int, list[int]] = {}
+        self._always: list[int] = []
+        for index, topic in enumerate(self._topics):
+            if topic.trigger is None:
+                self._always.append(index)
+            else:
+                for fid in topic.trigger:
+                    self._triggered.setdefault(fid, []).append(index)
+        self._words: dict[str, tuple[int, ...]] = {}
+        self._joined: dict[str, tuple[int, ...]] = {}
+
+    def __reduce__(self) -> tuple[type[Matcher], tuple[Any, Any]]:
+        return (Matcher, self._config)
+
+    # --- per-word features ----------------------------------------------------------------------
+
+    def _word_features(self, word: str, compound: bool) -> tuple[int, ...]:
+        keys = self._keys
+        fids = {keys[k] for k in word_keys(word) if k in keys}
+        folds = fold_forms(word)
+        for fold in folds:
+            for length in self._prefix_lengths:
+                if length > len(fold):
+                    break
+                fid = self._prefixes[length].get(fold[:length])
+                if fid is not None:
+                    fids.add(fid)
+            for regex, fid in self._patterns:
+                if regex.fullmatch(fold):
+                    fids.add(fid)
+            if compound and self._automaton is not None and len(fold) > _MIN_PART:
+                for end, (part, fid) in self._automaton.iter(fold):
+                    if fid not in fids and _is_part(fold, end + 1 - len(part), end + 1):
+                        fids.add(fid)
+        return tuple(sorted(fids))
+
+    def _unit_features(self, unit: Unit) -> tuple[int, ...]:
+        kind, surface = unit[0], unit[1]
+        if kind == WORD:
+            cache = self._words
+            compound = True
+        elif kind == JOINED:
+            cache = self._joined
+            compound = False
+        elif kind == NUMBER:
+            keys = self._keys
+            return tuple(keys[k] for k in normalise_number(surface) if k in keys)
+        else:
+            arts = self._articles
+            found = [arts.get(surface), arts.get(surface.partition(".")[0]), arts.get("*")]
+            return tuple(f for f in found if f is not None)
+        fids = cache.get(surface)
+        if fids is None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            fids = cache[surface] = self._word_features(surface, compound)
+        return fids
+
+    # --- one paragraph ----------------------------------------------------------------------
+
+    def _doc(self, text: str, title: str | None, language: str | None) -> Doc:
+        body = prepare(text)
+        head = prepare(title) if title else ""
+        units = _tokenize(head) if head else []
+        body_units = _tokenize(body, BODY_BASE)
+        if language in LANGUAGES:
+            lang = language
+        else:
+            lang = detect_language([u[1] for u in (*units, *body_units) if u[0] == WORD])
+        features: dict[int, list[Found]] = {}
+        for source, part in ((head, units), (body, body_units)):
+            if not part:
+                continue
+            # Most paragraphs cite no article; a substring test spares the scan.
+            extra = (
+                find_articles(source, part)
+                if self._articles and _ARTICLE_HINT.search(source)
+                else []
+            )
+            for unit in (*part, *extra):
+                fids = self._unit_features(unit)
+                if fids:
+                    found = (unit[4], unit[5], unit[2], unit[3])
+                    for fid in fids:
+                        hits = features.get(fid)
+                        if hits is None:
+                            features[fid] = [found]
+                        else:
+                            hits.append(found)
+        return Doc(head, body, features, lang)
+
+    def _candidates(self, doc: Doc) -> list[int]:
+        triggered = self._triggered
+        chosen = set(self._always)
+        for fid in doc.features:
+            hit = triggered.get(fid)
+            if hit:
+                chosen.update(hit)
+        return sorted(chosen)
+
+    @staticmethod
+    def _applies(topic: _Topic, doc: Doc) -> bool:
+        return not topic.languages or doc.language is None or doc.language in topic.languages
+
+    def match(
+        self, text: str, *, title: str | None = None, language: str | None = None
+    ) -> list[TopicMatch]:
+        """The topics this paragraph matches with a score at or above their threshold."""
+        doc = self._doc(text, title, language)
+        out: list[TopicMatch] = []
+        for index in self._candidates(doc):
+            topic = self._topics[index]
+            if not self._applies(topic, doc):
+                continue
+            occs = topic.node.eval(doc)
+            if not occs:
+                continue
+            # A shared alias list may report the same hit for several clauses.
+            occs = list(set(occs))
+            score = _score(occs, topic.leaves)
+            if score >= topic.threshold:
+                out.append(TopicMatch(topic.id, score, _evidence(topic, doc, occs)))
+        out.sort(key=lambda m: -m.score)
+        return out
+
+    def explain(
+        self, text: str, *, title: str | None = None, language: str | None = None
+    ) -> dict[str, str]:
+        """Per topic, a few lines: why it matched (rule, terms, score) or why it did not."""
+        doc = self._doc(text, title, language)
+        candidates = set(self._candidates(doc))
+        out: dict[str, str] = {}
+        for index, topic in enumerate(self._topics):
+            out[topic.id] = self._explain_one(topic, doc, index in candidates)
+        return out
+
+    def _explain_one(self, topic: _Topic, doc: Doc, candidate: bool) -> str:
+        if not self._applies(topic, doc):
+            wanted = ", ".join(topic.languages)
+            return f"not matched: the topic is for {wanted}, the text is {doc.language}"
+        if not candidate:
+            names = sorted({leaf.label for leaf in topic.leaves.values()})
+            shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
+            return f"not matched: none of its terms occur ({shown})"
+        occs = topic.node.eval(doc)
+        if occs is None or not occs:
+            reasons = topic.node.why_not(doc) or ["the query does not hold"]
+            return "not matched: " + "\n  ".join(reasons)
+        score = _score(occs, topic.leaves)
+        evidence = _evidence(topic, doc, occs)
+        terms = ", ".join(evidence.terms)
+        if score < topic.threshold:
+            return (
+                f"not matched: score {score:g} is below the threshold {topic.threshold:g}\n"
+                f"  rule: {evidence.rule}\n  terms: {terms}"
+            )
+        return (
+            f"matched: score {score:g} (threshold {topic.threshold:g})\n"
+            f"  rule: {evidence.rule}\n  terms: {terms}"
+        )
+
+
+def _is_part(word: str, start: int, end: int) -> bool:
+    """Is word[start:end] a compound part (modifier or head), not an accident of spelling?"""
+    if start == 0 and end == len(word):
+        return False  # the whole word: the plain key lookup finds it
+    if 0 < start < _MIN_LEFT:
+        return False
+    rest = word[end:]
+    if rest in _ENDINGS:
+        return True
+    for link in _LINKS:
+        if rest.startswith(link):
+            tail = rest[len(link) :]
+            if len(tail) >= _MIN_REST and not tail.startswith(_DERIVATIONS):
+                return True
+    return False
+
+
+def _score(occs: list[Occurrence], leaves: dict[int, Leaf]) -> float:
+    """Distinct terms (weighted), +50% for a term also in the title, + proximity of terms.
+
+    A term counts once however often it occurs, and not at all when every word it found was
+    already found by another term (Nordkorea* and nordkoreanisch* on "nordkoreanischen").
+    The proximity part is 0.5 for every further distinct term within a 10-word window around
+    the densest spot, at most 2.
+    """
+    places: dict[int, set[int]] = {}
+    for o in occs:
+        if o[4] in leaves:
+            places.setdefault(o[4], set()).add(o[0])
+    covered: set[int] = set()
+    counted: list[int] = []
+    for leaf_id in sorted(places, key=lambda i: (-leaves[i].weight, i)):
+        if not places[leaf_id] <= covered:
+            counted.append(leaf_id)
+            covered |= places[leaf_id]
+    terms = sum(leaves[i].weight for i in counted)
+    title = 0.5 * sum(leaves[i].weight for i in counted if min(places[i]) < BODY_BASE)
+    kept = set(counted)
+    ordered = sorted({(o[0], o[4]) for o in occs if o[4] in kept})
+    # Sliding window over positions, counting the distinct terms inside it.
+    counts: dict[int, int] = {}
+    best = right = 0
+    for left in range(len(ordered)):
+        while right < len(ordered) and ordered[right][0] - ordered[left][0] <= _PROXIMITY_WINDOW:
+            leaf = ordered[right][1]
+            counts[leaf] = counts.get(leaf, 0) + 1
+            right += 1
+        best = max(best, len(counts))
+        leaf = ordered[left][1]
+        if counts[leaf] == 1:
+            del counts[leaf]
+        else:
+            counts[leaf] -= 1
+    proximity = min(2.0, 0.5 * max(0, best - 1))
+    return round(terms + title + proximity, 2)
+
+
+def _evidence(topic: _Topic, doc: Doc, occs: list[Occurrence]) -> Evidence:
+    positive = sorted({o for o in occs if o[4] in topic.leaves})
+    terms = tuple(dict.fromkeys(doc.surface(o) for o in positive))[:12]
+    rule = topic.node.fired(doc)
+    body = [o for o in positive if o[0] >= BODY_BASE]
+    text = doc.body if body else doc.title
+    hits = body or positive
+    snippet, spans = _snippet(text, hits)
+    return Evidence(terms=terms, rule=rule, snippet=snippet, spans=spans)
+
+
+def _snippet(text: str, hits: list[Occurrence]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """About 260 characters around the densest group of hits, whitespace collapsed."""
+    if not hits:
+        return " ".join(text[:_SNIPPET].split()), ()
+    spans = sorted({(o[2], o[3]) for o in hits})
+    # The window of 80% of the snippet's length that holds the most hits (two pointers).
+    reach = int(_SNIPPET * 0.8)
+    best_left, best_right, right = 0, 1, 0
+    for left in range(len(spans)):
+        while right < len(spans) and spans[right][1] <= spans[left][0] + reach:
+            right += 1
+        if right - left > best_right - best_left:
+            best_left, best_right = left, right
+    inside = spans[best_left : max(best_right, best_left + 1)]
+    lo, hi = inside[0][0], max(s[1] for s in inside)
+    spare = max(0, _SNIPPET - (hi - lo))
+    start = max(0, lo - spare // 2)
+    end = min(len(text), hi + spare - (lo - start))
+    start = max(0, min(start, end - _SNIPPET))
+    # Cut at whitespace so that no word is broken.
+    if start > 0:
+        space = text.find(" ", start, lo)
+        start = space + 1 if space != -1 else start
+    if end < len(text):
+        space = text.rfind(" ", hi, end)
+        end = space if space != -1 else end
+    piece = text[start:end]
+    stripped = piece.lstrip()
+    start += len(piece) - len(stripped)
+    piece = stripped.rstrip()
+    # Collapse whitespace runs (PDF line breaks); `marks` say how far later offsets move left.
+    marks: list[int] = []
+    removed: list[int] = []
+    for m in _LOOSE_SPACE.finditer(piece):
+        marks.append(m.end())
+        removed.append((removed[-1] if removed else 0) + len(m.group()) - 1)
+    body = _LOOSE_SPACE.sub(" ", piece) if marks else piece
+    lead = "… " if start > 0 else ""
+    snippet = lead + body + (" …" if end < len(text) else "")
+
+    def moved(offset: int) -> int:
+        local = offset - start
+        k = bisect_right(marks, local)
+        return len(lead) + local - (removed[k - 1] if k else 0)
+
+    located = tuple(
+        (moved(a), moved(b)) for a, b in spans if start <= a and b <= start + len(piece)
+    )
+    return snippet, located
+
+
+def compile_topics(
+    topics: Mapping[str, TopicConfig], aliases: Mapping[str, list[str]]
+) -> Matcher:
+    """Compile every topic's query; raise TopicError naming the first one that does not compile."""
+    return Matcher(topics, aliases)
+
