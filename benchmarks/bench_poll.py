@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -93,7 +94,17 @@ async def run(n: int, hosts: int, port: int) -> None:
                 f"http://127.0.0.1:{port}/_bump?fraction=0.05", method="POST"
             )
             urllib.request.urlopen(req).read()  # noqa: S310 (local)
-            await measure(poller, fetcher, port, "warm")
+            if os.environ.get("BENCH_PROFILE"):
+                import cProfile
+                import pstats
+
+                prof = cProfile.Profile()
+                prof.enable()
+                await measure(poller, fetcher, port, "warm")
+                prof.disable()
+                pstats.Stats(prof).sort_stats("cumtime").print_stats("monitor/", 30)
+            else:
+                await measure(poller, fetcher, port, "warm")
         store.close()
 
 

@@ -129,8 +129,11 @@ def once(ctx: click.Context) -> None:
         try:
             rt = Runtime.build(config, store)
             progress = _progress(len([s for s in rt.poller.sources if not s.refused]))
-            async with Fetcher(config.http) as fetcher:
-                return await rt.poller.cycle(fetcher, only_due=False, progress=progress)
+            try:
+                async with Fetcher(config.http) as fetcher:
+                    return await rt.poller.cycle(fetcher, only_due=False, progress=progress)
+            finally:
+                rt.poller.close()
         finally:
             store.close()
 

@@ -108,6 +108,7 @@ class PollConfig(Strict):
         True, description="first poll of a source only records what is there; nothing is reported"
     )
     grace_period: Duration = Field(2 * 86400, description="failing longer than this is reported")
+    workers: int = Field(0, ge=0, le=64, description="parser processes; 0: one per CPU core")
 
 
 class SeedsConfig(Strict):

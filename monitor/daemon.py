@@ -161,6 +161,7 @@ class Daemon:
                 "in-flight work abandoned after %.0f s; it is redone next start", SHUTDOWN_GRACE
             )
         await self.fetcher.__aexit__(None, None, None)
+        self.rt.poller.close()
         if runner is not None:
             await runner.cleanup()
         log.info("stopped")
@@ -273,6 +274,7 @@ class Daemon:
             return
         async with self._busy:
             old_http = self.rt.config.http
+            self.rt.poller.close()
             self.rt = rt
             if config.http != old_http:
                 await self.fetcher.__aexit__(None, None, None)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import multiprocessing
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from monitor import metrics
 from monitor.config import Config
@@ -28,12 +32,14 @@ from monitor.extract import (
 from monitor.extract.similar import signature, to_bytes
 from monitor.fetch import Fetcher
 from monitor.models import Document, FetchOutcome, FetchResult, Passage, Source
-from monitor.store import Store, utcnow
+from monitor.store import SourceState, Store, utcnow
 from monitor.topics import Matcher
 
 log = logging.getLogger("monitor.pipeline")
 
 STORY_WINDOW = timedelta(days=7)  # syndicated copies arrive within days, not months
+POOL_MIN_JOBS = 20
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -69,6 +75,7 @@ class Poller:
         self.matcher = matcher
         self.sources = list(sources)
         store.sync_sources(self.sources)
+        self._pool: ProcessPoolExecutor | None = None
         self.stories = StoryIndex()
         self._story_items: dict[str, int] = {}  # index key -> item id
         for item_id, source_key, passage_key, stored in store.recent_minhashes(
@@ -77,6 +84,26 @@ class Poller:
             key = f"{source_key}\x00{passage_key}"
             self.stories.add_bytes(key, base64.b64decode(stored))
             self._story_items[key] = item_id
+
+    async def _cpu(self, fn: Callable[..., T], *args: object) -> T:
+        """Run CPU-heavy parsing off the event loop: in the process pool when there is one."""
+        if self._pool is not None:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        return await asyncio.to_thread(fn, *args)
+
+    def _ensure_pool(self, jobs: int) -> None:
+        # Worth its start-up cost (each worker imports the extractors) only for big cycles; a
+        # thread would hold the GIL and stall the event loop, so fetches time out under load.
+        workers = self.config.poll.workers or os.cpu_count() or 1
+        if self._pool is None and workers > 1 and jobs >= POOL_MIN_JOBS:
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def cycle(
         self,
@@ -96,10 +123,12 @@ class Poller:
             if src.refused is not None:
                 summary.refused += 1
         summary.sources = len(todo)
+        self._ensure_pool(len(todo))
+        states = self.store.source_states([s.key for s in todo])
 
         async def one(src: Source) -> None:
             try:
-                outcome = await self._poll(fetcher, src, summary)
+                outcome = await self._poll(fetcher, src, states[src.key], summary)
             except Exception as exc:  # our bug, not the source's: record it and carry on
                 log.exception("polling %s failed unexpectedly", src.url)
                 self.store.record_fetch(
@@ -118,8 +147,9 @@ class Poller:
         summary.seconds = time.monotonic() - started
         return summary
 
-    async def _poll(self, fetcher: Fetcher, src: Source, summary: CycleSummary) -> str:
-        state = self.store.source_state(src.key)
+    async def _poll(
+        self, fetcher: Fetcher, src: Source, state: SourceState, summary: CycleSummary
+    ) -> str:
         result = await fetcher.fetch(
             src.url,
             state.validators,
@@ -132,7 +162,7 @@ class Poller:
         metrics.FETCH_SECONDS.labels(result.outcome.value).observe(result.elapsed)
         if result.outcome is FetchOutcome.NOT_MODIFIED:
             summary.not_modified += 1
-            self.store.record_fetch(src.key, result, now, src.interval_seconds)
+            self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
             return "not modified"
         if result.outcome is not FetchOutcome.OK:
             if result.outcome is FetchOutcome.REFUSED:
@@ -140,15 +170,23 @@ class Poller:
             else:
                 summary.failed += 1
             summary.errors.append((src.name, result.error or result.outcome.value))
-            self.store.record_fetch(src.key, result, now, src.interval_seconds)
+            self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
             return result.outcome.value
         try:
-            doc = await asyncio.to_thread(self._extract, src, result)
+            doc = await self._cpu(
+                extract_document,
+                src.kind,
+                result.body,
+                result.final_url or src.url,
+                result.content_type,
+                self.config.http.max_feed_items,
+                tuple(src.ignore),
+            )
         except ExtractError as exc:
             # Keep the old body hash so the next poll parses the body again instead of skipping it.
             result.outcome, result.error = FetchOutcome.ERROR, str(exc)
             result.validators.body_hash = state.validators.body_hash
-            self.store.record_fetch(src.key, result, now, src.interval_seconds)
+            self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
             summary.failed += 1
             summary.errors.append((src.name, str(exc)))
             return "failed"
@@ -158,7 +196,7 @@ class Poller:
             self.store.mark_baseline(src.key)
             if self.config.poll.baseline:
                 summary.baseline += len(fresh)
-                self.store.record_fetch(src.key, result, now, src.interval_seconds)
+                self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
                 return "baseline"
         summary.new_passages += len(fresh)
         metrics.NEW_PASSAGES.inc(len(fresh))
@@ -166,35 +204,8 @@ class Poller:
             fresh = await self._follow(fetcher, src, fresh)
         for passage in fresh:
             self._match_and_store(src, passage, now, summary)
-        self.store.record_fetch(src.key, result, now, src.interval_seconds)
+        self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
         return f"{len(fresh)} new"
-
-    def _extract(self, src: Source, result: FetchResult) -> Document:
-        url = result.final_url or src.url
-        if src.kind == "feed":
-            return parse_feed(
-                result.body, url, result.content_type, max_items=self.config.http.max_feed_items
-            )
-        doc = extract_page(result.body, url, result.content_type)
-        if src.ignore:
-            # Ignored text is removed from what is shown as well as from what counts as new.
-            patterns = [re.compile(p) for p in src.ignore]
-            kept = []
-            for p in doc.passages:
-                text = p.text
-                for pat in patterns:
-                    text = pat.sub("", text)
-                text = " ".join(text.split())
-                if text:
-                    p.text, p.key = text, fingerprint(text, patterns)
-                    kept.append(p)
-            doc.passages = kept
-        for p in doc.passages:
-            p.title = p.title or doc.title
-            p.link = p.link or url
-            p.published = p.published or doc.published
-            p.language = p.language or doc.language
-        return doc
 
     async def _follow(self, fetcher: Fetcher, src: Source, entries: list[Passage]) -> list[Passage]:
         """Replace teaser entries by the main text of the article they link to."""
@@ -212,9 +223,7 @@ class Poller:
                 log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, page.error)
                 return entry
             try:
-                doc = await asyncio.to_thread(
-                    extract_page, page.body, entry.link, page.content_type
-                )
+                doc = await self._cpu(extract_page, page.body, entry.link, page.content_type)
             except ExtractError as exc:
                 log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, exc)
                 return entry
@@ -252,6 +261,40 @@ class Poller:
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
+
+
+def extract_document(
+    kind: str,
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    max_items: int,
+    ignore: tuple[str, ...],
+) -> Document:
+    """Bytes of one response -> Document. A plain function of its arguments, so that it can
+    run in a worker process."""
+    if kind == "feed":
+        return parse_feed(body, url, content_type, max_items=max_items)
+    doc = extract_page(body, url, content_type)
+    if ignore:
+        # Ignored text is removed from what is shown as well as from what counts as new.
+        patterns = [re.compile(p) for p in ignore]
+        kept = []
+        for p in doc.passages:
+            text = p.text
+            for pat in patterns:
+                text = pat.sub("", text)
+            text = " ".join(text.split())
+            if text:
+                p.text, p.key = text, fingerprint(text, patterns)
+                kept.append(p)
+        doc.passages = kept
+    for p in doc.passages:
+        p.title = p.title or doc.title
+        p.link = p.link or url
+        p.published = p.published or doc.published
+        p.language = p.language or doc.language
+    return doc
 
 
 _ACCEPT = {

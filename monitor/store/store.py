@@ -114,32 +114,52 @@ class Store:
                     )
 
     def due(self, keys: Sequence[str], now: datetime) -> set[str]:
-        rows = self.engine.connect().execute(
-            select(s.sources.c.key, s.sources.c.next_check_at).where(s.sources.c.key.in_(keys))
+        wanted = set(keys)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(s.sources.c.key, s.sources.c.next_check_at))
+            return {k for k, at in rows if k in wanted and (at is None or at <= now)}
+
+    def source_states(self, keys: Sequence[str]) -> dict[str, SourceState]:
+        """The state of many sources in one query (a cycle reads them all up front)."""
+        wanted = set(keys)
+        cols = s.sources.c
+        query = select(
+            cols.key,
+            cols.etag,
+            cols.last_modified,
+            cols.body_hash,
+            cols.baseline_done,
+            cols.failures,
+            cols.state,
         )
-        return {k for k, at in rows if at is None or at <= now}
+        with self.engine.connect() as conn:
+            return {
+                r.key: SourceState(
+                    Validators(r.etag, r.last_modified, r.body_hash),
+                    bool(r.baseline_done),
+                    r.failures,
+                    r.state,
+                )
+                for r in conn.execute(query)
+                if r.key in wanted
+            }
 
     def source_state(self, key: str) -> SourceState:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(s.sources).where(s.sources.c.key == key)).one()
-        return SourceState(
-            Validators(row.etag, row.last_modified, row.body_hash),
-            bool(row.baseline_done),
-            row.failures,
-            row.state,
-        )
+        return self.source_states([key])[key]
 
-    def record_refused(self, key: str, reason: str, now: datetime) -> None:
-        with self.engine.begin() as conn:
-            self._set_state(conn, key, "refused", reason, now)
-            conn.execute(
-                update(s.sources)
-                .where(s.sources.c.key == key)
-                .values(last_polled_at=now, next_check_at=now + timedelta(days=1))
-            )
+    def record_fetch(
+        self,
+        key: str,
+        result: FetchResult,
+        now: datetime,
+        interval: int,
+        before: SourceState | None = None,
+    ) -> None:
+        """Store the outcome of one fetch: health, validators and when to poll next.
 
-    def record_fetch(self, key: str, result: FetchResult, now: datetime, interval: int) -> None:
-        """Store the outcome of one fetch: health, validators and when to poll next."""
+        `before` is the state read at the start of the cycle; without it, it is read here.
+        """
+        before = before or self.source_state(key)
         state = {
             FetchOutcome.OK: "ok",
             FetchOutcome.NOT_MODIFIED: "not_modified",
@@ -149,40 +169,35 @@ class Store:
         }[result.outcome]
         if result.outcome is FetchOutcome.ERROR and result.status in (404, 410):
             state = "gone"
+        healthy = {"ok", "not_modified"}
+        values: dict[str, object] = {"last_polled_at": now, "state": state}
+        if state in healthy:
+            v = result.validators
+            values.update(
+                failures=0,
+                last_ok_at=now,
+                last_error=None,
+                etag=v.etag,
+                last_modified=v.last_modified,
+                body_hash=v.body_hash,
+            )
+            delay = float(interval)
+            # A feed asking to be polled less often (ttl, max-age) gets its wish.
+            if result.max_age and result.max_age > delay:
+                delay = min(result.max_age, 24 * 3600.0)
+        else:
+            failures = before.failures + 1
+            values.update(failures=failures, last_error=result.error)
+            delay = min(BACKOFF_CAP, max(interval, BACKOFF_BASE * 2 ** (failures - 1)))
+            delay *= random.uniform(0.8, 1.2)
+        if result.retry_after:
+            delay = max(delay, min(result.retry_after, BACKOFF_CAP))
+        values["next_check_at"] = now + timedelta(seconds=delay)
+        # "ok" and "not_modified" are one health state: moving between them keeps "since".
+        if before.state != state and not (before.state in healthy and state in healthy):
+            values["state_since"] = now
         with self.engine.begin() as conn:
-            row = conn.execute(select(s.sources).where(s.sources.c.key == key)).one()
-            values: dict[str, object] = {"last_polled_at": now}
-            if state in ("ok", "not_modified"):
-                values.update(failures=0, last_ok_at=now, last_error=None)
-                v = result.validators
-                values.update(etag=v.etag, last_modified=v.last_modified, body_hash=v.body_hash)
-                delay = float(interval)
-                # A feed asking to be polled less often (ttl, max-age) gets its wish.
-                if result.max_age and result.max_age > delay:
-                    delay = min(result.max_age, 24 * 3600.0)
-            else:
-                failures = row.failures + 1
-                values.update(failures=failures, last_error=result.error)
-                delay = min(BACKOFF_CAP, max(interval, BACKOFF_BASE * 2 ** (failures - 1)))
-                delay *= random.uniform(0.8, 1.2)
-            if result.retry_after:
-                delay = max(delay, min(result.retry_after, BACKOFF_CAP))
-            values["next_check_at"] = now + timedelta(seconds=delay)
             conn.execute(update(s.sources).where(s.sources.c.key == key).values(values))
-            # "ok" and "not_modified" are one health state; a change between them keeps "since".
-            healthy = {"ok", "not_modified"}
-            if row.state != state and not (row.state in healthy and state in healthy):
-                self._set_state(conn, key, state, result.error, now)
-            elif state in healthy and row.state != state:
-                conn.execute(update(s.sources).where(s.sources.c.key == key).values(state=state))
-
-    @staticmethod
-    def _set_state(conn, key: str, state: str, error: str | None, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        conn.execute(
-            update(s.sources)
-            .where(s.sources.c.key == key)
-            .values(state=state, state_since=now, last_error=error)
-        )
 
     def mark_baseline(self, key: str) -> None:
         with self.engine.begin() as conn:
