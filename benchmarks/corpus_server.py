@@ -30,7 +30,7 @@ def sentence(rng: random.Random, n: int = 18) -> str:
 
 def page(doc: int, gen: int) -> bytes:
     rng = random.Random(doc * 7919)
-    paras = [" ".join(sentence(rng) for _ in range(4)) for _ in range(55)]
+    paras = [" ".join(sentence(rng) for _ in range(4)) for _ in range(85)]
     if gen:
         paras.insert(3, f"Update {gen}: " + " ".join(sentence(random.Random(gen * doc)) for _ in range(3)))
     nav = "".join(f"<li><a href='/section/{i}'>Section {i}</a></li>" for i in range(40))

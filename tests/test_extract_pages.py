@@ -1,0 +1,175 @@
+"""extract_page: main text without boilerplate, stable paragraph keys, charsets and fallbacks."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.extract import ExtractError, extract_file, extract_page, fingerprint
+from monitor.extract.pages import FALLBACK_WARNING
+
+DATA = Path(__file__).resolve().parent / "data" / "extract"
+URL = "https://chronicle.example.com/world/2026/11/20/north-korean-troops-kursk"
+
+
+def page(name: str, content_type: str | None = "text/html") -> list:
+    return extract_page((DATA / name).read_bytes(), URL, content_type).passages
+
+
+def test_news_article_main_text_only() -> None:
+    doc = extract_page((DATA / "news_article.html").read_bytes(), URL, "text/html; charset=utf-8")
+    assert doc.kind == "page"
+    assert doc.title == "North Korean troops moved to Kursk, officials say"
+    assert doc.language == "en"
+    assert doc.published == datetime(2026, 11, 20, 6, 45, tzinfo=UTC)
+    texts = [p.text for p in doc.passages]
+    assert texts[0].startswith("Several thousand North Korean soldiers have been moved")
+    assert texts[-1].startswith("Ukraine's president has called for a firmer response")
+    assert len(texts) == 7
+    everything = "\n".join(texts)
+    for boilerplate in (
+        "We use cookies",  # cookie banner
+        "Advertisement",  # ad slots
+        "Subscribe",  # navigation
+        "Read more",  # inline related links
+        "Russian Duma ratifies treaty",
+        "Sign up to First Edition",  # newsletter box
+        "Most viewed",
+        "Ten films to watch",
+        "Nobody should be surprised",  # comments
+        "Where are the sources",
+        "All rights reserved",  # footer
+        "window.dataLayer",  # script
+        "1,204 comments",
+    ):
+        assert boilerplate not in everything, boilerplate
+
+
+def test_passages_are_keyed_by_fingerprint_and_carry_their_heading() -> None:
+    passages = page("news_article.html")
+    for passage in passages:
+        assert passage.key == fingerprint(passage.text)
+        assert passage.link == URL
+        assert passage.language == "en"
+    assert [p.title for p in passages[:3]] == [None, None, "A treaty put into practice"]
+    assert "A treaty put into practice" not in {p.text for p in passages}
+
+
+def test_only_volatile_changes_keep_every_key() -> None:
+    before = page("volatile_v1.html")
+    after = page("volatile_v2.html")
+    assert len(before) == 6
+    assert [p.key for p in before] == [p.key for p in after]
+    # The paragraphs really did change on the page, just not in their content.
+    assert before[0].text != after[0].text
+    assert before[1].text != after[1].text
+
+
+def test_edited_figure_makes_exactly_that_paragraph_new() -> None:
+    before = page("news_article.html")
+    after = page("news_article_edited.html")
+    new = [p for p in after if p.key not in {q.key for q in before}]
+    assert [p.text for p in new] == [
+        "The deployment, first reported by South Korea's National Intelligence Service, marks "
+        "the first time Pyongyang has sent ground troops to a foreign war since the 1960s. "
+        "Officials in Seoul said about 10,000 troops had arrived by late October and that more "
+        "were expected."
+    ]
+    assert len(after) == len(before)
+
+
+def test_german_page_metadata() -> None:
+    doc = extract_page((DATA / "volatile_v1.html").read_bytes(), URL, None)
+    assert doc.language == "de"
+    assert doc.title == "Nordkoreanische Truppen in Russland – Der Morgen im Überblick"
+    assert doc.published == datetime(2026, 11, 22, 5, 10, tzinfo=UTC)
+    assert all(p.language == "de" for p in doc.passages)
+    assert doc.passages[2].title == "Moskau schweigt"
+    everything = " ".join(p.text for p in doc.passages)
+    for boilerplate in ("Cookies", "Anzeige", "Mehr zum Thema", "absehbar", "Impressum"):
+        assert boilerplate not in everything
+
+
+def test_fallback_when_trafilatura_finds_nothing() -> None:
+    doc = extract_page((DATA / "index_page.html").read_bytes(), URL, "text/html")
+    assert FALLBACK_WARNING in doc.warnings
+    assert [p.text for p in doc.passages] == [
+        "Security Council 1718 Committee adds two vessels to its sanctions list",
+        "Security Council 1718 Committee amends one entry on its sanctions list",
+        "Security Council 1718 Committee approves exemption request",
+    ]
+
+
+def test_charset_from_meta_when_header_has_none() -> None:
+    html = (
+        '<html><head><meta charset="windows-1252"><title>Köln</title></head><body><article>'
+        "<p>Der Außenminister äußerte sich am Montag „überraschend deutlich“ zur Lage in "
+        "Südkorea und zu den nordkoreanischen Truppen in Russland.</p></article></body></html>"
+    )
+    for content_type in ("text/html", "text/html; charset=utf-8"):  # none, and a wrong one
+        doc = extract_page(html.encode("windows-1252"), URL, content_type)
+        assert doc.passages[0].text.startswith("Der Außenminister äußerte sich am Montag „über")
+
+
+def test_utf8_page_labelled_latin1() -> None:
+    html = "<html><body><p>Südkorea prüft Waffenlieferungen an die Ukraine.</p></body></html>"
+    doc = extract_page(html.encode("utf-8"), URL, "text/html; charset=iso-8859-1")
+    assert doc.passages[0].text == "Südkorea prüft Waffenlieferungen an die Ukraine."
+
+
+def test_escaped_markup_stays_text() -> None:
+    html = (
+        "<html><body><article><p>The exploit used the string &lt;script&gt;alert(1)&lt;/script&gt;"
+        " inside a comment field, researchers said on Tuesday.</p></article></body></html>"
+    )
+    (passage,) = extract_page(html.encode(), URL, "text/html").passages
+    assert "<script>alert(1)</script>" in passage.text
+
+
+def test_ignore_patterns_remove_text_and_do_not_count() -> None:
+    ignore = [re.compile(r"Wetter in Köln: [^.]*\.")]
+    base = (
+        "<html><body><article><p>Der Kreml äußerte sich nicht zu den Berichten über "
+        "nordkoreanische Soldaten in Kursk. Wetter in Köln: {}.</p></article></body></html>"
+    )
+    one = extract_page(base.format("7 Grad, bewölkt").encode(), URL, ignore=ignore).passages
+    two = extract_page(base.format("9 Grad, Regen").encode(), URL, ignore=ignore).passages
+    assert one[0].key == two[0].key
+    assert "Wetter" not in one[0].text
+    plain = extract_page(base.format("7 Grad, bewölkt").encode(), URL).passages
+    assert plain[0].key != one[0].key
+
+
+def test_plain_text_and_pdf_responses() -> None:
+    text = "Erster Absatz über Nordkorea.\n\nZweiter Absatz über Russland.\n"
+    doc = extract_page(text.encode(), URL, "text/plain; charset=utf-8")
+    assert [p.text for p in doc.passages] == [
+        "Erster Absatz über Nordkorea.",
+        "Zweiter Absatz über Russland.",
+    ]
+    pdf = extract_page((DATA / "report.pdf").read_bytes(), URL, "application/pdf")
+    assert pdf.passages[0].text.startswith("Nordkoreas Truppenentsendung nach Russland")
+
+
+def test_binary_types_are_refused() -> None:
+    with pytest.raises(ExtractError, match=r"^not a page: .*image/png"):
+        extract_page(b"\x89PNG\r\n\x1a\n", URL, "image/png")
+
+
+def test_empty_and_textless_pages() -> None:
+    assert extract_page(b"", URL, "text/html").passages == []
+    doc = extract_page(b"<html><body><script>x()</script></body></html>", URL, "text/html")
+    assert doc.passages == []
+    assert "no text found on the page" in doc.warnings
+
+
+def test_extract_file(tmp_path: Path) -> None:
+    doc = extract_file(DATA / "news_article.html")
+    assert doc.url.startswith("file://")
+    assert len(doc.passages) == 7
+    feed = extract_file(DATA / "rss2.xml")
+    assert feed.kind == "feed"
+    assert len(feed.passages) == 3
