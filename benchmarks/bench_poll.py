@@ -22,7 +22,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -51,12 +53,12 @@ def write_config(folder: Path, n: int, hosts: int, port: int) -> Path:
         lines += ["[[sources]]", f'url = "http://{host}:{port}/doc/{doc}"', f'kind = "{kind}"']
     topics = (REPO / "config.toml").read_text(encoding="utf-8")
     cfg = folder / "config.toml"
-    cfg.write_text("\n".join(lines) + "\n" + topics[topics.index("[aliases]"):], encoding="utf-8")
+    cfg.write_text("\n".join(lines) + "\n" + topics[topics.index("[aliases]") :], encoding="utf-8")
     return cfg
 
 
 def stats(port: int) -> dict[str, int]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats") as r:  # noqa: S310 (local)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats") as r:
         return json.loads(r.read())
 
 
@@ -81,6 +83,21 @@ async def measure(poller: Poller, fetcher: Fetcher, port: int, label: str) -> No
     )
 
 
+async def profiled(work: Coroutine[Any, Any, None], label: str) -> None:
+    """Run a cycle; with BENCH_PROFILE=cold or =warm, print where this process spent its time."""
+    if os.environ.get("BENCH_PROFILE") != label:
+        await work
+        return
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    await work
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+
+
 async def run(n: int, hosts: int, port: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(write_config(Path(tmp), n, hosts, port))
@@ -89,22 +106,12 @@ async def run(n: int, hosts: int, port: int) -> None:
             config, store, compile_topics(config.topics, config.aliases), load_sources(config)
         )
         async with Fetcher(config.http) as fetcher:
-            await measure(poller, fetcher, port, "cold")
+            await profiled(measure(poller, fetcher, port, "cold"), "cold")
             req = urllib.request.Request(
                 f"http://127.0.0.1:{port}/_bump?fraction=0.05", method="POST"
             )
-            urllib.request.urlopen(req).read()  # noqa: S310 (local)
-            if os.environ.get("BENCH_PROFILE"):
-                import cProfile
-                import pstats
-
-                prof = cProfile.Profile()
-                prof.enable()
-                await measure(poller, fetcher, port, "warm")
-                prof.disable()
-                pstats.Stats(prof).sort_stats("cumtime").print_stats("monitor/", 30)
-            else:
-                await measure(poller, fetcher, port, "warm")
+            urllib.request.urlopen(req).read()
+            await profiled(measure(poller, fetcher, port, "warm"), "warm")
         store.close()
 
 
@@ -116,13 +123,26 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.05)
     args = ap.parse_args()
     server = subprocess.Popen(
-        [sys.executable, str(REPO / "benchmarks" / "corpus_server.py"), "--docs", str(args.sources),
-         "--hosts", str(args.hosts), "--port", str(args.port), "--latency", str(args.latency)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "corpus_server.py"),
+            "--docs",
+            str(args.sources),
+            "--hosts",
+            str(args.hosts),
+            "--port",
+            str(args.port),
+            "--latency",
+            str(args.latency),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        print(f"N = {args.sources} sources on {args.hosts} hosts, latency {args.latency * 1000:.0f} ms")
+        print(
+            f"N = {args.sources} sources on {args.hosts} hosts, latency {args.latency * 1000:.0f} ms"
+        )
         asyncio.run(run(args.sources, args.hosts, args.port))
     finally:
         server.terminate()

@@ -14,13 +14,67 @@ import random
 
 from aiohttp import web
 
-WORDS = (
-    "Pjöngjang Moskau Truppen Soldaten Kursk Region Regierung Bericht Analyse Vertrag Sanktionen "
-    "Lieferungen Munition Grenze Front Angriff Verteidigung Sicherheit Partner Allianz Europa "
-    "troops soldiers deployment treaty sanctions region report analysis border front attack "
-    "defence security partner alliance government minister statement intelligence estimate "
-    "the and of to in for with on by from that this which were was has have said"
-).split()
+WORDS = [
+    "Pjöngjang",
+    "Moskau",
+    "Truppen",
+    "Soldaten",
+    "Kursk",
+    "Region",
+    "Regierung",
+    "Bericht",
+    "Analyse",
+    "Vertrag",
+    "Sanktionen",
+    "Lieferungen",
+    "Munition",
+    "Grenze",
+    "Front",
+    "Angriff",
+    "Verteidigung",
+    "Sicherheit",
+    "Partner",
+    "Allianz",
+    "Europa",
+    "troops",
+    "soldiers",
+    "deployment",
+    "treaty",
+    "sanctions",
+    "region",
+    "report",
+    "analysis",
+    "border",
+    "front",
+    "attack",
+    "defence",
+    "security",
+    "partner",
+    "alliance",
+    "government",
+    "minister",
+    "statement",
+    "intelligence",
+    "estimate",
+    "the",
+    "and",
+    "of",
+    "to",
+    "in",
+    "for",
+    "with",
+    "on",
+    "by",
+    "from",
+    "that",
+    "this",
+    "which",
+    "were",
+    "was",
+    "has",
+    "have",
+    "said",
+]
 
 
 def sentence(rng: random.Random, n: int = 18) -> str:
@@ -32,7 +86,9 @@ def page(doc: int, gen: int) -> bytes:
     rng = random.Random(doc * 7919)
     paras = [" ".join(sentence(rng) for _ in range(4)) for _ in range(85)]
     if gen:
-        paras.insert(3, f"Update {gen}: " + " ".join(sentence(random.Random(gen * doc)) for _ in range(3)))
+        paras.insert(
+            3, f"Update {gen}: " + " ".join(sentence(random.Random(gen * doc)) for _ in range(3))
+        )
     nav = "".join(f"<li><a href='/section/{i}'>Section {i}</a></li>" for i in range(40))
     body = "".join(f"<p>{p}</p>" for p in paras)
     return (
@@ -87,7 +143,9 @@ class Corpus:
             self.not_modified += 1
             return web.Response(status=304, headers={"ETag": etag})
         ctype = "application/rss+xml" if doc % 2 == 0 else "text/html"
-        return web.Response(body=data, headers={"ETag": etag, "Content-Type": f"{ctype}; charset=utf-8"})
+        return web.Response(
+            body=data, headers={"ETag": etag, "Content-Type": f"{ctype}; charset=utf-8"}
+        )
 
     async def bump(self, request: web.Request) -> web.Response:
         fraction = float(request.query.get("fraction", "0.05"))
