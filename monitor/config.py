@@ -185,6 +185,9 @@ class _ChannelBase(Strict):
     alert_min_interval: Duration = Field(600, description="at most one alert per this interval")
     language: Literal["en", "de"] = "en"
     send_empty: bool = Field(True, description="send a digest saying nothing matched")
+    give_up_after: Duration = Field(
+        3 * 86400, description="a digest still undelivered after this is declared dead"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -237,6 +240,9 @@ class WebhookChannel(_ChannelBase):
     kind: Literal["webhook"]
     url: str
     secret_env: str | None = Field(None, description="env var holding the whsec_ signing secret")
+    format: Literal["standard", "slack", "teams"] = Field(
+        "standard", description="standard: signed JSON digest; slack/teams: a chat message"
+    )
     timeout: float = Field(15.0, gt=0)
 
     _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
