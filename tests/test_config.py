@@ -161,7 +161,9 @@ def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("MY_SECRET_FILE", str(secret_file))
     assert secret_from_env("MY_SECRET", "channels.x.password_env") == "from-file"
     monkeypatch.delenv("MY_SECRET_FILE")
-    with pytest.raises(ConfigError, match=r"environment variable MY_SECRET \(or MY_SECRET_FILE\) is not set"):
+    with pytest.raises(
+        ConfigError, match=r"environment variable MY_SECRET \(or MY_SECRET_FILE\) is not set"
+    ):
         secret_from_env("MY_SECRET", "channels.x.password_env")
 
 

@@ -59,7 +59,7 @@ kind = "file"
 
 def get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (our own local server)
+        with urllib.request.urlopen(url, timeout=5) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -81,7 +81,9 @@ class Daemon:
         self.log = cfg.parent / "daemon.log"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "monitor", "--config", str(cfg), "run"],
-            cwd=cfg.parent, stdout=subprocess.DEVNULL, stderr=self.log.open("w"),
+            cwd=cfg.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
@@ -110,9 +112,13 @@ def test_daemon_polls_serves_reloads_and_stops(running) -> None:  # type: ignore
 
     status, body = get(base + "/metrics")
     assert status == 200
-    for series in ("monitor_poll_cycles_total", 'monitor_fetches_total{outcome="ok"}',
-                   "monitor_outbox_depth", 'monitor_sources{state="ok"}',
-                   "monitor_last_tick_timestamp_seconds"):
+    for series in (
+        "monitor_poll_cycles_total",
+        'monitor_fetches_total{outcome="ok"}',
+        "monitor_outbox_depth",
+        'monitor_sources{state="ok"}',
+        "monitor_last_tick_timestamp_seconds",
+    ):
         assert series in body, series
     assert srv.base not in body  # no per-URL labels
     assert get(base + "/readyz")[0] == 200
@@ -122,7 +128,10 @@ def test_daemon_polls_serves_reloads_and_stops(running) -> None:  # type: ignore
     # A second instance on the same state folder refuses to start.
     second = subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(cfg), "run"],
-        cwd=cfg.parent, capture_output=True, text=True, timeout=30,
+        cwd=cfg.parent,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert second.returncode == 3
     assert "another monitor" in second.stderr and "is using" in second.stderr
@@ -136,7 +145,9 @@ def test_daemon_polls_serves_reloads_and_stops(running) -> None:  # type: ignore
 
     # A valid one is applied.
     srv.set("/page", "<html><body><p>hello</p></body></html>")
-    cfg.write_text(config_text(srv, port, f'\n[[sources]]\nurl = "{srv.base}/page"\nkind = "page"\n'))
+    cfg.write_text(
+        config_text(srv, port, f'\n[[sources]]\nurl = "{srv.base}/page"\nkind = "page"\n')
+    )
     daemon.proc.send_signal(signal.SIGHUP)
     assert wait_for(lambda: "config reloaded: 2 sources" in daemon.text()), daemon.text()
     assert wait_for(lambda: srv.hits("/page") >= 1)
@@ -156,7 +167,9 @@ def test_web_needs_a_token_beyond_loopback(tmp_path: Path) -> None:
     cfg.write_text('[web]\nhost = "0.0.0.0"\n')
     run = subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(cfg), "check"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert run.returncode == 2
     assert "web: listening on 0.0.0.0 reaches beyond this machine; set web.token_env" in run.stderr

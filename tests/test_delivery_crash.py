@@ -28,7 +28,7 @@ class StallingReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.arrived.append({"id": self.headers["webhook-id"], **json.loads(body)})
                 if len(receiver.arrived) == 1:
@@ -81,7 +81,10 @@ send_empty = false
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "monitor", "--config", str(cfg), *args],
-            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
         )
 
     assert cli("once").returncode == 0
@@ -91,7 +94,9 @@ send_empty = false
     # The digest run is killed while the webhook delivery is in flight.
     proc = subprocess.Popen(
         [sys.executable, "-m", "monitor", "--config", str(cfg), "digest", "--channel", "hook"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     assert hook.first.wait(60), "the delivery never started"
     os.kill(proc.pid, signal.SIGKILL)
