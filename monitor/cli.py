@@ -255,7 +255,7 @@ def run(ctx: click.Context) -> None:
 @click.pass_context
 def extract(ctx: click.Context, target: str, as_json: bool) -> None:
     """Print the main text of a page (URL or FILE), paragraph by paragraph."""
-    from monitor.extract import ExtractError, extract_page
+    from monitor.extract import ExtractError, extract_file, extract_page
 
     try:
         if target.startswith(("http://", "https://")):
@@ -279,7 +279,7 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
                     f"error: {target}: no such file (give a path or an http(s) URL)", err=True
                 )
                 sys.exit(EXIT_CONFIG)
-            doc = extract_page(path.read_bytes(), path.resolve().as_uri())
+            doc = extract_file(path)
     except ExtractError as exc:
         click.echo(f"error: {target}: {exc}", err=True)
         sys.exit(EXIT_FAILED)

@@ -26,7 +26,6 @@ from monitor.extract import (
     StoryIndex,
     detect_language,
     extract_page,
-    fingerprint,
     parse_feed,
 )
 from monitor.extract.similar import signature, to_bytes
@@ -275,20 +274,8 @@ def extract_document(
     run in a worker process."""
     if kind == "feed":
         return parse_feed(body, url, content_type, max_items=max_items)
-    doc = extract_page(body, url, content_type)
-    if ignore:
-        # Ignored text is removed from what is shown as well as from what counts as new.
-        patterns = [re.compile(p) for p in ignore]
-        kept = []
-        for p in doc.passages:
-            text = p.text
-            for pat in patterns:
-                text = pat.sub("", text)
-            text = " ".join(text.split())
-            if text:
-                p.text, p.key = text, fingerprint(text, patterns)
-                kept.append(p)
-        doc.passages = kept
+    # Ignored text is removed from what is shown as well as from what counts as new.
+    doc = extract_page(body, url, content_type, ignore=[re.compile(p) for p in ignore])
     for p in doc.passages:
         p.title = p.title or doc.title
         p.link = p.link or url

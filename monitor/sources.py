@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from pathlib import Path
 
 from monitor.config import Config
 from monitor.extract import cited_urls
-from monitor.fetch.gate import UrlRefused, normalize_url
+from monitor.fetch.gate import UrlRefused, address_allowed, normalize_url, url_host
 from monitor.models import Citation, Source
 
 log = logging.getLogger("monitor.sources")
@@ -61,7 +62,7 @@ def load_sources(config: Config) -> list[Source]:
             citation = Citation(doc.name, context)
             try:
                 key = normalize_url(url)
-                refused = None
+                refused = _refused_address(key, config.http.allow_networks)
             except UrlRefused as exc:
                 key, refused = url, str(exc)
             if key in out:
@@ -79,6 +80,21 @@ def load_sources(config: Config) -> list[Source]:
                 refused=refused,
             )
     return list(out.values())
+
+
+def _refused_address(url: str, allow_networks: list[str]) -> str | None:
+    """Why a URL whose host is an IP literal can never be fetched, or None.
+
+    Host names are checked when connecting (their addresses can change); a literal address can be
+    judged now, so the analyst sees at once that the cited URL points inside the network.
+    """
+    host = url_host(url)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    reason = address_allowed(host, allow_networks)
+    return f"address refused: {reason}" if reason else None
 
 
 def _host(url: str) -> str:
