@@ -25,6 +25,13 @@ from monitor.store import Store
 
 log = logging.getLogger("monitor.outbox")
 
+DEAD_REPORT_WINDOW = timedelta(days=7)
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
 
 def _citations(sources: Sequence[Source]) -> dict[str, list[Citation]]:
     return {s.key: s.citations for s in sources if s.citations}
@@ -49,6 +56,8 @@ def queue_digest(
     topics = channel_topics(config, channel_name, urgent_only=alert)
     keys = [s.key for s in sources]
     failing = store.failing_since(now - timedelta(seconds=config.poll.grace_period), keys)
+    # Digests given up on are reported with the sources, in every channel's next digests.
+    failing += store.dead_deliveries(now - DEAD_REPORT_WINDOW)
     tz = ZoneInfo(channel.timezone)
     select = partial(
         store.unclaimed_matches, channel_name, kind, topics, channel.min_score, _citations(sources)
@@ -111,21 +120,26 @@ async def flush(
         except Exception as exc:  # a bug in one channel must not stop the others' deliveries
             log.exception("delivering %s on %s failed unexpectedly", entry.id, entry.channel)
             delivery = Delivery(entry.id, entry.channel, False, f"internal error: {exc}")
+        retry = None
         if delivery.ok:
             store.delivered(entry.id, delivery.detail, now)
             log.info("delivered %s on %s: %s", entry.id, entry.channel, delivery.detail)
         else:
-            retry = store.delivery_failed(
-                entry.id, delivery.detail, now, permanent=delivery.permanent
-            )
-            when = f"retry at {retry:%Y-%m-%d %H:%M:%S} UTC" if retry else "given up (permanent)"
+            age = now - entry.created_at
+            dead = delivery.permanent or age > timedelta(seconds=chan.give_up_after)
+            detail = delivery.detail
+            if dead and not delivery.permanent:
+                detail = f"given up after {entry.attempts + 1} attempts in {_span(age)}: {detail}"
+            retry = store.delivery_failed(entry.id, detail, now, permanent=dead)
+            when = f"retry at {retry:%Y-%m-%d %H:%M:%S} UTC" if retry else "declared dead"
             log.error(
                 "delivery of %s on channel %s failed: %s; %s",
                 entry.id,
                 entry.channel,
-                delivery.detail,
+                detail,
                 when,
             )
-        metrics.DELIVERIES.labels(entry.channel, "ok" if delivery.ok else "failed").inc()
+        outcome = "ok" if delivery.ok else ("failed" if retry else "dead")
+        metrics.DELIVERIES.labels(entry.channel, outcome).inc()
         out.append(delivery)
     return out

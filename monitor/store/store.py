@@ -572,6 +572,26 @@ class Store:
                     bucket.append(dict(r))
         return out
 
+    def dead_deliveries(self, since: datetime) -> list[SourceHealth]:
+        """Digests given up on since `since`, shaped like unhealthy sources for the digest."""
+        query = (
+            select(s.digests.c.channel, s.digests.c.created_at, s.digests.c.last_error)
+            .where(s.digests.c.status == "failed", s.digests.c.created_at >= since)
+            .order_by(s.digests.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [
+                SourceHealth(
+                    key=f"channel:{r.channel}",
+                    name=f"delivery to channel {r.channel}",
+                    url="",
+                    state="undelivered",
+                    since=r.created_at,
+                    last_error=r.last_error,
+                )
+                for r in conn.execute(query)
+            ]
+
     def outbox_depth(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(
