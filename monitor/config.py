@@ -109,6 +109,7 @@ class PollConfig(Strict):
     )
     grace_period: Duration = Field(2 * 86400, description="failing longer than this is reported")
     workers: int = Field(0, ge=0, le=64, description="parser processes; 0: one per CPU core")
+    watch_config: bool = Field(False, description="reload config.toml when the file changes")
 
 
 class SeedsConfig(Strict):

@@ -95,8 +95,10 @@ class Daemon:
         self._busy = asyncio.Lock()
         self._last_prune: float = 0.0
         self.rt: Runtime | None = None  # type: ignore[assignment]
+        self._config_mtime: int | None = None
 
     async def run(self) -> None:
+        self._config_changed()
         config = load_config(self.config_path)
         with state_lock(config.state_dir):
             self.store = Store(config.state_dir)
@@ -196,6 +198,15 @@ class Daemon:
                 log.info("channel %s missed its digest since %s; sending it now", name, last)
                 await self.digest_job(name)
 
+    def _config_changed(self) -> bool:
+        try:
+            mtime = self.config_path.stat().st_mtime_ns
+        except OSError:
+            return False
+        changed = self._config_mtime is not None and mtime != self._config_mtime
+        self._config_mtime = mtime
+        return changed
+
     def tick_seconds(self) -> int:
         return self.rt.config.poll.tick_seconds
 
@@ -206,6 +217,9 @@ class Daemon:
         # Health means "the scheduler is ticking": note the start too, so a long first cycle
         # over many sources does not read as a dead daemon.
         self.last_tick = time.time()
+        if self.rt.config.poll.watch_config and self._config_changed():
+            log.info("config file changed; reloading")
+            await self.reload()
         async with self._busy:
             rt = self.rt
             summary = await rt.poller.cycle(self.fetcher)
@@ -263,6 +277,7 @@ class Daemon:
 
     async def reload(self) -> None:
         """Apply a changed config.toml if it is valid; otherwise keep running on the old one."""
+        self._config_changed()  # what is loaded now is the baseline for watch_config
         try:
             config = load_config(self.config_path)
             if config.state_dir != self.rt.config.state_dir:

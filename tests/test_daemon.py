@@ -152,6 +152,16 @@ def test_daemon_polls_serves_reloads_and_stops(running) -> None:  # type: ignore
     assert wait_for(lambda: "config reloaded: 2 sources" in daemon.text()), daemon.text()
     assert wait_for(lambda: srv.hits("/page") >= 1)
 
+    # With watch_config, saving the file is enough.
+    cfg.write_text(
+        config_text(srv, port).replace("tick_seconds = 1", "tick_seconds = 1\nwatch_config = true")
+    )
+    daemon.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "config reloaded: 1 sources" in daemon.text()), daemon.text()
+    cfg.write_text(cfg.read_text() + "\n[channels.more]\nkind = 'file'\n")
+    assert wait_for(lambda: "config file changed; reloading" in daemon.text()), daemon.text()
+    assert wait_for(lambda: "1 topics, 2 channels" in daemon.text()), daemon.text()
+
     # SIGTERM: exit 0 within the bound, state intact.
     started = time.monotonic()
     daemon.proc.send_signal(signal.SIGTERM)
