@@ -86,6 +86,7 @@ class Passage:
     link: str | None = None
     published: datetime | None = None
     language: str | None = None
+    previous: str | None = None  # for an edited paragraph: the text it replaced
 
 
 @dataclass(slots=True)
@@ -99,6 +100,8 @@ class Document:
     published: datetime | None = None
     passages: list[Passage] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    author: str | None = None
+    site: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,7 @@ class Match:
     citations: list[Citation] = field(default_factory=list)
     also_reported_by: list[str] = field(default_factory=list)
     story_id: int | None = None  # items of one syndicated story share it
+    previous: str | None = None  # for an edited paragraph: the text it replaced
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from monitor import metrics
 from monitor.config import Config
+from monitor.detect import previous_version
 from monitor.extract import (
     ExtractError,
     StoryIndex,
@@ -190,7 +191,12 @@ class Poller:
             summary.errors.append((src.name, str(exc)))
             return "failed"
         summary.fetched += 1
+        if doc.warnings:
+            # Fetched fine, but the text may be incomplete: say so in the source's health.
+            result.error = "warning: " + "; ".join(doc.warnings)
         fresh = self.store.new_passages(src.key, doc.passages, now)
+        if src.kind == "page":
+            self._note_edits(src, doc, fresh, now)
         if not state.baseline_done:
             self.store.mark_baseline(src.key)
             if self.config.poll.baseline:
@@ -205,6 +211,17 @@ class Poller:
             self._match_and_store(src, passage, now, summary)
         self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
         return f"{len(fresh)} new"
+
+    def _note_edits(self, src: Source, doc: Document, fresh: list[Passage], now: datetime) -> None:
+        """Link each new paragraph to the paragraph it replaced, if it is an edit."""
+        current = [p.text for p in doc.passages]
+        if fresh:
+            still_there = set(current)
+            removed = [t for t in self.store.page_snapshot(src.key) if t not in still_there]
+            if removed:
+                for passage in fresh:
+                    passage.previous = previous_version(passage.text, removed)
+        self.store.save_page_snapshot(src.key, current, now)
 
     async def _follow(self, fetcher: Fetcher, src: Source, entries: list[Passage]) -> list[Passage]:
         """Replace teaser entries by the main text of the article they link to."""

@@ -84,6 +84,10 @@ async def test_volatile_changes_are_not_new_but_edits_are(
     last = (await cycle(config, store)).last  # type: ignore[attr-defined]
     assert last.new_passages == 1
     assert last.matches_by_topic.get("troop_deployment") == 1
+    # ...and it is shown with the paragraph it replaced.
+    [match] = store.unclaimed_matches("out", "digest", ["troop_deployment"], 0.0, {})
+    assert match.previous is not None and "3.000 Soldaten" in match.previous
+    assert "10.000 Soldaten" in match.text
 
 
 async def test_one_story_from_three_outlets_is_one_digest_item(

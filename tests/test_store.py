@@ -185,3 +185,23 @@ def test_retention_forgets_old_but_keeps_undelivered(store: Store) -> None:
     [entry] = store.pending(later)
     store.delivered(entry.id, "ok", later)
     assert store.prune(later, 180)["items"] == 1
+
+
+def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
+    state = tmp_path / "old"
+    first = Store(state)
+    with first.engine.begin() as conn:
+        # Turn it back into a version-1 database: no snapshots table, no items.previous.
+        conn.execute(text("DROP TABLE page_snapshots"))
+        conn.execute(text("ALTER TABLE items DROP COLUMN previous"))
+        conn.execute(text("DELETE FROM schema_version WHERE version > 1"))
+    first.close()
+    upgraded = Store(state)
+    assert upgraded.version == LATEST
+    with sqlite3.connect(upgraded.path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(items)")}
+        assert "previous" in columns
+        assert conn.execute("SELECT count(*) FROM page_snapshots").fetchone()[0] == 0
+    upgraded.sync_sources([source()])
+    upgraded.save_page_snapshot(source().key, ["a", "b"], utcnow())
+    assert upgraded.page_snapshot(source().key) == ["a", "b"]

@@ -417,6 +417,8 @@ def extract_page(
         published=_published(tree, html, getattr(meta, "date", None)),
         passages=passages,
         warnings=warnings,
+        author=getattr(meta, "author", None) or None,
+        site=getattr(meta, "sitename", None) or None,
     )
 
 

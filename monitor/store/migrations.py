@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from monitor.store import schema
 
@@ -19,7 +19,15 @@ def _v1_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+def _v2_edits(conn: Connection) -> None:
+    """Keep each page's last paragraphs, and what an edited paragraph replaced."""
+    # Idempotent: a database created at version 1 by a newer schema.py already has both.
+    schema.page_snapshots.create(conn, checkfirst=True)
+    if "previous" not in {c["name"] for c in inspect(conn).get_columns("items")}:
+        conn.execute(text("ALTER TABLE items ADD COLUMN previous TEXT"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_edits]
 LATEST = len(MIGRATIONS)
 
 

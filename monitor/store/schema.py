@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -97,6 +98,7 @@ items = Table(
     Column("first_seen", UTCDateTime(), nullable=False),
     Column("story_id", Integer),  # the first item of the same story from another source
     Column("minhash", Text),  # base64 MinHash signature, for grouping syndicated stories
+    Column("previous", Text),  # the paragraph this one replaced, when it is an edit
     UniqueConstraint("source_key", "passage_key", name="uq_items_source_passage"),
 )
 Index("ix_items_first_seen", items.c.first_seen)
@@ -149,6 +151,16 @@ digest_matches = Table(
     Column("kind", String(8), primary_key=True),
     Column("match_id", Integer, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
     Column("digest_id", String(40), ForeignKey("digests.id"), nullable=False),
+)
+
+# The paragraphs of each page at its last poll (zlib-compressed JSON), so that an edited paragraph
+# can be shown next to the one it replaced.
+page_snapshots = Table(
+    "page_snapshots",
+    metadata,
+    Column("source_key", String, ForeignKey("sources.key"), primary_key=True),
+    Column("paragraphs", LargeBinary, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 # When each channel's scheduled digest last ran, so a digest missed during downtime is sent once.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -176,7 +178,7 @@ class Store:
             values.update(
                 failures=0,
                 last_ok_at=now,
-                last_error=None,
+                last_error=result.error,  # None, or a warning about an incomplete extraction
                 etag=v.etag,
                 last_modified=v.last_modified,
                 body_hash=v.body_hash,
@@ -278,6 +280,7 @@ class Store:
                     text=passage.text,
                     language=passage.language,
                     published=passage.published,
+                    previous=passage.previous,
                     first_seen=now,
                     story_id=story_id,
                     minhash=minhash,
@@ -340,6 +343,7 @@ class Store:
                 s.items.c.published,
                 s.items.c.first_seen,
                 s.items.c.story_id,
+                s.items.c.previous,
                 s.sources.c.name.label("source_name"),
             )
             .join(s.items, s.items.c.id == s.matches.c.item_id)
@@ -391,6 +395,7 @@ class Store:
                     citations=citations.get(r["source_key"], []),
                     also_reported_by=others,
                     story_id=sid,
+                    previous=r["previous"],
                 )
             )
         return out
@@ -591,6 +596,27 @@ class Store:
                 )
                 for r in conn.execute(query)
             ]
+
+    def page_snapshot(self, key: str) -> list[str]:
+        """The paragraphs a page had at its last poll ([] when unknown)."""
+        with self.engine.connect() as conn:
+            blob = conn.execute(
+                select(s.page_snapshots.c.paragraphs).where(s.page_snapshots.c.source_key == key)
+            ).scalar()
+        return json.loads(zlib.decompress(blob)) if blob else []
+
+    def save_page_snapshot(self, key: str, paragraphs: Sequence[str], now: datetime) -> None:
+        blob = zlib.compress(json.dumps(list(paragraphs), ensure_ascii=False).encode(), 6)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(s.page_snapshots)
+                .where(s.page_snapshots.c.source_key == key)
+                .values(paragraphs=blob, updated_at=now)
+            ).rowcount
+            if not done:
+                conn.execute(
+                    insert(s.page_snapshots).values(source_key=key, paragraphs=blob, updated_at=now)
+                )
 
     def outbox_depth(self) -> int:
         with self.engine.connect() as conn:
