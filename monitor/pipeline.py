@@ -126,9 +126,14 @@ class Poller:
         self._ensure_pool(len(todo))
         states = self.store.source_states([s.key for s in todo])
 
+        # Backpressure: a fetched body waits in memory until a parser takes it, so only a bounded
+        # number of sources may be between "fetch started" and "stored" at once.
+        in_flight = asyncio.Semaphore(2 * self.config.http.concurrency)
+
         async def one(src: Source) -> None:
             try:
-                outcome = await self._poll(fetcher, src, states[src.key], summary)
+                async with in_flight:
+                    outcome = await self._poll(fetcher, src, states[src.key], summary)
             except Exception as exc:  # our bug, not the source's: record it and carry on
                 log.exception("polling %s failed unexpectedly", src.url)
                 self.store.record_fetch(
