@@ -66,8 +66,11 @@ def queue_digest(
     def build(found: list) -> Digest | None:  # type: ignore[type-arg]
         return build_digest(config, channel_name, found, failing, now, alert=alert)
 
+    # Chat webhooks store the chat message itself, so a retry re-sends exactly those bytes.
+    chat = channel.format if channel.kind == "webhook" else None
+
     def render(digest: Digest) -> RenderedDigest:
-        return render_digest(digest, tz=tz)
+        return render_digest(digest, tz=tz, chat=chat)
 
     if dry_run:
         digest = build(select())

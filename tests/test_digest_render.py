@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,10 +17,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from monitor.digest.render import (
     ENV,
     PAYLOAD_LIMIT,
+    SLACK_MAX_TOTAL,
+    TEAMS_LIMIT,
     encode_payload,
     highlight,
+    payload_format,
     render_digest,
     safe_href,
+    slack_payload,
+    teams_payload,
 )
 from monitor.models import Citation, Digest, Evidence, Match, SourceHealth
 
@@ -177,20 +184,29 @@ def test_times_are_shown_in_the_channel_zone(seven: Digest) -> None:
 
 
 def test_subject_date_follows_the_zone() -> None:
-    late = digest({"sanctions": [match(1, "sanctions")]}, created=datetime(2026, 11, 22, 23, 30,
-                                                                        tzinfo=UTC))
+    late = digest(
+        {"sanctions": [match(1, "sanctions")]}, created=datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    )
     assert render_digest(late).subject.endswith("2026-11-22")
     assert render_digest(late, ZoneInfo("Asia/Seoul")).subject.endswith("2026-11-23")
 
 
 def test_german_labels() -> None:
     m = match(1, "troop_deployment", also_reported_by=["ZEIT"], published=None)
-    failing = SourceHealth("k", "Yonhap", "https://en.yna.co.kr/RSS/nk.xml", "error", CREATED,
-                           "HTTP 503")
+    failing = SourceHealth(
+        "k", "Yonhap", "https://en.yna.co.kr/RSS/nk.xml", "error", CREATED, "HTTP 503"
+    )
     d = digest({"troop_deployment": [m]}, language="de", failing_sources=[failing])
     rendered = render_digest(d)
-    labels = ("1 neuer Treffer", "Quelle: Source 1", "Zuerst gesehen:", "Auch berichtet von: ZEIT",
-              "Veröffentlicht: unbekannt", "Quellen mit Fehlern", "Letzter Fehler: HTTP 503")
+    labels = (
+        "1 neuer Treffer",
+        "Quelle: Source 1",
+        "Zuerst gesehen:",
+        "Auch berichtet von: ZEIT",
+        "Veröffentlicht: unbekannt",
+        "Quellen mit Fehlern",
+        "Letzter Fehler: HTTP 503",
+    )
     for label in labels:
         assert label in rendered.text
         assert label in Page(rendered.html).visible
@@ -211,8 +227,14 @@ def test_empty_digest_says_so() -> None:
 
 def test_failing_sources_section() -> None:
     failing = [
-        SourceHealth(f"k{i}", f"Feed {i}", f"https://feed{i}.example/rss", "error",
-                     datetime(2026, 11, 19, 8, 0, tzinfo=UTC), f"HTTP 50{i % 10} from server")
+        SourceHealth(
+            f"k{i}",
+            f"Feed {i}",
+            f"https://feed{i}.example/rss",
+            "error",
+            datetime(2026, 11, 19, 8, 0, tzinfo=UTC),
+            f"HTTP 50{i % 10} from server",
+        )
         for i in range(60)
     ]
     rendered = render_digest(digest({}, failing_sources=failing))
@@ -228,8 +250,12 @@ def test_failing_sources_section() -> None:
     data = rendered.payload["data"]
     assert len(data["failing_sources"]) == 50 and data["failing_sources_omitted"] == 10
     assert data["failing_sources"][0] == {
-        "key": "k0", "name": "Feed 0", "url": "https://feed0.example/rss", "state": "error",
-        "since": "2026-11-19T08:00:00Z", "last_error": "HTTP 500 from server",
+        "key": "k0",
+        "name": "Feed 0",
+        "url": "https://feed0.example/rss",
+        "state": "error",
+        "since": "2026-11-19T08:00:00Z",
+        "last_error": "HTTP 500 from server",
     }
 
 
@@ -261,8 +287,14 @@ def hostile() -> Digest:
         match(5, "troop_deployment", link="java\tscript:alert(10)"),
         match(6, "troop_deployment", link="file:///etc/passwd"),
     ]
-    failing = SourceHealth("k", "<b>Feed</b>", "javascript:alert(11)", "error", None,
-                           '<img src=x onerror="alert(12)"> ' + JINJA)
+    failing = SourceHealth(
+        "k",
+        "<b>Feed</b>",
+        "javascript:alert(11)",
+        "error",
+        None,
+        '<img src=x onerror="alert(12)"> ' + JINJA,
+    )
     return digest(
         {"troop_deployment": [bad, *odd_links]},
         failing_sources=[failing],
@@ -270,8 +302,22 @@ def hostile() -> Digest:
     )
 
 
-ALLOWED_TAGS = {"html", "head", "meta", "title", "body", "div", "h1", "h2", "p", "span", "a",
-                "mark", "b", "br"}
+ALLOWED_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "body",
+    "div",
+    "h1",
+    "h2",
+    "p",
+    "span",
+    "a",
+    "mark",
+    "b",
+    "br",
+}
 
 
 def test_hostile_text_is_inert_in_html(hostile: Digest) -> None:
@@ -303,7 +349,12 @@ def test_hostile_text_in_plain_text_and_payload(hostile: Digest) -> None:
     assert "<class" not in rendered.text
     items = rendered.payload["data"]["topics"]["troop_deployment"]["items"]
     assert [i["link"] for i in items] == [
-        "", "", "", "https://ok.example/?q=%22%3E%3Cscript%3Ealert(9)%3C/script%3E", "", "",
+        "",
+        "",
+        "",
+        "https://ok.example/?q=%22%3E%3Cscript%3Ealert(9)%3C/script%3E",
+        "",
+        "",
     ]
     assert items[0]["title"] == f"<script>alert('t')</script> {JINJA}"  # JSON carries plain text
 
@@ -350,8 +401,9 @@ def test_safe_href(url: str | None, ok: bool) -> None:
 
 
 def test_highlight_uses_terms_when_spans_are_missing_or_bad() -> None:
-    pieces = highlight("Sanktionen gegen Nordkorea, SANKTIONEN", ((50, 60), (-5, -1)),
-                       ("sanktionen",), 600)
+    pieces = highlight(
+        "Sanktionen gegen Nordkorea, SANKTIONEN", ((50, 60), (-5, -1)), ("sanktionen",), 600
+    )
     assert [p.text for p in pieces if p.hit] == ["Sanktionen", "SANKTIONEN"]
 
 
@@ -387,9 +439,13 @@ def test_payload_stays_under_the_size_limit() -> None:
     long_text = "Nordkoreanische Soldaten " * 200
     big = {
         "troop_deployment": [
-            match(i, "troop_deployment", title=f"T{i} " + "ü" * 400,
-                  evidence=evidence(long_text, "Soldaten"),
-                  also_reported_by=[f"Outlet {j}" for j in range(30)])
+            match(
+                i,
+                "troop_deployment",
+                title=f"T{i} " + "ü" * 400,
+                evidence=evidence(long_text, "Soldaten"),
+                also_reported_by=[f"Outlet {j}" for j in range(30)],
+            )
             for i in range(150)
         ],
         "sanctions": [match(1000 + i, "sanctions") for i in range(150)],
@@ -406,3 +462,218 @@ def test_payload_stays_under_the_size_limit() -> None:
         assert block["items"][0]["id"] == expected_first  # best-ranked items are kept
     # The email keeps every item.
     assert render_digest(digest(big)).text.count("Source: ") == 300
+
+
+# --- chat messages: Slack -------------------------------------------------------------------------
+
+SLACK_LINK = re.compile(r"<([^<>]*)>")  # what Slack parses as a link, mention or command
+
+
+def slack_texts(payload: dict[str, Any]) -> list[str]:
+    """Every mrkdwn text in the message, in order."""
+    texts = []
+    for block in payload["blocks"]:
+        if block["type"] == "section":
+            texts.append(block["text"])
+        elif block["type"] == "context":
+            texts += block["elements"]
+    assert all(t["type"] == "mrkdwn" and t["verbatim"] is True for t in texts)
+    return [t["text"] for t in texts]
+
+
+def test_slack_message_has_a_section_per_topic_with_links(seven: Digest) -> None:
+    seven.failing_sources = [
+        SourceHealth("k", "Yonhap", "https://en.yna.co.kr/RSS/nk.xml", "error", CREATED, "HTTP 503")
+    ]
+    rendered = render_digest(seven, ZoneInfo("Europe/Berlin"), chat="slack")
+    payload = rendered.payload
+    assert payload == slack_payload(seven, ZoneInfo("Europe/Berlin"))
+    assert payload_format(payload) == "slack"
+    assert payload["text"] == rendered.subject  # notification fallback
+    assert payload["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "source-monitor digest"},
+    }
+    sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+    assert len(sections) == 3  # two topics, then failing sources
+    troops, sanctions, health = sections
+    assert troops.startswith("*North Korean troops in Russia* (troop_deployment) — 4 new items")
+    assert "*<https://news.example/1|Headline 1>*" in troops
+    assert "Source 1 · 2026-11-21 15:02 CET" in troops
+    assert "Item 1: North Korean troops arrived in *Kursk*." in troops
+    assert sanctions.count("<https://news.example/") == 3
+    assert health.startswith("*Sources with errors* (1)\n\n• *Yonhap* — error, since")
+    assert "HTTP 503" in health
+    # The stored email parts do not change with the chat format.
+    assert rendered.text == render_digest(seven, ZoneInfo("Europe/Berlin")).text
+
+
+def test_slack_hostile_text_is_inert(hostile: Digest) -> None:
+    bad = match(
+        7,
+        "troop_deployment",
+        title="<!channel> <@U024BE7LH> <https://evil.example|Click me> & more",
+        source_name="<!here>",
+        evidence=evidence("Kursk <!everyone> @channel <#C123> &amp; *bold*", "Kursk"),
+    )
+    hostile.topics["troop_deployment"].insert(0, bad)
+    payload = slack_payload(hostile)
+    texts = slack_texts(payload)
+    joined = "\n".join(texts)
+    # Slack reads <...> as links and mentions: the only ones left are our http(s) links.
+    parsed = [m.group(1) for t in texts for m in SLACK_LINK.finditer(t)]
+    assert parsed and all(re.match(r"https?://[^|]+\|", p) for p in parsed)
+    assert [p.split("|")[0] for p in parsed] == [
+        "https://news.example/7",
+        "https://ok.example/?q=%22%3E%3Cscript%3Ealert(9)%3C/script%3E",
+    ]
+    assert (
+        "&lt;!channel&gt; &lt;@U024BE7LH&gt; &lt;https://evil.example|Click me&gt; &amp; more"
+        in (joined)
+    )
+    assert "&lt;!here&gt;" in joined and "&amp;amp;" in joined
+    assert "javascript" not in "".join(parsed)
+    # Every & starts an entity we wrote: nothing from the source can form its own.
+    assert not re.search(r"&(?!amp;|lt;|gt;)", joined)
+
+
+def test_slack_limits_are_kept() -> None:
+    many_topics = {
+        f"topic_{t}": [
+            match(
+                t * 100 + i, f"topic_{t}", title="ü" * 300, link="https://x.example/" + "a" * 2000
+            )
+            for i in range(12)
+        ]
+        for t in range(60)
+    }
+    payload = slack_payload(digest(many_topics, failing_sources=[]), max_items=12)
+    blocks = payload["blocks"]
+    assert len(blocks) <= 50
+    assert len(blocks) == 50
+    assert blocks[-2]["elements"][0]["text"] == "… and 37 more topics"
+    texts = slack_texts(payload)
+    assert max(len(t) for t in texts) <= 3000
+    first = texts[1]
+    shown = first.count("\n\n*ü")
+    assert 0 < shown < 12 and first.endswith(f"_… and {12 - shown} more_")
+    # A 2 kB link would take the room of several items, so the items go unlinked.
+    assert not any("<https://x.example" in text for text in texts)
+    total = sum(len(text) for text in texts) + len(blocks[0]["text"]["text"])
+    # Slack has refused messages (msg_blocks_too_long) from a little above 11,000 characters.
+    assert total <= SLACK_MAX_TOTAL <= 11_000
+
+
+def test_slack_counts_items_beyond_max_items(seven: Digest) -> None:
+    payload = slack_payload(seven, max_items=2)
+    troops = slack_texts(payload)[1]
+    assert troops.count("*<https://news.example/") == 2
+    assert troops.endswith("_… and 2 more_")
+
+
+def test_slack_german_and_empty() -> None:
+    payload = slack_payload(digest({}, language="de", urgent=True))
+    assert payload["blocks"][0]["text"]["text"] == "Alarm: source-monitor Übersicht"
+    assert "Keine neuen Treffer seit der letzten Übersicht." in slack_texts(payload)
+
+
+# --- chat messages: Microsoft Teams ---------------------------------------------------------------
+
+MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+
+
+def card_of(payload: dict[str, Any]) -> dict[str, Any]:
+    assert payload["type"] == "message"
+    [attachment] = payload["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    assert all(b["type"] == "TextBlock" and b["wrap"] is True for b in card["body"])
+    return card
+
+
+def teams_texts(payload: dict[str, Any]) -> list[str]:
+    return [b["text"] for b in card_of(payload)["body"]]
+
+
+def test_teams_card_has_topics_items_and_links(seven: Digest) -> None:
+    rendered = render_digest(seven, ZoneInfo("Europe/Berlin"), chat="teams")
+    payload = rendered.payload
+    assert payload == teams_payload(seven, ZoneInfo("Europe/Berlin"))
+    assert payload_format(payload) == "teams"
+    texts = teams_texts(payload)
+    assert texts[0] == "source-monitor digest" and texts[1] == "7 new items"
+    assert "North Korean troops in Russia (troop_deployment) — 4 new items" in texts
+    assert "[Headline 1](https://news.example/1)" in texts
+    assert "Item 1: North Korean troops arrived in **Kursk**." in texts
+    assert any(t.startswith("Source 1 · 2026-11-21 15:02 CET · Terms: Kursk") for t in texts)
+    links = [m.group(2) for t in texts for m in MD_LINK.finditer(t)]
+    assert links == [f"https://news.example/{n}" for n in range(1, 8)]
+
+
+def test_teams_hostile_text_is_inert(hostile: Digest) -> None:
+    bad = match(
+        7,
+        "troop_deployment",
+        title="[Verify your account](javascript:alert(1)) [x][1] <at>Everyone</at>",
+        link="https://news.example/a_(b)",
+        evidence=evidence(
+            "Kursk [click](https://evil.example) <https://evil.example> "
+            "{{DATE(2026-01-01T00:00:00Z)}}\n[1]: https://evil.example",
+            "Kursk",
+        ),
+    )
+    hostile.topics["troop_deployment"].insert(0, bad)
+    texts = teams_texts(teams_payload(hostile))
+    links = [m.group(2) for t in texts for m in MD_LINK.finditer(t)]
+    # Only our own links: http(s), with parentheses encoded so the link cannot end early.
+    assert links == [
+        "https://news.example/a_%28b%29",
+        "https://ok.example/?q=%22%3E%3Cscript%3Ealert%289%29%3C/script%3E",
+    ]
+    joined = "\n".join(texts)
+    untrusted = MD_LINK.sub("", joined)  # everything but our own two links
+    for syntax in ("](", "][", "]:", "<at>", "<http", "{{"):
+        assert syntax not in untrusted
+    # The reader still sees the words; only invisible zero-width spaces were added.
+    visible = joined.replace("\u200b", "")
+    assert "[click](https://evil.example)" in visible
+    assert "\uff3bVerify your account\uff3d(javascript:alert(1))" in visible
+
+
+def test_teams_card_stays_under_the_size_limit() -> None:
+    long_text = "Nordkoreanische Soldaten in Kursk " * 100
+    big = {
+        f"topic_{t}": [
+            match(t * 100 + i, f"topic_{t}", title="ü" * 300, evidence=evidence(long_text, "Kursk"))
+            for i in range(10)
+        ]
+        for t in range(8)
+    }
+    payload = teams_payload(digest(big))
+    assert len(encode_payload(payload)) <= TEAMS_LIMIT <= 28_000  # Teams: about 28 KB at most
+    texts = teams_texts(payload)
+    assert sum("— 10 new items" in t for t in texts) == 8  # every topic keeps its heading
+
+
+def test_teams_german_alert() -> None:
+    failing = SourceHealth("k", "Yonhap", "https://en.yna.co.kr/", "error", CREATED, "HTTP 503")
+    d = digest(
+        {"sanctions": [match(1, "sanctions")]},
+        language="de",
+        urgent=True,
+        failing_sources=[failing],
+    )
+    body = card_of(teams_payload(d))["body"]
+    assert body[0]["text"] == "Alarm: source-monitor Übersicht"
+    assert body[0]["color"] == "Attention"
+    texts = [b["text"] for b in body]
+    assert "Quellen mit Fehlern (1)" in texts
+    assert any(t.startswith("Yonhap — error, seit") and t.endswith(": HTTP 503") for t in texts)
+
+
+def test_unknown_chat_format_is_refused(seven: Digest) -> None:
+    with pytest.raises(ValueError, match="chat format"):
+        render_digest(seven, chat="discord")
+    assert payload_format(render_digest(seven, chat="standard").payload) == "standard"
+    assert payload_format({"hello": 1}) is None

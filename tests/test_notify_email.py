@@ -22,7 +22,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from monitor.config import EmailChannel
 from monitor.digest.render import render_digest
 from monitor.models import Digest, Evidence, Match, RenderedDigest
-from monitor.notify.email import build_message, message_id, send_email
+from monitor.notify.email import build_message, list_id, message_id, send_email
 
 SENDER = "monitor@example.org"
 RECIPIENTS = ["analyst@example.org", "desk@example.org"]
@@ -44,8 +44,9 @@ class Recorder:
         self.refuse_rcpt = refuse_rcpt
         self.received: list[tuple[str, list[str], EmailMessage]] = []
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if self.refuse_rcpt:
             return self.refuse_rcpt
         envelope.rcpt_tos.append(address)
@@ -78,8 +79,13 @@ def server(recorder: Recorder) -> Iterator[Controller]:
 
 def channel(port: int, **kw: Any) -> EmailChannel:
     values: dict[str, Any] = {
-        "kind": "email", "host": "127.0.0.1", "port": port, "security": "none",
-        "sender": SENDER, "recipients": RECIPIENTS, "timeout": 5,
+        "kind": "email",
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "sender": SENDER,
+        "recipients": RECIPIENTS,
+        "timeout": 5,
     }
     values.update(kw)
     return EmailChannel(**values)
@@ -89,15 +95,25 @@ def channel(port: int, **kw: Any) -> EmailChannel:
 def rendered() -> RenderedDigest:
     snippet = "Nordkoreanische Soldaten sind in Kursk <b>eingetroffen</b>."
     m = Match(
-        id=1, topic="troop_deployment", score=2.0,
+        id=1,
+        topic="troop_deployment",
+        score=2.0,
         evidence=Evidence(("Kursk",), "Kursk", snippet, ((33, 38),)),
-        source_key="https://www.tagesschau.de/", source_name="tagesschau",
-        title="Soldaten in Kursk", link="https://www.tagesschau.de/a.html", text=snippet,
-        language="de", published=None, first_seen=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+        source_key="https://www.tagesschau.de/",
+        source_name="tagesschau",
+        title="Soldaten in Kursk",
+        link="https://www.tagesschau.de/a.html",
+        text=snippet,
+        language="de",
+        published=None,
+        first_seen=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
     )
     digest = Digest(
-        id=DIGEST_ID, channel="mail", created=datetime(2026, 11, 22, 6, 30, tzinfo=UTC),
-        topics={"troop_deployment": [m]}, topic_names={"troop_deployment": "Truppen"},
+        id=DIGEST_ID,
+        channel="mail",
+        created=datetime(2026, 11, 22, 6, 30, tzinfo=UTC),
+        topics={"troop_deployment": [m]},
+        topic_names={"troop_deployment": "Truppen"},
         language="de",
     )
     return render_digest(digest)
@@ -128,13 +144,16 @@ async def test_message_arrives_as_text_then_html(
     assert msg["Subject"] == rendered.subject
     assert msg["From"].addresses[0].addr_spec == SENDER
     assert [a.addr_spec for a in msg["To"].addresses] == RECIPIENTS
-    assert msg["Message-ID"] == message_id(DIGEST_ID, SENDER) == (
-        f"<{DIGEST_ID}.source-monitor@example.org>"
+    assert (
+        msg["Message-ID"]
+        == message_id(DIGEST_ID, SENDER)
+        == (f"<{DIGEST_ID}.source-monitor@example.org>")
     )
     assert abs((parsedate_to_datetime(msg["Date"]) - datetime.now(UTC)).total_seconds()) < 60
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["X-Source-Monitor-Digest"] == DIGEST_ID
     assert msg["List-Unsubscribe"] == f"<mailto:{SENDER}?subject=unsubscribe>"
+    assert msg["List-Id"] == "source-monitor digests <mail.source-monitor.example.org>"
 
 
 def test_message_id_is_stable_per_digest(rendered: RenderedDigest) -> None:
@@ -193,8 +212,9 @@ class Login:
     def __init__(self, user: str, password: str) -> None:
         self.user, self.password = user, password
 
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                 auth_data: Any) -> AuthResult:
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         def text(value: str | bytes) -> str:
             return value.decode() if isinstance(value, bytes) else value
 
@@ -211,8 +231,12 @@ async def test_login_uses_the_password_from_the_environment(
 ) -> None:
     recorder = Recorder()
     # Plain SMTP is allowed to carry a password only to loopback; this server is on 127.0.0.1.
-    for controller in start(recorder, authenticator=Login("monitor", "s3cret"),
-                            auth_required=True, auth_require_tls=False):
+    for controller in start(
+        recorder,
+        authenticator=Login("monitor", "s3cret"),
+        auth_required=True,
+        auth_require_tls=False,
+    ):
         chan = channel(controller.port, username="monitor", password_env="TEST_SMTP_PASSWORD")
         monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
         missing = await send_email(chan, rendered, DIGEST_ID)
@@ -257,9 +281,27 @@ def self_signed(tmp_path: Path) -> ssl.SSLContext:
         pytest.skip("openssl is needed to make a test certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
-        check=True, capture_output=True, timeout=30,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -271,8 +313,35 @@ async def test_starttls_checks_the_certificate(
 ) -> None:
     recorder = Recorder()
     for controller in start(recorder, tls_context=self_signed, require_starttls=True):
-        delivery = await send_email(channel(controller.port, security="starttls"), rendered,
-                                    DIGEST_ID)
+        delivery = await send_email(
+            channel(controller.port, security="starttls"), rendered, DIGEST_ID
+        )
     assert not delivery.ok and not delivery.permanent
     assert "TLS certificate not accepted" in delivery.detail
     assert recorder.received == []
+
+
+def test_list_id_is_per_channel_and_stable(rendered: RenderedDigest) -> None:
+    daily = build_message(channel(25), rendered, DIGEST_ID, "analysts_daily")
+    retry = build_message(channel(25), rendered, "dg_other", "analysts_daily")
+    other = build_message(channel(25), rendered, DIGEST_ID, "desk")
+    assert daily["List-Id"] == "source-monitor digests <analysts_daily.source-monitor.example.org>"
+    assert daily["List-Id"] == retry["List-Id"] != other["List-Id"]
+
+
+@pytest.mark.parametrize(
+    ("name", "sender"),
+    [
+        ("Bad Name <x@y>", SENDER),
+        ("mail", "monitor@" + "sub." * 60 + "example.org"),
+        ("mail", "monitor@bad domain>"),
+    ],
+)
+def test_list_id_stays_valid_for_odd_input(name: str, sender: str) -> None:
+    value = list_id(name, sender)
+    phrase, _, rest = value.partition(" <")
+    ident = rest.removesuffix(">")
+    assert phrase == "source-monitor digests" and rest.endswith(">")
+    assert len(ident) <= 255 and " " not in ident and "<" not in ident and ">" not in ident
+    assert ".source-monitor." in ident
+    assert list_id(name, sender) == value

@@ -34,7 +34,9 @@ def test_writes_three_files(tmp_path: Path) -> None:
     folder = tmp_path / "digests"
     stem = f"2026-11-22_{DIGEST_ID}"
     assert sorted(p.name for p in folder.iterdir()) == [
-        f"{stem}.html", f"{stem}.json", f"{stem}.txt",
+        f"{stem}.html",
+        f"{stem}.json",
+        f"{stem}.txt",
     ]
     assert (folder / f"{stem}.txt").read_text(encoding="utf-8") == r.text
     assert (folder / f"{stem}.html").read_text(encoding="utf-8") == r.html
@@ -103,7 +105,8 @@ def test_unwritable_folder_is_a_clear_failure(tmp_path: Path) -> None:
 
 
 async def test_deliver_writes_files(tmp_path: Path) -> None:
-    result = await deliver("archive", channel(), rendered(), DIGEST_ID, state_dir=tmp_path,
-                           fetcher=None)
+    result = await deliver(
+        "archive", channel(), rendered(), DIGEST_ID, state_dir=tmp_path, fetcher=None
+    )
     assert result.ok and result.channel == "archive"
     assert len(list((tmp_path / "digests").iterdir())) == 3

@@ -96,16 +96,31 @@ async def fetcher() -> AsyncIterator[Fetcher]:
 @pytest.fixture
 def rendered() -> RenderedDigest:
     m = Match(
-        id=42, topic="treaty", score=3.0,
-        evidence=Evidence(("Beistandsvertrag",), "Beistandsvertrag",
-                          "Der Beistandsvertrag trat in Kraft.", ((4, 20),)),
-        source_key="https://www.dw.com/", source_name="DW", title="Vertrag in Kraft",
-        link="https://www.dw.com/x", text="Der Beistandsvertrag trat in Kraft.", language="de",
-        published=None, first_seen=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+        id=42,
+        topic="treaty",
+        score=3.0,
+        evidence=Evidence(
+            ("Beistandsvertrag",),
+            "Beistandsvertrag",
+            "Der Beistandsvertrag trat in Kraft.",
+            ((4, 20),),
+        ),
+        source_key="https://www.dw.com/",
+        source_name="DW",
+        title="Vertrag in Kraft",
+        link="https://www.dw.com/x",
+        text="Der Beistandsvertrag trat in Kraft.",
+        language="de",
+        published=None,
+        first_seen=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
     )
     digest = Digest(
-        id=DIGEST_ID, channel="hook", created=datetime(2026, 11, 22, 6, 30, tzinfo=UTC),
-        topics={"treaty": [m]}, topic_names={"treaty": "Russia–DPRK treaty"}, urgent=True,
+        id=DIGEST_ID,
+        channel="hook",
+        created=datetime(2026, 11, 22, 6, 30, tzinfo=UTC),
+        topics={"treaty": [m]},
+        topic_names={"treaty": "Russia–DPRK treaty"},
+        urgent=True,
     )
     return render_digest(digest)
 
@@ -122,8 +137,9 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_signature_matches_the_reference_library() -> None:
     body = b'{"type":"digest.created","data":{"x":"\xc3\xbc"}}'
     ours = sign(SECRET, "dg_1", 1_790_000_000, body)
-    reference = Webhook(SECRET).sign("dg_1", datetime.fromtimestamp(1_790_000_000, UTC),
-                                     body.decode())
+    reference = Webhook(SECRET).sign(
+        "dg_1", datetime.fromtimestamp(1_790_000_000, UTC), body.decode()
+    )
     assert ours == reference and ours.startswith("v1,")
     assert sign(SECRET.removeprefix("whsec_"), "dg_1", 1_790_000_000, body) == ours
     assert sign(OTHER_SECRET, "dg_1", 1_790_000_000, body) != ours
@@ -147,8 +163,9 @@ async def test_server_errors_are_retried_with_the_same_id(
     receiver.script = [(500, {}), (500, {}), (200, {})]
     results = []
     for _attempt in range(3):  # the outbox's retry loop, compressed
-        result = await send_webhook(channel(receiver.url()), rendered, DIGEST_ID, fetcher,
-                                    channel_name="hook")
+        result = await send_webhook(
+            channel(receiver.url()), rendered, DIGEST_ID, fetcher, channel_name="hook"
+        )
         results.append(result)
         if result.ok:
             break
@@ -211,8 +228,9 @@ async def test_wrong_secret_is_reported(
 async def test_without_a_secret_nothing_is_signed(
     receiver: Receiver, fetcher: Fetcher, rendered: RenderedDigest
 ) -> None:
-    result = await send_webhook(channel(receiver.url(), secret_env=None), rendered, DIGEST_ID,
-                                fetcher)
+    result = await send_webhook(
+        channel(receiver.url(), secret_env=None), rendered, DIGEST_ID, fetcher
+    )
     assert result.ok, result.detail
     [hit] = receiver.hits
     names = {k.lower() for k in hit.headers}
@@ -221,7 +239,9 @@ async def test_without_a_secret_nothing_is_signed(
 
 
 async def test_missing_secret_variable_sends_nothing(
-    receiver: Receiver, fetcher: Fetcher, rendered: RenderedDigest,
+    receiver: Receiver,
+    fetcher: Fetcher,
+    rendered: RenderedDigest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("TEST_WEBHOOK_SECRET")
@@ -243,7 +263,112 @@ async def test_the_ssrf_gate_applies_to_webhooks(
 async def test_deliver_dispatches_on_kind(
     receiver: Receiver, fetcher: Fetcher, rendered: RenderedDigest, tmp_path: Any
 ) -> None:
-    result = await deliver("hook", channel(receiver.url()), rendered, DIGEST_ID,
-                           state_dir=tmp_path, fetcher=fetcher)
+    result = await deliver(
+        "hook", channel(receiver.url()), rendered, DIGEST_ID, state_dir=tmp_path, fetcher=fetcher
+    )
     assert result.ok and result.channel == "hook"
     assert receiver.hits[0].verified == rendered.payload
+
+
+# --- chat formats --------------------------------------------------------------------------------
+
+HOSTILE_TITLE = "<!channel> [Verify](javascript:alert(1)) <@U024BE7LH> & {{DATE(2026-01-01)}}"
+
+
+def chat_digest() -> Digest:
+    m = Match(
+        id=43,
+        topic="treaty",
+        score=3.0,
+        evidence=Evidence(("Beistandsvertrag",), "Beistandsvertrag", "Der Beistandsvertrag.", ()),
+        source_key="https://www.dw.com/",
+        source_name="DW <!here>",
+        title=HOSTILE_TITLE,
+        link="https://www.dw.com/x?a=1&b=2",
+        text="Der Beistandsvertrag.",
+        language="de",
+        published=None,
+        first_seen=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+    )
+    return Digest(
+        id=DIGEST_ID,
+        channel="chat",
+        created=datetime(2026, 11, 22, 6, 30, tzinfo=UTC),
+        topics={"treaty": [m]},
+        topic_names={"treaty": "Russia–DPRK treaty"},
+        language="de",
+    )
+
+
+def chat_channel(url: str, fmt: str) -> WebhookChannel:
+    return WebhookChannel(kind="webhook", url=url, format=fmt, timeout=5)  # type: ignore[arg-type]
+
+
+async def test_slack_message_is_posted_as_rendered(receiver: Receiver, fetcher: Fetcher) -> None:
+    rendered = render_digest(chat_digest(), chat="slack")
+    for _attempt in range(2):  # a retry sends the same bytes under the same id
+        result = await send_webhook(
+            chat_channel(receiver.url(), "slack"), rendered, DIGEST_ID, fetcher
+        )
+        assert result.ok, result.detail
+    first, again = receiver.hits
+    assert first.body == again.body == encode_payload(rendered.payload)
+    assert first.headers["webhook-id"] == again.headers["webhook-id"] == DIGEST_ID
+    assert "webhook-signature" not in {k.lower() for k in first.headers}
+    body = json.loads(first.body)
+    assert set(body) == {"text", "blocks", "unfurl_links", "unfurl_media"}
+    section = next(b for b in body["blocks"] if b["type"] == "section")["text"]
+    assert section["verbatim"] is True
+    assert (
+        "*<https://www.dw.com/x?a=1&amp;b=2|&lt;!channel&gt; [Verify](javascript:alert(1)) "
+        in (section["text"])
+    )
+    assert "&lt;@U024BE7LH&gt; &amp; {{DATE(2026-01-01)}}>*" in section["text"]
+    assert "DW &lt;!here&gt;" in section["text"]
+
+
+async def test_teams_message_is_posted_as_rendered(receiver: Receiver, fetcher: Fetcher) -> None:
+    rendered = render_digest(chat_digest(), chat="teams")
+    result = await send_webhook(
+        chat_channel(receiver.url(), "teams"), rendered, DIGEST_ID, fetcher, channel_name="chat"
+    )
+    assert result.ok and result.channel == "chat"
+    [hit] = receiver.hits
+    assert hit.headers["content-type"] == "application/json"
+    body = json.loads(hit.body)
+    assert body == rendered.payload
+    [attachment] = body["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    texts = [block["text"] for block in attachment["content"]["body"]]
+    [title] = [t for t in texts if "www.dw.com" in t]
+    # One link, ours; the brackets and braces of the hostile title cannot form markdown.
+    assert title.startswith("[<\u200b!channel> \uff3bVerify\uff3d(javascript:alert(1))")
+    assert title.endswith("](https://www.dw.com/x?a=1&b=2)")
+    assert title.count("](") == 1 and "{{" not in title
+
+
+async def test_chat_channel_refuses_a_standard_payload(
+    receiver: Receiver, fetcher: Fetcher, rendered: RenderedDigest
+) -> None:
+    # A digest queued before the channel switched to Slack: Slack could not read it.
+    result = await send_webhook(chat_channel(receiver.url(), "slack"), rendered, DIGEST_ID, fetcher)
+    assert not result.ok and not result.permanent
+    assert "standard payload but the channel's format is 'slack'" in result.detail
+    assert receiver.hits == []
+    teams = render_digest(chat_digest(), chat="teams")
+    wrong = await send_webhook(channel(receiver.url()), teams, DIGEST_ID, fetcher)
+    assert not wrong.ok and "teams payload but the channel's format is 'standard'" in wrong.detail
+    assert receiver.hits == []
+
+
+async def test_chat_errors_point_at_the_url_not_the_secret(
+    receiver: Receiver, fetcher: Fetcher
+) -> None:
+    receiver.script = [(403, {}), (404, {})]
+    rendered = render_digest(chat_digest(), chat="slack")
+    chan = chat_channel(receiver.url(), "slack")
+    refused = await send_webhook(chan, rendered, DIGEST_ID, fetcher)
+    assert "HTTP 403" in refused.detail and "check `url`" in refused.detail
+    assert "secret" not in refused.detail
+    missing = await send_webhook(chan, rendered, DIGEST_ID, fetcher)
+    assert "HTTP 404" in missing.detail and "does not know this webhook" in missing.detail

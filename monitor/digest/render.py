@@ -1,5 +1,8 @@
 """Digest -> RenderedDigest: subject, plain-text digest, inlined-CSS HTML digest, webhook payload.
 
+The webhook payload is the versioned Standard Webhooks body (docs/webhook-schema.json), or, for a
+channel with ``format = "slack"`` / ``"teams"``, a chat message built from the same digest.
+
 Everything shown here except our own labels comes from the web (titles, snippets, source names,
 error texts, URLs), so:
 
@@ -7,19 +10,22 @@ error texts, URLs), so:
   environment has autoescape forced on (a plain ``True``, never chosen by file extension);
 * untrusted text is only ever passed as data; highlighting splits a snippet into pieces that the
   template escapes one by one, so no markup from a source can reach the HTML;
-* only http(s) URLs become ``<a href>``; anything else is shown as inert text.
+* only http(s) URLs become ``<a href>``; anything else is shown as inert text;
+* chat messages escape what their markup gives meaning to (Slack: ``& < >``, and mrkdwn objects are
+  ``verbatim`` so no mention or channel name is parsed; Teams: markdown link and autolink syntax
+  is broken up), and links in them are again only http(s).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import css_inline
 from jinja2 import FileSystemLoader, StrictUndefined
@@ -29,6 +35,7 @@ from monitor.models import Digest, Match, RenderedDigest, SourceHealth
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
+PAYLOAD_VERSION = 1  # bump on any incompatible change to the standard payload
 PAYLOAD_LIMIT = 20_000  # bytes; Standard Webhooks asks for payloads under about 20 kB
 MAX_SNIPPET = 600  # characters of snippet shown per item in text and HTML
 MAX_TITLE = 300
@@ -36,6 +43,24 @@ MAX_URL = 2048  # longer URLs are not linked: no real article needs more, data: 
 MAX_ERROR = 300
 MAX_FAILING_SHOWN = 50  # a mass outage must not turn the digest into a list of sources
 MAX_SUBJECT_TOPICS = 5
+
+# Chat messages are a notification, not the archive: a few items per topic, shorter snippets.
+CHAT_MAX_ITEMS = 5
+CHAT_SNIPPET = 280
+CHAT_MAX_FAILING = 10
+SLACK_MAX_BLOCKS = 50  # Slack rejects messages with more blocks
+SLACK_MAX_TEXT = 3000  # characters in one section's text object
+SLACK_MAX_HEADER = 150  # characters in a header block
+# Slack also refuses messages whose blocks hold too much text in total (msg_blocks_too_long); the
+# limit is not documented and has been seen a little above 11,000 characters, so stay well below.
+SLACK_MAX_TOTAL = 9_000
+SLACK_MAX_FAILING_TEXT = 1_500  # the source-health section must leave room for the topics
+SLACK_MAX_LINK = 600  # longer URLs (tracking parameters, data blobs) are not linked in Slack
+TEAMS_LIMIT = 25_000  # bytes; Teams refuses messages over about 28 KB, keep some headroom
+TEAMS_CARD = "application/vnd.microsoft.card.adaptive"
+
+ChatFormat = Literal["slack", "teams"]
+PayloadFormat = Literal["standard", "slack", "teams"]
 
 # Bidi overrides can make a title read differently from what it is; C0/C1 controls break layout.
 _UNSAFE_CHARS = re.compile(
@@ -70,6 +95,7 @@ LABELS: dict[str, dict[str, str]] = {
         "unknown": "unknown",
         "untitled": "(untitled)",
         "more": "… and {n} more",
+        "more_topics": "… and {n} more topics",
         "created": "Created",
         "channel": "Channel",
         "footer": "Sent by source-monitor to channel {channel}. Digest {id}.",
@@ -99,6 +125,7 @@ LABELS: dict[str, dict[str, str]] = {
         "unknown": "unbekannt",
         "untitled": "(ohne Titel)",
         "more": "… und {n} weitere",
+        "more_topics": "… und {n} weitere Themen",
         "created": "Erstellt",
         "channel": "Kanal",
         "footer": "Gesendet von source-monitor an Kanal {channel}. Übersicht {id}.",
@@ -302,7 +329,9 @@ class HealthView:
     error: str
 
 
-def _item_view(match: Match, tz: tzinfo, labels: dict[str, str]) -> ItemView:
+def _item_view(
+    match: Match, tz: tzinfo, labels: dict[str, str], snippet_limit: int = MAX_SNIPPET
+) -> ItemView:
     title = clean(match.title, MAX_TITLE) or clean(match.text, 100) or labels["untitled"]
     evidence = match.evidence
     return ItemView(
@@ -314,8 +343,9 @@ def _item_view(match: Match, tz: tzinfo, labels: dict[str, str]) -> ItemView:
         first_seen=_local(match.first_seen, tz, labels["unknown"]),
         language=clean(match.language, 10) or "–",
         terms=", ".join(clean(t, 80) for t in evidence.terms if t.strip()),
-        segments=highlight(evidence.snippet or match.text, evidence.spans, evidence.terms,
-                           MAX_SNIPPET),
+        segments=highlight(
+            evidence.snippet or match.text, evidence.spans, evidence.terms, snippet_limit
+        ),
         citations=[(clean(c.document, 200), clean(c.context, 400)) for c in match.citations],
         also=", ".join(clean(name, 200) for name in match.also_reported_by if name.strip()),
     )
@@ -395,7 +425,7 @@ def _health_payload(health: SourceHealth) -> dict[str, str]:
 
 
 def build_payload(digest: Digest, subject: str, limit: int = PAYLOAD_LIMIT) -> dict[str, Any]:
-    """The Standard Webhooks body: {"type", "timestamp", "data"}, at most `limit` bytes.
+    """The Standard Webhooks body: {"type", "version", "timestamp", "data"}, at most `limit` bytes.
 
     Long texts are shortened first; if that is not enough the lowest-ranked items of each topic
     are left out (round robin, so every topic keeps its best items) and counted in `omitted`.
@@ -415,6 +445,7 @@ def build_payload(digest: Digest, subject: str, limit: int = PAYLOAD_LIMIT) -> d
         failing = digest.failing_sources
         return {
             "type": "alert.created" if digest.urgent else "digest.created",
+            "version": PAYLOAD_VERSION,
             "timestamp": iso(digest.created),
             "data": {
                 "id": digest.id,
@@ -459,11 +490,415 @@ def build_payload(digest: Digest, subject: str, limit: int = PAYLOAD_LIMIT) -> d
     return assemble(text_limit, keep)
 
 
+# --- chat messages (Slack, Microsoft Teams) ----------------------------------------------------
+
+
+@dataclass(slots=True)
+class _ChatTopic:
+    id: str
+    name: str
+    count: int
+    items: list[ItemView]
+
+
+@dataclass(slots=True)
+class _ChatView:
+    """What both chat formats show: our labels plus cleaned, length-limited untrusted text."""
+
+    labels: dict[str, str]
+    subject: str
+    heading: str
+    summary: str
+    meta: str
+    footer: str
+    urgent: bool
+    topics: list[_ChatTopic]
+    failing: list[HealthView]
+    failing_count: int
+
+
+def _header_texts(digest: Digest, zone: tzinfo, labels: dict[str, str]) -> dict[str, str]:
+    total = sum(len(ms) for ms in digest.topics.values())
+    return {
+        "heading": f"{labels['alert']}: {labels['title']}" if digest.urgent else labels["title"],
+        "summary": _count_text(total, labels) if total else labels["none"],
+        "created": _local(digest.created, zone, labels["unknown"]),
+        "channel": clean(digest.channel, 80),
+        "footer": labels["footer"].format(channel=clean(digest.channel, 80), id=digest.id),
+    }
+
+
+def _chat_view(digest: Digest, zone: tzinfo, max_items: int, snippet: int) -> _ChatView:
+    labels = LABELS[digest.language]
+    head = _header_texts(digest, zone, labels)
+    topics = [
+        _ChatTopic(
+            id=clean(topic, 80),
+            name=clean(digest.topic_names.get(topic, topic), 200),
+            count=len(matches),
+            items=[_item_view(m, zone, labels, max(snippet, 1)) for m in matches[:max_items]],
+        )
+        for topic, matches in digest.topics.items()
+        if matches
+    ]
+    if snippet <= 0:
+        for topic in topics:
+            for item in topic.items:
+                item.segments = []
+    return _ChatView(
+        labels=labels,
+        subject=build_subject(digest, zone),
+        heading=head["heading"],
+        summary=head["summary"],
+        meta=f"{labels['created']}: {head['created']} · {labels['channel']}: {head['channel']}",
+        footer=head["footer"],
+        urgent=digest.urgent,
+        topics=topics,
+        failing=[_health_view(h, zone, labels) for h in digest.failing_sources[:CHAT_MAX_FAILING]],
+        failing_count=len(digest.failing_sources),
+    )
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum()
+
+
+def _marked_snippet(
+    segments: list[Segment], escape: Callable[[str], str], wrap: str, intraword: bool
+) -> str:
+    """The snippet with matched terms wrapped in `wrap` (bold) where the markup can work.
+
+    Emphasis needs a clean edge: a term holding markup characters, or (for Slack) a term inside a
+    longer word, is left plain rather than producing stray asterisks.
+    """
+    out: list[str] = []
+    for index, piece in enumerate(segments):
+        text = escape(piece.text)
+        if piece.hit and _can_emphasise(segments, index, intraword):
+            text = f"{wrap}{text}{wrap}"
+        out.append(text)
+    return "".join(out)
+
+
+def _can_emphasise(segments: list[Segment], index: int, intraword: bool) -> bool:
+    text = segments[index].text
+    if not text or any(c in text for c in "*_~`") or text != text.strip():
+        return False
+    if not (_is_word(text[0]) and _is_word(text[-1])):
+        return False
+    if intraword:
+        return True
+    before = segments[index - 1].text[-1:] if index > 0 else ""
+    after = segments[index + 1].text[:1] if index + 1 < len(segments) else ""
+    return not (before and _is_word(before)) and not (after and _is_word(after))
+
+
+# Slack mrkdwn gives meaning to exactly these three characters; escaped, `<!channel>` or
+# `<@U123>` from a source is shown as text instead of notifying anyone.
+_SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def slack_escape(text: str) -> str:
+    """Untrusted text made inert for Slack mrkdwn."""
+    return text.translate(_SLACK_ESCAPES)
+
+
+def _slack_text(text: str) -> dict[str, Any]:
+    # verbatim: Slack does not turn bare URLs, #channels or @mentions in the text into links.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _slack_item(item: ItemView, link: bool) -> str:
+    title = slack_escape(item.title)
+    if link and item.href:
+        # The URL is escaped too: Slack reads the whole message as escaped text.
+        title = f"<{slack_escape(item.href)}|{title}>"
+    lines = [f"*{title}*", slack_escape(f"{item.source} · {item.published}")]
+    if item.segments:
+        lines.append(_marked_snippet(item.segments, slack_escape, "*", intraword=False))
+    return "\n".join(lines)
+
+
+def _fit_lines(
+    head: str, parts: list[str], hidden: int, more: Callable[[int], str], limit: int
+) -> str:
+    """`head` and as many `parts` as fit in `limit` characters, then a count of the rest.
+
+    `hidden` items were never offered (beyond max_items) and are counted in the note too.
+    """
+    for shown in range(len(parts), -1, -1):
+        left = len(parts) - shown + hidden
+        text = "\n\n".join([head, *parts[:shown], *([more(left)] if left else [])])
+        if len(text) <= limit:
+            return text
+    return head[:limit]
+
+
+def _slack_chars(blocks: list[dict[str, Any]]) -> int:
+    """Characters of text in these blocks, as Slack counts them against its total."""
+    total = 0
+    for block in blocks:
+        if "text" in block:
+            total += len(block["text"]["text"])
+        total += sum(len(element["text"]) for element in block.get("elements", []))
+    return total
+
+
+def _round_robin(costs: list[list[int]], caps: list[int], budget: int) -> list[int]:
+    """How many items of each topic fit: filled in rank order, one per topic per round.
+
+    Like build_payload, so every topic keeps its best items however many topics there are. A
+    topic stops at its first item that does not fit its own `caps` entry or the shared `budget`.
+    """
+    taken = [0] * len(costs)
+    room = list(caps)
+    open_topics = set(range(len(costs)))
+    rank = 0
+    while open_topics:
+        for index in sorted(open_topics):
+            if rank >= len(costs[index]):
+                open_topics.discard(index)
+                continue
+            cost = costs[index][rank]
+            if cost > budget or cost > room[index]:
+                open_topics.discard(index)
+                continue
+            budget -= cost
+            room[index] -= cost
+            taken[index] += 1
+        rank += 1
+    return taken
+
+
+def slack_payload(
+    digest: Digest, tz: tzinfo | None = None, max_items: int = CHAT_MAX_ITEMS
+) -> dict[str, Any]:
+    """A Slack incoming-webhook message: fallback text plus Block Kit blocks within Slack's limits.
+
+    One section per topic with its best `max_items` items, as many as fit: every text object
+    stays under 3000 characters, all text together under SLACK_MAX_TOTAL, and the message under
+    50 blocks (topics that do not fit are counted at the end, items in their topic).
+    """
+    view = _chat_view(digest, tz or UTC, max_items, CHAT_SNIPPET)
+    labels = view.labels
+    heading = view.heading
+    if len(heading) > SLACK_MAX_HEADER:
+        heading = heading[: SLACK_MAX_HEADER - 1] + "…"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": heading}},
+        {
+            "type": "context",
+            "elements": [
+                _slack_text(f"*{slack_escape(view.summary)}* · {slack_escape(view.meta)}")
+            ],
+        },
+    ]
+    tail: list[dict[str, Any]] = []
+
+    def more(n: int) -> str:
+        return "_" + slack_escape(labels["more"].format(n=n)) + "_"
+
+    if view.failing:
+        lines = []
+        for source in view.failing:
+            line = f"• *{slack_escape(source.name)}* — "
+            line += slack_escape(f"{source.state}, {labels['since']} {source.since}")
+            if source.error:
+                line += slack_escape(f": {source.error}")
+            lines.append(line)
+        head = f"*{slack_escape(labels['failing'])}* ({view.failing_count})"
+        hidden = view.failing_count - len(view.failing)
+        text = _fit_lines(head, lines, hidden, more, SLACK_MAX_FAILING_TEXT)
+        tail += [{"type": "divider"}, {"type": "section", "text": _slack_text(text)}]
+    tail.append({"type": "context", "elements": [_slack_text(slack_escape(view.footer))]})
+
+    if not view.topics:
+        blocks.append({"type": "section", "text": _slack_text(slack_escape(labels["none_line"]))})
+    room = SLACK_MAX_BLOCKS - len(blocks) - len(tail)
+    shown = view.topics
+    if 2 * len(shown) > room:
+        shown = shown[: (room - 1) // 2]  # keep one block to say how many topics were left out
+    heads = [
+        f"*{slack_escape(t.name)}* ({slack_escape(t.id)}) — "
+        f"{slack_escape(_count_text(t.count, labels))}"
+        for t in shown
+    ]
+    note_room = 40  # for "… and N more" at the end of a section
+    # A link of a few kB would eat the budget of several items; such an item keeps only its title.
+    parts = [
+        [_slack_item(item, link=len(item.href or "") <= SLACK_MAX_LINK) for item in topic.items]
+        for topic in shown
+    ]
+    budget = SLACK_MAX_TOTAL - _slack_chars(blocks + tail) - 100  # 100: the "more topics" note
+    budget -= sum(len(head) + note_room for head in heads)
+    taken = _round_robin(
+        [[len(part) + 2 for part in topic_parts] for topic_parts in parts],
+        [SLACK_MAX_TEXT - len(head) - note_room for head in heads],
+        budget,
+    )
+    for topic, head, topic_parts, count in zip(shown, heads, parts, taken, strict=True):
+        left = topic.count - count
+        text = "\n\n".join([head, *topic_parts[:count], *([more(left)] if left else [])])
+        blocks += [{"type": "divider"}, {"type": "section", "text": _slack_text(text)}]
+    if len(shown) < len(view.topics):
+        note = labels["more_topics"].format(n=len(view.topics) - len(shown))
+        blocks.append({"type": "context", "elements": [_slack_text(slack_escape(note))]})
+    blocks += tail
+    return {
+        "text": slack_escape(view.subject),  # the notification and non-Block-Kit fallback
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+_ZWSP = "\u200b"
+
+
+def teams_escape(text: str) -> str:
+    """Untrusted text made inert for Adaptive Card markdown.
+
+    Backslash escapes are shown literally by some Teams clients, so the syntax is broken up with a
+    zero-width space instead: after every ``]`` no ``[text](url)``, ``[text][ref]`` or
+    ``[ref]: url`` can form, after ``<`` no autolink or ``<at>`` tag, and after ``{`` no
+    ``{{DATE()}}`` function.
+    """
+    return text.replace("]", "]" + _ZWSP).replace("<", "<" + _ZWSP).replace("{", "{" + _ZWSP)
+
+
+def _teams_link_text(text: str) -> str:
+    # Inside our own [text](url) a bracket would end the link text early; use look-alikes.
+    return teams_escape(text.replace("[", "\uff3b").replace("]", "\uff3d"))
+
+
+def _teams_href(href: str) -> str:
+    # A ")" would end the markdown link destination; %28/%29 mean the same to web servers.
+    return href.replace("(", "%28").replace(")", "%29")
+
+
+def _text_block(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _teams_body(view: _ChatView) -> list[dict[str, Any]]:
+    labels = view.labels
+    body: list[dict[str, Any]] = [
+        _text_block(
+            teams_escape(view.heading),
+            size="Large",
+            weight="Bolder",
+            **({"color": "Attention"} if view.urgent else {}),
+        ),
+        _text_block(teams_escape(view.summary), weight="Bolder", spacing="None"),
+        _text_block(teams_escape(view.meta), isSubtle=True, size="Small", spacing="None"),
+    ]
+    if not view.topics:
+        body.append(_text_block(teams_escape(labels["none_line"]), spacing="Medium"))
+    for topic in view.topics:
+        head = f"{topic.name} ({topic.id}) — {_count_text(topic.count, labels)}"
+        body.append(
+            _text_block(
+                teams_escape(head), size="Medium", weight="Bolder", separator=True, spacing="Large"
+            )
+        )
+        for item in topic.items:
+            if item.href:
+                title = f"[{_teams_link_text(item.title)}]({_teams_href(item.href)})"
+            else:
+                title = teams_escape(item.title)
+            body.append(_text_block(title, weight="Bolder", spacing="Medium"))
+            meta = f"{item.source} · {item.published}"
+            if item.terms:
+                meta += f" · {labels['terms']}: {item.terms}"
+            body.append(
+                _text_block(teams_escape(meta), isSubtle=True, size="Small", spacing="None")
+            )
+            if item.segments:
+                snippet = _marked_snippet(item.segments, teams_escape, "**", intraword=True)
+                body.append(_text_block(snippet, spacing="Small"))
+        if topic.count > len(topic.items):
+            more = labels["more"].format(n=topic.count - len(topic.items))
+            body.append(_text_block(teams_escape(more), isSubtle=True, spacing="Small"))
+    if view.failing:
+        head = f"{labels['failing']} ({view.failing_count})"
+        body.append(
+            _text_block(
+                teams_escape(head), size="Medium", weight="Bolder", separator=True, spacing="Large"
+            )
+        )
+        for source in view.failing:
+            line = f"{source.name} — {source.state}, {labels['since']} {source.since}"
+            if source.error:
+                line += f": {source.error}"
+            body.append(_text_block(teams_escape(line), size="Small", spacing="Small"))
+        if view.failing_count > len(view.failing):
+            more = labels["more"].format(n=view.failing_count - len(view.failing))
+            body.append(_text_block(teams_escape(more), isSubtle=True, size="Small"))
+    body.append(
+        _text_block(
+            teams_escape(view.footer), isSubtle=True, size="Small", separator=True, spacing="Large"
+        )
+    )
+    return body
+
+
+def teams_payload(
+    digest: Digest, tz: tzinfo | None = None, max_items: int = CHAT_MAX_ITEMS
+) -> dict[str, Any]:
+    """A Microsoft Teams message: one Adaptive Card in the "message" envelope that Teams
+    workflows ("When a Teams webhook request is received") accept.
+
+    Shows the best `max_items` items per topic; when the card would be too large for Teams, fewer
+    items and shorter snippets are shown (every topic keeps its count).
+    """
+    zone = tz or UTC
+    message: dict[str, Any] = {}
+    steps = [(max_items, CHAT_SNIPPET), (max_items, 120), (min(max_items, 2), 120), (1, 0), (0, 0)]
+    for items, snippet in steps:
+        view = _chat_view(digest, zone, items, snippet)
+        card = {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "msteams": {"width": "Full"},
+            "body": _teams_body(view),
+        }
+        message = {
+            "type": "message",
+            "summary": view.subject,
+            "attachments": [{"contentType": TEAMS_CARD, "contentUrl": None, "content": card}],
+        }
+        if len(encode_payload(message)) <= TEAMS_LIMIT:
+            break
+    return message
+
+
+def payload_format(payload: Any) -> PayloadFormat | None:
+    """Which kind of webhook body this is, judged by its shape; None if none of ours."""
+    if not isinstance(payload, dict):
+        return None
+    if payload.get("type") == "message" and isinstance(payload.get("attachments"), list):
+        return "teams"
+    if isinstance(payload.get("blocks"), list):
+        return "slack"
+    if payload.get("type") in ("digest.created", "alert.created") and "data" in payload:
+        return "standard"
+    return None
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
-def render_digest(digest: Digest, tz: ZoneInfo | None = None) -> RenderedDigest:
-    """Render one digest for its channel; times are shown in `tz` (UTC if not given)."""
+def render_digest(
+    digest: Digest, tz: tzinfo | None = None, chat: str | None = None
+) -> RenderedDigest:
+    """Render one digest for its channel; times are shown in `tz` (UTC if not given).
+
+    `payload` is the standard webhook payload, or with `chat` = "slack" / "teams" the body of that
+    chat message, so the outbox stores (and re-sends on retry) exactly what the channel gets.
+    """
+    if chat not in (None, "standard", "slack", "teams"):
+        raise ValueError(f"unknown chat format {chat!r}; use 'slack' or 'teams'")
     zone: tzinfo = tz or UTC
     labels = LABELS[digest.language]
     subject = build_subject(digest, zone)
@@ -478,16 +913,16 @@ def render_digest(digest: Digest, tz: ZoneInfo | None = None) -> RenderedDigest:
         if matches
     ]
     failing = digest.failing_sources
-    total = sum(t.count for t in topics)
+    head = _header_texts(digest, zone, labels)
     context = {
         "lang": digest.language,
         "t": labels,
         "subject": subject,
-        "heading": f"{labels['alert']}: {labels['title']}" if digest.urgent else labels["title"],
+        "heading": head["heading"],
         "urgent": digest.urgent,
-        "summary": _count_text(total, labels) if total else labels["none"],
-        "created": _local(digest.created, zone, labels["unknown"]),
-        "channel": clean(digest.channel, 80),
+        "summary": head["summary"],
+        "created": head["created"],
+        "channel": head["channel"],
         "topics": topics,
         "failing": [_health_view(h, zone, labels) for h in failing[:MAX_FAILING_SHOWN]],
         "failing_count": len(failing),
@@ -496,10 +931,14 @@ def render_digest(digest: Digest, tz: ZoneInfo | None = None) -> RenderedDigest:
             if len(failing) > MAX_FAILING_SHOWN
             else ""
         ),
-        "footer": labels["footer"].format(channel=clean(digest.channel, 80), id=digest.id),
+        "footer": head["footer"],
     }
     text = ENV.get_template("digest.txt").render(context)
     html = _INLINER.inline(ENV.get_template("digest.html").render(context))
-    return RenderedDigest(
-        subject=subject, text=text, html=html, payload=build_payload(digest, subject)
-    )
+    if chat == "slack":
+        payload = slack_payload(digest, zone)
+    elif chat == "teams":
+        payload = teams_payload(digest, zone)
+    else:
+        payload = build_payload(digest, subject)
+    return RenderedDigest(subject=subject, text=text, html=html, payload=payload)

@@ -22,6 +22,8 @@ from monitor.models import Delivery, RenderedDigest
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 _SAFE_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-.]{0,251}[A-Za-z0-9])?")
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+_LIST_LABEL = re.compile(r"[a-z0-9][a-z0-9_\-]{0,62}")
+MAX_LIST_ID = 255  # RFC 2919: the part between the angle brackets
 
 
 def _id_part(digest_id: str) -> str:
@@ -41,12 +43,30 @@ def message_id(digest_id: str, sender: str) -> str:
     return f"<{_id_part(digest_id)}.source-monitor@{_domain(sender)}>"
 
 
+def list_id(channel_name: str, sender: str) -> str:
+    """The List-Id header: one list per channel, so recipients can filter and sort digests.
+
+    RFC 2919 wants the id under a domain the sender controls; the sender's domain is the closest
+    thing we know. The same channel and sender always give the same id.
+    """
+    label = channel_name.lower()
+    if not _LIST_LABEL.fullmatch(label):
+        label = "channel-" + hashlib.sha256(channel_name.encode()).hexdigest()[:16]
+    ident = f"{label}.source-monitor.{_domain(sender).lower()}"
+    if len(ident) > MAX_LIST_ID:
+        # RFC 2919 names "localhost" for ids that are not under any domain.
+        ident = f"{label}.source-monitor.localhost"
+    return f"source-monitor digests <{ident}>"
+
+
 def _one_line(text: str, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_message(channel: EmailChannel, rendered: RenderedDigest, digest_id: str) -> EmailMessage:
+def build_message(
+    channel: EmailChannel, rendered: RenderedDigest, digest_id: str, channel_name: str = "email"
+) -> EmailMessage:
     """The digest as an EmailMessage: text/plain part first, text/html alternative second."""
     msg = EmailMessage()
     msg["From"] = formataddr(("source-monitor", channel.sender))
@@ -59,6 +79,7 @@ def build_message(channel: EmailChannel, rendered: RenderedDigest, digest_id: st
     # Exchange/Outlook ignore Auto-Submitted for some auto-replies; this header covers them.
     msg["X-Auto-Response-Suppress"] = "All"
     msg["X-Source-Monitor-Digest"] = _one_line(digest_id, 128)
+    msg["List-Id"] = list_id(channel_name, channel.sender)
     # No web endpoint to offer an RFC 8058 one-click URL, so a mailto: to the sender only.
     msg["List-Unsubscribe"] = f"<mailto:{channel.sender}?subject=unsubscribe>"
     msg.set_content(rendered.text)
@@ -97,8 +118,9 @@ def _explain(exc: Exception, channel: EmailChannel) -> tuple[str, bool]:
     """
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
-        names = ", ".join(f"{r.recipient} ({r.code} {_one_line(r.message, 80)})"
-                          for r in exc.recipients[:5])
+        names = ", ".join(
+            f"{r.recipient} ({r.code} {_one_line(r.message, 80)})" for r in exc.recipients[:5]
+        )
         return f"every recipient refused: {names} — check `recipients`", all(
             500 <= c < 600 for c in codes
         )
@@ -183,7 +205,7 @@ async def send_email(
             'refusing to send the password unencrypted; use security = "starttls" or "tls"'
         )
 
-    message = build_message(channel, rendered, digest_id)
+    message = build_message(channel, rendered, digest_id, channel_name)
     try:
         refused, _reply = await aiosmtplib.send(
             message,

@@ -44,7 +44,8 @@ def _digest_day(rendered: RenderedDigest, zone: str) -> str:
     return created.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so readers see the old file or the new one, never a part."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -59,8 +60,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _fsync_dir(folder: Path) -> None:
-    # Makes the renames themselves durable; not every platform can open a directory.
+def fsync_dir(folder: Path) -> None:
+    """Make renames in `folder` durable, where the platform allows it."""
+    # Not every platform can open a directory; there the rename is as durable as it gets.
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -105,8 +107,8 @@ def write_digest(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for suffix, data in contents.items():
-            _write_atomic(folder / f"{stem}{suffix}", data)
-        _fsync_dir(folder)
+            write_atomic(folder / f"{stem}{suffix}", data)
+        fsync_dir(folder)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         detail = f"files: cannot write in {folder}: {reason}"

@@ -3,6 +3,9 @@
 The body is serialised once and those exact bytes are signed and sent. `webhook-id` is the digest
 id, the same on every retry, so a receiver can drop duplicates. Requests go through the project's
 `Fetcher`, so the SSRF gate applies to webhook URLs as to every other outbound request.
+
+Channels with ``format = "slack"`` or ``"teams"`` get the chat message that `render_digest` put in
+the stored payload, posted as is with the same headers (Slack and Teams ignore them).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from monitor.config import ConfigError, WebhookChannel, secret_from_env
-from monitor.digest.render import encode_payload
+from monitor.digest.render import encode_payload, payload_format
 from monitor.fetch.client import FetchError
 from monitor.fetch.politeness import parse_retry_after
 from monitor.models import Delivery, RenderedDigest
@@ -34,6 +37,12 @@ _HINTS = {
     403: "the receiver did not accept the signature; check the secret in secret_env",
     404: "check `url`",
     413: "the payload is too large for the receiver",
+}
+# Slack and Teams URLs carry their own token and nothing checks our signature.
+_CHAT_HINTS = {
+    400: "the chat service rejected the message",
+    403: "the chat service refused the message; check `url` (is the webhook still enabled?)",
+    404: "the chat service does not know this webhook; check `url`",
 }
 
 
@@ -86,7 +95,7 @@ def _header(headers: Mapping[str, str] | Iterable[tuple[str, str]], name: str) -
     return None
 
 
-def _explain_status(status: int, headers: Any, body: bytes) -> tuple[str, bool]:
+def _explain_status(status: int, headers: Any, body: bytes, chat: bool = False) -> tuple[str, bool]:
     """(reason, permanent?) for a non-2xx answer.
 
     Only 410 Gone is permanent: the receiver has said it wants nothing more. Other 4xx stay
@@ -108,7 +117,8 @@ def _explain_status(status: int, headers: Any, body: bytes) -> tuple[str, bool]:
         when = f"retry after {wait:.0f} s" if wait is not None else "will retry"
         return f"HTTP {status} {kind} — {when}", False
     excerpt = _one_line(body[:400].decode("utf-8", "replace"), 120)
-    hint = _HINTS.get(status, "the receiver refused the delivery")
+    hints = {**_HINTS, **_CHAT_HINTS} if chat else _HINTS
+    hint = hints.get(status, "the receiver refused the delivery")
     return f"HTTP {status} — {hint}" + (f" ({excerpt})" if excerpt else ""), False
 
 
@@ -120,11 +130,25 @@ async def send_webhook(
     *,
     channel_name: str = "webhook",
 ) -> Delivery:
-    """POST the digest payload, signed if a secret is configured; never raises."""
+    """POST the digest payload, signed if a secret is configured; never raises.
+
+    The stored payload must be of the channel's `format`; a digest queued before the format was
+    changed is not sent, rather than posted where it cannot be read. The failure is retryable:
+    it goes out if the format is set back before the outbox gives up on it.
+    """
     where = f"webhook {_origin(channel.url)}"
 
     def failed(reason: str, permanent: bool = False) -> Delivery:
         return Delivery(digest_id, channel_name, False, f"{where}: {reason}", permanent)
+
+    wanted = channel.format
+    found = payload_format(rendered.payload)
+    if found != wanted:
+        return failed(
+            f"the queued digest is a {found or 'unrecognised'} payload but the channel's format "
+            f"is {wanted!r} — it was probably queued before `format` changed; set the format "
+            "back to deliver it"
+        )
 
     try:
         secret = secret_from_env(channel.secret_env, "secret_env")
@@ -158,5 +182,7 @@ async def send_webhook(
 
     if 200 <= response.status < 300:
         return Delivery(digest_id, channel_name, True, f"{where}: HTTP {response.status}")
-    reason, permanent = _explain_status(response.status, response.headers, response.body)
+    reason, permanent = _explain_status(
+        response.status, response.headers, response.body, chat=wanted != "standard"
+    )
     return failed(reason, permanent)
