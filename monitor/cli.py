@@ -122,7 +122,8 @@ def once(ctx: click.Context) -> None:
     config = _load(ctx)
     from monitor.daemon import AlreadyRunning, Runtime, state_lock
     from monitor.fetch import Fetcher
-    from monitor.store import Store
+    from monitor.outbox import write_feeds
+    from monitor.store import Store, utcnow
 
     async def go() -> Any:
         store = Store(config.state_dir)
@@ -131,9 +132,11 @@ def once(ctx: click.Context) -> None:
             progress = _progress(len([s for s in rt.poller.sources if not s.refused]))
             try:
                 async with Fetcher(config.http) as fetcher:
-                    return await rt.poller.cycle(fetcher, only_due=False, progress=progress)
+                    summary = await rt.poller.cycle(fetcher, only_due=False, progress=progress)
             finally:
                 rt.poller.close()
+            write_feeds(config, store, rt.poller.sources, utcnow())
+            return summary
         finally:
             store.close()
 

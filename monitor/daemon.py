@@ -25,7 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor import metrics
 from monitor.config import Config, ConfigError, load_config
 from monitor.fetch import Fetcher
-from monitor.outbox import flush, queue_digest
+from monitor.outbox import flush, queue_digest, write_feeds
 from monitor.pipeline import Poller
 from monitor.schedule import cron_trigger
 from monitor.sources import load_sources
@@ -207,6 +207,12 @@ class Daemon:
         self._config_mtime = mtime
         return changed
 
+    def feed_path(self, topic: str) -> Path | None:
+        """The Atom file of a configured topic (None for anything else: no path from a URL)."""
+        if topic not in self.rt.config.topics:
+            return None
+        return self.rt.config.state_dir / "feeds" / f"{topic}.atom"
+
     def tick_seconds(self) -> int:
         return self.rt.config.poll.tick_seconds
 
@@ -241,6 +247,8 @@ class Daemon:
             )
             for name, error in summary.errors:
                 log.warning("source %s: %s", name, error)
+            if summary.matches or not (rt.config.state_dir / "feeds").exists():
+                write_feeds(rt.config, self.store, rt.poller.sources, utcnow())
             await self._alerts()
             await flush(rt.config, self.store, self.fetcher, utcnow())
             if time.time() - self._last_prune > 86400:

@@ -12,11 +12,13 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor import metrics
 from monitor.config import Config
 from monitor.digest import build_digest, channel_topics
+from monitor.digest.atom import MAX_ENTRIES, topic_feed, write_topic_feeds
 from monitor.digest.render import render_digest
 from monitor.fetch import Fetcher
 from monitor.models import Citation, Delivery, Digest, RenderedDigest, Source
@@ -94,6 +96,20 @@ def queue_digest(
         len(digest.match_ids),
     )
     return digest, result["r"]
+
+
+def write_feeds(
+    config: Config, store: Store, sources: Sequence[Source], now: datetime
+) -> list[Path]:
+    """Rewrite state/feeds/<topic>.atom with each topic's newest matches, for feed readers."""
+    citations = _citations(sources)
+    feeds = {
+        topic: topic_feed(
+            topic, cfg.name or topic, store.latest_matches(topic, MAX_ENTRIES, citations), now, None
+        )
+        for topic, cfg in config.topics.items()
+    }
+    return write_topic_feeds(config.state_dir, feeds)
 
 
 async def flush(

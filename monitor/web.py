@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol
 
 from aiohttp import web
@@ -31,6 +32,7 @@ class Daemonish(Protocol):
     last_tick: float | None
 
     def tick_seconds(self) -> int: ...
+    def feed_path(self, topic: str) -> Path | None: ...
     def config_loaded(self) -> bool: ...
 
 
@@ -65,11 +67,15 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 def make_app(daemon: Daemonish, token: str | None) -> web.Application:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token and request.path not in PUBLIC:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                raise web.HTTPUnauthorized(text="token required\n")
-        response = await handler(request)
+        given = request.headers.get("Authorization", "")
+        if (
+            token
+            and request.path not in PUBLIC
+            and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+        ):
+            response: web.StreamResponse = web.Response(status=401, text="token required\n")
+        else:
+            response = await handler(request)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = (
             "default-src 'none'; style-src 'unsafe-inline'"
@@ -110,7 +116,14 @@ def make_app(daemon: Daemonish, token: str | None) -> web.Application:
         )
         return web.Response(text=html, content_type="text/html")
 
+    async def feed(request: web.Request) -> web.Response:
+        path = daemon.feed_path(request.match_info["topic"])
+        if path is None or not path.is_file():
+            raise web.HTTPNotFound(text="no such topic feed\n")
+        return web.Response(body=path.read_bytes(), content_type="application/atom+xml")
+
     app = web.Application(middlewares=[guard])
+    app.router.add_get("/feeds/{topic}.atom", feed)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -124,6 +124,10 @@ def test_daemon_polls_serves_reloads_and_stops(running) -> None:  # type: ignore
     assert get(base + "/readyz")[0] == 200
     status, page = get(base + "/")
     assert status == 200 and "local feed" in page
+    status, atom = get(base + "/feeds/t.atom")
+    assert status == 200 and atom.startswith("<?xml") and "http://www.w3.org/2005/Atom" in atom
+    assert get(base + "/feeds/nope.atom")[0] == 404
+    assert get(base + "/feeds/..%2Fmonitor.db.atom")[0] == 404
 
     # A second instance on the same state folder refuses to start.
     second = subprocess.run(

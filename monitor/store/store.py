@@ -325,7 +325,21 @@ class Store:
         claimed = select(s.digest_matches.c.match_id).where(
             s.digest_matches.c.channel == channel, s.digest_matches.c.kind == kind
         )
-        query = (
+        query = self._match_query(topics).where(
+            s.matches.c.id.not_in(claimed), s.matches.c.score >= min_score
+        )
+        return self._matches(query.order_by(s.matches.c.id), citations, conn)
+
+    def latest_matches(
+        self, topic: str, limit: int, citations: dict[str, list[Citation]]
+    ) -> list[Match]:
+        """The newest matches of a topic, delivered or not (for its Atom feed)."""
+        query = self._match_query([topic]).order_by(s.matches.c.id.desc()).limit(limit)
+        return self._matches(query, citations, None)
+
+    @staticmethod
+    def _match_query(topics: Sequence[str]):  # type: ignore[no-untyped-def]
+        return (
             select(
                 s.matches.c.id,
                 s.matches.c.topic,
@@ -348,10 +362,15 @@ class Store:
             )
             .join(s.items, s.items.c.id == s.matches.c.item_id)
             .join(s.sources, s.sources.c.key == s.items.c.source_key)
-            .where(s.matches.c.id.not_in(claimed), s.matches.c.score >= min_score)
             .where(s.matches.c.topic.in_(list(topics)))
-            .order_by(s.matches.c.id)
         )
+
+    def _matches(
+        self,
+        query,  # type: ignore[no-untyped-def]
+        citations: dict[str, list[Citation]],
+        conn,  # type: ignore[no-untyped-def]
+    ) -> list[Match]:
         own = conn is None
         conn = conn or self.engine.connect()
         try:
