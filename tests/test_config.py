@@ -189,3 +189,28 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
         f"error: {bad}: line 9, poll.baseline: Input should be a valid boolean, unable to "
         "interpret input"
     ]
+
+
+def test_a_config_writable_by_others_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    path.chmod(0o666)
+    with pytest.raises(ConfigError, match=r"writable by other users; run: chmod o-w"):
+        load_config(path)
+    path.chmod(0o644)
+    assert load_config(path).topics
+
+
+def test_environment_overrides_any_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_POLL__BASELINE", "false")
+    monkeypatch.setenv("MONITOR_HTTP__ALLOW_NETWORKS", '["10.1.0.0/16"]')
+    monkeypatch.setenv("MONITOR_CHANNELS__OUT__TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("MONITOR_WEB__HOST", "0.0.0.0")
+    monkeypatch.setenv("MONITOR_WEB__TOKEN_ENV", "MY_TOKEN")
+    config = load_config(write(tmp_path, MINIMAL))
+    assert config.poll.baseline is False
+    assert config.http.allow_networks == ["10.1.0.0/16"]
+    assert config.channels["out"].timezone == "Europe/Berlin"
+    assert (config.web.host, config.web.token_env) == ("0.0.0.0", "MY_TOKEN")
+    monkeypatch.setenv("MONITOR_POLL__TICK_SECONDS", "soon")
+    with pytest.raises(ConfigError, match=r"poll\.tick_seconds"):
+        load_config(write(tmp_path, MINIMAL))
