@@ -73,7 +73,7 @@ def load_sources(config: Config) -> list[Source]:
                 key=key,
                 url=key,
                 kind="page",
-                name=_host(key),
+                name=_short(key),
                 origin="seed",
                 interval_seconds=config.seeds.interval,
                 citations=[citation],
@@ -95,6 +95,16 @@ def _refused_address(url: str, allow_networks: list[str]) -> str | None:
         return None
     reason = address_allowed(host, allow_networks)
     return f"address refused: {reason}" if reason else None
+
+
+def _short(url: str, width: int = 60) -> str:
+    """A readable name for a cited page: host and path, shortened (two cited pages of one site
+    must not look the same in logs and digests)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    name = f"{parts.hostname or ''}{parts.path.rstrip('/')}" or url
+    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def _host(url: str) -> str:
