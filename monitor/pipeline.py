@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import Connection
+
 from monitor import metrics
 from monitor.config import Config
 from monitor.detect import previous_version
@@ -31,7 +33,7 @@ from monitor.extract import (
 )
 from monitor.extract.similar import signature, to_bytes
 from monitor.fetch import Fetcher
-from monitor.models import Document, FetchOutcome, FetchResult, Passage, Source
+from monitor.models import Document, FetchOutcome, FetchResult, Passage, Source, TopicMatch
 from monitor.store import SourceState, Store, utcnow
 from monitor.topics import Matcher
 
@@ -77,13 +79,13 @@ class Poller:
         store.sync_sources(self.sources)
         self._pool: ProcessPoolExecutor | None = None
         self.stories = StoryIndex()
-        self._story_items: dict[str, int] = {}  # index key -> item id
-        for item_id, source_key, passage_key, stored in store.recent_minhashes(
+        self._story_items: dict[str, int] = {}  # index key -> root item id of its story
+        for item_id, story_id, source_key, passage_key, stored in store.recent_minhashes(
             utcnow() - STORY_WINDOW
         ):
             key = f"{source_key}\x00{passage_key}"
             self.stories.add_bytes(key, base64.b64decode(stored))
-            self._story_items[key] = item_id
+            self._story_items[key] = story_id or item_id
 
     async def _cpu(self, fn: Callable[..., T], *args: object) -> T:
         """Run CPU-heavy parsing off the event loop: in the process pool when there is one."""
@@ -199,34 +201,40 @@ class Poller:
         if doc.warnings:
             # Fetched fine, but the text may be incomplete: say so in the source's health.
             result.error = "warning: " + "; ".join(doc.warnings)
-        fresh = self.store.new_passages(src.key, doc.passages, now)
-        if src.kind == "page":
-            self._note_edits(src, doc, fresh, now)
-        if not state.baseline_done:
-            self.store.mark_baseline(src.key)
-            if self.config.poll.baseline:
-                summary.baseline += len(fresh)
-                self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
-                return "baseline"
-        summary.new_passages += len(fresh)
-        metrics.NEW_PASSAGES.inc(len(fresh))
-        if src.follow_links and src.kind == "feed":
-            fresh = await self._follow(fetcher, src, fresh)
-        for passage in fresh:
-            self._match_and_store(src, passage, now, summary)
-        self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
-        return f"{len(fresh)} new"
+        # Decide what is new without writing; everything below commits in one transaction, so
+        # a crash or a cancelled cycle leaves the passages new for the next poll.
+        fresh = self.store.fresh_passages(src.key, doc.passages)
+        snapshot = [p.text for p in doc.passages] if src.kind == "page" else None
+        if snapshot is not None and fresh:
+            self._note_edits(src.key, snapshot, fresh)
+        baseline = not state.baseline_done and self.config.poll.baseline
+        matched: list[tuple[Passage, list[TopicMatch]]] = []
+        if baseline:
+            summary.baseline += len(fresh)
+        else:
+            summary.new_passages += len(fresh)
+            metrics.NEW_PASSAGES.inc(len(fresh))
+            if src.follow_links and src.kind == "feed":
+                fresh = await self._follow(fetcher, src, fresh)
+            matched = [(p, found) for p in fresh if (found := self._match(p))]
+        with self.store.transaction() as conn:
+            self.store.remember_passages(src.key, doc.passages, now, conn)
+            if snapshot is not None:
+                self.store.save_page_snapshot(src.key, snapshot, now, conn)
+            for passage, found in matched:
+                self._store_item(src, passage, found, now, summary, conn)
+            if not state.baseline_done:
+                self.store.mark_baseline(src.key, conn)
+            self.store.record_fetch(src.key, result, now, src.interval_seconds, state, conn)
+        return "baseline" if baseline else f"{len(fresh)} new"
 
-    def _note_edits(self, src: Source, doc: Document, fresh: list[Passage], now: datetime) -> None:
+    def _note_edits(self, key: str, current: list[str], fresh: list[Passage]) -> None:
         """Link each new paragraph to the paragraph it replaced, if it is an edit."""
-        current = [p.text for p in doc.passages]
-        if fresh:
-            still_there = set(current)
-            removed = [t for t in self.store.page_snapshot(src.key) if t not in still_there]
-            if removed:
-                for passage in fresh:
-                    passage.previous = previous_version(passage.text, removed)
-        self.store.save_page_snapshot(src.key, current, now)
+        still_there = set(current)
+        removed = [t for t in self.store.page_snapshot(key) if t not in still_there]
+        if removed:
+            for passage in fresh:
+                passage.previous = previous_version(passage.text, removed)
 
     async def _follow(self, fetcher: Fetcher, src: Source, entries: list[Passage]) -> list[Passage]:
         """Replace teaser entries by the main text of the article they link to."""
@@ -257,27 +265,37 @@ class Poller:
 
         return list(await asyncio.gather(*(full(e) for e in entries)))
 
-    def _match_and_store(
-        self, src: Source, passage: Passage, now: datetime, summary: CycleSummary
-    ) -> None:
+    def _match(self, passage: Passage) -> list[TopicMatch]:
         if not passage.language:
             passage.language = detect_language(f"{passage.title or ''} {passage.text}")
-        found = self.matcher.match(passage.text, title=passage.title, language=passage.language)
-        if not found:
-            return
+        return self.matcher.match(passage.text, title=passage.title, language=passage.language)
+
+    def _store_item(
+        self,
+        src: Source,
+        passage: Passage,
+        found: list[TopicMatch],
+        now: datetime,
+        summary: CycleSummary,
+        conn: Connection,
+    ) -> None:
         key = f"{src.key}\x00{passage.key}"
         sig = signature(f"{passage.title or ''}\n{passage.text}")
         # The same story already seen from another source: share its item id, so the digest
         # shows it once with "also reported by".
-        root = self.stories.add_signature(key, sig) if sig is not None else None
+        root = self.stories.nearest(sig) if sig is not None else None
         story_id = None
         if root is not None and not root.startswith(f"{src.key}\x00"):
             story_id = self._story_items.get(root)
         stored = base64.b64encode(to_bytes(sig)).decode() if sig is not None else None
         item_id = self.store.add_item(
-            src.key, passage, found, now, story_id=story_id, minhash=stored
+            src.key, passage, found, now, story_id=story_id, minhash=stored, conn=conn
         )
-        self._story_items[key] = item_id
+        if sig is not None:
+            # In memory only once the item exists; if the transaction fails the index still
+            # holds a key with no item, which `_story_items.get` above simply does not find.
+            self.stories.add_signature(key, sig)
+        self._story_items[key] = story_id or item_id  # the root item of its story
         summary.matches += len(found)
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()

@@ -31,6 +31,7 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     etag: bool = True
+    delay: float = 0.0  # seconds to wait before answering (a slow site)
 
 
 class ContentServer:
@@ -48,6 +49,8 @@ class ContentServer:
                 if route is None:
                     self.send_error(404)
                     return
+                if route.delay:
+                    time.sleep(route.delay)
                 tag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
                 if route.etag and self.headers.get("If-None-Match") == tag:
                     self.send_response(304)
@@ -76,9 +79,10 @@ class ContentServer:
         body: str | bytes,
         content_type: str = "text/html; charset=utf-8",
         status: int = 200,
+        delay: float = 0.0,
     ) -> str:
         data = body.encode() if isinstance(body, str) else body
-        self.routes[path] = Route(data, content_type, status)
+        self.routes[path] = Route(data, content_type, status, delay=delay)
         return self.base + path
 
     def hits(self, path: str) -> int:

@@ -119,3 +119,54 @@ send_empty = false
     assert cli("digest").returncode == 0
     assert len(hook.arrived) == 2 and len(smtp_server.messages) == 1
     hook.httpd.shutdown()
+
+
+def test_sigkill_between_detection_and_storage_loses_nothing(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    """The feed's new entry is detected, then the process dies while fetching the linked article
+    (follow_links). Nothing of that source was committed, so the next poll finds the entry new
+    again and stores its match."""
+    srv = content_server
+    feed = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{}</channel></rss>'
+    srv.set("/feed.xml", feed.format(""), "application/rss+xml")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f"""
+[http]
+allow_networks = ["127.0.0.1/32"]
+respect_robots = false
+[seeds]
+enabled = false
+[[sources]]
+url = "{srv.base}/feed.xml"
+kind = "feed"
+follow_links = true
+[channels.files]
+kind = "file"
+{shipped_topics()}
+""",
+        encoding="utf-8",
+    )
+    args = [sys.executable, "-m", "monitor", "--config", str(cfg), "once"]
+    assert subprocess.run(args, capture_output=True, timeout=120, cwd=tmp_path).returncode == 0
+    entry = (
+        f"<item><guid>k1</guid><title>{NEW_RELEVANT[1]}</title><link>{srv.base}/story</link>"
+        f"<description>{NEW_RELEVANT[2]}</description></item>"
+    )
+    srv.set("/feed.xml", feed.format(entry), "application/rss+xml")
+    srv.set("/story", "<html><body><p>" + NEW_RELEVANT[2] + "</p></body></html>", delay=30)
+    proc = subprocess.Popen(
+        args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while srv.hits("/story") == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.hits("/story") == 1, "the article fetch never started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    srv.set("/story", "<html><body><p>" + NEW_RELEVANT[2] + "</p></body></html>")
+    again = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "1 new passages" in again.stdout and "troop_deployment: 1" in again.stdout

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from monitor.models import (
     Citation,
@@ -88,6 +100,21 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several writes: all of a source's poll results commit together."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _tx(self, conn: Connection | None) -> Iterator[Connection]:
+        # Inside a caller's transaction, write there; otherwise in a transaction of our own.
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as own:
+                yield own
+
     def ping(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(select(1)).scalar() == 1
@@ -156,6 +183,7 @@ class Store:
         now: datetime,
         interval: int,
         before: SourceState | None = None,
+        conn: Connection | None = None,
     ) -> None:
         """Store the outcome of one fetch: health, validators and when to poll next.
 
@@ -198,12 +226,12 @@ class Store:
         # "ok" and "not_modified" are one health state: moving between them keeps "since".
         if before.state != state and not (before.state in healthy and state in healthy):
             values["state_since"] = now
-        with self.engine.begin() as conn:
-            conn.execute(update(s.sources).where(s.sources.c.key == key).values(values))
+        with self._tx(conn) as tx:
+            tx.execute(update(s.sources).where(s.sources.c.key == key).values(values))
 
-    def mark_baseline(self, key: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(s.sources).where(s.sources.c.key == key).values(baseline_done=True))
+    def mark_baseline(self, key: str, conn: Connection | None = None) -> None:
+        with self._tx(conn) as tx:
+            tx.execute(update(s.sources).where(s.sources.c.key == key).values(baseline_done=True))
 
     def health(self, keys: Sequence[str] | None = None) -> list[SourceHealth]:
         query = select(s.sources).order_by(s.sources.c.name)
@@ -225,26 +253,43 @@ class Store:
         ]
 
     # --- what is new ---------------------------------------------------------------------------
-    def new_passages(self, key: str, passages: Sequence[Passage], now: datetime) -> list[Passage]:
-        """Record every passage's key as seen; return those this source never had before."""
-        if not passages:
-            return []
+    def fresh_passages(
+        self, key: str, passages: Sequence[Passage], conn: Connection | None = None
+    ) -> list[Passage]:
+        """The passages this source never had before. Reads only: `remember_passages` records
+        them in the same transaction as the items made of them, so a crash in between loses
+        nothing (the passages are simply new again next time)."""
+        keys = list(dict.fromkeys(p.key for p in passages))
+        known = self._known(key, keys, conn)
         by_key = {p.key: p for p in passages}
-        with self.engine.begin() as conn:
-            known: set[str] = set()
-            keys = list(by_key)
+        return [by_key[k] for k in keys if k not in known]
+
+    def _known(self, key: str, keys: Sequence[str], conn: Connection | None) -> set[str]:
+        known: set[str] = set()
+        with self._tx(conn) as tx:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
                 known.update(
-                    conn.execute(
+                    tx.execute(
                         select(s.seen.c.fingerprint).where(
                             s.seen.c.source_key == key, s.seen.c.fingerprint.in_(chunk)
                         )
                     ).scalars()
                 )
+        return known
+
+    def remember_passages(
+        self, key: str, passages: Sequence[Passage], now: datetime, conn: Connection | None = None
+    ) -> None:
+        """Record every passage as seen now (first_seen for new ones, last_seen for all)."""
+        keys = list(dict.fromkeys(p.key for p in passages))
+        if not keys:
+            return
+        with self._tx(conn) as tx:
+            known = self._known(key, keys, tx)
             fresh = [k for k in keys if k not in known]
             if fresh:
-                conn.execute(
+                tx.execute(
                     insert(s.seen),
                     [
                         {"source_key": key, "fingerprint": k, "first_seen": now, "last_seen": now}
@@ -252,12 +297,18 @@ class Store:
                     ],
                 )
             if known:
-                conn.execute(
+                tx.execute(
                     update(s.seen)
                     .where(s.seen.c.source_key == key, s.seen.c.fingerprint.in_(list(known)))
                     .values(last_seen=now)
                 )
-        return [by_key[k] for k in fresh]
+
+    def new_passages(self, key: str, passages: Sequence[Passage], now: datetime) -> list[Passage]:
+        """Record every passage as seen; return those this source never had before."""
+        with self.transaction() as conn:
+            fresh = self.fresh_passages(key, passages, conn)
+            self.remember_passages(key, passages, now, conn)
+        return fresh
 
     def add_item(
         self,
@@ -268,9 +319,10 @@ class Store:
         *,
         story_id: int | None = None,
         minhash: str | None = None,
+        conn: Connection | None = None,
     ) -> int:
-        """Store a new passage and its topic matches in one transaction; return the item id."""
-        with self.engine.begin() as conn:
+        """Store a new passage and its topic matches; return the item id."""
+        with self._tx(conn) as conn:
             item_id = conn.execute(
                 insert(s.items).values(
                     source_key=source_key,
@@ -301,10 +353,16 @@ class Store:
                 )
         return int(item_id)
 
-    def recent_minhashes(self, since: datetime) -> list[tuple[int, str, str, str]]:
-        """(item id, source key, passage key, signature) of recent items, to group stories."""
+    def recent_minhashes(self, since: datetime) -> list[tuple[int, int | None, str, str, str]]:
+        """(item id, story id, source key, passage key, signature) of recent items."""
         query = (
-            select(s.items.c.id, s.items.c.source_key, s.items.c.passage_key, s.items.c.minhash)
+            select(
+                s.items.c.id,
+                s.items.c.story_id,
+                s.items.c.source_key,
+                s.items.c.passage_key,
+                s.items.c.minhash,
+            )
             .where(s.items.c.first_seen >= since, s.items.c.minhash.is_not(None))
             .order_by(s.items.c.id)
         )
@@ -624,9 +682,11 @@ class Store:
             ).scalar()
         return json.loads(zlib.decompress(blob)) if blob else []
 
-    def save_page_snapshot(self, key: str, paragraphs: Sequence[str], now: datetime) -> None:
+    def save_page_snapshot(
+        self, key: str, paragraphs: Sequence[str], now: datetime, conn: Connection | None = None
+    ) -> None:
         blob = zlib.compress(json.dumps(list(paragraphs), ensure_ascii=False).encode(), 6)
-        with self.engine.begin() as conn:
+        with self._tx(conn) as conn:
             done = conn.execute(
                 update(s.page_snapshots)
                 .where(s.page_snapshots.c.source_key == key)
@@ -665,11 +725,13 @@ class Store:
             )
             conn.execute(delete(s.matches).where(s.matches.c.id.in_(old_matches)))
             items_gone = conn.execute(delete(s.items).where(s.items.c.id.in_(old_items))).rowcount
-            conn.execute(
-                delete(s.digests).where(
-                    s.digests.c.created_at < cutoff, s.digests.c.status != "pending"
-                )
+            old_digests = select(s.digests.c.id).where(
+                s.digests.c.created_at < cutoff, s.digests.c.status != "pending"
             )
+            conn.execute(
+                delete(s.digest_matches).where(s.digest_matches.c.digest_id.in_(old_digests))
+            )
+            conn.execute(delete(s.digests).where(s.digests.c.id.in_(old_digests)))
         return {"fingerprints": seen_gone, "items": items_gone}
 
 
