@@ -88,9 +88,9 @@ def main() -> None:
                     "s", "text " * 200, "<p>html</p>" * 200, {"n": len(d.match_ids)}
                 )
 
-            digest = store.create_digest("c", "digest", build, render, select, now)
-            if digest:
-                store.delivered(digest.id, "ok", now)
+            queued = store.create_digest("c", "digest", build, render, select, now)
+            if queued:
+                store.delivered(queued[0].id, "ok", now)
             store.prune(now, args.retention)
             if day + 1 in (1, 7, 14, 30, args.days):
                 print(f"day {day + 1:3d}: state {size_mb(store):7.1f} MB")

@@ -207,6 +207,7 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
 
     async def go() -> bool:
         store = Store(config.state_dir)
+        store.sync_channels(names, utcnow())
         ok = True
         try:
             async with Fetcher(config.http) as fetcher:

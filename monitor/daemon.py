@@ -75,6 +75,7 @@ class Runtime:
     @classmethod
     def build(cls, config: Config, store: Store) -> Runtime:
         matcher = compile_topics(config.topics, config.aliases)
+        store.sync_channels([n for n, c in config.channels.items() if c.enabled], utcnow())
         return cls(config, Poller(config, store, matcher, load_sources(config)))
 
 

@@ -8,6 +8,7 @@ connection, a client or a reference to the store.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -165,16 +166,17 @@ class Digest:
     failing_sources: list[SourceHealth] = field(default_factory=list)
     language: Literal["en", "de"] = "en"
     urgent: bool = False
-    absorbed: list[int] = field(default_factory=list)  # duplicates folded into a shown item
+    # Copies of a story folded into the item shown for it: shown match id -> folded match ids.
+    absorbed: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def match_ids(self) -> list[int]:
         """Every match this digest accounts for, shown or folded into a shown one."""
-        return [m.id for ms in self.topics.values() for m in ms] + self.absorbed
+        return self.ids_for([m.id for ms in self.topics.values() for m in ms])
 
-    @property
-    def empty(self) -> bool:
-        return not any(self.topics.values())
+    def ids_for(self, shown: Sequence[int]) -> list[int]:
+        """The given shown matches plus the copies folded into them."""
+        return [*shown, *(i for m in shown for i in self.absorbed.get(m, ()))]
 
 
 @dataclass(slots=True)
@@ -183,6 +185,9 @@ class RenderedDigest:
     text: str
     html: str
     payload: dict  # JSON body for webhooks
+    # The matches the payload carries, when size limits left some out (None: all of them).
+    # Only those are claimed for a webhook channel; the rest wait for its next digest.
+    payload_ids: tuple[int, ...] | None = None
 
 
 @dataclass(slots=True)

@@ -77,25 +77,16 @@ def queue_digest(
     if dry_run:
         digest = build(select())
         return (digest, render(digest)) if digest else None
-    result: dict[str, RenderedDigest] = {}
-
-    def render_and_keep(digest: Digest) -> RenderedDigest:
-        result["r"] = render(digest)
-        return result["r"]
-
-    digest = store.create_digest(channel_name, kind, build, render_and_keep, select, now)
-    if digest is None:
+    queued = store.create_digest(
+        channel_name, kind, build, render, select, now, payload_only=channel.kind == "webhook"
+    )
+    if queued is None:
         if not alert:
             store.touch_channel(channel_name, now)
         return None
-    log.info(
-        "queued %s %s for channel %s with %d items",
-        kind,
-        digest.id,
-        channel_name,
-        len(digest.match_ids),
-    )
-    return digest, result["r"]
+    digest, rendered = queued
+    log.info("queued %s %s for channel %s", kind, digest.id, channel_name)
+    return digest, rendered
 
 
 def write_feeds(

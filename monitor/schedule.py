@@ -48,6 +48,10 @@ def cron_trigger(expr: str, timezone: str = "UTC") -> CronTrigger:
         raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
     minute, hour, day, month, weekday = fields
     return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday),
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_weekdays(weekday),
         timezone=timezone,
     )

@@ -115,3 +115,61 @@ async def test_routing_topics_scores_and_alerts(tmp_path: Path) -> None:
     assert digest is not None and list(digest[0].topics) == ["troops"]
     # Below the channel's minimum score nothing is sent, and an empty digest is not wanted.
     assert queue_digest(cfg, store, "strict", sources, now) is None
+
+
+def test_items_a_chat_message_leaves_out_wait_for_the_next_one(tmp_path: Path) -> None:
+    cfg = config(
+        tmp_path,
+        '[channels.chat]\nkind = "webhook"\nurl = "https://hooks.example.org/x"\n'
+        'format = "slack"\n[channels.mail]\nkind = "file"\n',
+    )
+    store = Store(cfg.state_dir)
+    for i in range(8):
+        add_match(store, cfg, f"p{i}", "troops", f"Truppen Meldung Nummer {i} aus Kursk")
+    sources = load_sources(cfg)
+    first = queue_digest(cfg, store, "chat", sources, utcnow())
+    assert first is not None and first[1].payload_ids is not None
+    assert len(first[1].payload_ids) == 5  # Slack shows five items per topic
+    second = queue_digest(cfg, store, "chat", sources, utcnow())
+    assert second is not None and len(second[1].payload_ids or second[0].match_ids) == 3
+    third = queue_digest(cfg, store, "chat", sources, utcnow())
+    assert third is not None and third[0].match_ids == []  # an empty digest: nothing left
+    # A file channel shows everything in its text and HTML, so it claims all eight at once.
+    full = queue_digest(cfg, store, "mail", sources, utcnow())
+    assert full is not None and len(full[0].match_ids) == 8
+
+
+async def test_retention_with_two_channels_and_one_pending(tmp_path: Path) -> None:
+    cfg = config(tmp_path, '[channels.a]\nkind = "file"\n[channels.b]\nkind = "file"\n')
+    store = Store(cfg.state_dir)
+    add_match(store, cfg, "p1", "troops", "Truppen in Kursk")
+    sources = load_sources(cfg)
+    now = utcnow()
+    queue_digest(cfg, store, "a", sources, now)
+    queue_digest(cfg, store, "b", sources, now)
+    [a_entry] = store.pending(now, "a")
+    store.delivered(a_entry.id, "ok", now)
+    pruned = store.prune(now + timedelta(days=400), 180)  # must not trip over b's claims
+    assert pruned["items"] == 0  # still needed by the pending digest of b
+    assert [e.channel for e in store.pending(now)] == ["b"]
+
+
+def test_a_channel_added_later_gets_only_what_is_found_after(tmp_path: Path) -> None:
+    cfg = config(tmp_path, '[channels.old]\nkind = "file"\n')
+    store = Store(cfg.state_dir)
+    store.sync_channels(["old"], utcnow())
+    add_match(store, cfg, "p1", "troops", "Truppen in Kursk")
+    cfg = config(
+        tmp_path,
+        '[channels.old]\nkind = "file"\n[channels.new]\nkind = "file"\nsend_empty = false\n',
+    )
+    store.sync_channels(["old", "new"], utcnow())
+    sources = load_sources(cfg)
+    assert queue_digest(cfg, store, "new", sources, utcnow()) is None
+    old = queue_digest(cfg, store, "old", sources, utcnow())
+    assert old is not None and len(old[0].match_ids) == 1
+    add_match(store, cfg, "p2", "troops", "Weitere Truppen in Kursk")
+    new = queue_digest(cfg, store, "new", sources, utcnow())
+    assert new is not None and len(new[0].match_ids) == 1
+    # Both channels now remember when they last ran, for the catch-up after downtime.
+    assert store.channel_run("new")[0] is not None and store.channel_run("old")[0] is not None

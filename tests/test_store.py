@@ -115,7 +115,8 @@ def _queue(store: Store, channel: str = "mail") -> Digest | None:
     def select(conn=None):  # type: ignore[no-untyped-def]
         return store.unclaimed_matches(channel, "digest", ["t"], 0.0, {}, conn=conn)
 
-    return store.create_digest(channel, "digest", build, render, select, utcnow())
+    queued = store.create_digest(channel, "digest", build, render, select, utcnow())
+    return queued[0] if queued else None
 
 
 def test_a_match_goes_into_one_digest_per_channel(store: Store) -> None:

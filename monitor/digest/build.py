@@ -34,7 +34,7 @@ def build_digest(
     channel = config.channels[channel_name]
     order = channel_topics(config, channel_name, urgent_only=alert)
     grouped: dict[str, list[Match]] = {}
-    absorbed: list[int] = []
+    absorbed: dict[int, list[int]] = {}
     for topic in order:
         best: dict[int | str, Match] = {}
         for m in (m for m in matches if m.topic == topic):
@@ -49,7 +49,11 @@ def build_digest(
             names = {*winner.also_reported_by, *loser.also_reported_by, loser.source_name}
             winner.also_reported_by = sorted(names - {winner.source_name})
             best[story] = winner
-            absorbed.append(loser.id)
+            absorbed[winner.id] = [
+                *absorbed.get(winner.id, []),
+                loser.id,
+                *absorbed.pop(loser.id, []),
+            ]
         if best:
             grouped[topic] = sorted(best.values(), key=_rank, reverse=True)
     if not grouped and (alert or not channel.send_empty):

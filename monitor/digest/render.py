@@ -424,7 +424,12 @@ def _health_payload(health: SourceHealth) -> dict[str, str]:
     }
 
 
-def build_payload(digest: Digest, subject: str, limit: int = PAYLOAD_LIMIT) -> dict[str, Any]:
+def build_payload(
+    digest: Digest,
+    subject: str,
+    limit: int = PAYLOAD_LIMIT,
+    shown: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """The Standard Webhooks body: {"type", "version", "timestamp", "data"}, at most `limit` bytes.
 
     Long texts are shortened first; if that is not enough the lowest-ranked items of each topic
@@ -464,6 +469,7 @@ def build_payload(digest: Digest, subject: str, limit: int = PAYLOAD_LIMIT) -> d
     for text_limit in (1000, 400, 160):
         payload = assemble(text_limit, None)
         if len(encode_payload(payload)) <= limit:
+            _report(shown, {t: len(ms) for t, ms in topics})
             return payload
 
     # Still too big: fill the budget with items in rank order, one per topic per round.
@@ -487,7 +493,15 @@ def build_payload(digest: Digest, subject: str, limit: int = PAYLOAD_LIMIT) -> d
             budget -= size
             keep[topic] = rank + 1
         rank += 1
+    _report(shown, keep)
     return assemble(text_limit, keep)
+
+
+def _report(shown: dict[str, int] | None, counts: dict[str, int]) -> None:
+    """Tell the caller how many items of each topic (the best-ranked ones) a payload carries."""
+    if shown is not None:
+        shown.clear()
+        shown.update(counts)
 
 
 # --- chat messages (Slack, Microsoft Teams) ----------------------------------------------------
@@ -671,7 +685,10 @@ def _round_robin(costs: list[list[int]], caps: list[int], budget: int) -> list[i
 
 
 def slack_payload(
-    digest: Digest, tz: tzinfo | None = None, max_items: int = CHAT_MAX_ITEMS
+    digest: Digest,
+    tz: tzinfo | None = None,
+    max_items: int = CHAT_MAX_ITEMS,
+    shown_counts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """A Slack incoming-webhook message: fallback text plus Block Kit blocks within Slack's limits.
 
@@ -736,6 +753,8 @@ def slack_payload(
         [SLACK_MAX_TEXT - len(head) - note_room for head in heads],
         budget,
     )
+    topic_ids = [t for t, ms in digest.topics.items() if ms]  # in the order of view.topics
+    _report(shown_counts, {topic_ids[i]: n for i, n in enumerate(taken)})
     for topic, head, topic_parts, count in zip(shown, heads, parts, taken, strict=True):
         left = topic.count - count
         text = "\n\n".join([head, *topic_parts[:count], *([more(left)] if left else [])])
@@ -843,7 +862,10 @@ def _teams_body(view: _ChatView) -> list[dict[str, Any]]:
 
 
 def teams_payload(
-    digest: Digest, tz: tzinfo | None = None, max_items: int = CHAT_MAX_ITEMS
+    digest: Digest,
+    tz: tzinfo | None = None,
+    max_items: int = CHAT_MAX_ITEMS,
+    shown_counts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """A Microsoft Teams message: one Adaptive Card in the "message" envelope that Teams
     workflows ("When a Teams webhook request is received") accept.
@@ -870,6 +892,7 @@ def teams_payload(
         }
         if len(encode_payload(message)) <= TEAMS_LIMIT:
             break
+    _report(shown_counts, {t: min(len(ms), items) for t, ms in digest.topics.items() if ms})
     return message
 
 
@@ -935,10 +958,19 @@ def render_digest(
     }
     text = ENV.get_template("digest.txt").render(context)
     html = _INLINER.inline(ENV.get_template("digest.html").render(context))
+    counts: dict[str, int] = {}
     if chat == "slack":
-        payload = slack_payload(digest, zone)
+        payload = slack_payload(digest, zone, shown_counts=counts)
     elif chat == "teams":
-        payload = teams_payload(digest, zone)
+        payload = teams_payload(digest, zone, shown_counts=counts)
     else:
-        payload = build_payload(digest, subject)
-    return RenderedDigest(subject=subject, text=text, html=html, payload=payload)
+        payload = build_payload(digest, subject, shown=counts)
+    carried = [m.id for t, ms in digest.topics.items() for m in ms[: counts.get(t, 0)]]
+    everything = sum(len(ms) for ms in digest.topics.values())
+    return RenderedDigest(
+        subject=subject,
+        text=text,
+        html=html,
+        payload=payload,
+        payload_ids=None if len(carried) == everything else tuple(carried),
+    )

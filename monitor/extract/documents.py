@@ -76,9 +76,7 @@ def read_document(path: Path) -> str:
 # Stops at whitespace, quotes and brackets that never occur unescaped in a URL as people cite it.
 # An optional bracketed IPv6 host first: a document citing http://[::ffff:10.0.0.1]/ must yield a
 # (refused) source rather than slip past the gate unseen.
-_URL = re.compile(
-    r"https?://(?:\[[0-9a-f:.]+\])?[^\s<>\"'`{}|\\^\[\]«»“”„‘’]*", re.IGNORECASE
-)
+_URL = re.compile(r"https?://(?:\[[0-9a-f:.]+\])?[^\s<>\"'`{}|\\^\[\]«»“”„‘’]*", re.IGNORECASE)
 _TRAILING = ".,;:!?'\"»«”’“)]}>*_"
 
 

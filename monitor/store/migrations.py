@@ -27,7 +27,13 @@ def _v2_edits(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE items ADD COLUMN previous TEXT"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_edits]
+def _v3_channel_start(conn: Connection) -> None:
+    """Remember when each channel was first configured."""
+    if "started_at" not in {c["name"] for c in inspect(conn).get_columns("channel_runs")}:
+        conn.execute(text("ALTER TABLE channel_runs ADD COLUMN started_at DATETIME"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_edits, _v3_channel_start]
 LATEST = len(MIGRATIONS)
 
 

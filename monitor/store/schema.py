@@ -170,4 +170,5 @@ channel_runs = Table(
     Column("channel", String(64), primary_key=True),
     Column("last_digest_at", UTCDateTime()),
     Column("last_alert_at", UTCDateTime()),
+    Column("started_at", UTCDateTime()),  # first seen in the config: matches before are not its
 )

@@ -386,6 +386,13 @@ class Store:
         query = self._match_query(topics).where(
             s.matches.c.id.not_in(claimed), s.matches.c.score >= min_score
         )
+        started = (
+            select(s.channel_runs.c.started_at)
+            .where(s.channel_runs.c.channel == channel)
+            .scalar_subquery()
+        )
+        # A channel added later starts from then (no bound for one never registered).
+        query = query.where((started.is_(None)) | (s.matches.c.created_at >= started))
         return self._matches(query.order_by(s.matches.c.id), citations, conn)
 
     def latest_matches(
@@ -485,11 +492,15 @@ class Store:
         render: Callable[[Digest], RenderedDigest],
         select_matches: Callable[..., list[Match]],
         now: datetime,
-    ) -> Digest | None:
+        *,
+        payload_only: bool = False,
+    ) -> tuple[Digest, RenderedDigest] | None:
         """Claim the unclaimed matches, render the digest and queue it, all in one transaction.
 
         If the process dies before the commit nothing is claimed; after it, the outbox holds the
         rendered digest and it will be sent (again, with the same id) until delivery succeeds.
+        With `payload_only` (webhook channels) only the matches the payload carries are claimed;
+        those a size limit left out wait for the channel's next digest.
         """
         with self.engine.begin() as conn:
             found = select_matches(conn=conn)
@@ -497,6 +508,9 @@ class Store:
             if digest is None:
                 return None
             rendered = render(digest)
+            claimed = digest.match_ids
+            if payload_only and rendered.payload_ids is not None:
+                claimed = digest.ids_for(rendered.payload_ids)
             conn.execute(
                 insert(s.digests).values(
                     id=digest.id,
@@ -510,43 +524,50 @@ class Store:
                     body_text=rendered.text,
                     body_html=rendered.html,
                     payload=rendered.payload,
-                    item_count=len(digest.match_ids),
+                    item_count=len(claimed),
                 )
             )
-            if digest.match_ids:
+            if claimed:
                 conn.execute(
                     insert(s.digest_matches),
                     [
                         {"channel": channel, "kind": kind, "match_id": m, "digest_id": digest.id}
-                        for m in digest.match_ids
+                        for m in claimed
                     ],
                 )
-            conn.execute(
-                update(s.channel_runs)
-                .where(s.channel_runs.c.channel == channel)
-                .values(**({"last_digest_at": now} if kind == "digest" else {"last_alert_at": now}))
-            )
-        return digest
+            self._ran(conn, channel, kind, now)
+        return digest, rendered
+
+    def _ran(self, conn: Connection, channel: str, kind: str, now: datetime) -> None:
+        """Record a channel's digest or alert time, creating its row if it has none yet."""
+        values = {"last_digest_at": now} if kind == "digest" else {"last_alert_at": now}
+        done = conn.execute(
+            update(s.channel_runs).where(s.channel_runs.c.channel == channel).values(**values)
+        ).rowcount
+        if not done:
+            conn.execute(insert(s.channel_runs).values(channel=channel, **values))
+
+    def sync_channels(self, channels: Iterable[str], now: datetime) -> None:
+        """Note when each configured channel was first seen: it gets matches found since then,
+        not the whole history kept in the store."""
+        with self.engine.begin() as conn:
+            known = set(conn.execute(select(s.channel_runs.c.channel)).scalars())
+            for name in channels:
+                if name not in known:
+                    conn.execute(insert(s.channel_runs).values(channel=name, started_at=now))
 
     def channel_run(self, channel: str) -> tuple[datetime | None, datetime | None]:
-        with self.engine.begin() as conn:
+        """When the channel's last digest and last alert were made (None: never)."""
+        with self.engine.connect() as conn:
             row = conn.execute(
                 select(s.channel_runs).where(s.channel_runs.c.channel == channel)
             ).first()
-            if row is None:
-                conn.execute(insert(s.channel_runs).values(channel=channel))
-                return None, None
-            return row.last_digest_at, row.last_alert_at
+        return (row.last_digest_at, row.last_alert_at) if row else (None, None)
 
     def touch_channel(self, channel: str, now: datetime) -> None:
         """Note a scheduled digest time that produced nothing to send."""
-        self.channel_run(channel)
         with self.engine.begin() as conn:
-            conn.execute(
-                update(s.channel_runs)
-                .where(s.channel_runs.c.channel == channel)
-                .values(last_digest_at=now)
-            )
+            self._ran(conn, channel, "digest", now)
 
     def pending(self, now: datetime, channel: str | None = None) -> list[OutboxEntry]:
         query = (
