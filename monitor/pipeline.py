@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -41,6 +42,7 @@ log = logging.getLogger("monitor.pipeline")
 
 STORY_WINDOW = timedelta(days=7)  # syndicated copies arrive within days, not months
 POOL_MIN_JOBS = 20
+PARSE_TIMEOUT = 60.0  # seconds one document may take to parse
 T = TypeVar("T")
 
 
@@ -78,6 +80,7 @@ class Poller:
         self.sources = list(sources)
         store.sync_sources(self.sources)
         self._pool: ProcessPoolExecutor | None = None
+        self._workers = config.poll.workers or os.cpu_count() or 1
         self.stories = StoryIndex()
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
         for item_id, story_id, source_key, passage_key, stored in store.recent_minhashes(
@@ -88,19 +91,50 @@ class Poller:
             self._story_items[key] = story_id or item_id
 
     async def _cpu(self, fn: Callable[..., T], *args: object) -> T:
-        """Run CPU-heavy parsing off the event loop: in the process pool when there is one."""
-        if self._pool is not None:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
-        return await asyncio.to_thread(fn, *args)
+        """Run CPU-heavy parsing off the event loop: in the process pool when there is one.
+
+        A worker that died (killed, out of memory) breaks the whole pool: it is replaced and the
+        job tried once more. A job running past PARSE_TIMEOUT is abandoned with its pool, so one
+        pathological page cannot hold the cycle.
+        """
+        if self._pool is None:
+            return await asyncio.wait_for(asyncio.to_thread(fn, *args), PARSE_TIMEOUT)
+        for attempt in (1, 2):
+            pool = self._pool
+            try:
+                future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+                return await asyncio.wait_for(future, PARSE_TIMEOUT)
+            except BrokenProcessPool:
+                self._replace_pool(pool, "a parser process died")
+                if attempt == 2:
+                    raise
+            except TimeoutError:
+                self._replace_pool(pool, f"parsing took longer than {PARSE_TIMEOUT:.0f} s")
+                raise ExtractError(
+                    f"parsing took longer than {PARSE_TIMEOUT:.0f} s; the page was skipped"
+                ) from None
+        raise AssertionError("unreachable")
+
+    def _replace_pool(self, broken: ProcessPoolExecutor | None, why: str) -> None:
+        if broken is None or broken is not self._pool:
+            return  # another job already replaced it
+        log.warning("%s; starting new parser processes", why)
+        # The stuck or dead pool cannot be shut down politely; its workers are ended.
+        for proc in list(getattr(broken, "_processes", {}).values()):
+            proc.terminate()
+        broken.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
 
     def _ensure_pool(self, jobs: int) -> None:
         # Worth its start-up cost (each worker imports the extractors) only for big cycles; a
         # thread would hold the GIL and stall the event loop, so fetches time out under load.
-        workers = self.config.poll.workers or os.cpu_count() or 1
-        if self._pool is None and workers > 1 and jobs >= POOL_MIN_JOBS:
-            self._pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-            )
+        if self._pool is None and self._workers > 1 and jobs >= POOL_MIN_JOBS:
+            self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
+        )
 
     def close(self) -> None:
         if self._pool is not None:

@@ -55,8 +55,11 @@ async def cycle(config: Config, store: Store) -> Poller:
     poller = Poller(
         config, store, compile_topics(config.topics, config.aliases), load_sources(config)
     )
-    async with Fetcher(config.http) as fetcher:
-        poller.last = await poller.cycle(fetcher, only_due=False)  # type: ignore[attr-defined]
+    try:
+        async with Fetcher(config.http) as fetcher:
+            poller.last = await poller.cycle(fetcher, only_due=False)  # type: ignore[attr-defined]
+    finally:
+        poller.close()
     return poller
 
 
@@ -207,3 +210,35 @@ async def test_baseline_is_configurable(
     store = Store(config.state_dir)
     last = (await cycle(config, store)).last  # type: ignore[attr-defined]
     assert (last.matches_by_topic.get("troop_deployment", 0) == 0) is baseline
+
+
+async def test_parser_pool_survives_a_killed_worker(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    import multiprocessing
+    import os
+    import signal
+
+    srv = content_server
+    paths = [f"/p{i}" for i in range(24)]  # enough for the cycle to use the process pool
+    for path in paths:
+        srv.set(path, outlet_page(f"Outlet {path}", "Die Lage in der Region bleibt angespannt."))
+    config = make(tmp_path, "[poll]\nworkers = 2\n" + page_sources(srv, *paths))
+    store = Store(config.state_dir)
+    poller = Poller(
+        config, store, compile_topics(config.topics, config.aliases), load_sources(config)
+    )
+    try:
+        async with Fetcher(config.http) as fetcher:
+            first = await poller.cycle(fetcher, only_due=False)
+            assert first.fetched == 24 and first.failed == 0
+            workers = multiprocessing.active_children()
+            assert workers, "the cycle did not use parser processes"
+            os.kill(workers[0].pid, signal.SIGKILL)
+            for path in paths:
+                srv.set(path, outlet_page(f"Outlet {path}", STORY))
+            second = await poller.cycle(fetcher, only_due=False)
+        assert second.fetched == 24 and second.failed == 0, second.errors
+        assert second.matches_by_topic.get("troop_deployment", 0) >= 1
+    finally:
+        poller.close()
