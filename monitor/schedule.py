@@ -7,6 +7,8 @@ Friday; we translate the weekday field to names before APScheduler sees it.
 
 from __future__ import annotations
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 _NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -41,17 +43,27 @@ def _day(text: str) -> int:
     raise ValueError(f"{text!r} is not a weekday (0-7 or sun-sat)")
 
 
-def cron_trigger(expr: str, timezone: str = "UTC") -> CronTrigger:
-    """A trigger for a 5-field crontab line (minute hour day month weekday) in a time zone."""
+def cron_trigger(expr: str, timezone: str = "UTC") -> BaseTrigger:
+    """A trigger for a 5-field crontab line (minute hour day month weekday) in a time zone.
+
+    As in crontab, when both the day of month and the weekday are restricted, a day matching
+    either one fires ("0 7 1 * 1": the 1st of each month and every Monday).
+    """
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=_weekdays(weekday),
-        timezone=timezone,
-    )
+
+    def trigger(day: str, weekday: str) -> CronTrigger:
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_weekdays(weekday),
+            timezone=timezone,
+        )
+
+    if day not in ("*", "?") and weekday not in ("*", "?"):
+        return OrTrigger([trigger(day, "*"), trigger("*", weekday)])
+    return trigger(day, weekday)
