@@ -36,6 +36,7 @@ log = logging.getLogger("monitor.daemon")
 
 LOCK_NAME = "monitor.lock"
 FLUSH_SECONDS = 30
+HEARTBEAT_SECONDS = 15
 SHUTDOWN_GRACE = 20.0  # seconds in-flight work may take after SIGTERM before it is abandoned
 
 
@@ -92,7 +93,8 @@ class Daemon:
     def __init__(self, config_path: Path) -> None:
         self.config_path = config_path
         self.stop = asyncio.Event()
-        self.last_tick: float | None = None
+        self.last_tick: float | None = None  # when the last poll cycle started or ended
+        self.heartbeat: float | None = None  # when the scheduler last ran its heartbeat job
         self._busy = asyncio.Lock()
         self._last_prune: float = 0.0
         self.rt: Runtime | None = None  # type: ignore[assignment]
@@ -124,6 +126,14 @@ class Daemon:
             next_run_time=datetime.now(ZoneInfo("UTC")),
             max_instances=1,
             coalesce=True,
+        )
+        # Liveness for /healthz: a tiny job of its own, so a long poll cycle (many sources, slow
+        # hosts) does not read as a dead scheduler.
+        self.scheduler.add_job(
+            self._beat,
+            IntervalTrigger(seconds=HEARTBEAT_SECONDS),
+            id="heartbeat",
+            next_run_time=datetime.now(ZoneInfo("UTC")),
         )
         self.scheduler.add_job(
             self.flush_outbox,
@@ -199,6 +209,9 @@ class Daemon:
                 log.info("channel %s missed its digest since %s; sending it now", name, last)
                 await self.digest_job(name)
 
+    async def _beat(self) -> None:
+        self.heartbeat = time.time()
+
     def _config_changed(self) -> bool:
         try:
             mtime = self.config_path.stat().st_mtime_ns
@@ -213,9 +226,6 @@ class Daemon:
         if topic not in self.rt.config.topics:
             return None
         return self.rt.config.state_dir / "feeds" / f"{topic}.atom"
-
-    def tick_seconds(self) -> int:
-        return self.rt.config.poll.tick_seconds
 
     def config_loaded(self) -> bool:
         return self.rt is not None
