@@ -676,23 +676,28 @@ class Store:
         return out
 
     def dead_deliveries(self, since: datetime) -> list[SourceHealth]:
-        """Digests given up on since `since`, shaped like unhealthy sources for the digest."""
+        """Digests given up on since `since`, shaped like unhealthy sources for the digest.
+
+        Only the channel and the time: the error text can name hosts, variables or a receiver's
+        reply, which other channels' readers need not see (it is on the status page and in logs).
+        """
         query = (
-            select(s.digests.c.channel, s.digests.c.created_at, s.digests.c.last_error)
+            select(s.digests.c.channel, func.min(s.digests.c.created_at), func.count())
             .where(s.digests.c.status == "failed", s.digests.c.created_at >= since)
-            .order_by(s.digests.c.created_at)
+            .group_by(s.digests.c.channel)
+            .order_by(s.digests.c.channel)
         )
         with self.engine.connect() as conn:
             return [
                 SourceHealth(
-                    key=f"channel:{r.channel}",
-                    name=f"delivery to channel {r.channel}",
+                    key=f"channel:{channel}",
+                    name=f"delivery to channel {channel}",
                     url="",
                     state="undelivered",
-                    since=r.created_at,
-                    last_error=r.last_error,
+                    since=first,
+                    last_error=f"{count} digest(s) could not be delivered; see the status page",
                 )
-                for r in conn.execute(query)
+                for channel, first, count in conn.execute(query)
             ]
 
     def page_snapshot(self, key: str) -> list[str]:
