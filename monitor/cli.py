@@ -12,18 +12,25 @@ from typing import Any
 
 import click
 
-from monitor.config import Config, ConfigError, load_config
+from monitor.config import Config, ConfigError, load_config, missing_secrets
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 1, 2, 3
 
 
-def _load(ctx: click.Context) -> Config:
+def _load(ctx: click.Context, *, secrets: bool = False) -> Config:
+    """The validated config, or exit 2 naming every problem (and, with `secrets`, every secret
+    the config names that the environment does not hold)."""
     try:
-        return load_config(ctx.obj["config"])
+        config = load_config(ctx.obj["config"])
     except ConfigError as exc:
         for issue in exc.issues:
             click.echo(f"error: {exc.path}: {issue}", err=True)
         sys.exit(EXIT_CONFIG)
+    if secrets and (missing := missing_secrets(config)):
+        for issue in missing:
+            click.echo(f"error: {issue}", err=True)
+        sys.exit(EXIT_CONFIG)
+    return config
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,7 +58,7 @@ def cli(ctx: click.Context, config_path: Path, log_level: str) -> None:
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Validate the config file; exit 2 naming every error."""
-    config = _load(ctx)
+    config = _load(ctx, secrets=True)
     from monitor.sources import load_sources
 
     sources = load_sources(config)
@@ -240,7 +247,7 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the daemon: poll on schedule, send digests and alerts, until SIGTERM."""
-    _load(ctx)
+    _load(ctx, secrets=True)
     from monitor.daemon import AlreadyRunning, Daemon
 
     try:

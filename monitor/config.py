@@ -216,6 +216,14 @@ class FileChannel(_ChannelBase):
     kind: Literal["file"]
     path: str = Field("digests", description="folder, relative to the state folder")
 
+    @field_validator("path")
+    @classmethod
+    def _inside_state(cls, value: str) -> str:
+        parts = Path(value).parts
+        if not parts or Path(value).is_absolute() or ".." in parts:
+            raise ValueError(f'{value!r} must be a folder inside the state folder, like "digests"')
+        return value
+
 
 class EmailChannel(_ChannelBase):
     kind: Literal["email"]
@@ -390,40 +398,49 @@ def load_config(path: str | Path | None = None) -> Config:
             "(syntax)", f"not valid TOML: {exc}", int(line.group(1)) if line else None
         )
         raise ConfigError(path, [issue]) from None
-    apply_env_overrides(data, os.environ)
-    return validate_config(data, text, path)
+    overridden = apply_env_overrides(data, os.environ)
+    return validate_config(data, text, path, overridden)
 
 
 ENV_PREFIX = "MONITOR_"
 
 
-def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> list[str]:
+def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
     """Override settings from MONITOR_<TABLE>__<KEY> variables, e.g. MONITOR_WEB__HOST=0.0.0.0.
 
-    Double underscores separate the levels (MONITOR_CHANNELS__MAIL__HOST). The value is read as
-    a TOML value where it parses as one (numbers, booleans, arrays) and as a string otherwise.
-    Returns the dotted keys that were overridden.
+    Double underscores separate the levels (MONITOR_CHANNELS__MAIL__HOST); a number picks an
+    entry of a list of tables (MONITOR_SOURCES__0__INTERVAL=2h). Arrays and tables are written
+    in TOML (MONITOR_HTTP__ALLOW_NETWORKS='["10.0.0.0/8"]'); anything else is given to the
+    schema as text, which converts numbers and booleans for the keys that expect them.
+    Returns the overridden dotted keys with the variable that set each.
     """
-    done = []
+    done: dict[str, str] = {}
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
         if not all(parts):
             continue
-        try:
-            value: Any = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw
-        node = data
+        value: Any = raw
+        if raw.lstrip().startswith(("[", "{")):
+            try:
+                value = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = raw  # the schema then says what it expected
+        node: Any = data
+        path: list[Any] = []
         for part in parts[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node, key = node[int(part)], int(part)
+            elif isinstance(node, dict):
+                node, key = node.setdefault(part, {}), part
+            else:
                 break
-            node = child
+            path.append(key)
         else:
-            node[parts[-1]] = value
-            done.append(".".join(parts))
+            if isinstance(node, dict):
+                node[parts[-1]] = value
+                done[_dotted((*path, parts[-1]))] = name
     return done
 
 
@@ -439,7 +456,9 @@ def _refuse_if_writable_by_others(path: Path, key: str) -> None:
         )
 
 
-def validate_config(data: dict[str, Any], text: str, path: Path) -> Config:
+def validate_config(
+    data: dict[str, Any], text: str, path: Path, overridden: Mapping[str, str] | None = None
+) -> Config:
     try:
         config = Config.model_validate({**data, "base_dir": path.parent})
     except ValidationError as exc:
@@ -453,7 +472,11 @@ def validate_config(data: dict[str, Any], text: str, path: Path) -> Config:
                 msg = "required key is missing"
             elif err["type"] == "union_tag_invalid":
                 msg = "kind must be one of: file, email, webhook"
-            issues.append(ConfigIssue(_dotted(loc), msg, locate(text, loc)))
+            key = _dotted(loc)
+            if overridden and key in overridden:
+                issues.append(ConfigIssue(key, f"{msg} (set by ${overridden[key]})"))
+            else:
+                issues.append(ConfigIssue(key, msg, locate(text, loc)))
         raise ConfigError(path, issues) from None
     issues = _check_topics(config, text)
     if issues:
@@ -462,15 +485,39 @@ def validate_config(data: dict[str, Any], text: str, path: Path) -> Config:
 
 
 def _check_topics(config: Config, text: str) -> list[ConfigIssue]:
-    """Compile every topic query so a syntax error is caught at load time, not at match time."""
+    """Compile every topic query so a syntax error is caught at load time, not at match time.
+    Each topic is compiled on its own, so every broken one is reported, not just the first."""
     from monitor.topics import TopicError, compile_topics
 
     issues = []
-    try:
-        compile_topics(config.topics, config.aliases)
-    except TopicError as exc:
-        loc = ("topics", exc.topic, "query")
-        issues.append(ConfigIssue(_dotted(loc), exc.detail, locate(text, loc)))
+    for topic_id, topic in config.topics.items():
+        try:
+            compile_topics({topic_id: topic}, config.aliases)
+        except TopicError as exc:
+            loc = ("topics", exc.topic, "query")
+            issues.append(ConfigIssue(_dotted(loc), exc.detail, locate(text, loc)))
+    return issues
+
+
+def missing_secrets(config: Config) -> list[ConfigIssue]:
+    """Secrets the config names but the environment does not hold: found before starting, not
+    at the first delivery."""
+    wanted: list[tuple[str, str | None]] = [("web.token_env", config.web.token_env)]
+    for name, channel in config.channels.items():
+        if not channel.enabled:
+            continue
+        if isinstance(channel, EmailChannel):
+            wanted.append((f"channels.{name}.password_env", channel.password_env))
+        elif isinstance(channel, WebhookChannel):
+            wanted.append((f"channels.{name}.secret_env", channel.secret_env))
+    if not config.web.enabled:
+        wanted = wanted[1:]
+    issues = []
+    for key, var in wanted:
+        try:
+            secret_from_env(var, key)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
     return issues
 
 

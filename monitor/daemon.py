@@ -28,7 +28,7 @@ from monitor.fetch import Fetcher
 from monitor.outbox import flush, queue_digest, write_feeds
 from monitor.pipeline import Poller
 from monitor.schedule import cron_trigger
-from monitor.sources import load_sources
+from monitor.sources import load_sources, seed_documents
 from monitor.store import Store, utcnow
 from monitor.topics import compile_topics
 
@@ -99,6 +99,7 @@ class Daemon:
         self._last_prune: float = 0.0
         self.rt: Runtime | None = None  # type: ignore[assignment]
         self._config_mtime: int | None = None
+        self._seeds_signature: tuple[tuple[str, int, int], ...] | None = None
 
     async def run(self) -> None:
         self._config_changed()
@@ -209,6 +210,23 @@ class Daemon:
                 log.info("channel %s missed its digest since %s; sending it now", name, last)
                 await self.digest_job(name)
 
+    def _seeds_changed(self) -> bool:
+        """Whether documents were added to, changed in or removed from seeds/ since the last
+        look (a listing and a stat per document: cheap enough for every tick)."""
+        config = self.rt.config
+        signature = (
+            tuple(
+                (p.name, st.st_mtime_ns, st.st_size)
+                for p in seed_documents(config.seeds_dir)
+                if (st := p.stat())
+            )
+            if config.seeds.enabled
+            else ()
+        )
+        changed = self._seeds_signature is not None and signature != self._seeds_signature
+        self._seeds_signature = signature
+        return changed
+
     async def _beat(self) -> None:
         self.heartbeat = time.time()
 
@@ -227,6 +245,10 @@ class Daemon:
             return None
         return self.rt.config.state_dir / "feeds" / f"{topic}.atom"
 
+    def source_keys(self) -> list[str]:
+        """The sources of the running config (the store also remembers removed ones)."""
+        return [src.key for src in self.rt.poller.sources]
+
     def config_loaded(self) -> bool:
         return self.rt is not None
 
@@ -236,6 +258,9 @@ class Daemon:
         self.last_tick = time.time()
         if self.rt.config.poll.watch_config and self._config_changed():
             log.info("config file changed; reloading")
+            await self.reload()
+        elif self._seeds_changed():
+            log.info("seed documents changed; reloading sources")
             await self.reload()
         async with self._busy:
             rt = self.rt
@@ -267,7 +292,7 @@ class Daemon:
                 pruned = self.store.prune(utcnow(), rt.config.state.retention_days)
                 log.info("retention: forgot %(fingerprints)d fingerprints, %(items)d items", pruned)
             metrics.OUTBOX_DEPTH.set(self.store.outbox_depth())
-            metrics.set_source_states([h.state for h in self.store.health()])
+            metrics.set_source_states([h.state for h in self.store.health(self.source_keys())])
             metrics.POLL_CYCLES.inc()
             self.last_tick = time.time()
             metrics.LAST_TICK.set(self.last_tick)
@@ -306,10 +331,13 @@ class Daemon:
             detail = str(exc) or "state.path cannot change while running; restart instead"
             log.error("config reload refused, keeping the running config: %s", detail)
             return
+        if config.web != self.rt.config.web:
+            log.warning("[web] changed: host, port and token take effect at the next restart")
         async with self._busy:
             old_http = self.rt.config.http
             self.rt.poller.close()
             self.rt = rt
+            self._seeds_changed()  # the sources just built are the new baseline
             if config.http != old_http:
                 await self.fetcher.__aexit__(None, None, None)
                 self.fetcher = Fetcher(config.http)

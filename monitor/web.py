@@ -33,6 +33,7 @@ class Daemonish(Protocol):
     heartbeat: float | None
 
     def feed_path(self, topic: str) -> Path | None: ...
+    def source_keys(self) -> list[str]: ...
     def config_loaded(self) -> bool: ...
 
 
@@ -109,7 +110,7 @@ def make_app(daemon: Daemonish, token: str | None) -> web.Application:
             if daemon.last_tick
             else None,
             depth=store.outbox_depth(),
-            sources=store.health(),
+            sources=store.health(daemon.source_keys()),
             matches=store.recent_matches(),
             digests=store.outbox(),
             bad={"failing", "gone", "refused", "robots"},

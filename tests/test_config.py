@@ -214,3 +214,47 @@ def test_environment_overrides_any_setting(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("MONITOR_POLL__TICK_SECONDS", "soon")
     with pytest.raises(ConfigError, match=r"poll\.tick_seconds"):
         load_config(write(tmp_path, MINIMAL))
+
+
+def test_every_broken_topic_is_reported(tmp_path: Path) -> None:
+    text = MINIMAL + '\n[topics.u]\nquery = "a AND"\n[topics.v]\nquery = "(b OR"\n'
+    found = issues(tmp_path, text)
+    assert [f.split(":", 1)[0] for f in found] == [
+        "line 9, topics.u.query",
+        "line 11, topics.v.query",
+    ]
+
+
+def test_file_channel_path_stays_inside_state(tmp_path: Path) -> None:
+    for bad in ("../../etc", "/tmp/x", "a/../../b"):
+        found = issues(tmp_path, MINIMAL + f'path = "{bad}"\n')
+        assert "must be a folder inside the state folder" in found[0], bad
+
+
+def test_list_entries_and_env_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = MINIMAL + '\n[[sources]]\nurl = "https://a.example/feed"\nkind = "feed"\n'
+    monkeypatch.setenv("MONITOR_SOURCES__0__INTERVAL", "2h")
+    monkeypatch.setenv("MONITOR_HTTP__USER_AGENT", "2.0")
+    config = load_config(write(tmp_path, text))
+    assert config.sources[0].interval == 7200 and config.http.user_agent == "2.0"
+    monkeypatch.setenv("MONITOR_SOURCES__0__INTERVAL", "soon")
+    found = issues(tmp_path, text)
+    assert (
+        found[0].startswith("sources[0].interval:") and "$MONITOR_SOURCES__0__INTERVAL" in found[0]
+    )
+
+
+def test_check_names_missing_secrets(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        MINIMAL + '[channels.hook]\nkind = "webhook"\nurl = "https://hooks.example.org/x"\n'
+        'secret_env = "NO_SUCH_SECRET_VAR"\n',
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(path), "check"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2
+    assert "channels.hook.secret_env: environment variable NO_SUCH_SECRET_VAR" in run.stderr

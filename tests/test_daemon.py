@@ -41,7 +41,7 @@ tick_seconds = 1
 port = {port}
 
 [seeds]
-enabled = false
+path = "seeds"
 
 [[sources]]
 name = "local feed"
@@ -96,6 +96,7 @@ def running(tmp_path: Path, content_server: ContentServer):  # type: ignore[no-u
     content_server.set("/feed.xml", FEED, "application/rss+xml")
     port = free_port()
     cfg = tmp_path / "config.toml"
+    (tmp_path / "seeds").mkdir()
     cfg.write_text(config_text(content_server, port))
     daemon = Daemon(cfg)
     base = f"http://127.0.0.1:{port}"
@@ -165,6 +166,12 @@ def test_daemon_polls_serves_reloads_and_stops(running) -> None:  # type: ignore
     cfg.write_text(cfg.read_text() + "\n[channels.more]\nkind = 'file'\n")
     assert wait_for(lambda: "config file changed; reloading" in daemon.text()), daemon.text()
     assert wait_for(lambda: "1 topics, 2 channels" in daemon.text()), daemon.text()
+
+    # A document dropped into seeds/ adds the pages it cites, without a restart.
+    srv.set("/cited", "<html><body><p>Zitierte Seite.</p></body></html>")
+    (cfg.parent / "seeds" / "brief.md").write_text(f"Siehe [Quelle]({srv.base}/cited).\n")
+    assert wait_for(lambda: "seed documents changed" in daemon.text()), daemon.text()
+    assert wait_for(lambda: srv.hits("/cited") >= 1), daemon.text()
 
     # SIGTERM: exit 0 within the bound, state intact.
     started = time.monotonic()
