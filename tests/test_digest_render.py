@@ -677,3 +677,33 @@ def test_unknown_chat_format_is_refused(seven: Digest) -> None:
         render_digest(seven, chat="discord")
     assert payload_format(render_digest(seven, chat="standard").payload) == "standard"
     assert payload_format({"hello": 1}) is None
+
+
+def test_an_edited_paragraph_shows_what_changed() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.models import Digest, Evidence, Match
+
+    now = datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
+    text = "Nordkorea hat laut NIS bereits 10.000 Soldaten nach Russland entsandt."
+    match = Match(
+        id=1,
+        topic="t",
+        score=2.0,
+        evidence=Evidence(("Soldaten",), "r", text, ()),
+        source_key="k",
+        source_name="Kurier",
+        title="Lage",
+        link="https://k.example/a",
+        text=text,
+        language="de",
+        published=now,
+        first_seen=now,
+        previous=text.replace("10.000", "3.000"),
+    )
+    digest = Digest("dg_1", "c", now, {"t": [match]}, {"t": "T"}, language="de")
+    rendered = render_digest(digest)
+    assert "Geändert: 3.000 → 10.000" in rendered.text
+    assert "<del>3.000</del> → <ins>10.000</ins>" in rendered.html
+    item = rendered.payload["data"]["topics"]["t"]["items"][0]
+    assert "3.000 Soldaten" in item["previous"]

@@ -31,6 +31,7 @@ import css_inline
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from monitor.detect import changed_words
 from monitor.models import Digest, Match, RenderedDigest, SourceHealth
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -86,6 +87,7 @@ LABELS: dict[str, dict[str, str]] = {
         "link_unsafe": "Link (not a web address, not linked)",
         "cited_in": "Cited in",
         "also": "Also reported by",
+        "changed": "Edited",
         "failing": "Sources with errors",
         "failing_short": "sources failing",
         "failing_one": "source failing",
@@ -116,6 +118,7 @@ LABELS: dict[str, dict[str, str]] = {
         "link_unsafe": "Link (keine Webadresse, nicht verlinkt)",
         "cited_in": "Zitiert in",
         "also": "Auch berichtet von",
+        "changed": "Geändert",
         "failing": "Quellen mit Fehlern",
         "failing_short": "Quellen mit Fehlern",
         "failing_one": "Quelle mit Fehlern",
@@ -304,6 +307,7 @@ class ItemView:
     segments: list[Segment]
     citations: list[tuple[str, str]] = field(default_factory=list)
     also: str = ""
+    changes: list[tuple[str, str]] = field(default_factory=list)  # an edit: (before, after)
 
     @property
     def snippet_marked(self) -> str:
@@ -348,7 +352,16 @@ def _item_view(
         ),
         citations=[(clean(c.document, 200), clean(c.context, 400)) for c in match.citations],
         also=", ".join(clean(name, 200) for name in match.also_reported_by if name.strip()),
+        changes=_changes(match.previous, match.text),
     )
+
+
+def _changes(previous: str | None, text: str, limit: int = 3) -> list[tuple[str, str]]:
+    """For an edited paragraph, the word runs that changed, e.g. [("3.000", "10.000")]."""
+    if not previous:
+        return []
+    pairs = changed_words(previous, text)
+    return [(clean(a, 120) or "–", clean(b, 120) or "–") for a, b in pairs[:limit]]
 
 
 def _health_view(health: SourceHealth, tz: tzinfo, labels: dict[str, str]) -> HealthView:
@@ -410,6 +423,7 @@ def _item_payload(match: Match, limit: int) -> dict[str, Any]:
             for c in match.citations[:5]
         ],
         "also_reported_by": [clean(name, 200) for name in match.also_reported_by[:20]],
+        "previous": clean(match.previous, limit),
     }
 
 
