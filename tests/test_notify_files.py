@@ -80,7 +80,12 @@ def test_paths_leaving_the_state_folder_are_refused(tmp_path: Path, path: str) -
     state.mkdir()
     # An absolute path inside tmp_path, so even a broken check cannot write elsewhere.
     path = str(tmp_path / "absolute") if path == "ABSOLUTE" else path
-    result = write_digest(channel(path), rendered(), DIGEST_ID, state)
+    # The config refuses such a path already; the writer checks again (defence in depth), so
+    # the channel is built here without the config's validation.
+    with pytest.raises(ValueError, match="must be a folder inside the state folder"):
+        channel(path)
+    unchecked = FileChannel.model_construct(**{**channel().model_dump(), "path": path})
+    result = write_digest(unchecked, rendered(), DIGEST_ID, state)
     assert not result.ok
     assert "outside the state folder" in result.detail
     assert [p.name for p in tmp_path.iterdir()] == ["state"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from monitor.atomicfile import fsync_dir, write_atomic
 from monitor.digest.render import MAX_SNIPPET, MAX_TITLE, clean, iso, safe_href
 from monitor.models import Match
-from monitor.notify.files import fsync_dir, write_atomic
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # tag: URIs (RFC 4151) depend on nothing that can change, such as the host the feed is served

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from html.parser import HTMLParser
 
@@ -635,11 +635,3 @@ def language_from_tag(tag: str | None) -> str | None:
     if primary in {"en", "eng", "english"}:
         return "en"
     return "other"
-
-
-def first_nonempty(values: Iterable[str | None]) -> str | None:
-    """The first value that is not None or blank, stripped."""
-    for value in values:
-        if value and value.strip():
-            return value.strip()
-    return None

@@ -7,16 +7,14 @@ three files instead of adding new ones.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from monitor.atomicfile import fsync_dir, write_atomic
 from monitor.config import FileChannel
 from monitor.models import Delivery, RenderedDigest
 
@@ -42,37 +40,6 @@ def _digest_day(rendered: RenderedDigest, zone: str) -> str:
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     return created.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so readers see the old file or the new one, never a part."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fchmod(handle.fileno(), FILE_MODE)
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames in `folder` durable, where the platform allows it."""
-    # Not every platform can open a directory; there the rename is as durable as it gets.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def target_folder(channel: FileChannel, state_dir: Path) -> Path:
