@@ -247,14 +247,32 @@ class EmailChannel(_ChannelBase):
 
 class WebhookChannel(_ChannelBase):
     kind: Literal["webhook"]
-    url: str
+    url: str | None = None
+    url_env: str | None = Field(
+        None, description="env var holding the URL, for URLs that are secrets (Slack, Teams)"
+    )
     secret_env: str | None = Field(None, description="env var holding the whsec_ signing secret")
     format: Literal["standard", "slack", "teams"] = Field(
         "standard", description="standard: signed JSON digest; slack/teams: a chat message"
     )
     timeout: float = Field(15.0, gt=0)
 
-    _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+    @field_validator("url")
+    @classmethod
+    def _url_syntax(cls, value: str | None) -> str | None:
+        return None if value is None else _check_http_url(value)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookChannel:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("set exactly one of url and url_env")
+        return self
+
+    def target(self) -> str:
+        """The URL to post to: from the config, or from the environment variable it names."""
+        if self.url is not None:
+            return self.url
+        return _check_http_url(secret_from_env(self.url_env, "url_env") or "")
 
 
 Channel = Annotated[FileChannel | EmailChannel | WebhookChannel, Field(discriminator="kind")]
@@ -510,6 +528,7 @@ def missing_secrets(config: Config) -> list[ConfigIssue]:
             wanted.append((f"channels.{name}.password_env", channel.password_env))
         elif isinstance(channel, WebhookChannel):
             wanted.append((f"channels.{name}.secret_env", channel.secret_env))
+            wanted.append((f"channels.{name}.url_env", channel.url_env))
     if not config.web.enabled:
         wanted = wanted[1:]
     issues = []

@@ -174,3 +174,24 @@ def test_a_channel_added_later_gets_only_what_is_found_after(tmp_path: Path) -> 
     assert new is not None and len(new[0].match_ids) == 1
     # Both channels now remember when they last ran, for the catch-up after downtime.
     assert store.channel_run("new")[0] is not None and store.channel_run("old")[0] is not None
+
+
+async def test_webhook_url_can_come_from_the_environment(
+    tmp_path: Path, webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_HOOK_SECRET", webhook_receiver.secret or "")
+    cfg = config(
+        tmp_path,
+        '[channels.hook]\nkind = "webhook"\nurl_env = "TEST_HOOK_URL"\n'
+        'secret_env = "TEST_HOOK_SECRET"\n',
+    )
+    store = Store(cfg.state_dir)
+    add_match(store, cfg, "a", "troops", "Truppen aus Nordkorea in Kursk")
+    queue_digest(cfg, store, "hook", load_sources(cfg), utcnow())
+    async with Fetcher(cfg.http) as fetcher:
+        [missing] = await flush(cfg, store, fetcher, utcnow())
+        assert not missing.ok and "TEST_HOOK_URL" in missing.detail
+        monkeypatch.setenv("TEST_HOOK_URL", webhook_receiver.url)
+        [sent] = await flush(cfg, store, fetcher, utcnow() + timedelta(hours=1))
+    assert sent.ok and len(webhook_receiver.received) == 1
+    assert "/hook" not in sent.detail  # only scheme and host of a secret URL are shown

@@ -136,7 +136,14 @@ async def send_webhook(
     changed is not sent, rather than posted where it cannot be read. The failure is retryable:
     it goes out if the format is set back before the outbox gives up on it.
     """
-    where = f"webhook {_origin(channel.url)}"
+    try:
+        url = channel.target()
+    except (ConfigError, ValueError, OSError) as exc:
+        detail = exc.issues[0].message if isinstance(exc, ConfigError) else str(exc)
+        return Delivery(
+            digest_id, channel_name, False, f"webhook: no URL to post to: {_one_line(detail)}"
+        )
+    where = f"webhook {_origin(url)}"
 
     def failed(reason: str, permanent: bool = False) -> Delivery:
         return Delivery(digest_id, channel_name, False, f"{where}: {reason}", permanent)
@@ -172,11 +179,11 @@ async def send_webhook(
 
     try:
         response = await fetcher.request(
-            "POST", channel.url, content=body, headers=headers, timeout=channel.timeout
+            "POST", url, content=body, headers=headers, timeout=channel.timeout
         )
     except FetchError as exc:
         # The fetcher's message may repeat the full URL; keep any token in it out of the log.
-        return failed(_one_line(str(exc).replace(channel.url, _origin(channel.url)), 200))
+        return failed(_one_line(str(exc).replace(url, _origin(url)), 200))
     except TimeoutError:
         return failed(f"no answer within {channel.timeout:g} s — will retry")
 
