@@ -249,6 +249,9 @@ class Daemon:
         """The sources of the running config (the store also remembers removed ones)."""
         return [src.key for src in self.rt.poller.sources]
 
+    def topic_ids(self) -> list[str]:
+        return list(self.rt.config.topics)
+
     def config_loaded(self) -> bool:
         return self.rt is not None
 

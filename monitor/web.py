@@ -34,6 +34,7 @@ class Daemonish(Protocol):
 
     def feed_path(self, topic: str) -> Path | None: ...
     def source_keys(self) -> list[str]: ...
+    def topic_ids(self) -> list[str]: ...
     def config_loaded(self) -> bool: ...
 
 
@@ -52,8 +53,8 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 <td>{{ s.since or "" }}</td><td>{{ s.last_error or "" }}</td></tr>{% endfor %}</table>
 <h2>Recent matches</h2>
 {% for topic, rows in matches.items() %}<h3>{{ topic }}</h3><ul>
-{% for m in rows %}<li>{{ m.created_at }} · {{ m.source }} · {{ m.title or "" }}
-<br><small>{{ m.snippet }}</small></li>{% endfor %}</ul>
+{% for m in rows %}<li>{{ m.first_seen }} · {{ m.source_name }} · {{ m.title or "" }}
+<br><small>{{ m.evidence.snippet }}</small></li>{% endfor %}</ul>
 {% else %}<p>None yet.</p>{% endfor %}
 <h2>Recent digests</h2>
 <table><tr><th>created</th><th>channel</th><th>kind</th><th>items</th><th>status</th>
@@ -111,7 +112,7 @@ def make_app(daemon: Daemonish, token: str | None) -> web.Application:
             else None,
             depth=store.outbox_depth(),
             sources=store.health(daemon.source_keys()),
-            matches=store.recent_matches(),
+            matches={t: store.latest_matches(t, 10, {}) for t in daemon.topic_ids()},
             digests=store.outbox(),
             bad={"failing", "gone", "refused", "robots"},
         )

@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.hostile_server import HostileServer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -187,3 +189,10 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     yield rcv
     rcv.httpd.shutdown()
     rcv.httpd.server_close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[HostileServer]:
+    """A local HTTP server that can misbehave in every way the fetch tests need."""
+    async with HostileServer() as srv:
+        yield srv

@@ -58,12 +58,6 @@ def config(**overrides: Any) -> HttpConfig:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[HostileServer]:
-    async with HostileServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 async def fetcher() -> AsyncIterator[Fetcher]:
     async with Fetcher(config()) as f:
         yield f

@@ -49,12 +49,6 @@ def config(**overrides: Any) -> HttpConfig:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[HostileServer]:
-    async with HostileServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 async def other() -> AsyncIterator[HostileServer]:
     """A second server on 127.0.0.2, which the gate does not allow: it must see nothing."""
     async with HostileServer("127.0.0.2") as srv:

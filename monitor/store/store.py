@@ -650,31 +650,6 @@ class Store:
             ).mappings()
             return [dict(r) for r in rows]
 
-    def recent_matches(self, per_topic: int = 10) -> dict[str, list[dict]]:
-        """The latest matches of each topic, for the status page."""
-        query = (
-            select(
-                s.matches.c.topic,
-                s.matches.c.score,
-                s.matches.c.snippet,
-                s.matches.c.created_at,
-                s.items.c.title,
-                s.items.c.link,
-                s.sources.c.name.label("source"),
-            )
-            .join(s.items, s.items.c.id == s.matches.c.item_id)
-            .join(s.sources, s.sources.c.key == s.items.c.source_key)
-            .order_by(s.matches.c.id.desc())
-            .limit(per_topic * 50)
-        )
-        out: dict[str, list[dict]] = {}
-        with self.engine.connect() as conn:
-            for r in conn.execute(query).mappings():
-                bucket = out.setdefault(r["topic"], [])
-                if len(bucket) < per_topic:
-                    bucket.append(dict(r))
-        return out
-
     def dead_deliveries(self, since: datetime) -> list[SourceHealth]:
         """Digests given up on since `since`, shaped like unhealthy sources for the digest.
 
