@@ -258,3 +258,27 @@ def test_check_names_missing_secrets(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "channels.hook.secret_env: environment variable NO_SUCH_SECRET_VAR" in run.stderr
+
+
+def test_sources_lists_the_twelve_urls_cited_in_the_shipped_seeds(tmp_path: Path) -> None:
+    import json
+
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(REPO / "config.toml"),
+            "sources",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    cited = [s for s in json.loads(run.stdout) if s["origin"] == "seed"]
+    assert len(cited) == 12 and len({s["url"] for s in cited}) == 12
+    assert all(s["cited_by"] and s["cited_by"][0]["document"].endswith(".txt") for s in cited)
+    assert not any("#" in s["url"] for s in cited)  # fragments dropped, duplicates merged
