@@ -157,7 +157,9 @@ def test_poll_change_poll_digest(
     cfg = write_config(tmp_path, srv, smtp_server, webhook_receiver)
     env = {SECRET_ENV: webhook_receiver.secret or ""}
 
-    checked = monitor(cfg, "check")
+    missing = monitor(cfg, "check")  # the webhook's signing secret is not in the environment
+    assert missing.returncode == 2 and SECRET_ENV in missing.stderr
+    checked = monitor(cfg, "check", env=env)
     assert checked.returncode == 0, checked.stderr
     assert "OK" in checked.stdout
 

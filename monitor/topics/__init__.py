@@ -1,8 +1,8 @@
 """Topic matching: a Lucene-style query language over German and English text analysis.
 
-    matcher = compile_topics(config.topics, config.aliases)   # raises TopicError
-    matcher.match(text, title=..., language=...)               # -> list[TopicMatch]
-    matcher.explain(text)                                      # -> {topic id: why / why not}
+matcher = compile_topics(config.topics, config.aliases)   # raises TopicError
+matcher.match(text, title=..., language=...)               # -> list[TopicMatch]
+matcher.explain(text)                                      # -> {topic id: why / why not}
 """
 
 from monitor.topics.analysis import Analysis, Token, analyse

@@ -50,6 +50,7 @@ _NUMBER_SPLIT = re.compile(rf"[{_NUMBER_SEPARATORS}]")
 
 # Enough function words to tell German from English in one paragraph; words both languages use
 # ("in", "an", "die", "war", "also") are left out on purpose.
+# fmt: off
 GERMAN_STOPWORDS = frozenset(
     {
         "der", "das", "und", "ist", "nicht", "ein", "eine", "einen", "einem", "einer", "eines",
@@ -70,6 +71,7 @@ ENGLISH_STOPWORDS = frozenset(
         "under", "between",
     }
 )
+# fmt: on
 
 _ADJECTIVE_ENDING = re.compile(r"..isch(e|en|er|es|em)$")
 _UMLAUT_DIGRAPHS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "æ": "ae", "œ": "oe", "ø": "oe"})
@@ -115,6 +117,12 @@ def word_keys(word: str) -> frozenset[str]:
     for lang in LANGUAGES:
         keys.update(lemma_forms(word, lang))
     return frozenset(_with_adjective_stems(keys))
+
+
+@lru_cache(maxsize=131072)
+def surface_keys(word: str) -> frozenset[str]:
+    """The keys of `word` that come from its own spelling (its folds), not from a lemma."""
+    return frozenset(_with_adjective_stems(set(fold_forms(word))))
 
 
 def query_word_keys(word: str) -> frozenset[str]:
@@ -338,6 +346,68 @@ def detect_language(words: list[str]) -> Language | None:
     if any(c in word for word in words for c in "äöüßÄÖÜ"):
         return "de"
     return None
+
+
+# --- the raw-text fold of the prefilter --------------------------------------------------------
+#
+# The matcher's prefilter looks for topic anchors in the raw paragraph before any tokenising. Its
+# fold must keep every word the analysis finds, in some spelling an anchor can be derived from, as
+# one contiguous run of characters. `fold_chars` is a per-character map (so folding a word and
+# folding the text around it agree): case-folded, compatibility-decomposed, accents dropped, ä→a
+# (the umlaut as its base vowel), æ/œ/ø → ae/oe/oe, and apostrophes and soft hyphens deleted (the
+# tokeniser joins words across them). `fold_text` then deletes hyphens with the line breaks after
+# them (Nord-Korea → nordkorea, Sol-\ndaten → soldaten) and separators between digits
+# (3.000, 3 000 → 3000). An anchor never contains a character `fold_text` may delete
+# (`FOLD_REMOVABLE`), so it stays contiguous whatever was deleted around it.
+
+_FOLD_DELETED = frozenset("'’\u00ad")
+_FOLD_LIGATURES = {"æ": "ae", "œ": "oe", "ø": "oe"}
+FOLD_REMOVABLE = frozenset("-\u2010\u2011., \t\r\n")
+_FOLD_HYPHENS = re.compile(r"[-\u2010\u2011](?:[ \t]*\r?\n[ \t]*)*")
+# The separator first: a pattern that starts with a character class is searched much faster.
+_FOLD_DIGIT_SEPARATORS = re.compile(r"[., ](?<=\d.)(?=\d)")
+
+
+def _fold_char(char: str) -> str:
+    """The fold of one character, applied until it no longer changes (℡ → TEL → tel)."""
+    out = char
+    for _ in range(8):
+        step = unicodedata.normalize("NFKD", out.casefold())
+        step = "".join(
+            _FOLD_LIGATURES.get(c, c)
+            for c in step
+            if not unicodedata.combining(c) and c not in _FOLD_DELETED
+        )
+        if step == out:
+            break
+        out = step
+    return out
+
+
+class _FoldTable(dict[int, str]):
+    """`str.translate` table filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str:
+        value = self[code] = _fold_char(chr(code))
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def fold_chars(text: str) -> str:
+    """The prefilter's per-character fold: Pjöngjang → pjongjang, O'Brien → obrien."""
+    if text.isascii():
+        return text.lower().replace("'", "")
+    return text.translate(_FOLD_TABLE)
+
+
+def fold_text(text: str) -> str:
+    """The prefilter's fold of a whole paragraph: `fold_chars`, then hyphens and digit groups."""
+    folded = fold_chars(text)
+    if "-" in folded or "\u2010" in folded or "\u2011" in folded:
+        folded = _FOLD_HYPHENS.sub("", folded)
+    return _FOLD_DIGIT_SEPARATORS.sub("", folded)
 
 
 def prepare(text: str) -> str:

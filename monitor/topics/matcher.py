@@ -11,6 +11,15 @@ Per paragraph the work is:
    nothing;
 4. evaluate the candidate topics' query trees, score them, and build the evidence.
 
+In front of all that, the raw-text prefilter (`prefilter.py`) looks for each topic's anchors in
+the folded paragraph with one Aho-Corasick pass: steps 1–4 run only when some topic survives, and
+only the surviving topics are evaluated. Off-subject paragraphs, most of a news stream, cost that
+one pass. For the prefilter to be sound, a word counts for a lemma only when it contains the
+lemma's stem (Soldaten for Soldat, geliefert for liefern, Kämpfe for Kampf) or is a form
+simplemma's dictionary lists for it (entsandt for entsenden, fought for fight); a lemma that
+simplemma's rules make up for a word outside its dictionary and that shares no stem with the word
+does not count.
+
 German compound parts are found with an Aho-Corasick automaton over the topics' own words:
 "truppenentsendung" contains "truppe" followed by the linking "n" and the word "entsendung".
 """
@@ -35,13 +44,16 @@ from monitor.topics.analysis import (
     Unit,
     detect_language,
     find_articles,
+    fold_chars,
     fold_forms,
     normalise_number,
     prepare,
+    surface_keys,
     word_keys,
 )
 from monitor.topics.analysis import tokenize as _tokenize
 from monitor.topics.nodes import BODY_BASE, Doc, Found, Leaf, Node, Occurrence
+from monitor.topics.prefilter import Prefilter, feature_anchors, node_anchors
 from monitor.topics.query import Compiler
 
 # German inflection endings that may follow a compound's last part (Russlandsanktion-en).
@@ -75,10 +87,17 @@ class Matcher:
     """Compiled topics; `match` and `explain` one paragraph at a time.
 
     Build it once (`compile_topics`); it is picklable (it pickles as its config and rebuilds).
+    `prefilter=False` turns the raw-text prefilter off (same results, every paragraph analysed);
+    `skipped` counts the paragraphs `match` answered without analysing them.
     """
 
-    def __init__(self, topics: Mapping[str, TopicConfig], aliases: Mapping[str, list[str]]):
-        self._config = (dict(topics), {k: list(v) for k, v in aliases.items()})
+    def __init__(
+        self,
+        topics: Mapping[str, TopicConfig],
+        aliases: Mapping[str, list[str]],
+        prefilter: bool = True,
+    ):
+        self._config = (dict(topics), {k: list(v) for k, v in aliases.items()}, prefilter)
         compiler = Compiler(aliases)
         self._topics: list[_Topic] = []
         for topic_id, cfg in topics.items():
@@ -123,15 +142,35 @@ class Matcher:
                     self._triggered.setdefault(fid, []).append(index)
         self._words: dict[str, tuple[int, ...]] = {}
         self._joined: dict[str, tuple[int, ...]] = {}
+        anchors = feature_anchors(features)
+        # A lemma counts for a word only when the word shows one of the key's anchors (its stem
+        # or a dictionary form of it): what the prefilter looks for must be in the text.
+        self._lemma_anchors = {key: tuple(anchors[fid] or ()) for key, fid in self._keys.items()}
+        self._prefilter: Prefilter | None = None
+        if prefilter:
+            memo: dict[int, Any] = {}
+            self._prefilter = Prefilter([node_anchors(t.node, anchors, memo) for t in self._topics])
+        self.skipped = 0
 
-    def __reduce__(self) -> tuple[type[Matcher], tuple[Any, Any]]:
+    def __reduce__(self) -> tuple[type[Matcher], tuple[Any, Any, bool]]:
         return (Matcher, self._config)
 
     # --- per-word features ----------------------------------------------------------------------
 
     def _word_features(self, word: str, compound: bool) -> tuple[int, ...]:
         keys = self._keys
-        fids = {keys[k] for k in word_keys(word) if k in keys}
+        own = surface_keys(word)
+        fids = {keys[k] for k in own if k in keys}
+        shown: str | None = None
+        for key in word_keys(word) - own:
+            fid = keys.get(key)
+            if fid is None or fid in fids:
+                continue
+            # A lemma the word does not show would escape the prefilter.
+            if shown is None:
+                shown = fold_chars(word)
+            if any(anchor in shown for anchor in self._lemma_anchors[key]):
+                fids.add(fid)
         folds = fold_forms(word)
         for fold in folds:
             for length in self._prefix_lengths:
@@ -217,13 +256,31 @@ class Matcher:
     def _applies(topic: _Topic, doc: Doc) -> bool:
         return not topic.languages or doc.language is None or doc.language in topic.languages
 
+    def prefilter_topics(self, text: str, *, title: str | None = None) -> list[str]:
+        """The topics the raw-text prefilter lets through for this paragraph (all when it is off).
+
+        A topic left out cannot match; `match` does not analyse a paragraph none is let through.
+        """
+        if self._prefilter is None:
+            return list(self.topic_ids)
+        mask = self._prefilter.woken(text, title)
+        return [tid for index, tid in enumerate(self.topic_ids) if mask >> index & 1]
+
     def match(
         self, text: str, *, title: str | None = None, language: str | None = None
     ) -> list[TopicMatch]:
         """The topics this paragraph matches with a score at or above their threshold."""
+        woken = -1  # every bit set: every topic may match
+        if self._prefilter is not None:
+            woken = self._prefilter.woken(text, title)
+            if not woken:
+                self.skipped += 1
+                return []
         doc = self._doc(text, title, language)
         out: list[TopicMatch] = []
         for index in self._candidates(doc):
+            if not woken >> index & 1:
+                continue
             topic = self._topics[index]
             if not self._applies(topic, doc):
                 continue
@@ -395,8 +452,7 @@ def _snippet(text: str, hits: list[Occurrence]) -> tuple[str, tuple[tuple[int, i
 
 
 def compile_topics(
-    topics: Mapping[str, TopicConfig], aliases: Mapping[str, list[str]]
+    topics: Mapping[str, TopicConfig], aliases: Mapping[str, list[str]], prefilter: bool = True
 ) -> Matcher:
     """Compile every topic's query; raise TopicError naming the first one that does not compile."""
-    return Matcher(topics, aliases)
-
+    return Matcher(topics, aliases, prefilter)

@@ -614,4 +614,3 @@ class Compiler:
                 escaped = text.replace("\\", "\\\\")
                 return self._compile_text(f'"{escaped}"', where, weight)
         return self._compile_text(text, where, weight)
-
