@@ -81,6 +81,8 @@ async def measure(poller: Poller, fetcher: Fetcher, port: int, label: str) -> No
         f"304s {after['not_modified'] - before['not_modified']:6d}  "
         f"new passages {summary.new_passages + summary.baseline:7d}  failed {summary.failed}"
     )
+    for name, error in summary.errors[:3]:
+        print(f"      failed: {name}: {error}")
 
 
 async def profiled(work: Coroutine[Any, Any, None], label: str) -> None:

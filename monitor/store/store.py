@@ -686,7 +686,7 @@ class Store:
     def save_page_snapshot(
         self, key: str, paragraphs: Sequence[str], now: datetime, conn: Connection | None = None
     ) -> None:
-        blob = zlib.compress(json.dumps(list(paragraphs), ensure_ascii=False).encode(), 6)
+        blob = zlib.compress(json.dumps(list(paragraphs), ensure_ascii=False).encode(), 1)
         with self._tx(conn) as conn:
             done = conn.execute(
                 update(s.page_snapshots)
