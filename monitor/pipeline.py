@@ -238,6 +238,7 @@ class Poller:
         # Decide what is new without writing; everything below commits in one transaction, so
         # a crash or a cancelled cycle leaves the passages new for the next poll.
         fresh = self.store.fresh_passages(src.key, doc.passages)
+        fresh_keys = [p.key for p in fresh]
         snapshot = [p.text for p in doc.passages] if src.kind == "page" else None
         if snapshot is not None and fresh:
             self._note_edits(src.key, snapshot, fresh)
@@ -252,7 +253,7 @@ class Poller:
                 fresh = await self._follow(fetcher, src, fresh)
             matched = [(p, found) for p in fresh if (found := self._match(p))]
         with self.store.transaction() as conn:
-            self.store.remember_passages(src.key, doc.passages, now, conn)
+            self.store.remember_passages(src.key, doc.passages, now, conn, fresh_keys)
             if snapshot is not None:
                 self.store.save_page_snapshot(src.key, snapshot, now, conn)
             for passage, found in matched:

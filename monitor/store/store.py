@@ -279,14 +279,26 @@ class Store:
         return known
 
     def remember_passages(
-        self, key: str, passages: Sequence[Passage], now: datetime, conn: Connection | None = None
+        self,
+        key: str,
+        passages: Sequence[Passage],
+        now: datetime,
+        conn: Connection | None = None,
+        fresh_keys: Iterable[str] | None = None,
     ) -> None:
-        """Record every passage as seen now (first_seen for new ones, last_seen for all)."""
+        """Record every passage as seen now (first_seen for new ones, last_seen for all).
+
+        `fresh_keys`, from `fresh_passages` just before, saves looking the keys up again (one
+        process writes the store, so nothing can have changed in between).
+        """
         keys = list(dict.fromkeys(p.key for p in passages))
         if not keys:
             return
         with self._tx(conn) as tx:
-            known = self._known(key, keys, tx)
+            if fresh_keys is None:
+                known = self._known(key, keys, tx)
+            else:
+                known = set(keys) - set(fresh_keys)
             fresh = [k for k in keys if k not in known]
             if fresh:
                 tx.execute(
