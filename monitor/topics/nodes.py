@@ -12,6 +12,7 @@ Every node answers three questions about a paragraph:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -89,7 +90,7 @@ def _paren(text: str, node: Node) -> str:
 
 
 @dataclass(eq=False)
-class Node:
+class Node(ABC):
     """Base of all query nodes."""
 
     pos: int = field(default=0, kw_only=True)  # where it starts in the query, for messages
@@ -103,11 +104,13 @@ class Node:
             child.seal()
         self.gate = self.trigger()
 
+    @abstractmethod
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
-        raise NotImplementedError
+        """Where this node holds in the paragraph (occurrences), or None where it does not."""
 
+    @abstractmethod
     def render(self) -> str:
-        raise NotImplementedError
+        """The node as query text, for evidence and explanations."""
 
     def fired(self, doc: Doc, zone: int = ANY) -> str:
         return self.render()
