@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\s]+")
+
+
+def one_line(text: object, limit: int = 200) -> str:
+    """Text for an error message: one line, control characters removed, at most `limit` chars.
+
+    Error texts often carry what a remote server sent; they are shown to people and written to
+    logs, so they are kept to printable text of bounded length.
+    """
+    flat = _CONTROL.sub(" ", str(text)).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and belongs in the JSON.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

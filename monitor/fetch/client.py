@@ -29,9 +29,10 @@ import httpx
 
 from monitor.config import HttpConfig
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody
-from monitor.fetch.gate import UrlRefused, describe_address, normalize_url, url_host
+from monitor.fetch.gate import UrlRefused, describe_address, normalize_url, origin, url_host
 from monitor.fetch.guard import AddressRefused, GuardedBackend, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
+from monitor.logs import one_line
 from monitor.models import FetchOutcome, FetchResult, Validators
 
 log = logging.getLogger("monitor.fetch")
@@ -51,7 +52,6 @@ _RESERVED_HEADERS = frozenset(
     }
 )
 _METHOD = re.compile(r"^[A-Z]{3,10}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\s]+")
 
 
 @dataclass
@@ -104,13 +104,6 @@ class _Reply:
     body: bytes
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    # Error texts often carry what a remote server sent; they are shown to people and logged, so
-    # they are kept to one line of printable text and a bounded length.
-    text = _CONTROL.sub(" ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _seconds(value: float) -> str:
     return f"{value:g}"
 
@@ -121,14 +114,6 @@ def _status_line(status: int) -> str:
         return f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"HTTP {status}"
-
-
-def _origin(url: str) -> str:
-    parsed = httpx.URL(url)
-    host = parsed.raw_host.decode("ascii")
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parsed.scheme}://{host}" + (f":{parsed.port}" if parsed.port else "")
 
 
 def _is_literal(host: str) -> bool:
@@ -290,7 +275,7 @@ class Fetcher:
                 final_url=stop.url,
                 status=stop.status,
                 validators=old,
-                error=_one_line(stop.message),
+                error=one_line(stop.message, 300),
                 retry_after=stop.retry_after,
             )
         except Exception as exc:
@@ -300,7 +285,7 @@ class Fetcher:
                 url=url,
                 outcome=FetchOutcome.ERROR,
                 validators=old,
-                error=_one_line(f"unexpected error: {type(exc).__name__}: {exc}"),
+                error=one_line(f"unexpected error: {type(exc).__name__}: {exc}", 300),
             )
         result.elapsed = time.monotonic() - started
         return result
@@ -346,9 +331,9 @@ class Fetcher:
                 timeout=per_phase,
             )
         except AddressRefused as exc:
-            raise FetchError(_one_line(f"address refused: {exc}")) from None
+            raise FetchError(one_line(f"address refused: {exc}", 300)) from None
         except _Stop as stop:
-            raise FetchError(_one_line(stop.message)) from None
+            raise FetchError(one_line(stop.message, 300)) from None
         return HttpResponse(reply.status, reply.headers, reply.body, reply.url)
 
     # --- the fetch pipeline -------------------------------------------------------------------
@@ -462,7 +447,7 @@ class Fetcher:
                     ) from None
                 raise _Stop(
                     FetchOutcome.REFUSED,
-                    f"redirect to {_one_line(exc.host, 200)} refused: {exc.detail}",
+                    f"redirect to {one_line(exc.host, 200)} refused: {exc.detail}",
                     url=current,
                 ) from None
             if reply.status not in _REDIRECTS:
@@ -481,7 +466,7 @@ class Fetcher:
             except (UrlRefused, ValueError) as exc:
                 raise _Stop(
                     FetchOutcome.REFUSED,
-                    f"redirect to {_one_line(location, 200)} refused: {exc}",
+                    f"redirect to {one_line(location, 200)} refused: {exc}",
                     url=current,
                     status=reply.status,
                 ) from None
@@ -603,12 +588,12 @@ class Fetcher:
     # --- robots.txt ---------------------------------------------------------------------------
 
     async def _robots_allow(self, url: str, session: _Session, budget: _Budget) -> bool:
-        origin = _origin(url)
-        if not self._robots.known(origin):
-            async with self._robots.lock(origin):
-                if not self._robots.known(origin):
-                    await self._load_robots(origin, session, budget)
-        return self._robots.allows(origin, url, self._http.user_agent)
+        site = origin(url)
+        if not self._robots.known(site):
+            async with self._robots.lock(site):
+                if not self._robots.known(site):
+                    await self._load_robots(site, session, budget)
+        return self._robots.allows(site, url, self._http.user_agent)
 
     async def _load_robots(self, origin: str, session: _Session, budget: _Budget) -> None:
         cap = min(self._http.max_body_bytes, _ROBOTS_MAX_BYTES)

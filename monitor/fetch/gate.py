@@ -269,3 +269,16 @@ def address_allowed(
         ip = ipaddress.ip_address(ip.split("%", 1)[0])
     reason = describe_address(ip, allow_networks)
     return None if reason is None else f"{ip} is {reason}"
+
+
+def origin(url: str) -> str:
+    """Scheme, host and port of a URL, nothing else: for messages about URLs whose path or query
+    may hold a token (webhooks). "(invalid URL)" if it cannot be parsed."""
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeDecodeError, ValueError):
+        return "(invalid URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parsed.scheme}://{host}" + (f":{parsed.port}" if parsed.port else "")

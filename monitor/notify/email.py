@@ -17,6 +17,7 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 
 from monitor.config import ConfigError, EmailChannel, secret_from_env
+from monitor.logs import one_line
 from monitor.models import Delivery, RenderedDigest
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")
@@ -59,11 +60,6 @@ def list_id(channel_name: str, sender: str) -> str:
     return f"source-monitor digests <{ident}>"
 
 
-def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def build_message(
     channel: EmailChannel, rendered: RenderedDigest, digest_id: str, channel_name: str = "email"
 ) -> EmailMessage:
@@ -71,14 +67,14 @@ def build_message(
     msg = EmailMessage()
     msg["From"] = formataddr(("source-monitor", channel.sender))
     msg["To"] = ", ".join(channel.recipients)
-    msg["Subject"] = _one_line(rendered.subject, 250)
+    msg["Subject"] = one_line(rendered.subject, 250)
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = message_id(digest_id, channel.sender)
     # RFC 3834: tells auto-responders (out-of-office replies) not to answer.
     msg["Auto-Submitted"] = "auto-generated"
     # Exchange/Outlook ignore Auto-Submitted for some auto-replies; this header covers them.
     msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Source-Monitor-Digest"] = _one_line(digest_id, 128)
+    msg["X-Source-Monitor-Digest"] = one_line(digest_id, 128)
     msg["List-Id"] = list_id(channel_name, channel.sender)
     # No web endpoint to offer an RFC 8058 one-click URL, so a mailto: to the sender only.
     msg["List-Unsubscribe"] = f"<mailto:{channel.sender}?subject=unsubscribe>"
@@ -119,20 +115,20 @@ def _explain(exc: Exception, channel: EmailChannel) -> tuple[str, bool]:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         names = ", ".join(
-            f"{r.recipient} ({r.code} {_one_line(r.message, 80)})" for r in exc.recipients[:5]
+            f"{r.recipient} ({r.code} {one_line(r.message, 80)})" for r in exc.recipients[:5]
         )
         return f"every recipient refused: {names} — check `recipients`", all(
             500 <= c < 600 for c in codes
         )
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return (
-            f"login refused ({exc.code} {_one_line(exc.message, 120)}) — check `username` and "
+            f"login refused ({exc.code} {one_line(exc.message, 120)}) — check `username` and "
             f"the password in ${channel.password_env}",
             False,
         )
     if isinstance(exc, aiosmtplib.SMTPSenderRefused):
         return (
-            f"sender {exc.sender} refused ({exc.code} {_one_line(exc.message, 120)}) — "
+            f"sender {exc.sender} refused ({exc.code} {one_line(exc.message, 120)}) — "
             "check `sender` is an address this account may send as",
             False,
         )
@@ -145,10 +141,10 @@ def _explain(exc: Exception, channel: EmailChannel) -> tuple[str, bool]:
         return f"timed out after {channel.timeout:g} s waiting for the server", False
     if cert := _in_chain(exc, ssl.SSLCertVerificationError):
         reason = getattr(cert, "verify_message", None) or str(cert)
-        return f"TLS certificate not accepted ({_one_line(reason, 120)})", False
+        return f"TLS certificate not accepted ({one_line(reason, 120)})", False
     if tls := _in_chain(exc, ssl.SSLError):
         return (
-            f"TLS failed ({_one_line(getattr(tls, 'reason', None) or tls, 80)}) — use "
+            f"TLS failed ({one_line(getattr(tls, 'reason', None) or tls, 80)}) — use "
             'security = "tls" for port 465 and "starttls" for 587',
             False,
         )
@@ -158,23 +154,23 @@ def _explain(exc: Exception, channel: EmailChannel) -> tuple[str, bool]:
         return "host name not found — check `host`", False
     if isinstance(exc, aiosmtplib.SMTPConnectError):
         return (
-            f"cannot connect ({_one_line(exc.message, 120)}) — check host/port or that the "
+            f"cannot connect ({one_line(exc.message, 120)}) — check host/port or that the "
             "server is up",
             False,
         )
     if isinstance(exc, aiosmtplib.SMTPNotSupported):
         return (
-            f"{_one_line(exc.message, 120)} — check `security` (the server may not offer "
+            f"{one_line(exc.message, 120)} — check `security` (the server may not offer "
             "STARTTLS or login on this port)",
             False,
         )
     if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
         return "the server closed the connection unexpectedly", False
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return f"the server said {exc.code} {_one_line(exc.message, 160)}", False
+        return f"the server said {exc.code} {one_line(exc.message, 160)}", False
     if isinstance(exc, aiosmtplib.SMTPException):
-        return _one_line(exc.message, 200), False
-    return f"{type(exc).__name__}: {_one_line(exc, 200)}", False
+        return one_line(exc.message, 200), False
+    return f"{type(exc).__name__}: {one_line(exc, 200)}", False
 
 
 async def send_email(
@@ -194,7 +190,7 @@ async def send_email(
         password = secret_from_env(channel.password_env, "password_env")
     except (ConfigError, OSError) as exc:
         detail = exc.issues[0].message if isinstance(exc, ConfigError) else str(exc)
-        return failed(f"cannot read the password: {_one_line(detail)}")
+        return failed(f"cannot read the password: {one_line(detail, 200)}")
     if password and not channel.username:
         return failed("password_env is set but `username` is not")
     if channel.username and password is None:

@@ -18,12 +18,13 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from monitor.config import ConfigError, WebhookChannel, secret_from_env
 from monitor.digest.render import encode_payload, payload_format
 from monitor.fetch.client import FetchError
+from monitor.fetch.gate import origin
 from monitor.fetch.politeness import parse_retry_after
+from monitor.logs import one_line
 from monitor.models import Delivery, RenderedDigest
 
 if TYPE_CHECKING:
@@ -72,21 +73,6 @@ def webhook_id(digest_id: str) -> str:
     return "msg_" + hashlib.sha256(digest_id.encode()).hexdigest()[:32]
 
 
-def _origin(url: str) -> str:
-    # Webhook URLs often carry a token in the path or query; details show only scheme and host.
-    try:
-        parts = urlsplit(url)
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{parts.hostname}{port}"
-    except ValueError:
-        return "(invalid URL)"
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _header(headers: Mapping[str, str] | Iterable[tuple[str, str]], name: str) -> str | None:
     items = headers.items() if isinstance(headers, Mapping) else headers
     for key, value in items:
@@ -105,7 +91,7 @@ def _explain_status(status: int, headers: Any, body: bytes, chat: bool = False) 
     if 300 <= status < 400:
         location = _header(headers, "location") or "?"
         return (
-            f"HTTP {status} redirect to {_one_line(location, 120)} — redirects are not "
+            f"HTTP {status} redirect to {one_line(location, 120)} — redirects are not "
             "followed; put the final URL in `url`",
             False,
         )
@@ -116,7 +102,7 @@ def _explain_status(status: int, headers: Any, body: bytes, chat: bool = False) 
         kind = "rate limited" if status == 429 else "server error"
         when = f"retry after {wait:.0f} s" if wait is not None else "will retry"
         return f"HTTP {status} {kind} — {when}", False
-    excerpt = _one_line(body[:400].decode("utf-8", "replace"), 120)
+    excerpt = one_line(body[:400].decode("utf-8", "replace"), 120)
     hints = {**_HINTS, **_CHAT_HINTS} if chat else _HINTS
     hint = hints.get(status, "the receiver refused the delivery")
     return f"HTTP {status} — {hint}" + (f" ({excerpt})" if excerpt else ""), False
@@ -141,9 +127,9 @@ async def send_webhook(
     except (ConfigError, ValueError, OSError) as exc:
         detail = exc.issues[0].message if isinstance(exc, ConfigError) else str(exc)
         return Delivery(
-            digest_id, channel_name, False, f"webhook: no URL to post to: {_one_line(detail)}"
+            digest_id, channel_name, False, f"webhook: no URL to post to: {one_line(detail, 160)}"
         )
-    where = f"webhook {_origin(url)}"
+    where = f"webhook {origin(url)}"
 
     def failed(reason: str, permanent: bool = False) -> Delivery:
         return Delivery(digest_id, channel_name, False, f"{where}: {reason}", permanent)
@@ -161,7 +147,7 @@ async def send_webhook(
         secret = secret_from_env(channel.secret_env, "secret_env")
     except (ConfigError, OSError) as exc:
         detail = exc.issues[0].message if isinstance(exc, ConfigError) else str(exc)
-        return failed(f"cannot read the signing secret: {_one_line(detail)}")
+        return failed(f"cannot read the signing secret: {one_line(detail, 160)}")
 
     body = encode_payload(rendered.payload)
     msg_id = webhook_id(digest_id)
@@ -183,7 +169,7 @@ async def send_webhook(
         )
     except FetchError as exc:
         # The fetcher's message may repeat the full URL; keep any token in it out of the log.
-        return failed(_one_line(str(exc).replace(url, _origin(url)), 200))
+        return failed(one_line(str(exc).replace(url, origin(url)), 200))
     except TimeoutError:
         return failed(f"no answer within {channel.timeout:g} s — will retry")
 
