@@ -183,6 +183,19 @@ def _make_token(kind: str, value: object, pos: int) -> ply.lex.LexToken:
     return tok
 
 
+def _matching_paren(types: list[str], k: int, step: int) -> int | None:
+    """Index of the parenthesis matching the one at `k`, scanning forwards (step +1, from an
+    LPAREN) or backwards (step -1, from an RPAREN); None if it is never closed."""
+    opening, closing = ("LPAREN", "RPAREN") if step > 0 else ("RPAREN", "LPAREN")
+    depth = 0
+    end = len(types) if step > 0 else -1
+    for m in range(k, end, step):
+        depth += {opening: 1, closing: -1}.get(types[m], 0)
+        if depth == 0:
+            return m
+    return None
+
+
 def _operand_start(types: list[str], k: int) -> int | None:
     """Index of the first token of the operand that ends at token `k`, or None."""
     if k >= 0 and types[k] == "BOOST":
@@ -192,14 +205,10 @@ def _operand_start(types: list[str], k: int) -> int | None:
     if k < 0:
         return None
     if types[k] == "RPAREN":
-        depth = 0
-        for m in range(k, -1, -1):
-            depth += {"RPAREN": 1, "LPAREN": -1}.get(types[m], 0)
-            if depth == 0:
-                k = m
-                break
-        else:
+        m = _matching_paren(types, k, -1)
+        if m is None:
             return None
+        k = m
     elif types[k] not in ("TERM", "PHRASE"):
         return None
     if k >= 2 and types[k - 1] == "COLUMN" and types[k - 2] == "TERM":
@@ -215,14 +224,10 @@ def _operand_end(types: list[str], k: int) -> int | None:
     if k >= n:
         return None
     if types[k] == "LPAREN":
-        depth = 0
-        for m in range(k, n):
-            depth += {"LPAREN": 1, "RPAREN": -1}.get(types[m], 0)
-            if depth == 0:
-                k = m
-                break
-        else:
+        m = _matching_paren(types, k, +1)
+        if m is None:
             return None
+        k = m
     elif types[k] not in ("TERM", "PHRASE"):
         return None
     if k + 1 < n and types[k + 1] == "APPROX":
