@@ -95,15 +95,16 @@ def test_markdown_text() -> None:
 def test_html_citations() -> None:
     citations = cited_urls(DATA / "citations.html")
     assert [c.url for c in citations] == [
-        "https://www.reuters.com/world/asia-pacific/north-korea-ratifies-treaty-2026-11-12/",
-        "https://analyse.example.de/berichte/auswertung-kursk.html",  # resolved against <base>
-        "https://www.38north.org/2026/11/treaty-analysis/",  # plain text URL in the HTML
+        "https://wire.example.org/world/asia-pacific/north-korea-ratifies-treaty-2026-11-12/",
+        "https://analyse.example.org/berichte/auswertung-kursk.html",  # resolved against <base>
+        "https://analysis.example.net/2026/11/treaty-analysis/",  # plain text URL in the HTML
         "https://beyondparallel.example.org/rason-port/",
     ]
     assert citations[0].context == (
         "Die Ratifizierung des Vertrags meldete die Nachrichtenagentur Reuters am 12. November."
     )
-    assert citations[2].context == "Hintergrund in Englisch unter www.38north.org (Stand November)."
+    expected = "Hintergrund in Englisch unter analysis.example.net (Stand November)."
+    assert citations[2].context == expected
 
 
 def test_html_text_skips_navigation() -> None:
