@@ -65,23 +65,23 @@ def test_read_document_keeps_web_text_paragraphs() -> None:
 def test_markdown_citations() -> None:
     citations = cited_urls(DATA / "citations.md")
     assert [c.url for c in citations] == [
-        "https://www.defense.gov/News/Article/3955757/",
-        "https://www.nis.go.kr/CM/1_4/view.do?seq=320",
-        "https://www.cgai.ca/russia_and_north_koreas_comprehensive_strategic_partnership",
+        "https://ministry.example.org/News/Article/3955757/",
+        "https://intel.example.org/CM/1_4/view.do?seq=320",
+        "https://thinktank.example.org/russia_and_north_koreas_comprehensive_strategic_partnership",
         "https://www.example.org/vertrag",
-        "https://www.nknews.org/2022/03/north-korea-votes-against-un-resolution/",
+        "https://news.example.net/2022/03/north-korea-votes-against-un-resolution/",
     ]
     by_url = {c.url: c.context for c in citations}
     # The repeated Pentagon link (with #top) keeps the first context.
-    assert by_url["https://www.defense.gov/News/Article/3955757/"] == (
+    assert by_url["https://ministry.example.org/News/Article/3955757/"] == (
         "Die Zahl der entsandten Soldaten wird vom US-Verteidigungsministerium auf rund 10.000 "
         "geschätzt."
     )
-    assert by_url["https://www.nis.go.kr/CM/1_4/view.do?seq=320"] == (
-        "Südkorea nennt ähnliche Zahlen (siehe www.nis.go.kr)."
+    assert by_url["https://intel.example.org/CM/1_4/view.do?seq=320"] == (
+        "Südkorea nennt ähnliche Zahlen (siehe intel.example.org)."
     )
-    assert by_url["https://www.nknews.org/2022/03/north-korea-votes-against-un-resolution/"] == (
-        "Ein älterer Bericht: www.nknews.org."
+    assert by_url["https://news.example.net/2022/03/north-korea-votes-against-un-resolution/"] == (
+        "Ein älterer Bericht: news.example.net."
     )
 
 

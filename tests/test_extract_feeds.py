@@ -29,7 +29,7 @@ def test_rss2_entries_become_clean_passages() -> None:
 
     assert first.key == "nachrichten-ausland-nordkorea-kursk-101"  # the guid
     assert first.title == "Nordkoreanische Soldaten in Kursk eingetroffen"
-    assert first.link == "https://nachrichten.example.de/ausland/nordkorea-kursk-101.html"
+    assert first.link == "https://nachrichten.example.org/ausland/nordkorea-kursk-101.html"
     assert first.published == datetime(2026, 11, 22, 6, 30, tzinfo=UTC)
     assert first.published.tzinfo is UTC
     # content:encoded wins over the shorter description; markup, script and style are gone.
@@ -75,11 +75,11 @@ def test_atom_xhtml_html_and_text_constructs() -> None:
 
 
 def test_rdf_feed() -> None:
-    doc = parse_feed(load("rdf.xml"), "https://archiv.example.de/rss", "application/rdf+xml")
+    doc = parse_feed(load("rdf.xml"), "https://archiv.example.org/rss", "application/rdf+xml")
     assert doc.title == "Archiv Sicherheitspolitik"
     assert [p.link for p in doc.passages] == [
-        "https://archiv.example.de/analyse/42",
-        "https://archiv.example.de/analyse/41",
+        "https://archiv.example.org/analyse/42",
+        "https://archiv.example.org/analyse/41",
     ]
     assert doc.passages[0].published == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     assert doc.passages[1].text == "Nordkorea soll Millionen Artilleriegeschosse geliefert haben."
