@@ -156,7 +156,7 @@ def test_pdf_text_and_link_annotations() -> None:
     citations = cited_urls(pdf)
     assert [c.url for c in citations] == [
         # A link annotation over "Bericht des Pentagon": its context is the anchor's sentence.
-        "https://www.defense.gov/News/Releases/Release/Article/4000001/",
+        "https://ministry.example.org/News/Releases/Article/4000001/xx/",
         # A URL in the text, broken across two lines by the layout.
         "https://www.example.org/analyse/nordkorea-truppen-kursk",
     ]
