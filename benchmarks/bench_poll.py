@@ -97,7 +97,9 @@ async def profiled(work: Coroutine[Any, Any, None], label: str) -> None:
     prof.enable()
     await work
     prof.disable()
-    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    # BENCH_SORT=cumulative and BENCH_ROWS=80 for a wider view.
+    order = os.environ.get("BENCH_SORT", "tottime")
+    pstats.Stats(prof).sort_stats(order).print_stats(int(os.environ.get("BENCH_ROWS", "25")))
 
 
 async def run(n: int, hosts: int, port: int) -> None:

@@ -17,12 +17,13 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-import httpcore
+import httpx
 import pytest
 
 from monitor.config import HttpConfig
 from monitor.fetch import Fetcher, FetchError, HttpResponse
-from monitor.fetch.guard import AddressRefused, GuardedBackend
+from monitor.fetch.guard import AddressRefused
+from monitor.fetch.transport import GuardedTransport
 from monitor.models import FetchOutcome, Validators
 from tests.hostile_server import (
     HostileServer,
@@ -529,6 +530,17 @@ async def test_tls_is_verified_by_default_and_opt_out_is_logged(
     assert names and set(names) == {"localhost"}
 
 
+def _transport(trust: ssl.SSLContext, allow: list[str]) -> GuardedTransport:
+    return GuardedTransport(
+        ssl_context=trust,
+        allow=[ipaddress.ip_network(n) for n in allow],
+        max_header_bytes=8192,
+        max_connections=4,
+        per_host=2,
+        keepalive_expiry=1.0,
+    )
+
+
 @pytest.mark.parametrize(("name", "ok"), [("localhost", True), ("other.test", False)])
 async def test_guard_keeps_certificate_checks_on_the_host_name(
     tmp_path: Path, name: str, ok: bool
@@ -541,19 +553,29 @@ async def test_guard_keeps_certificate_checks_on_the_host_name(
     async with HostileServer(tls=_server_context(cert, names)) as srv:
         srv.route("/", reply(200, b"tls ok"))
         trust = ssl.create_default_context(cafile=str(cert[0]))
-        backend = GuardedBackend([ipaddress.ip_network("127.0.0.1/32")], max_header_bytes=8192)
-        async with httpcore.AsyncConnectionPool(ssl_context=trust, network_backend=backend) as pool:
+        transport = _transport(trust, ["127.0.0.1/32"])
+        async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
             url = f"https://localhost:{srv.port}/"
             if ok:
-                response = await pool.request("GET", url)
-                assert response.status == 200 and response.content == b"tls ok"
+                response = await client.get(url)
+                assert response.status_code == 200 and response.content == b"tls ok"
             else:
-                with pytest.raises(httpcore.ConnectError, match="certificate verify failed"):
-                    await pool.request("GET", url)
+                with pytest.raises(httpx.ConnectError, match="certificate verify failed") as err:
+                    await client.get(url)
+                assert isinstance(err.value.__cause__, ssl.SSLCertVerificationError)
     assert names == ["localhost"]
 
 
-async def test_guard_refuses_unix_sockets() -> None:
-    backend = GuardedBackend([], max_header_bytes=8192)
-    with pytest.raises(AddressRefused, match="unix socket"):
-        await backend.connect_unix_socket("/var/run/docker.sock")
+async def test_guard_checks_every_socket_even_for_ip_literals() -> None:
+    """IP-literal hosts skip the resolver; the socket factory still refuses them."""
+    transport = _transport(ssl.create_default_context(), [])
+    async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
+        with pytest.raises(AddressRefused, match=r"127\.0\.0\.1 is loopback"):
+            await client.get(f"http://127.0.0.1:{closed_port()}/")
+
+
+async def test_guard_resolver_refuses_names_of_refused_addresses() -> None:
+    transport = _transport(ssl.create_default_context(), [])
+    async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
+        with pytest.raises(AddressRefused, match=r"localhost resolves to .*loopback"):
+            await client.get(f"http://localhost:{closed_port()}/")

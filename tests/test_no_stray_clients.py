@@ -97,8 +97,9 @@ def test_only_the_fetch_package_opens_connections() -> None:
 
 
 def test_fetch_clients_ignore_the_environment_and_redirects() -> None:
-    """Every httpx client or transport in monitor/fetch/ is built with trust_env=False, and
-    nothing in monitor/ lets httpx follow redirects (that would skip the per-hop gate)."""
+    """Every httpx client or transport, and every aiohttp client session, in monitor/fetch/ is
+    built with trust_env=False, and nothing in monitor/ lets httpx follow redirects (that would
+    skip the per-hop gate)."""
     built = 0
     for path in _sources(PACKAGE):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
@@ -111,13 +112,14 @@ def test_fetch_clients_ignore_the_environment_and_redirects() -> None:
                 f"{path}:{node.lineno} sets follow_redirects=True"
             )
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            if name in ("AsyncClient", "Client", "AsyncHTTPTransport", "HTTPTransport"):
+            if name in ("AsyncClient", "Client", "AsyncHTTPTransport", "HTTPTransport",
+                        "ClientSession"):  # fmt: skip
                 built += 1
                 trust = keywords.get("trust_env")
                 assert isinstance(trust, ast.Constant) and trust.value is False, (
                     f"{path}:{node.lineno}: {name}(...) without trust_env=False"
                 )
-    assert built >= 2  # the client and its transport in monitor/fetch/client.py
+    assert built >= 2  # the httpx client (client.py) and the aiohttp session (transport.py)
 
 
 @pytest.mark.parametrize(

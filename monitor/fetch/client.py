@@ -24,14 +24,14 @@ from types import TracebackType
 from urllib.parse import urljoin
 
 import certifi
-import httpcore
 import httpx
 
 from monitor.config import HttpConfig
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody
 from monitor.fetch.gate import UrlRefused, describe_address, normalize_url, origin, url_host
-from monitor.fetch.guard import AddressRefused, GuardedBackend, HeadersTooLarge
+from monitor.fetch.guard import AddressRefused, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
+from monitor.fetch.transport import GuardedTransport
 from monitor.logs import one_line
 from monitor.models import FetchOutcome, FetchResult, Validators
 
@@ -52,6 +52,8 @@ _RESERVED_HEADERS = frozenset(
     }
 )
 _METHOD = re.compile(r"^[A-Z]{3,10}$")
+# Idle connections are kept this long: reused within a poll cycle, not held between cycles.
+_KEEPALIVE_SECONDS = 5.0
 
 
 @dataclass
@@ -93,7 +95,7 @@ class _Session:
     """The httpx client (headers, timeouts, lifecycle) and the guarded transport it owns."""
 
     client: httpx.AsyncClient
-    transport: httpx.AsyncHTTPTransport
+    transport: GuardedTransport
 
 
 @dataclass
@@ -205,23 +207,16 @@ class Fetcher:
 
     def _make_session(self, verify: bool) -> _Session:
         http = self._http
-        context = _ssl_context(verify)
-        transport = httpx.AsyncHTTPTransport(verify=context, trust_env=False, retries=0)
-        # httpx has no public option for httpcore's network backend, so the transport's pool is
-        # replaced by one that connects through the guard. Fail loudly if httpx ever changes this.
-        if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
-            raise RuntimeError("httpx.AsyncHTTPTransport no longer has a _pool to guard")
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
+        transport = GuardedTransport(
+            ssl_context=_ssl_context(verify),
+            allow=self._allow,
+            max_header_bytes=http.max_header_bytes,
             max_connections=http.concurrency,
-            max_keepalive_connections=min(http.concurrency, 100),
-            keepalive_expiry=5.0,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=GuardedBackend(
-                self._allow, http.max_header_bytes, resolver=self._resolver
-            ),
+            # The politeness limiter already holds requests to one host to this many.
+            per_host=http.per_host_concurrency,
+            keepalive_expiry=_KEEPALIVE_SECONDS,
+            resolve_timeout=http.connect_timeout,
+            executor=self._resolver,
         )
         client = httpx.AsyncClient(
             transport=transport,

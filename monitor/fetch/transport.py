@@ -1,0 +1,231 @@
+"""The httpx transport every request travels on: aiohttp's connection pool behind the SSRF gate.
+
+httpx builds the requests and reads the responses; the bytes move through aiohttp, whose C HTTP
+parser and per-host connection pools cost a fifth of httpcore's CPU per request (a poll cycle is
+thousands of small conditional GETs, so that is most of its time). The gate's connect-time half
+lives here twice over:
+
+* `GuardedResolver` resolves a host name once, refuses it if *any* address is refused, and hands
+  aiohttp only checked IP literals, so DNS rebinding between check and connect cannot slip through;
+* `_checked_socket`, aiohttp's socket factory, checks the address of every socket before it
+  connects, which also covers IP-literal hosts (aiohttp does not resolve those).
+
+TLS still verifies the URL's host name (aiohttp sends it as SNI and checks the certificate
+against it), and aiohttp's errors become httpx's, so callers see one family of exceptions.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+import aiohttp
+import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
+
+from monitor.fetch.gate import IPNetwork, describe_address
+from monitor.fetch.guard import AddressRefused, HeadersTooLarge, resolve_checked
+
+# aiohttp reads a header section line by line; no line may be longer than this, whatever
+# max_header_bytes allows, so an endless header line is cut off early.
+_LINE_CAP = 100 * 1024
+_MAX_HEADERS = 256
+_CHUNK = 64 * 1024
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves through `resolve_checked`: only names whose every address the gate accepts."""
+
+    def __init__(
+        self, allow: Sequence[IPNetwork], executor: Executor | None, timeout: float | None
+    ) -> None:
+        self._allow = list(allow)
+        self._executor = executor
+        self._timeout = timeout
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        addresses = await resolve_checked(host, port, self._allow, self._timeout, self._executor)
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=socket.IPPROTO_TCP,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in addresses
+        ]
+
+    async def close(self) -> None:
+        """Nothing to release: lookups run in the fetcher's executor."""
+
+
+class _Body(httpx.AsyncByteStream):
+    """The raw (still encoded) body of an aiohttp response, as httpx reads it."""
+
+    def __init__(self, response: aiohttp.ClientResponse, host: str) -> None:
+        self._response = response
+        self._host = host
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(_CHUNK):
+                yield chunk
+        except aiohttp.ClientPayloadError as exc:
+            raise httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body"
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise _mapped(exc, self._host, 0) from _cause(exc)
+
+    async def aclose(self) -> None:
+        # Releases the connection to the pool when the body was read to its end, else closes it.
+        self._response.release()
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over one aiohttp session whose connections all pass the gate."""
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext,
+        allow: Sequence[IPNetwork],
+        max_header_bytes: int,
+        max_connections: int,
+        per_host: int,
+        keepalive_expiry: float,
+        resolve_timeout: float | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self._resolve_timeout = resolve_timeout
+        self._ssl = ssl_context
+        self._allow = list(allow)
+        self._max_header_bytes = max_header_bytes
+        self._max_connections = max_connections
+        self._per_host = per_host
+        self._keepalive = keepalive_expiry
+        self._executor = executor
+        self._session: aiohttp.ClientSession | None = None
+
+    def _checked_socket(self, addr_info: Any) -> socket.socket:
+        family, kind, proto, _name, address = addr_info
+        host = str(address[0]).split("%", 1)[0]
+        reason = describe_address(host, self._allow)
+        if reason is not None:
+            raise AddressRefused(host, host, reason)
+        return socket.socket(family=family, type=kind, proto=proto)
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Made on first use, inside the running event loop that aiohttp binds it to.
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections,
+                limit_per_host=self._per_host,
+                keepalive_timeout=self._keepalive,
+                ssl=self._ssl,
+                resolver=GuardedResolver(self._allow, self._executor, self._resolve_timeout),
+                socket_factory=self._checked_socket,
+            )
+            line_cap = min(self._max_header_bytes, _LINE_CAP)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                # Proxy variables in the environment must not route around the gate.
+                trust_env=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # no cookie of one source may reach another
+                auto_decompress=False,  # bodies are decoded under a size cap in body.py
+                max_line_size=line_cap,
+                max_field_size=line_cap,
+                max_headers=_MAX_HEADERS,
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {})
+        host = request.url.host
+        content = await request.aread()
+        try:
+            response = await self._client().request(
+                request.method,
+                URL(str(request.url), encoded=True),  # already normalised by the gate
+                headers=list(request.headers.multi_items()),
+                data=content or None,
+                allow_redirects=False,  # each hop is checked by the caller
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                ),
+            )
+        except AddressRefused:
+            raise
+        except aiohttp.ClientError as exc:
+            raise _mapped(exc, host, self._max_header_bytes) from _cause(exc)
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(f"connecting to {host} timed out") from exc
+        raw = [(bytes(k), bytes(v)) for k, v in response.raw_headers]
+        if sum(len(k) + len(v) + 4 for k, v in raw) > self._max_header_bytes:
+            response.close()
+            raise HeadersTooLarge(self._max_header_bytes)
+        return httpx.Response(
+            status_code=response.status,
+            headers=raw,
+            stream=_Body(response, host),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
+def _mapped(exc: aiohttp.ClientError, host: str, header_limit: int) -> Exception:
+    """aiohttp's error as the httpx error that says the same, with the cause kept in the chain
+    (the fetcher reads TLS and refused-connection causes from it)."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return httpx.ConnectError(str(exc.certificate_error))
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return httpx.ConnectError(f"cannot resolve {host}: {exc.os_error}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc.os_error) or type(exc.os_error).__name__)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(f"connecting to {host} timed out")
+    if isinstance(exc, aiohttp.SocketTimeoutError | aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(f"{host} sent nothing in time")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        text = str(exc.message or "")
+        lowered = text.lower()
+        if "got more than" in lowered or "too long" in lowered or "too many headers" in lowered:
+            return HeadersTooLarge(header_limit)
+        if "data after `connection: close`" in lowered:
+            # llhttp refuses bytes beyond the announced length on a closing connection.
+            return httpx.RemoteProtocolError("more body bytes than its Content-Length announced")
+        return httpx.RemoteProtocolError(_first_line(text) or "malformed response")
+    if isinstance(exc, aiohttp.ClientOSError):
+        return httpx.ReadError(str(exc) or type(exc).__name__)
+    return httpx.TransportError(f"{type(exc).__name__}: {exc}")
+
+
+def _cause(exc: aiohttp.ClientError) -> BaseException:
+    """The underlying error (certificate, TLS, refused connection) when aiohttp wraps one."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return exc.certificate_error
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return exc.os_error
+    return exc
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
