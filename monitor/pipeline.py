@@ -35,13 +35,16 @@ from monitor.extract import (
 from monitor.extract.similar import signature, to_bytes
 from monitor.fetch import Fetcher
 from monitor.models import Document, FetchOutcome, FetchResult, Passage, Source, TopicMatch
-from monitor.store import SourceState, Store, utcnow
+from monitor.store import FetchRecord, SourceState, Store, utcnow
 from monitor.topics import Matcher
 
 log = logging.getLogger("monitor.pipeline")
 
 STORY_WINDOW = timedelta(days=7)  # syndicated copies arrive within days, not months
 POOL_MIN_JOBS = 20
+# Outcomes that carry no text (304s, failures) are written in batches of this many. A crash
+# loses at most one batch of health updates; those sources are simply polled again.
+RECORD_BATCH = 200
 PARSE_TIMEOUT = 60.0  # seconds one document may take to parse
 T = TypeVar("T")
 
@@ -80,6 +83,7 @@ class Poller:
         self.sources = list(sources)
         store.sync_sources(self.sources)
         self._pool: ProcessPoolExecutor | None = None
+        self._records: list[FetchRecord] = []  # outcomes without text, not yet written
         self._workers = config.poll.workers or os.cpu_count() or 1
         self.stories = StoryIndex()
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
@@ -172,11 +176,11 @@ class Poller:
                     outcome = await self._poll(fetcher, src, states[src.key], summary)
             except Exception as exc:  # our bug, not the source's: record it and carry on
                 log.exception("polling %s failed unexpectedly", src.url)
-                self.store.record_fetch(
-                    src.key,
+                self._later(
+                    src,
                     FetchResult(src.url, FetchOutcome.ERROR, error=f"internal error: {exc}"),
                     utcnow(),
-                    src.interval_seconds,
+                    states[src.key],
                 )
                 summary.failed += 1
                 summary.errors.append((src.name, f"internal error: {exc}"))
@@ -184,7 +188,10 @@ class Poller:
             if progress:
                 progress(src, outcome)
 
-        await asyncio.gather(*(one(s) for s in todo))
+        try:
+            await asyncio.gather(*(one(s) for s in todo))
+        finally:
+            self._flush_records()
         summary.seconds = time.monotonic() - started
         return summary
 
@@ -203,7 +210,7 @@ class Poller:
         metrics.FETCH_SECONDS.labels(result.outcome.value).observe(result.elapsed)
         if result.outcome is FetchOutcome.NOT_MODIFIED:
             summary.not_modified += 1
-            self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
+            self._later(src, result, now, state)
             return "not modified"
         if result.outcome is not FetchOutcome.OK:
             if result.outcome is FetchOutcome.REFUSED:
@@ -211,7 +218,7 @@ class Poller:
             else:
                 summary.failed += 1
             summary.errors.append((src.name, result.error or result.outcome.value))
-            self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
+            self._later(src, result, now, state)
             return result.outcome.value
         try:
             doc = await self._cpu(
@@ -227,7 +234,7 @@ class Poller:
             # Keep the old body hash so the next poll parses the body again instead of skipping it.
             result.outcome, result.error = FetchOutcome.ERROR, str(exc)
             result.validators.body_hash = state.validators.body_hash
-            self.store.record_fetch(src.key, result, now, src.interval_seconds, state)
+            self._later(src, result, now, state)
             summary.failed += 1
             summary.errors.append((src.name, str(exc)))
             return "failed"
@@ -258,10 +265,26 @@ class Poller:
                 self.store.save_page_snapshot(src.key, snapshot, now, conn)
             for passage, found in matched:
                 self._store_item(src, passage, found, now, summary, conn)
-            if not state.baseline_done:
-                self.store.mark_baseline(src.key, conn)
-            self.store.record_fetch(src.key, result, now, src.interval_seconds, state, conn)
+            self.store.record_fetch(
+                src.key,
+                result,
+                now,
+                src.interval_seconds,
+                state,
+                conn,
+                baseline_done=not state.baseline_done,
+            )
         return "baseline" if baseline else f"{len(fresh)} new"
+
+    def _later(self, src: Source, result: FetchResult, now: datetime, state: SourceState) -> None:
+        """Queue an outcome that carries no text; written with others by `_flush_records`."""
+        self._records.append(FetchRecord(src.key, result, now, src.interval_seconds, state))
+        if len(self._records) >= RECORD_BATCH:
+            self._flush_records()
+
+    def _flush_records(self) -> None:
+        records, self._records = self._records, []
+        self.store.record_fetches(records)
 
     def _note_edits(self, key: str, current: list[str], fresh: list[Passage]) -> None:
         """Link each new paragraph to the paragraph it replaced, if it is an edit."""

@@ -7,6 +7,7 @@ The connect-time half, which resolves names and pins the checked address, is in 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import urllib.parse
@@ -83,6 +84,9 @@ def _check_host(raw: str) -> tuple[str, str]:
     return host, host
 
 
+# A pure function of its argument, called for every source on every poll: the same few thousand
+# URLs come back each cycle. Refusals raise, and exceptions are not cached.
+@functools.lru_cache(maxsize=65536)
 def normalize_url(url: str) -> str:
     """The canonical spelling of an http(s) URL, or UrlRefused.
 

@@ -156,7 +156,10 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             response = await self._client().request(
                 request.method,
                 URL(str(request.url), encoded=True),  # already normalised by the gate
-                headers=list(request.headers.multi_items()),
+                # Names as written (Title-Case), not httpx's lower-cased view: some servers care.
+                headers=[
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+                ],
                 data=content or None,
                 allow_redirects=False,  # each hop is checked by the caller
                 timeout=aiohttp.ClientTimeout(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -58,6 +59,17 @@ class SourceState:
     baseline_done: bool
     failures: int
     state: str
+
+
+@dataclass(slots=True)
+class FetchRecord:
+    """One fetch outcome waiting to be written with others (`Store.record_fetches`)."""
+
+    key: str
+    result: FetchResult
+    now: datetime
+    interval: int
+    before: SourceState
 
 
 @dataclass(slots=True)
@@ -184,12 +196,42 @@ class Store:
         interval: int,
         before: SourceState | None = None,
         conn: Connection | None = None,
+        *,
+        baseline_done: bool = False,
     ) -> None:
         """Store the outcome of one fetch: health, validators and when to poll next.
 
         `before` is the state read at the start of the cycle; without it, it is read here.
+        `baseline_done` also marks the source's baseline as taken, in the same statement.
         """
-        before = before or self.source_state(key)
+        values = self._fetch_values(result, now, interval, before or self.source_state(key))
+        if baseline_done:
+            values["baseline_done"] = True
+        with self._tx(conn) as tx:
+            tx.execute(update(s.sources).where(s.sources.c.key == key).values(values))
+
+    def record_fetches(self, records: Sequence[FetchRecord]) -> None:
+        """Store many fetch outcomes in one transaction (a cycle's 304s and failures).
+
+        One UPDATE per source costs more than the request that produced it; grouped by the
+        columns they set, the rows go to SQLite as a few executemany calls.
+        """
+        groups: dict[tuple[str, ...], list[dict[str, object]]] = {}  # columns -> rows
+        for rec in records:
+            values = self._fetch_values(rec.result, rec.now, rec.interval, rec.before)
+            groups.setdefault(tuple(sorted(values)), []).append({"_key": rec.key, **values})
+        if not groups:
+            return
+        # The SET clause comes from the rows' keys, which are the same within a group.
+        statement = update(s.sources).where(s.sources.c.key == bindparam("_key"))
+        with self.engine.begin() as tx:
+            for rows in groups.values():
+                tx.execute(statement, rows)
+
+    @staticmethod
+    def _fetch_values(
+        result: FetchResult, now: datetime, interval: int, before: SourceState
+    ) -> dict[str, object]:
         state = {
             FetchOutcome.OK: "ok",
             FetchOutcome.NOT_MODIFIED: "not_modified",
@@ -226,12 +268,7 @@ class Store:
         # "ok" and "not_modified" are one health state: moving between them keeps "since".
         if before.state != state and not (before.state in healthy and state in healthy):
             values["state_since"] = now
-        with self._tx(conn) as tx:
-            tx.execute(update(s.sources).where(s.sources.c.key == key).values(values))
-
-    def mark_baseline(self, key: str, conn: Connection | None = None) -> None:
-        with self._tx(conn) as tx:
-            tx.execute(update(s.sources).where(s.sources.c.key == key).values(baseline_done=True))
+        return values
 
     def health(self, keys: Sequence[str] | None = None) -> list[SourceHealth]:
         query = select(s.sources).order_by(s.sources.c.name)
