@@ -244,10 +244,11 @@ class Poller:
             result.error = "warning: " + "; ".join(doc.warnings)
         # Decide what is new without writing; everything below commits in one transaction, so
         # a crash or a cancelled cycle leaves the passages new for the next poll.
-        fresh = self.store.fresh_passages(src.key, doc.passages)
+        first = not state.baseline_done  # never stored: nothing known, nothing to look up
+        fresh = self.store.fresh_passages(src.key, doc.passages, first=first)
         fresh_keys = [p.key for p in fresh]
         snapshot = [p.text for p in doc.passages] if src.kind == "page" else None
-        if snapshot is not None and fresh:
+        if snapshot is not None and fresh and not first:
             self._note_edits(src.key, snapshot, fresh)
         baseline = not state.baseline_done and self.config.poll.baseline
         matched: list[tuple[Passage, list[TopicMatch]]] = []
@@ -262,7 +263,7 @@ class Poller:
         with self.store.transaction() as conn:
             self.store.remember_passages(src.key, doc.passages, now, conn, fresh_keys)
             if snapshot is not None:
-                self.store.save_page_snapshot(src.key, snapshot, now, conn)
+                self.store.save_page_snapshot(src.key, snapshot, now, conn, first=first)
             for passage, found in matched:
                 self._store_item(src, passage, found, now, summary, conn)
             self.store.record_fetch(

@@ -82,6 +82,16 @@ class OutboxEntry:
     created_at: datetime
 
 
+# Statements built once: their SET clause comes from the parameters, so SQLAlchemy compiles each
+# shape once and does not coerce every value again for every source.
+_UPDATE_SOURCE = update(s.sources).where(s.sources.c.key == bindparam("_key"))
+_UPDATE_SNAPSHOT = update(s.page_snapshots).where(
+    s.page_snapshots.c.source_key == bindparam("_key")
+)
+_INSERT_SNAPSHOT = insert(s.page_snapshots)
+_INSERT_SEEN = insert(s.seen)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -208,7 +218,7 @@ class Store:
         if baseline_done:
             values["baseline_done"] = True
         with self._tx(conn) as tx:
-            tx.execute(update(s.sources).where(s.sources.c.key == key).values(values))
+            tx.execute(_UPDATE_SOURCE, {"_key": key, **values})
 
     def record_fetches(self, records: Sequence[FetchRecord]) -> None:
         """Store many fetch outcomes in one transaction (a cycle's 304s and failures).
@@ -222,11 +232,9 @@ class Store:
             groups.setdefault(tuple(sorted(values)), []).append({"_key": rec.key, **values})
         if not groups:
             return
-        # The SET clause comes from the rows' keys, which are the same within a group.
-        statement = update(s.sources).where(s.sources.c.key == bindparam("_key"))
         with self.engine.begin() as tx:
             for rows in groups.values():
-                tx.execute(statement, rows)
+                tx.execute(_UPDATE_SOURCE, rows)
 
     @staticmethod
     def _fetch_values(
@@ -291,13 +299,22 @@ class Store:
 
     # --- what is new ---------------------------------------------------------------------------
     def fresh_passages(
-        self, key: str, passages: Sequence[Passage], conn: Connection | None = None
+        self,
+        key: str,
+        passages: Sequence[Passage],
+        conn: Connection | None = None,
+        *,
+        first: bool = False,
     ) -> list[Passage]:
         """The passages this source never had before. Reads only: `remember_passages` records
         them in the same transaction as the items made of them, so a crash in between loses
-        nothing (the passages are simply new again next time)."""
+        nothing (the passages are simply new again next time).
+
+        `first`: the source has never been stored (no baseline yet), so nothing is known and
+        there is nothing to look up.
+        """
         keys = list(dict.fromkeys(p.key for p in passages))
-        known = self._known(key, keys, conn)
+        known = set() if first else self._known(key, keys, conn)
         by_key = {p.key: p for p in passages}
         return [by_key[k] for k in keys if k not in known]
 
@@ -339,7 +356,7 @@ class Store:
             fresh = [k for k in keys if k not in known]
             if fresh:
                 tx.execute(
-                    insert(s.seen),
+                    _INSERT_SEEN,
                     [
                         {"source_key": key, "fingerprint": k, "first_seen": now, "last_seen": now}
                         for k in fresh
@@ -733,19 +750,22 @@ class Store:
         return json.loads(zlib.decompress(blob)) if blob else []
 
     def save_page_snapshot(
-        self, key: str, paragraphs: Sequence[str], now: datetime, conn: Connection | None = None
+        self,
+        key: str,
+        paragraphs: Sequence[str],
+        now: datetime,
+        conn: Connection | None = None,
+        *,
+        first: bool = False,
     ) -> None:
+        """Keep a page's paragraphs (to tell edits from new text next time). `first`: the source
+        has never been stored, so it has no snapshot to update."""
         blob = zlib.compress(json.dumps(list(paragraphs), ensure_ascii=False).encode(), 1)
+        values = {"paragraphs": blob, "updated_at": now}
         with self._tx(conn) as conn:
-            done = conn.execute(
-                update(s.page_snapshots)
-                .where(s.page_snapshots.c.source_key == key)
-                .values(paragraphs=blob, updated_at=now)
-            ).rowcount
+            done = 0 if first else conn.execute(_UPDATE_SNAPSHOT, {"_key": key, **values}).rowcount
             if not done:
-                conn.execute(
-                    insert(s.page_snapshots).values(source_key=key, paragraphs=blob, updated_at=now)
-                )
+                conn.execute(_INSERT_SNAPSHOT, {"source_key": key, **values})
 
     def outbox_depth(self) -> int:
         with self.engine.connect() as conn:
