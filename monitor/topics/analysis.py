@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-import simplemma
+from monitor.topics.dictionaries import lemmatize
 
 Language = Literal["de", "en"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
@@ -99,7 +99,7 @@ def fold_forms(word: str) -> tuple[str, ...]:
 @lru_cache(maxsize=131072)
 def lemma_forms(word: str, language: Language) -> tuple[str, ...]:
     """Folded lemma of `word` in `language` (simplemma), or () when it is the word itself."""
-    lemma = simplemma.lemmatize(word, lang=language)
+    lemma = lemmatize(word, language)
     if lemma.casefold() == word.casefold():
         return ()
     return fold_forms(lemma)

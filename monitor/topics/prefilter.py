@@ -44,12 +44,13 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from itertools import compress, product
+from itertools import product
 from typing import Any
 
 import ahocorasick
 
 from monitor.topics.analysis import FOLD_REMOVABLE, LANGUAGES, fold_chars, fold_forms, fold_text
+from monitor.topics.dictionaries import forms_of
 from monitor.topics.nodes import Alias, And, Leaf, Near, Node, Or, Phrase, Zone
 from monitor.topics.query import Features
 
@@ -132,7 +133,6 @@ _UMLAUTS = {"a": "ä", "o": "ö", "u": "ü"}
 _MAX_SPELLINGS = 256
 # (language, lemma as stored) → the dictionary's forms of it; filled per compile, kept per process.
 _FORMS: dict[tuple[str, bytes], tuple[bytes, ...]] = {}
-_TABLES: dict[str, dict[bytes, bytes] | None] = {}
 
 
 def lemma_spellings(key: str) -> set[str]:
@@ -165,27 +165,10 @@ def lemma_spellings(key: str) -> set[str]:
     return out
 
 
-def _table(lang: str) -> dict[bytes, bytes] | None:
-    """simplemma's form → lemma dictionary for `lang` as stored (UTF-8 bytes), or None."""
-    if lang not in _TABLES:
-        try:
-            from simplemma.strategies import DEFAULT_DICTIONARY_FACTORY
-        except ImportError:
-            _TABLES[lang] = None
-            return None
-        mapping = DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang)
-        raw = getattr(mapping, "_dict", None)
-        if not isinstance(raw, dict):
-            raw = {k.encode(): v.encode() for k, v in mapping.items()}
-        _TABLES[lang] = raw
-    return _TABLES[lang]
-
-
 def dictionary_forms(keys: Iterable[str]) -> dict[str, set[str]]:
     """Folded key → `fold_chars` of every form the dictionaries give a lemma folding to it.
 
-    One pass over each dictionary per call for the lemmas not seen before in this process (the
-    pass runs in C: about 60 ms for German).
+    One pass over each dictionary per call for the lemmas not seen before in this process.
     """
     wanted = set(keys)
     lemmas = {s.encode() for key in wanted for s in lemma_spellings(key)}
@@ -193,12 +176,7 @@ def dictionary_forms(keys: Iterable[str]) -> dict[str, set[str]]:
     for lang in LANGUAGES:
         missing = {lemma for lemma in lemmas if (lang, lemma) not in _FORMS}
         if missing:
-            table = _table(lang)
-            forms: dict[bytes, list[bytes]] = {lemma: [] for lemma in missing}
-            if table is not None:
-                for form in compress(table.keys(), map(missing.__contains__, table.values())):
-                    forms[table[form]].append(form)
-            for lemma, listed in forms.items():
+            for lemma, listed in forms_of(lang, missing).items():
                 _FORMS[lang, lemma] = tuple(listed)
         for lemma in lemmas:
             listed = _FORMS[lang, lemma]

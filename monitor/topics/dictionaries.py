@@ -1,0 +1,58 @@
+"""simplemma's German and English dictionaries, kept compressed in memory.
+
+simplemma's default store decodes each dictionary into a Python dict: about 110 MB for German
+and 25 MB for English, most of the daemon's memory. Its low-memory store keeps the compressed
+stream and decodes a small block per lookup (about 35 MB for both); the matcher caches every
+word it has analysed, so the slower lookup is paid once per distinct word.
+
+The prefilter also needs the inverse: every form whose lemma is one of the topics' words. That
+is one sequential pass over the stream (no dict is built), done once per new topic word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import simplemma
+from simplemma.strategies import DefaultStrategy
+from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+
+LEMMATIZER = simplemma.Lemmatizer(
+    lemmatization_strategy=DefaultStrategy(dictionary_factory=LOW_MEMORY_DICTIONARY_FACTORY)
+)
+
+
+def lemmatize(word: str, language: str) -> str:
+    """simplemma's lemma of `word` in `language` ("de" or "en")."""
+    return LEMMATIZER.lemmatize(word, lang=language)
+
+
+def forms_of(language: str, lemmas: Iterable[bytes]) -> dict[bytes, list[bytes]]:
+    """Lemma (UTF-8) -> every form the dictionary maps to it, for the given lemmas."""
+    wanted = set(lemmas)
+    found: dict[bytes, list[bytes]] = {lemma: [] for lemma in wanted}
+    if not wanted:
+        return found
+    mapping = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(language)
+    for form, lemma in _pairs(mapping):
+        if lemma in wanted:
+            found[lemma].append(form)
+    return found
+
+
+def _pairs(mapping: object) -> Iterable[tuple[bytes, bytes]]:
+    """(form, lemma) byte pairs of a low-memory dictionary, read straight off its stream.
+
+    The stream reader is simplemma's own (pinned to 2.0.x); should its layout change, the
+    mapping's public (slower) item view gives the same pairs.
+    """
+    from simplemma.strategies.dictionaries import frontcode
+
+    data, pos, rev = (getattr(mapping, a, None) for a in ("_data", "_pos", "_rev"))
+    reader = getattr(frontcode, "_iter_records", None)
+    if isinstance(data, bytes) and isinstance(pos, int) and reader is not None:
+        for _start, key, value in reader(data, pos):
+            yield (key[::-1], value[::-1]) if rev else (key, value)
+        return
+    for key, value in mapping.items():  # type: ignore[attr-defined]
+        yield key.encode(), value.encode()
