@@ -173,3 +173,84 @@ def test_extract_file(tmp_path: Path) -> None:
     feed = extract_file(DATA / "rss2.xml")
     assert feed.kind == "feed"
     assert len(feed.passages) == 3
+
+
+# --- one parse, trafilatura's fast run and a light metadata pass -----------------------------
+
+EVAL = Path(__file__).resolve().parent.parent / "benchmarks" / "extract_eval"
+
+
+def _html_pages() -> list[tuple[str, str]]:
+    """(name, markup) of the evaluation and test pages, plus variants with their classes
+    stripped and their paragraphs doubled."""
+    pages = []
+    for path in sorted([*EVAL.glob("*.html"), *DATA.glob("*.html")]):
+        raw = path.read_bytes()
+        try:
+            html = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            html = raw.decode("cp1252")
+        pages.append((path.name, html))
+        pages.append((f"{path.name} without classes", re.sub(r'class="[^"]*"', "", html)))
+        doubled = re.sub(r"(<p\b[^>]*>.*?</p>)", r"\1\1", html, flags=re.DOTALL)
+        pages.append((f"{path.name} doubled", doubled))
+    return pages
+
+
+def test_fast_extraction_gives_what_trafilaturas_full_run_gives() -> None:
+    import trafilatura
+
+    from monitor.extract import pages
+
+    fast = 0
+    for name, html in _html_pages():
+        tree = pages._trafilatura_tree(html)
+        assert tree is not None, name
+        full = trafilatura.bare_extraction(tree, options=pages._options(URL, fast=False))
+        body = getattr(full, "body", None)
+        want = None if body is None else [b for b in pages._tree_blocks(body) if b is not None]
+        assert pages._trafilatura(tree, html, URL) == want, name
+        quick = trafilatura.bare_extraction(tree, options=pages._options(URL, fast=True))
+        fast += quick is not None and pages._full_run_agrees(quick.body, tree)
+    assert fast >= 20  # the shortcut is taken for most of these pages
+
+
+def test_text_heavy_page_needs_one_trafilatura_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import trafilatura
+
+    calls = []
+    real = trafilatura.bare_extraction
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs["options"].fast)  # type: ignore[union-attr]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", counting)
+    paragraphs = "".join(
+        f"<p>Absatz {i}: Nordkoreanische Soldaten wurden nach Kursk verlegt, sagen Beamte.</p>"
+        for i in range(40)
+    )
+    html = (
+        f"<html><body><nav><a href='/'>Start</a></nav><article>{paragraphs}</article></body></html>"
+    )
+    doc = extract_page(html.encode(), URL, "text/html")
+    assert len(doc.passages) == 40
+    assert calls == [True]
+
+
+def test_page_metadata_is_trafilaturas() -> None:
+    import trafilatura
+
+    from monitor.extract.pages import _htmldate, _page_metadata, _trafilatura_tree
+
+    for name, html in _html_pages():
+        tree = _trafilatura_tree(html)
+        assert tree is not None
+        want = trafilatura.extract_metadata(
+            tree, URL, {"original_date": True, "extensive_search": False}
+        )
+        got = _page_metadata(tree, URL)
+        assert got.title == (want.title or None), name
+        assert got.author == (want.author or None), name
+        assert got.site == (want.sitename or None), name
+        assert _htmldate(tree, got.url) == want.date, name

@@ -281,3 +281,134 @@ def test_format_character_class_matches_unicodedata() -> None:
             assert _FORMAT_CHARS.match(ch), hex(code)
         elif _FORMAT_CHARS.match(ch):
             assert category == "Cn", hex(code)
+
+
+# --- fast paths give what the plain definitions give ----------------------------------------
+
+_ATOMS = [
+    "Updated", "updated on", "5 minutes ago", "vor 3 Stunden", "22.11.2026", "22. November 2026",
+    "Nov 22, 2026", "07:30", "7.30 Uhr", "7 pm", "7am", "2026-11-22T07:30:00Z", "11/22/2026",
+    "1,204 comments", "Kommentare: 12", "heute", "gestern, 07:30", "today at 7:30 pm", "just now",
+    "gerade eben", "{v}", "{V}", "JUST NOW", "İstanbul", "ı", "ſ", "juſt now", "Stand:",
+    "Aktualisiert am", "by the", "von", "Soldaten", "troops", "the", "und", "für", "über",
+    "Straße", "ẞ", "µ", "½", "²", "\xad", "ﬁ", "٣", "３", "Mon.,", "Sonntag,", "3rd of March 2026",
+    "·", "|", ",", ".", "-", "—", "„", "“", "`", "´", "«x»", "at", "um", "on", "Nov. 22 07:30",
+    "22 Nov 2026", "MÄRZ", "mrz", "Dez.", "\u212a", "a few hours ago", "10.000", "3,000", "45",
+    "2026", "Uhr", "PM", "A.M.", "views", "shares 12", "Leser", "12 Tsd. Aufrufe", "yesterday",
+    "vorgestern", "standheute", "10\xa0000 Soldaten", "Nr.\xa05", "ª", "¹", "¼",
+]  # fmt: skip
+
+
+def _fuzz(count: int = 4000) -> list[str]:
+    import random
+
+    rng = random.Random(5)
+    return [
+        rng.choice([" ", "", "\n"]).join(rng.choice(_ATOMS) for _ in range(rng.randint(1, 8)))
+        for _ in range(count)
+    ]
+
+
+def _mask_reference(text: str) -> str:
+    """mask_volatile as defined: every pattern in turn (the digit-free ones without a digit)."""
+    from monitor.extract import text as t
+
+    patterns = (*t._VOLATILE, *t._COUNTERS) if re.search(r"\d", text) else t._VOLATILE[-3:]
+    for pattern in (*patterns, t._DAY_BEFORE_STAMP, t._STAMP, t._RUN):
+        text = pattern.sub("{v}", text)
+    return text
+
+
+def _language_reference(text: str) -> tuple[str, bool]:
+    """detect_language_scored as defined, finding words with the word pattern."""
+    import simplemma
+
+    from monitor.extract import text as t
+
+    sample = text[:5000]
+    words = [w.casefold() for w in t._WORD.findall(sample)]
+    if not words:
+        return "other", False
+    de = sum(w in t._DE_WORDS for w in words) + bool(re.search(r"[äöüß]", sample, re.I))
+    en = sum(w in t._EN_WORDS for w in words)
+    best, hits, other = ("de", de, en) if de > en else ("en", en, de)
+    if hits and hits >= 2 * other + 1 and hits / len(words) >= 0.06:
+        return best, hits >= 2 or len(words) <= 6
+    if len(words) >= 2:
+        scores = dict(simplemma.langdetect(" ".join(words[:200]), lang=("de", "en")))
+        de_s, en_s = scores.get("de", 0.0), scores.get("en", 0.0)
+        if max(de_s, en_s) >= 0.5 and abs(de_s - en_s) >= 0.25:
+            return ("de" if de_s > en_s else "en"), False
+    return "other", False
+
+
+def _only_volatile_reference(canon: str) -> bool:
+    from monitor.extract import text as t
+
+    return not t._LETTERS.search(t._STAMP_ONLY.sub(" ", canon.replace("{v}", " ")))
+
+
+def test_mask_volatile_prechecks_change_nothing() -> None:
+    for text in _fuzz():
+        for form in (text, normalise(text)):
+            assert mask_volatile(form) == _mask_reference(form), repr(form)
+
+
+def test_only_volatile_shortcut_changes_nothing() -> None:
+    from monitor.extract.text import canonical, canonical_only_volatile
+
+    for text in [*_fuzz(), "Updated {v} by the", "Stand: {v} Uhr", "édited {v}", "Éthe {v}"]:
+        canon = canonical(text)
+        assert canonical_only_volatile(canon) == _only_volatile_reference(canon), repr(text)
+
+
+def test_language_fast_paths_change_nothing() -> None:
+    from monitor.extract.text import detect_language_scored
+
+    texts = [*_fuzz(), "Der Außenminister äußerte sich", "ÄRGER über Öl", "Maß", "µ und ß"]
+    for text in texts:
+        assert detect_language_scored(text) == _language_reference(text), repr(text)
+
+
+def test_latin1_words_fold_like_the_word_pattern() -> None:
+    """Casefolding keeps every Latin-1 word character a word character and leaves the others
+    alone, so folding before or after finding the words gives the same words."""
+    from monitor.extract.text import _LATIN1_WORD_BYTES, _WORD
+
+    for code in range(256):
+        char = chr(code)
+        is_word = bool(_WORD.fullmatch(char))
+        assert _LATIN1_WORD_BYTES[code] == (code if is_word else 0x20)
+        folded = char.casefold()
+        if is_word:
+            assert all(_WORD.fullmatch(c) for c in folded), hex(code)
+        else:
+            assert folded == char, hex(code)
+
+
+def test_plain_latin1_text_folds_to_plain_latin1_text() -> None:
+    """Latin-1 text without the characters NFKC changes (bar the no-break space) and without
+    the soft hyphen casefolds to such text, so NFKC leaves both forms alone."""
+    import unicodedata
+
+    from monitor.extract.text import _LATIN1_SLOW
+
+    plain = [chr(code) for code in range(256) if code not in _LATIN1_SLOW]
+    for char in plain:
+        folded = char.casefold()
+        assert all(c in plain for c in folded), hex(ord(char))
+        if char != "\xa0":
+            assert unicodedata.normalize("NFKC", char) == char, hex(ord(char))
+
+
+def test_canonical_and_language_matches_the_separate_calls() -> None:
+    from monitor.extract.text import canonical, canonical_and_language, detect_language_scored
+
+    texts = [*_fuzz(), "Die «Truppen» `x´", "Ａｒｔｉｋｅｌ", "x" * 6000 + " ö"]
+    for text in texts:
+        assert canonical_and_language(text) == (canonical(text), *detect_language_scored(text))
+
+
+def test_normalise_latin1_quotes_and_soft_hyphen() -> None:
+    assert normalise("«Köln» `Bonn´ Trup\xadpen") == '"köln" \'bonn ́ truppen'
+    assert normalise("`Bonn`") == "'bonn'"

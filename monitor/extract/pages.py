@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from copy import copy
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.html import HtmlElement
 
 from monitor.extract.charset import (
     charset_from_content_type,
@@ -27,6 +30,7 @@ from monitor.extract.charset import (
 from monitor.extract.errors import ExtractError
 from monitor.extract.text import (
     canonical,
+    canonical_and_language,
     canonical_fingerprint,
     canonical_only_volatile,
     clean_text,
@@ -70,6 +74,9 @@ LINK_DENSE_MAX_CHARS = 250
 
 def _element_text(el: etree._Element, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
     """(text, characters inside links) of an output-tree element, leaving out ``skip`` subtrees."""
+    if not len(el) and el.tag != "ref":
+        # Most paragraphs are a single text node; the walk below would give the same.
+        return " ".join((el.text or "").split()), 0
     parts: list[str] = []
     link_chars = 0
     stack: list[tuple[etree._Element, bool]] = [(el, False)]
@@ -140,31 +147,187 @@ def _tree_blocks(body: etree._Element) -> Iterator[Block | None]:
             yield from _tree_blocks(child)
 
 
-def _trafilatura(html: str, url: str) -> tuple[list[Block], Any]:
-    """(blocks, trafilatura Document or None)."""
+def _trafilatura(tree: HtmlElement, html: str, url: str) -> list[Block] | None:
+    """Blocks of trafilatura's main text, or None when it finds none.
+
+    Fast mode (no readability/jusText comparison) first; the full run only when the fast
+    result is not certain to be what the full run would return (see `_full_run_agrees`).
+    """
     import trafilatura
 
+    # trafilatura works on a copy of a tree it is given. A fragment's element (a page without
+    # <html> or doctype up front) is handed over as text, as trafilatura then works on the
+    # element inside its document.
+    source: HtmlElement | str = tree if tree.getparent() is None else html
+    body = None
     try:
-        result = trafilatura.bare_extraction(
-            html,
-            url=url,
-            favor_precision=FAVOR_PRECISION,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=True,  # only to measure link density; links are not kept
-            deduplicate=False,
-            date_extraction_params={"original_date": True, "extensive_search": False},
-        )
+        if _TEASER_MARK not in html and _fast_checks() is not None:
+            result = trafilatura.bare_extraction(source, options=_options(url, fast=True))
+            body = getattr(result, "body", None)
+            if body is not None and not _full_run_agrees(body, tree):
+                body = None
+        if body is None:
+            result = trafilatura.bare_extraction(source, options=_options(url, fast=False))
+            body = getattr(result, "body", None)
     # trafilatura runs several third-party heuristics over hostile markup; any failure in them
     # means "no main text", and the fallback takes over.
     except Exception:
-        return [], None
-    if result is None or getattr(result, "body", None) is None:
-        return [], result
-    blocks = [block for block in _tree_blocks(result.body) if block is not None]
-    return blocks, result
+        return None
+    if body is None:
+        return None
+    return [block for block in _tree_blocks(body) if block is not None]
+
+
+@lru_cache(maxsize=2)
+def _base_options(fast: bool) -> Any:
+    """trafilatura's options; building them parses its config, so it is done once."""
+    from trafilatura.settings import Extractor
+
+    return Extractor(
+        # Not "python": that renders the body as text too, which is not used here.
+        output_format="txt",
+        fast=fast,
+        precision=FAVOR_PRECISION,
+        comments=False,
+        tables=True,
+        images=False,
+        links=True,  # only to measure link density; links are not kept
+        dedup=False,
+        with_metadata=False,  # see _page_metadata
+    )
+
+
+def _options(url: str, fast: bool) -> Any:
+    options = copy(_base_options(fast))
+    options.url = url
+    options.source = url
+    return options
+
+
+# trafilatura's fast mode differs from its full run in two places (precision mode, no
+# comments). Its wild-text recovery (run when the main pass finds under MIN_EXTRACTED_SIZE
+# characters) keeps blocks whose class or id holds "teaser": such pages take the full run. And
+# it skips compare_extraction, which replaces the result with readability's or jusText's only
+# when the result is short (under MIN_EXTRACTED_SIZE), holds no <p> text or more tables than
+# paragraphs, keeps tags jusText is called for (SANITIZED_XPATH), or readability's text is over
+# twice as long. The full run costs about twice the fast one.
+_TEASER_MARK = "easer"
+# The trafilatura releases whose full run was checked to behave as described above.
+_CHECKED_TRAFILATURA = (2, 3)
+
+
+class _FastChecks(NamedTuple):
+    min_extracted_size: int
+    unclean: Callable[[etree._Element], bool]  # holds tags that send a result to jusText
+
+
+@lru_cache(maxsize=1)
+def _fast_checks() -> _FastChecks | None:
+    """What `_full_run_agrees` needs from trafilatura, or None: always take the full run."""
+    try:
+        from importlib.metadata import version
+
+        from trafilatura.external import SANITIZED_XPATH
+
+        release = tuple(int(part) for part in version("trafilatura").split(".")[:2])
+    except (ImportError, ValueError):
+        return None
+    if release[:1] != _CHECKED_TRAFILATURA[:1] or release < _CHECKED_TRAFILATURA:
+        return None
+    minimum = _base_options(fast=False).min_extracted_size
+    parts = [re.fullmatch(r"\.//([a-z]+)", part) for part in SANITIZED_XPATH.split("|")]
+    if all(parts):
+        # A union of ".//tag" paths: one walk over the tree instead of one per tag.
+        tags = tuple(part[1] for part in parts if part)
+        return _FastChecks(minimum, lambda body: next(body.iter(*tags), None) is not None)
+    xpath = etree.XPath(SANITIZED_XPATH)
+    return _FastChecks(minimum, lambda body: bool(xpath(body)))
+
+
+_ALL_TEXT = etree.XPath("string()")
+_TEXT_NODES = etree.XPath("count(.//text())")
+_NO_P_TEXT = etree.XPath("not(.//p//text())")
+_TABLE_DOMINATED = etree.XPath("count(.//table) > count(.//p)")
+_READABILITY_DROPS = ("script", "style", "fencedframe")
+_SAFETY = 1.05
+
+
+def _full_run_agrees(body: etree._Element, tree: HtmlElement) -> bool:
+    """Whether trafilatura's full run would return the same body as its fast run did."""
+    checks = _fast_checks()
+    if checks is None:
+        return False
+    # Never longer than the text trafilatura compares (" ".join(itertext()), stripped, before
+    # it drops repeated elements); string() is much faster than itertext().
+    length = len(_ALL_TEXT(body).strip())
+    if length < checks.min_extracted_size or checks.unclean(body):
+        return False
+    if _NO_P_TEXT(body) or _TABLE_DOMINATED(body):
+        return False
+    # Readability's text is part of the page's text: it can only be over twice as long if the
+    # page's text is.
+    return 2 * length >= _SAFETY * _readability_bound(tree, length)
+
+
+def _readability_bound(tree: HtmlElement, length: int) -> int:
+    """An upper bound on the whitespace-collapsed length of any text readability returns.
+
+    Readability keeps a subset of the page's text nodes in document order, minus scripts,
+    styles and "unlikely candidates" (subtrees whose class or id says comments, footer,
+    menu...), and writes "VIDEO" into the video iframes it keeps. Collapsing the whitespace of
+    joined pieces gives at most the sum of each stripped piece plus one separator. A cheap,
+    looser bound is returned when it already clears ``length`` (the extracted text's).
+    """
+    dropped = [el.text for el in tree.iter(*_READABILITY_DROPS) if el.text]
+    videos = 6 * sum(1 for _ in tree.iter("iframe"))
+    # Every text node unstripped, with the unlikely candidates: looser, but computed in C.
+    loose = len(_ALL_TEXT(tree)) + int(_TEXT_NODES(tree)) + videos
+    loose -= sum(map(len, dropped)) + len(dropped)
+    if 2 * length >= _SAFETY * loose:
+        return loose
+    return _kept_text_bound(tree)
+
+
+def _kept_text_bound(tree: HtmlElement) -> int:
+    """`_readability_bound` from the text readability can keep, stripped piece by piece."""
+    unlikely = _unlikely_candidate()
+    total = 0
+    stack = [tree]
+    while stack:
+        el = stack.pop()
+        if el is not tree and el.tail and (piece := el.tail.strip()):
+            total += len(piece) + 1  # a dropped element's tail stays
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _READABILITY_DROPS:
+            continue
+        if el is not tree and unlikely(el):
+            continue
+        if el.text and (piece := el.text.strip()):
+            total += len(piece) + 1
+        if tag == "iframe":
+            total += 6
+        stack.extend(el)
+    return total
+
+
+@lru_cache(maxsize=1)
+def _unlikely_candidate() -> Callable[[etree._Element], bool]:
+    """Readability's test for the elements it drops first (its own rule, via its patterns)."""
+    try:
+        from trafilatura.readability_lxml import FRAME_TAGS, REGEXES
+
+        unlikely, maybe = REGEXES["unlikelyCandidatesRe"], REGEXES["okMaybeItsACandidateRe"]
+    except (ImportError, KeyError):  # another trafilatura: assume it drops nothing
+        return lambda _el: False
+
+    def test(el: etree._Element) -> bool:
+        attrs = " ".join(filter(None, (el.get("class"), el.get("id"))))
+        if len(attrs) < 2 or el.tag in FRAME_TAGS:
+            return False
+        low = attrs.lower()
+        return bool(unlikely.search(low)) and not maybe.search(low)
+
+    return test
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,9 +432,11 @@ def _parse_datetime(value: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _published(tree: etree._Element | None, html: str, day: str | None) -> datetime | None:
+def _published(
+    tree: etree._Element | None, html: str, day: Callable[[], str | None]
+) -> datetime | None:
     """Publication time: the page's own metadata timestamp when it declares one (it is explicit
-    and has a time of day), else the date trafilatura/htmldate found, at midnight UTC."""
+    and has a time of day), else the day htmldate finds (asked only then), at midnight UTC."""
     candidates: list[str] = []
     if tree is not None:
         candidates.extend(str(v) for v in tree.xpath(_PUBLISHED_XPATH))
@@ -280,8 +445,9 @@ def _published(tree: etree._Element | None, html: str, day: str | None) -> datet
         when = _parse_datetime(value)
         if when:
             return when
-    if day:
-        return _parse_datetime(day[:10] + "T00:00:00+00:00")
+    found = day()
+    if found:
+        return _parse_datetime(found[:10] + "T00:00:00+00:00")
     return None
 
 
@@ -290,6 +456,91 @@ def _page_tree(html: str) -> etree._Element | None:
     try:
         return lxml_html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
     except (etree.ParserError, ValueError):
+        return None
+
+
+def _trafilatura_tree(html: str) -> HtmlElement | None:
+    """The page as trafilatura parses it (None when it would reject the page), parsed once for
+    the metadata, the dates and the main text."""
+    from trafilatura import load_html
+
+    try:
+        return load_html(html)
+    except Exception:  # hostile markup: then trafilatura has nothing to work on either
+        return None
+
+
+class _Meta(NamedTuple):
+    title: str | None = None
+    author: str | None = None
+    site: str | None = None
+    url: str | None = None  # the canonical URL, where htmldate looks for a date
+
+
+# trafilatura's byline search (extract_author) runs regex tests on every element. Its XPaths
+# only match an <author> or <rel> element or one whose rel, id, class, itemprop, data-testid or
+# data-component attribute holds one of these words, so a page without any has no byline.
+_BYLINE_ATTRIBUTES = ("class", "id", "rel", "itemprop", "data-testid", "data-component")
+_BYLINE_WORDS = (
+    "uthor", "byl", "Byl", "BBL", "username", "zuozhe", "bianji", "xiaobian", "channel-name",
+    "submitted-by", "posted-by", "journalist-name", "screenname", "writer",
+)  # fmt: skip
+
+
+def _may_have_byline(tree: HtmlElement) -> bool:
+    for el in tree.iter():
+        if el.tag in ("author", "rel"):
+            return True
+        attrib = el.attrib
+        if not attrib:
+            continue
+        for name in _BYLINE_ATTRIBUTES:
+            value = attrib.get(name)
+            if value and any(word in value for word in _BYLINE_WORDS):
+                return True
+    return False
+
+
+def _page_metadata(tree: HtmlElement, url: str) -> _Meta:
+    """Title, author, site name and canonical URL, from trafilatura's metadata helpers.
+
+    Its full metadata pass also finds categories, tags, licence and (with htmldate) the date,
+    which cost most of its time; the date is only looked for when the page declares no
+    timestamp (see `_published`).
+    """
+    try:
+        from trafilatura import metadata as tm
+
+        found = tm.examine_meta(tree)
+        if found.author and " " not in found.author:
+            found.author = None  # a single word in an author tag is a handle or a site name
+        found = tm.extract_meta_json(tree, found)
+        found.title = found.title or tm.extract_title(tree)
+        if not found.author and _may_have_byline(tree):
+            found.author = tm.extract_author(tree)
+        found.url = found.url or tm.extract_url(tree, url)
+        found.sitename = found.sitename or tm.extract_sitename(tree)
+        if found.sitename:
+            found.sitename = found.sitename.lstrip("@")
+            if found.sitename and "." not in found.sitename and not found.sitename[0].isupper():
+                found.sitename = found.sitename.title()
+        elif found.url and (host := tm.META_URL.match(found.url)):
+            found.sitename = host[1]
+        found.clean_and_trim()
+    # The helpers parse JSON-LD and run heuristics over arbitrary markup; a failure in them
+    # costs the metadata, not the text.
+    except Exception:
+        return _Meta()
+    return _Meta(found.title or None, found.author or None, found.sitename or None, found.url)
+
+
+def _htmldate(tree: HtmlElement, url: str | None) -> str | None:
+    """The page's publication day as htmldate finds it (markup, URL and text patterns)."""
+    try:
+        from htmldate import find_date
+
+        return find_date(tree, original_date=True, extensive_search=False, url=url)
+    except Exception:  # date heuristics over hostile markup: no date rather than no page
         return None
 
 
@@ -322,7 +573,8 @@ def _passages(
     seen: set[str] = set()
     passages: list[Passage] = []
     for index, (kind, raw) in enumerate(blocks):
-        text = remove_ignored(raw, ignore) if ignore else " ".join(raw.split())
+        # Blocks arrive with their whitespace collapsed.
+        text = remove_ignored(raw, ignore) if ignore else raw
         if not text:
             continue
         if kind == "head" and len(text) <= MAX_HEADING_CHARS and _has_body(blocks, index):
@@ -331,14 +583,16 @@ def _passages(
             continue
         if kind == "head" and title_norm and normalise(text) == title_norm:
             continue
-        canon = canonical(text, ignore)
+        if ignore:
+            canon, (lang, sure) = canonical(text, ignore), detect_language_scored(text)
+        else:
+            canon, lang, sure = canonical_and_language(text)
         if canonical_only_volatile(canon):
             continue  # a bare timestamp or counter line can only ever look "new"
         key = canonical_fingerprint(canon)
         if key in seen:
             continue
         seen.add(key)
-        lang, sure = detect_language_scored(text)
         passages.append(
             Passage(
                 key=key,
@@ -399,12 +653,20 @@ def extract_page(
     warnings = list(decoded.warnings)
     if not html.strip():
         return Document(url=url, kind="page", warnings=[*warnings, "empty body"])
-    tree = _page_tree(html)
-    blocks, meta = _trafilatura(html, url)
+    # One parse serves the metadata, the dates and trafilatura (which works on a copy).
+    parsed = _trafilatura_tree(html)
+    blocks = _trafilatura(parsed, html, url) if parsed is not None else None
+    # trafilatura's metadata comes with a result, as before: none when it rejects the page.
+    meta = _page_metadata(parsed, url) if parsed is not None and blocks is not None else _Meta()
+
+    def day() -> str | None:
+        return _htmldate(parsed, meta.url) if parsed is not None and meta.url else None
+
+    tree = parsed if parsed is not None else _page_tree(html)
     if not blocks:
         blocks = _fallback_blocks(html)
         warnings.append(FALLBACK_WARNING)
-    title = getattr(meta, "title", None) or _html_title(tree)
+    title = meta.title or _html_title(tree)
     language = _document_language(tree, blocks)
     passages = _passages(blocks, url, title, language, ignore)
     if not passages:
@@ -414,11 +676,11 @@ def extract_page(
         kind="page",
         title=title,
         language=language,
-        published=_published(tree, html, getattr(meta, "date", None)),
+        published=_published(tree, html, day),
         passages=passages,
         warnings=warnings,
-        author=getattr(meta, "author", None) or None,
-        site=getattr(meta, "sitename", None) or None,
+        author=meta.author,
+        site=meta.site,
     )
 
 

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 from html.parser import HTMLParser
+from itertools import repeat
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -184,6 +185,8 @@ _QUOTES = str.maketrans(
         "⁃": "-", "−": "-", "﹘": "-", "﹣": "-", "－": "-",
     }
 )  # fmt: skip
+# The same characters as a class: searching is far cheaper than translating every paragraph.
+_QUOTE_CHARS = re.compile("[" + re.escape("".join(chr(c) for c in _QUOTES)) + "]")
 
 
 # Every Unicode format character (category Cf: soft hyphen, zero-width, bidi marks, tags), as
@@ -203,13 +206,23 @@ def normalise(text: str) -> str:
     dashes unified, all whitespace collapsed to single spaces.
     """
     if text.isascii():
-        # Most paragraphs of English text: NFKC and casefold reduce to lower() here.
-        return " ".join(text.lower().translate(_QUOTES).split())
+        # Most paragraphs of English text: NFKC and casefold reduce to lower() here, and the
+        # backtick is the only ASCII character in the quote table (str.translate with a dict
+        # costs a lookup per character).
+        return " ".join(text.lower().replace("`", "'").split())
     text = unicodedata.normalize("NFKC", text)
     # Casefolding can produce unnormalised sequences, hence the second NFKC.
     text = unicodedata.normalize("NFKC", text.casefold())
-    text = _FORMAT_CHARS.sub("", text)
-    text = text.translate(_QUOTES)
+    if not _is_latin1(text):
+        text = _FORMAT_CHARS.sub("", text)
+        if _QUOTE_CHARS.search(text):
+            text = text.translate(_QUOTES)
+    else:
+        # Latin-1 holds one format character and three of the quotes ("´" is gone after
+        # NFKC): cheaper to look for them than to scan with the classes.
+        text = text.replace("\xad", "")
+        if "«" in text or "»" in text or "`" in text:
+            text = text.translate(_QUOTES)
     return " ".join(text.split())
 
 
@@ -326,8 +339,62 @@ _RUN = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
-# The patterns that can match without a digit ("an hour ago", "vor einer Stunde", "just now").
-_WORDY_VOLATILE = tuple(_VOLATILE[-3:])
+_ASCII_DIGITS = "0123456789"
+# Cheap necessary conditions, so that each pattern only scans text it could match: the scans
+# dominated extraction time. A pattern runs only if all its conditions hold; a condition is a
+# substring of the lowercased text, a tuple of substrings (any of them), or a pattern to search
+# for. Earlier replacements only turn text into "{v}", so a condition that holds for the text at
+# a pattern's turn held for the original. Substrings are checked in str.lower() form, which
+# matches IGNORECASE except for "ı", "ſ" and "İ" (see _CASE_TRAPS).
+_Condition = str | tuple[str, ...] | re.Pattern[str]
+_YEAR = re.compile(r"\d{4}")
+_CLOCK = re.compile(r"\d[:.]\d\d")
+_DOTTED = re.compile(r"\d\.\s?\d")
+# A substring of every month name and abbreviation in _MONTH (and of those in _MONTHS_EN).
+_MONTH_STEMS_EN = (
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+)  # fmt: skip
+_MONTH_STEMS = (*_MONTH_STEMS_EN, "jän", "mär", "maerz", "mrz", "mai", "okt", "dez")
+_DIGIT_CONDITIONS: tuple[tuple[_Condition, ...], ...] = (
+    ("-",),  # 2026-11-22
+    (_DOTTED,),  # 22.11.2026
+    ("/",),  # 11/22/2026
+    (_YEAR, _MONTH_STEMS),  # 22. November 2026
+    (_YEAR, _MONTH_STEMS_EN),  # Nov 22, 2026
+    (_CLOCK, _MONTH_STEMS),  # Nov 22, 07:30
+    (":",),  # 07:30
+    ("uhr",),  # 7 Uhr
+    ("m",),  # 7 pm, 7am
+)
+_WORDY_CONDITIONS: tuple[tuple[_Condition, ...], ...] = (("ago",), ("vor",), (("now", "eben"),))
+_GATED_DIGIT = tuple(zip(_DIGIT_CONDITIONS, _VOLATILE[:-3], strict=True))
+_GATED_WORDY = tuple(zip(_WORDY_CONDITIONS, _VOLATILE[-3:], strict=True))
+_COUNTER_HINT = re.compile(rf"(?:{_COUNTER_LABELS})", re.IGNORECASE)
+_DAY_WORD_HINTS = ("heute", "gestern", "today", "yesterday")
+# Letters IGNORECASE matches with an ASCII letter although str.lower() does not give it; text
+# holding one of them runs every pattern.
+_CASE_TRAPS = "ıſİ"
+
+
+def _holds(conditions: tuple[_Condition, ...], text: str, low: str) -> bool:
+    for condition in conditions:
+        if isinstance(condition, str):
+            if condition not in low:
+                return False
+        elif isinstance(condition, tuple):
+            if not any(part in low for part in condition):
+                return False
+        elif not condition.search(text):
+            return False
+    return True
+
+
+def _has_digit(text: str) -> bool:
+    """Whether the text holds a decimal digit (what \\d matches)."""
+    if not _is_latin1(text):
+        return _DIGIT.search(text) is not None
+    # Latin-1 has no decimal digits beyond 0-9, and memchr scans beat a regex scan.
+    return any(map(text.__contains__, _ASCII_DIGITS))
 
 
 def mask_volatile(text: str) -> str:
@@ -336,20 +403,59 @@ def mask_volatile(text: str) -> str:
     Figures that are part of the content ("3,000 troops", "10.000 Soldaten") are kept, so an
     edited figure still changes the fingerprint.
     """
+    return _mask(text, text.lower())
+
+
+def _mask(text: str, low: str, latin1: bool = False) -> str:
+    """`mask_volatile`, given ``text.lower()`` (and whether the text is known to be Latin-1)."""
+    if not latin1 and not text.isascii() and any(trap in text for trap in _CASE_TRAPS):
+        low = ""  # no substring condition can be trusted; "" makes them all hold
+        holds = _holds_all_substrings
+    else:
+        holds = _holds
+    # The stamp and run patterns below only ever match next to a marker (or a day word).
+    masked = not low or _V in low
     # Most volatile parts contain a digit; paragraphs without one skip those patterns.
-    patterns = (*_VOLATILE, *_COUNTERS) if _DIGIT.search(text) else _WORDY_VOLATILE
-    for pattern in patterns:
-        text = pattern.sub(_V, text)
-    text = _DAY_BEFORE_STAMP.sub(_V, text)
-    text = _STAMP.sub(_V, text)
-    text = _RUN.sub(_V, text)
+    if any(map(text.__contains__, _ASCII_DIGITS)) if latin1 else _has_digit(text):
+        gated = (*_GATED_DIGIT, *_GATED_WORDY)
+        counters = _COUNTER_HINT.search(text) is not None
+    else:
+        gated, counters = _GATED_WORDY, False
+    for conditions, pattern in gated:
+        if holds(conditions, text, low):
+            text, n = pattern.subn(_V, text)
+            masked = masked or n > 0
+    if counters:
+        for pattern in _COUNTERS:
+            text, n = pattern.subn(_V, text)
+            masked = masked or n > 0
+    if masked:
+        text = _DAY_BEFORE_STAMP.sub(_V, text)
+    if masked or any(map(low.__contains__, _DAY_WORD_HINTS)):
+        text = _STAMP.sub(_V, text)
+    if masked:
+        text = _RUN.sub(_V, text)
     return text
+
+
+def _holds_all_substrings(conditions: tuple[_Condition, ...], text: str, _low: str) -> bool:
+    """`_holds` with every substring condition taken as true (text with a case trap)."""
+    return all(
+        condition.search(text) is not None
+        for condition in conditions
+        if isinstance(condition, re.Pattern)
+    )
 
 
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 _STAMP_ONLY = re.compile(
     rf"(?<![a-zäöü])(?:{_STAMP_WORDS}|am|um|at|on|uhr|von|by|by\s+the)(?![a-zäöü])", re.IGNORECASE
 )
+# Every word _STAMP_ONLY can consume (a superset is fine: it only makes the shortcut rarer).
+_STAMP_TOKENS = frozenset(re.findall(r"[a-zäöü]{2,}", _STAMP_WORDS)) | {
+    "am", "um", "at", "on", "uhr", "von", "by", "the",
+}  # fmt: skip
+_PLAIN_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzäöüABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜ")
 
 
 def canonical(text: str, ignore: Sequence[re.Pattern[str]] = ()) -> str:
@@ -359,9 +465,56 @@ def canonical(text: str, ignore: Sequence[re.Pattern[str]] = ()) -> str:
     return mask_volatile(normalise(text))
 
 
+def canonical_and_language(text: str) -> tuple[str, str, bool]:
+    """``(canonical(text), *detect_language_scored(text))``, sharing the casefolding both do.
+
+    For ASCII and for plain Latin-1 text (most paragraphs) one lowercased copy serves
+    normalisation, masking and word counting; other text takes the two functions' own way.
+    """
+    if len(text) <= 5000:  # detect_language_scored looks at the first 5,000 characters
+        if text.isascii():
+            low = text.lower()
+            norm = " ".join(low.replace("`", "'").split())  # = normalise(text)
+            words = low.encode("ascii").translate(_LATIN1_WORD_BYTES).decode("ascii").split()
+            return _mask(norm, norm, latin1=True), *_score_language(words, False)
+        try:
+            raw = text.encode("latin-1")
+        except UnicodeEncodeError:
+            raw = b""
+        if raw and len(raw.translate(None, _LATIN1_SLOW)) == len(raw):
+            # normalise(text): its NFKC steps change nothing here (split() takes the no-break
+            # space for a space, as NFKC would), and the folded text is lowercase Latin-1.
+            folded = text.casefold()
+            quoted = "«" in folded or "»" in folded or "`" in folded
+            norm = " ".join((folded.translate(_QUOTES) if quoted else folded).split())
+            data = folded.encode("latin-1")
+            umlaut = b"\xe4" in data or b"\xf6" in data or b"\xfc" in data or "ß" in text
+            words = data.translate(_LATIN1_WORD_BYTES).decode("latin-1").split()
+            return _mask(norm, norm, latin1=True), *_score_language(words, umlaut)
+    return canonical(text), *detect_language_scored(text)
+
+
+# Latin-1 characters whose NFKC form differs (bar the no-break space) and the soft hyphen:
+# Latin-1 text without them casefolds to Latin-1 text without them (a test checks this), so
+# normalise() only needs to casefold and collapse whitespace.
+_LATIN1_SLOW = bytes(
+    code
+    for code in range(0xA1, 0x100)
+    if code == 0xAD or unicodedata.normalize("NFKC", chr(code)) != chr(code)
+)
+
+
 def canonical_only_volatile(canon: str) -> bool:
     """`only_volatile` for a text already in canonical form."""
     rest = canon.replace(_V, " ")
+    # Shortcut: a word of plain letters that no stamp pattern can consume survives the removal
+    # below, so the text has content. _STAMP_ONLY's matches start and end at [a-zäöü] run
+    # boundaries and consist of whole words, so such a word is never partly removed. Without
+    # one (other letters, stamp words only), the exact route decides.
+    for match in _LETTERS.finditer(rest):
+        word = match.group()
+        if word.lower() not in _STAMP_TOKENS and _PLAIN_LETTERS.issuperset(word):
+            return False
     return not _LETTERS.search(_STAMP_ONLY.sub(" ", rest))
 
 
@@ -586,6 +739,41 @@ _DE_LIST = """der das und ist nicht sich mit dem den des ein eine einer eines ei
     vom beim damit jedoch wenn weil laut nun sei seien hatten"""
 _DE_WORDS = frozenset(_DE_LIST.split())
 _WORD = re.compile(r"[^\W\d_]+")
+_LANG_SHIFT = 16  # a sample of 5,000 characters has fewer words than 2**16
+_LANG_MASK = (1 << _LANG_SHIFT) - 1
+_LANG_WEIGHT = {
+    word: (word in _DE_WORDS) + ((word in _EN_WORDS) << _LANG_SHIFT)
+    for word in _DE_WORDS | _EN_WORDS
+}
+# For Latin-1 text, words are found with a byte table instead of _WORD (a regex scan with a
+# negated Unicode class is slow): every byte _WORD does not match becomes a space. Casefolding
+# keeps Latin-1 letters letters and other characters as they are, so folding before or after
+# splitting gives the same words (a test checks this for every Latin-1 character).
+_LATIN1_WORD_BYTES = bytes(b if _WORD.fullmatch(chr(b)) else 0x20 for b in range(256))
+
+
+def _is_latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _words_and_umlaut(sample: str) -> tuple[list[str], bool]:
+    """(``[w.casefold() for w in _WORD.findall(sample)]``, whether ``[äöüß]`` occurs ignoring
+    case), several times faster for Latin-1 text."""
+    if sample.isascii():
+        words = sample.lower().encode("ascii").translate(_LATIN1_WORD_BYTES).decode("ascii")
+        return words.split(), False
+    folded = sample.casefold()
+    if not (_is_latin1(sample) and _is_latin1(folded)):
+        words = [w.casefold() for w in _WORD.findall(sample)]
+        return words, re.search(r"[äöüß]", sample, re.IGNORECASE) is not None
+    data = folded.encode("latin-1")
+    # Casefolding turns Ä, Ö, Ü into ä, ö, ü (bytes E4, F6, FC) but ß into "ss".
+    umlaut = b"\xe4" in data or b"\xf6" in data or b"\xfc" in data or "ß" in sample
+    return data.translate(_LATIN1_WORD_BYTES).decode("latin-1").split(), umlaut
 
 
 @lru_cache(maxsize=1)
@@ -599,13 +787,16 @@ def _simplemma_ready() -> bool:
 
 def detect_language_scored(text: str) -> tuple[str, bool]:
     """("de" | "en" | "other", confident) for a text of any length."""
-    words = [w.casefold() for w in _WORD.findall(text[:5000])]
+    return _score_language(*_words_and_umlaut(text[:5000]))
+
+
+def _score_language(words: list[str], umlaut: bool) -> tuple[str, bool]:
+    """`detect_language_scored` from the sample's casefolded words and umlaut test."""
     if not words:
         return "other", False
-    de = sum(w in _DE_WORDS for w in words)
-    en = sum(w in _EN_WORDS for w in words)
-    if re.search(r"[äöüß]", text[:5000], re.IGNORECASE):
-        de += 1
+    # One C-level pass counts both: German hits in the low bits, English ones shifted up.
+    score = sum(map(_LANG_WEIGHT.get, words, repeat(0, len(words))))
+    de, en = (score & _LANG_MASK) + umlaut, score >> _LANG_SHIFT
     best, hits, other = ("de", de, en) if de > en else ("en", en, de)
     if hits and hits >= 2 * other + 1 and hits / len(words) >= 0.06:
         return best, hits >= 2 or len(words) <= 6
