@@ -11,7 +11,6 @@ import base64
 import logging
 import multiprocessing
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -25,16 +24,13 @@ from sqlalchemy import Connection
 from monitor import metrics
 from monitor.config import Config
 from monitor.detect import previous_version
-from monitor.extract import (
-    ExtractError,
-    StoryIndex,
-    detect_language,
-    extract_page,
-    parse_feed,
-)
-from monitor.extract.similar import signature, to_bytes
+from monitor.extract.errors import ExtractError
+from monitor.extract.pages import extract_page
+from monitor.extract.parse import extract_document
+from monitor.extract.similar import StoryIndex, signature, to_bytes
+from monitor.extract.text import detect_language
 from monitor.fetch import Fetcher
-from monitor.models import Document, FetchOutcome, FetchResult, Passage, Source, TopicMatch
+from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
 from monitor.store import FetchRecord, SourceState, Store, utcnow
 from monitor.topics import Matcher
 
@@ -136,9 +132,7 @@ class Poller:
             self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
-        )
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=_parser_context())
 
     def close(self) -> None:
         if self._pool is not None:
@@ -361,26 +355,19 @@ class Poller:
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
 
 
-def extract_document(
-    kind: str,
-    body: bytes,
-    url: str,
-    content_type: str | None,
-    max_items: int,
-    ignore: tuple[str, ...],
-) -> Document:
-    """Bytes of one response -> Document. A plain function of its arguments, so that it can
-    run in a worker process."""
-    if kind == "feed":
-        return parse_feed(body, url, content_type, max_items=max_items)
-    # Ignored text is removed from what is shown as well as from what counts as new.
-    doc = extract_page(body, url, content_type, ignore=[re.compile(p) for p in ignore])
-    for p in doc.passages:
-        p.title = p.title or doc.title
-        p.link = p.link or url
-        p.published = p.published or doc.published
-        p.language = p.language or doc.language
-    return doc
+def _parser_context() -> multiprocessing.context.BaseContext:
+    """Where parser processes come from: a fork server that has imported the parsers once.
+
+    Forking this process (threads for DNS, the event loop) could copy a held lock into the
+    child; spawning re-imports everything in every worker. A fork server is a clean,
+    single-threaded process that loads the parsers once (`monitor.extract.preload`) and forks
+    workers from that, so a new worker starts in milliseconds. Spawn where there is none.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["monitor.extract.preload"])
+    return context
 
 
 _ACCEPT = {

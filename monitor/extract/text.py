@@ -804,7 +804,10 @@ def _score_language(words: list[str], umlaut: bool) -> tuple[str, bool]:
     if _simplemma_ready() and len(words) >= 2:
         import simplemma
 
-        scores = dict(simplemma.langdetect(" ".join(words[:200]), lang=("de", "en")))
+        # The low-memory store: the same dictionaries, 35 MB instead of 135 MB per process.
+        scores = dict(
+            simplemma.langdetect(" ".join(words[:200]), lang=("de", "en"), low_memory=True)
+        )
         de_s, en_s = scores.get("de", 0.0), scores.get("en", 0.0)
         if max(de_s, en_s) >= 0.5 and abs(de_s - en_s) >= 0.25:
             return ("de" if de_s > en_s else "en"), False

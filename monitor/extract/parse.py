@@ -1,0 +1,35 @@
+"""What a parser process runs: one fetched response -> `Document`.
+
+Kept apart from the pipeline so that a parser process imports only the extractors (feeds,
+pages, text), not the store, the fetcher or the matcher.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.extract.feeds import parse_feed
+from monitor.extract.pages import extract_page
+from monitor.models import Document
+
+
+def extract_document(
+    kind: str,
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    max_items: int,
+    ignore: tuple[str, ...],
+) -> Document:
+    """Bytes of one response -> Document. A plain function of its arguments, so that it can
+    run in a worker process."""
+    if kind == "feed":
+        return parse_feed(body, url, content_type, max_items=max_items)
+    # Ignored text is removed from what is shown as well as from what counts as new.
+    doc = extract_page(body, url, content_type, ignore=[re.compile(p) for p in ignore])
+    for p in doc.passages:
+        p.title = p.title or doc.title
+        p.link = p.link or url
+        p.published = p.published or doc.published
+        p.language = p.language or doc.language
+    return doc
