@@ -11,6 +11,7 @@ import base64
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +27,7 @@ from monitor.config import Config
 from monitor.detect import previous_version
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
-from monitor.extract.parse import extract_document
+from monitor.extract.parse import extract_document, worker_ready
 from monitor.extract.similar import StoryIndex, signature, to_bytes
 from monitor.extract.text import detect_language
 from monitor.fetch import Fetcher
@@ -79,6 +80,7 @@ class Poller:
         self.sources = list(sources)
         store.sync_sources(self.sources)
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_ready = threading.Event()  # set once the current pool's workers are up
         self._records: list[FetchRecord] = []  # outcomes without text, not yet written
         self._workers = config.poll.workers or os.cpu_count() or 1
         self.stories = StoryIndex()
@@ -89,6 +91,9 @@ class Poller:
             key = f"{source_key}\x00{passage_key}"
             self.stories.add_bytes(key, base64.b64decode(stored))
             self._story_items[key] = story_id or item_id
+        # Parser processes start now, in the background, rather than when the first page of
+        # the first cycle arrives.
+        self._ensure_pool(sum(1 for s in self.sources if s.refused is None))
 
     async def _cpu(self, fn: Callable[..., T], *args: object) -> T:
         """Run CPU-heavy parsing off the event loop: in the process pool when there is one.
@@ -99,6 +104,9 @@ class Poller:
         """
         if self._pool is None:
             return await asyncio.wait_for(asyncio.to_thread(fn, *args), PARSE_TIMEOUT)
+        if not self._pool_ready.is_set():
+            # Workers still starting: wait off the event loop, so that fetches carry on.
+            await asyncio.to_thread(self._pool_ready.wait, PARSE_TIMEOUT)
         for attempt in (1, 2):
             pool = self._pool
             try:
@@ -132,7 +140,14 @@ class Poller:
             self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self._workers, mp_context=_parser_context())
+        pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=_parser_context())
+        # Starting workers blocks the caller until the fork server has loaded the parsers
+        # (about a second the first time): a thread of its own does it.
+        ready = self._pool_ready = threading.Event()
+        threading.Thread(
+            target=_start_workers, args=(pool, self._workers, ready), daemon=True
+        ).start()
+        return pool
 
     def close(self) -> None:
         if self._pool is not None:
@@ -223,6 +238,8 @@ class Poller:
                 result.content_type,
                 self.config.http.max_feed_items,
                 tuple(src.ignore),
+                # A baseline poll only records what is there: no dates or languages needed.
+                not state.baseline_done and self.config.poll.baseline,
             )
         except ExtractError as exc:
             # Keep the old body hash so the next poll parses the body again instead of skipping it.
@@ -353,6 +370,18 @@ class Poller:
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
+
+
+def _start_workers(pool: ProcessPoolExecutor, count: int, ready: threading.Event) -> None:
+    """Have every worker of a new pool answer once, then set `ready` (also if that failed:
+    the caller's own job then meets the broken pool and replaces it)."""
+    try:
+        for future in [pool.submit(worker_ready) for _ in range(count)]:
+            future.result(timeout=PARSE_TIMEOUT)
+    except Exception as exc:  # a dead pool or a shut-down one; `_cpu` deals with it
+        log.debug("parser processes did not start: %s", exc)
+    finally:
+        ready.set()
 
 
 def _parser_context() -> multiprocessing.context.BaseContext:

@@ -254,3 +254,26 @@ def test_page_metadata_is_trafilaturas() -> None:
         assert got.author == (want.author or None), name
         assert got.site == (want.sitename or None), name
         assert _htmldate(tree, got.url) == want.date, name
+
+
+@pytest.mark.parametrize("ignore", [(), (re.compile(r"Stand: \S+"),)])
+def test_record_only_gives_the_same_passages_without_dates_or_languages(
+    ignore: tuple[re.Pattern[str], ...],
+) -> None:
+    """A baseline poll extracts with record_only: the same keys and texts (what is stored), and
+    no publication date or languages (which only matching and digests use)."""
+    checked = 0
+    for name, html in _html_pages():
+        body = html.encode("utf-8")
+        full = extract_page(body, f"https://example.org/{name}", "text/html", ignore=ignore)
+        lean = extract_page(
+            body, f"https://example.org/{name}", "text/html", ignore=ignore, record_only=True
+        )
+        assert [(p.key, p.text, p.title) for p in lean.passages] == [
+            (p.key, p.text, p.title) for p in full.passages
+        ], name
+        assert lean.title == full.title and lean.warnings == full.warnings
+        assert lean.published is None and lean.language is None
+        assert all(p.language is None for p in lean.passages)
+        checked += bool(full.passages)
+    assert checked >= 10

@@ -566,8 +566,13 @@ def _passages(
     title: str | None,
     language: str | None,
     ignore: Sequence[re.Pattern[str]],
+    *,
+    with_language: bool = True,
 ) -> list[Passage]:
-    """One passage per paragraph; headings become the title of the paragraphs below them."""
+    """One passage per paragraph; headings become the title of the paragraphs below them.
+
+    Without ``with_language`` the passages carry no language (nothing will match them).
+    """
     title_norm = normalise(title) if title else None
     heading: str | None = None
     seen: set[str] = set()
@@ -583,7 +588,10 @@ def _passages(
             continue
         if kind == "head" and title_norm and normalise(text) == title_norm:
             continue
-        if ignore:
+        lang: str | None
+        if not with_language:
+            canon, lang, sure = canonical(text, ignore), None, False
+        elif ignore:
             canon, (lang, sure) = canonical(text, ignore), detect_language_scored(text)
         else:
             canon, lang, sure = canonical_and_language(text)
@@ -628,11 +636,15 @@ def extract_page(
     content_type: str | None = None,
     *,
     ignore: Sequence[re.Pattern[str]] = (),
+    record_only: bool = False,
 ) -> Document:
     """Main text of an HTML page (or a plain-text or PDF response) as paragraph passages.
 
     ``ignore`` holds a source's ignore patterns: their matches are removed from the passages'
-    text and do not count towards the fingerprints.
+    text and do not count towards the fingerprints. ``record_only``: the passages are only
+    recorded as seen (a baseline poll), never matched or shown, so the publication date and
+    the languages, which only matching and digests use, are not worked out. Keys and texts are
+    the same either way.
     """
     mtype = media_type(content_type)
     if mtype in _PDF_TYPES or body[:5] == b"%PDF-":
@@ -667,8 +679,8 @@ def extract_page(
         blocks = _fallback_blocks(html)
         warnings.append(FALLBACK_WARNING)
     title = meta.title or _html_title(tree)
-    language = _document_language(tree, blocks)
-    passages = _passages(blocks, url, title, language, ignore)
+    language = None if record_only else _document_language(tree, blocks)
+    passages = _passages(blocks, url, title, language, ignore, with_language=not record_only)
     if not passages:
         warnings.append("no text found on the page")
     return Document(
@@ -676,7 +688,7 @@ def extract_page(
         kind="page",
         title=title,
         language=language,
-        published=_published(tree, html, day),
+        published=None if record_only else _published(tree, html, day),
         passages=passages,
         warnings=warnings,
         author=meta.author,

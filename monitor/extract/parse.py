@@ -20,16 +20,25 @@ def extract_document(
     content_type: str | None,
     max_items: int,
     ignore: tuple[str, ...],
+    record_only: bool = False,
 ) -> Document:
     """Bytes of one response -> Document. A plain function of its arguments, so that it can
-    run in a worker process."""
+    run in a worker process. ``record_only``: a baseline poll, whose passages are recorded as
+    seen and nothing else (see `extract_page`)."""
     if kind == "feed":
         return parse_feed(body, url, content_type, max_items=max_items)
     # Ignored text is removed from what is shown as well as from what counts as new.
-    doc = extract_page(body, url, content_type, ignore=[re.compile(p) for p in ignore])
+    doc = extract_page(
+        body, url, content_type, ignore=[re.compile(p) for p in ignore], record_only=record_only
+    )
     for p in doc.passages:
         p.title = p.title or doc.title
         p.link = p.link or url
         p.published = p.published or doc.published
         p.language = p.language or doc.language
     return doc
+
+
+def worker_ready() -> bool:
+    """A no-op job: a new parser process that answers it is up and has the parsers loaded."""
+    return True

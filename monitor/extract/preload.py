@@ -7,6 +7,8 @@ Without this, every new worker would pay for all of it on its first documents.
 
 from __future__ import annotations
 
+import gc
+
 import trafilatura  # noqa: F401  (imported here so that workers need not)
 from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
 
@@ -14,3 +16,7 @@ import monitor.extract.parse  # noqa: F401
 
 for _language in ("de", "en"):
     LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(_language)
+
+# Forked workers share these objects; the collector need never look at them (and touching them
+# would copy their pages into every worker).
+gc.freeze()
