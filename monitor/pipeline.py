@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import logging
 import multiprocessing
 import os
@@ -94,6 +95,12 @@ class Poller:
         # Parser processes start now, in the background, rather than when the first page of
         # the first cycle arrives.
         self._ensure_pool(sum(1 for s in self.sources if s.refused is None))
+        # What exists now (sources, topics, dictionaries, the story index) lives as long as the
+        # poller: the cyclic collector need not walk it again on every pass of every cycle
+        # (at 10,000 sources that walking was a tenth of a cycle's CPU). Refcounting still
+        # frees it when the poller goes.
+        gc.collect()
+        gc.freeze()
 
     async def _cpu(self, fn: Callable[..., T], *args: object) -> T:
         """Run CPU-heavy parsing off the event loop: in the process pool when there is one.

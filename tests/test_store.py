@@ -206,3 +206,20 @@ def test_an_old_database_is_migrated_in_place(tmp_path: Path) -> None:
     upgraded.sync_sources([source()])
     upgraded.save_page_snapshot(source().key, ["a", "b"], utcnow())
     assert upgraded.page_snapshot(source().key) == ["a", "b"]
+
+
+def test_seen_timestamps_are_stored_as_the_column_type_stores_them(store: Store) -> None:
+    """Fingerprints are inserted with a pre-converted timestamp: it must read back as the same
+    aware datetime and compare in SQL exactly like values written through the column type."""
+    from monitor.store import schema as s
+
+    now = utcnow().replace(microsecond=0)  # the case where a naive str() would differ
+    key = source().key
+    store.new_passages(key, passages("a", "b"), now)
+    with store.engine.connect() as conn:
+        rows = conn.execute(s.seen.select().where(s.seen.c.source_key == key)).all()
+        raw = conn.execute(text("SELECT first_seen, last_seen FROM seen LIMIT 1")).one()
+    assert {(r.first_seen, r.last_seen) for r in rows} == {(now, now)}
+    assert raw[0] == raw[1] and raw[0].endswith(".000000")
+    # Retention compares these columns with bound datetimes: one second later forgets both.
+    assert store.prune(now + timedelta(days=30, seconds=1), 30)["fingerprints"] == 2
