@@ -281,3 +281,17 @@ def test_duplicate_ids_are_skipped() -> None:
     assert [p.title for p in doc.passages] == ["Eins"]
     assert doc.passages[0].text == "Eins"  # a headline-only entry is matched on its title
     assert any("repeated" in w for w in doc.warnings)
+
+
+@pytest.mark.parametrize("name", ["rss2.xml", "atom.xml", "rdf.xml", "hostile.xml", "latin1.xml"])
+def test_record_only_gives_the_same_entries_without_languages(name: str) -> None:
+    """A baseline poll parses with record_only: the same keys, texts and links (what is stored
+    and compared later), no languages (which only matching uses)."""
+    full = parse_feed(load(name), FEED_URL)
+    lean = parse_feed(load(name), FEED_URL, record_only=True)
+    assert full.passages
+    assert [(p.key, p.text, p.title, p.link, p.published) for p in lean.passages] == [
+        (p.key, p.text, p.title, p.link, p.published) for p in full.passages
+    ]
+    assert all(p.language is None for p in lean.passages)
+    assert lean.warnings == full.warnings

@@ -260,11 +260,14 @@ def parse_feed(
     max_items: int = 200,
     *,
     max_bytes: int = MAX_FEED_BYTES,
+    record_only: bool = False,
 ) -> Document:
     """Parse an RSS/Atom/RDF body into a Document with one Passage per entry.
 
     Raises ExtractError("not a feed: ...") for bodies that are not feeds (HTML error pages,
     JSON, garbage) and ExtractError("feed too large: ...") above ``max_bytes``.
+    ``record_only`` (a baseline poll: entries are only recorded as seen) leaves the entries'
+    languages out, which only matching uses.
     """
     if len(body) > max_bytes:
         raise ExtractError(f"feed too large: {len(body)} bytes (limit {max_bytes})")
@@ -306,9 +309,11 @@ def parse_feed(
             duplicates += 1
             continue
         seen.add(key)
-        language, sure = detect_language_scored(f"{title}\n{text}")
-        if not sure and feed_language:
-            language = feed_language
+        language: str | None = None
+        if not record_only:
+            language, sure = detect_language_scored(f"{title}\n{text}")
+            if not sure and feed_language:
+                language = feed_language
         passages.append(
             Passage(
                 key=key,

@@ -24,9 +24,9 @@ def extract_document(
 ) -> Document:
     """Bytes of one response -> Document. A plain function of its arguments, so that it can
     run in a worker process. ``record_only``: a baseline poll, whose passages are recorded as
-    seen and nothing else (see `extract_page`)."""
+    seen and nothing else (see `extract_page` and `parse_feed`)."""
     if kind == "feed":
-        return parse_feed(body, url, content_type, max_items=max_items)
+        return parse_feed(body, url, content_type, max_items=max_items, record_only=record_only)
     # Ignored text is removed from what is shown as well as from what counts as new.
     doc = extract_page(
         body, url, content_type, ignore=[re.compile(p) for p in ignore], record_only=record_only

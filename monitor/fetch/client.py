@@ -8,6 +8,7 @@ followed here, hop by hop, so each target is checked before anything is sent to 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -175,6 +176,7 @@ class Fetcher:
             http.concurrency, http.per_host_concurrency, http.per_host_delay
         )
         self._robots = RobotsCache()
+        self._literals: dict[str, str | None] = {}  # host -> the gate's refusal, if a literal
         self._sessions: dict[bool, _Session] = {}
         self._resolver: ThreadPoolExecutor | None = None
         self._open = False
@@ -486,16 +488,15 @@ class Fetcher:
     ) -> _Reply:
         """One request and its response, no redirects; AddressRefused or _Stop on failure."""
         host = url_host(url)
-        if _is_literal(host):
+        reason = self._literal_refusal(host)
+        if reason is not None:
             # Known without DNS: say no before waiting for a slot.
-            reason = describe_address(host, self._allow)
-            if reason is not None:
-                raise AddressRefused(host, host, reason)
+            raise AddressRefused(host, host, reason)
         async with self._limiter.slot(host), budget.spend():
             try:
                 request = session.client.build_request(
                     method,
-                    url,
+                    _parsed_url(url),
                     headers=headers,
                     content=content,
                     timeout=timeout or httpx.USE_CLIENT_DEFAULT,
@@ -536,6 +537,17 @@ class Fetcher:
             return body.finish()
         except (BodyTooLarge, BadEncoding) as exc:
             raise _Stop(FetchOutcome.ERROR, str(exc), url=str(response.url)) from None
+
+    def _literal_refusal(self, host: str) -> str | None:
+        """Why the gate refuses `host` if it is an IP literal (None: a name, or allowed).
+
+        Remembered per host: the same few hundred hosts come back on every poll."""
+        if host not in self._literals:
+            if len(self._literals) >= 4096:
+                self._literals.clear()
+            refused = describe_address(host, self._allow) if _is_literal(host) else None
+            self._literals[host] = refused
+        return self._literals[host]
 
     def _describe(self, exc: httpx.HTTPError, url: str, timeout: httpx.Timeout | None) -> str:
         """One plain line for a transport error."""
@@ -619,6 +631,12 @@ def _header_dict(headers: httpx.Headers) -> dict[str, str]:
     for name, value in headers.multi_items():
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _parsed_url(url: str) -> httpx.URL:
+    """httpx's parse of a URL the gate has normalised (immutable, so one parse serves all)."""
+    return httpx.URL(url)
 
 
 def _default_port(url: str) -> int:

@@ -114,11 +114,16 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self._keepalive = keepalive_expiry
         self._executor = executor
         self._session: aiohttp.ClientSession | None = None
+        self._verdicts: dict[str, str | None] = {}  # address -> the gate's refusal, or None
 
     def _checked_socket(self, addr_info: Any) -> socket.socket:
         family, kind, proto, _name, address = addr_info
         host = str(address[0]).split("%", 1)[0]
-        reason = describe_address(host, self._allow)
+        if host not in self._verdicts:
+            if len(self._verdicts) >= 4096:
+                self._verdicts.clear()
+            self._verdicts[host] = describe_address(host, self._allow)
+        reason = self._verdicts[host]
         if reason is not None:
             raise AddressRefused(host, host, reason)
         return socket.socket(family=family, type=kind, proto=proto)
