@@ -8,6 +8,7 @@ import hashlib
 import ipaddress
 import itertools
 import logging
+import re
 import ssl
 import time
 import zlib
@@ -579,3 +580,82 @@ async def test_guard_resolver_refuses_names_of_refused_addresses() -> None:
     async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
         with pytest.raises(AddressRefused, match=r"localhost resolves to .*loopback"):
             await client.get(f"http://localhost:{closed_port()}/")
+
+
+async def test_a_post_carries_only_the_headers_it_was_given(
+    server: HostileServer, fetcher: Fetcher
+) -> None:
+    server.route("/hook", reply(204))
+    await fetcher.request("POST", server.url("/hook"), content=b"")
+    await fetcher.request("POST", server.url("/hook"), content=b"x")
+    assert all("content-type" not in seen.headers for seen in server.requests)
+
+
+async def test_idle_connections_are_capped_across_hosts() -> None:
+    """aiohttp counts only busy connections towards its limit; the transport also caps idle
+    keep-alive ones, so a cycle over many hosts does not hold a socket open to each."""
+
+    async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Answers every request on the connection and never closes it first.
+        while await reader.readuntil(b"\r\n\r\n"):
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    servers = [await asyncio.start_server(keep_alive, "127.0.0.1", 0) for _ in range(70)]
+    ports = [srv.sockets[0].getsockname()[1] for srv in servers]
+    transport = _transport(ssl.create_default_context(), ["127.0.0.1/32"])
+    try:
+        async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
+            for port in ports:
+                assert (await client.get(f"http://127.0.0.1:{port}/")).content == b"ok"
+            connector = transport._client().connector
+            assert connector is not None
+            # 70 idle connections without the cap; at most the cap plus one trim period with it.
+            assert 0 < connector.idle_connections <= 4 + 32  # type: ignore[attr-defined]
+            connector.trim_idle()  # type: ignore[attr-defined]
+            assert connector.idle_connections == 4  # type: ignore[attr-defined]
+    finally:
+        for srv in servers:
+            srv.close()
+
+
+async def test_deliveries_never_reuse_a_connection_the_server_may_have_closed() -> None:
+    """A POST is not retried on a stale kept-alive connection, so deliveries use a new one."""
+    seen: list[bytes] = []
+
+    async def one_answer_per_connection(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1])  # type: ignore[index]
+        seen.append(await reader.readexactly(length))
+        # Looks kept alive (no Connection: close); a second request on this connection meets
+        # a server whose idle timeout has just fired: it hangs up without answering.
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    srv = await asyncio.start_server(one_answer_per_connection, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/hook"
+    try:
+        async with Fetcher(config()) as f:
+            for body in (b"first", b"second", b"third"):
+                assert (await f.request("POST", url, content=body)).status == 200
+    finally:
+        srv.close()
+    assert seen == [b"first", b"second", b"third"]
+
+
+def test_transport_errors_name_the_origin_not_the_path() -> None:
+    """aiohttp puts the URL into some messages; a webhook's path can be its secret."""
+    import aiohttp
+
+    from monitor.fetch.transport import _mapped
+
+    error = aiohttp.ClientOSError(
+        None, "Can not write request body for http://127.0.0.1:9/hook/T0KEN"
+    )
+    text = str(_mapped(error, "127.0.0.1", 8192))
+    assert "T0KEN" not in text and "/hook" not in text
+    assert "http://127.0.0.1:9" in text

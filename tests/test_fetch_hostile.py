@@ -274,6 +274,19 @@ async def test_endless_header_line_refused(server: HostileServer) -> None:
     assert took < 0.8
 
 
+async def test_header_section_is_cut_off_at_the_limit_as_it_arrives(
+    server: HostileServer,
+) -> None:
+    # Each line is under the per-line limit and the section never ends: only counting the
+    # section's bytes as they arrive stops this before the read timeout.
+    lines = b"".join(b"X-Big-%d: " % i + b"b" * 30_000 + b"\r\n" for i in range(3))
+    server.route("/", stall(b"HTTP/1.1 200 OK\r\n" + lines))
+    async with Fetcher(config(max_header_bytes=64 * 1024, read_timeout=5)) as f:
+        result, took = await timed(f, server.url("/"))
+    assert result.error == f"response headers larger than {64 * 1024} bytes"
+    assert took < 0.5
+
+
 async def test_unsupported_encoding(server: HostileServer, fetcher: Fetcher) -> None:
     server.route("/", reply(200, b"\x1b\x00\x00", [("Content-Encoding", "br")]))
     result = await fetcher.fetch(server.url("/"))

@@ -177,7 +177,7 @@ class Fetcher:
         )
         self._robots = RobotsCache()
         self._literals: dict[str, str | None] = {}  # host -> the gate's refusal, if a literal
-        self._sessions: dict[bool, _Session] = {}
+        self._sessions: dict[tuple[bool, bool], _Session] = {}  # (verify TLS, keep alive)
         self._resolver: ThreadPoolExecutor | None = None
         self._open = False
 
@@ -189,7 +189,7 @@ class Fetcher:
         self._resolver = ThreadPoolExecutor(
             max_workers=min(32, self._http.concurrency), thread_name_prefix="monitor-dns"
         )
-        self._sessions[True] = self._make_session(verify=True)
+        self._sessions[True, True] = self._make_session(verify=True)
         self._open = True
         return self
 
@@ -207,7 +207,7 @@ class Fetcher:
             self._resolver.shutdown(wait=False, cancel_futures=True)
             self._resolver = None
 
-    def _make_session(self, verify: bool) -> _Session:
+    def _make_session(self, verify: bool, keep_alive: bool = True) -> _Session:
         http = self._http
         transport = GuardedTransport(
             ssl_context=_ssl_context(verify),
@@ -217,6 +217,7 @@ class Fetcher:
             # The politeness limiter already holds requests to one host to this many.
             per_host=http.per_host_concurrency,
             keepalive_expiry=_KEEPALIVE_SECONDS,
+            keep_alive=keep_alive,
             resolve_timeout=http.connect_timeout,
             executor=self._resolver,
         )
@@ -236,12 +237,12 @@ class Fetcher:
         )
         return _Session(client, transport)
 
-    def _session(self, verify: bool) -> _Session:
+    def _session(self, verify: bool, keep_alive: bool = True) -> _Session:
         if not self._open:
             raise RuntimeError("use the Fetcher as `async with Fetcher(config) as fetcher:`")
-        if verify not in self._sessions:
-            self._sessions[verify] = self._make_session(verify)
-        return self._sessions[verify]
+        if (verify, keep_alive) not in self._sessions:
+            self._sessions[verify, keep_alive] = self._make_session(verify, keep_alive)
+        return self._sessions[verify, keep_alive]
 
     # --- public API -------------------------------------------------------------------------
 
@@ -317,7 +318,9 @@ class Fetcher:
         )
         try:
             reply = await self._exchange(
-                self._session(True),
+                # A fresh connection for every delivery: a POST is not retried by the pool, so
+                # one sent on a kept-alive connection the server has just closed would fail.
+                self._session(True, keep_alive=False),
                 method,
                 target,
                 extra,

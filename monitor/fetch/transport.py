@@ -16,6 +16,8 @@ against it), and aiohttp's errors become httpx's, so callers see one family of e
 
 from __future__ import annotations
 
+import functools
+import re
 import socket
 import ssl
 from collections.abc import AsyncIterator, Sequence
@@ -25,6 +27,8 @@ from typing import Any
 import aiohttp
 import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.http_exceptions import LineTooLong
 from yarl import URL
 
 from monitor.fetch.gate import IPNetwork, describe_address
@@ -34,7 +38,96 @@ from monitor.fetch.guard import AddressRefused, HeadersTooLarge, resolve_checked
 # max_header_bytes allows, so an endless header line is cut off early.
 _LINE_CAP = 100 * 1024
 _MAX_HEADERS = 256
+_MAX_IDLE = 100  # idle keep-alive connections kept at most, over all hosts
 _CHUNK = 64 * 1024
+# The end of a header section: an empty line, with or without the CR that parsers tolerate.
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_URL_IN_TEXT = re.compile(r"\b(https?://[^/\s]+)\S*")
+# Idle connections are checked against their cap every this many releases (counting them
+# walks every host's queue).
+_TRIM_EVERY = 32
+
+
+class _CountingHandler(ResponseHandler):
+    """aiohttp's response protocol, refusing a header section larger than `limit` bytes as the
+    bytes arrive (aiohttp itself bounds each line and the number of headers, not their sum)."""
+
+    def __init__(self, loop: Any, limit: int) -> None:
+        super().__init__(loop)
+        self._limit = limit
+        self._head_bytes = 0
+        self._in_head = False
+        self._carry = b""
+
+    def set_response_params(self, *args: Any, **kwargs: Any) -> None:
+        # Called before each request on this connection: a new header section follows.
+        super().set_response_params(*args, **kwargs)
+        self._in_head, self._head_bytes, self._carry = True, 0, b""
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head and data:
+            window = self._carry + data
+            end = _HEAD_END.search(window)
+            if end is not None:
+                self._head_bytes += end.end() - len(self._carry)
+                self._in_head = False
+            else:
+                self._head_bytes += len(data)
+                self._carry = window[-3:]
+            if self._head_bytes > self._limit:
+                self._in_head = False
+                if self.transport is not None:
+                    self.transport.close()
+                self.set_exception(HeadersTooLarge(self._limit))
+                return
+        super().data_received(data)
+
+
+class _BoundedConnector(aiohttp.TCPConnector):
+    """aiohttp's connector with two bounds it lacks: at most about `max_idle` idle keep-alive
+    connections in all (it counts only connections in use towards its limit, so a cycle over
+    thousands of hosts would keep a socket open to each for the keep-alive time), and the
+    header-section cap of `_CountingHandler`. Both reach into aiohttp's connector (its
+    protocol factory, its idle queues, `_release`); tests/test_fetch_client.py and
+    tests/test_fetch_hostile.py fail if an aiohttp release changes them."""
+
+    def __init__(self, *, max_idle: int, max_header_bytes: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._max_idle = max_idle
+        self._releases = 0
+        self._factory = functools.partial(_CountingHandler, loop=self._loop, limit=max_header_bytes)
+
+    def _release(self, *args: Any, **kwargs: Any) -> None:
+        super()._release(*args, **kwargs)
+        self._releases += 1
+        if self._releases % _TRIM_EVERY == 0:
+            self.trim_idle()
+
+    def trim_idle(self) -> int:
+        """Close the oldest idle connections beyond `max_idle`; how many were closed."""
+        queues = getattr(self, "_conns", None)
+        if not isinstance(queues, dict):
+            return 0
+        # Each queue holds (protocol, time it became idle) pairs.
+        idle = [(entry[1], key, entry) for key, queue in queues.items() for entry in queue]
+        excess = len(idle) - self._max_idle
+        if excess <= 0:
+            return 0
+        idle.sort(key=lambda item: item[0])
+        for _t, key, entry in idle[:excess]:
+            queue = queues.get(key)
+            if queue is not None and entry in queue:
+                queue.remove(entry)
+                if not queue:
+                    del queues[key]
+            entry[0].close()
+        return excess
+
+    @property
+    def idle_connections(self) -> int:
+        """Idle keep-alive connections held now (for tests)."""
+        queues = getattr(self, "_conns", None)
+        return sum(len(q) for q in queues.values()) if isinstance(queues, dict) else 0
 
 
 class GuardedResolver(AbstractResolver):
@@ -102,10 +195,12 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         max_connections: int,
         per_host: int,
         keepalive_expiry: float,
+        keep_alive: bool = True,
         resolve_timeout: float | None = None,
         executor: Executor | None = None,
     ) -> None:
         self._resolve_timeout = resolve_timeout
+        self._keep_alive = keep_alive
         self._ssl = ssl_context
         self._allow = list(allow)
         self._max_header_bytes = max_header_bytes
@@ -131,10 +226,13 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use, inside the running event loop that aiohttp binds it to.
         if self._session is None:
-            connector = aiohttp.TCPConnector(
+            connector = _BoundedConnector(
+                max_idle=min(self._max_connections, _MAX_IDLE),
+                max_header_bytes=self._max_header_bytes,
                 limit=self._max_connections,
                 limit_per_host=self._per_host,
-                keepalive_timeout=self._keepalive,
+                keepalive_timeout=self._keepalive if self._keep_alive else None,
+                force_close=not self._keep_alive,
                 ssl=self._ssl,
                 resolver=GuardedResolver(self._allow, self._executor, self._resolve_timeout),
                 socket_factory=self._checked_socket,
@@ -150,6 +248,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 max_field_size=line_cap,
                 max_headers=_MAX_HEADERS,
                 timeout=aiohttp.ClientTimeout(total=None),
+                # Requests go out with the headers the caller set, and no others.
+                skip_auto_headers=("Content-Type",),
             )
         return self._session
 
@@ -215,15 +315,16 @@ def _mapped(exc: aiohttp.ClientError, host: str, header_limit: int) -> Exception
     if isinstance(exc, aiohttp.ClientResponseError):
         text = str(exc.message or "")
         lowered = text.lower()
-        if "got more than" in lowered or "too long" in lowered or "too many headers" in lowered:
+        # Judged by aiohttp's exception, not its message, which may quote the server's text.
+        if _caused_by(exc, LineTooLong) or lowered == "too many headers received":
             return HeadersTooLarge(header_limit)
         if "data after `connection: close`" in lowered:
             # llhttp refuses bytes beyond the announced length on a closing connection.
             return httpx.RemoteProtocolError("more body bytes than its Content-Length announced")
         return httpx.RemoteProtocolError(_first_line(text) or "malformed response")
     if isinstance(exc, aiohttp.ClientOSError):
-        return httpx.ReadError(str(exc) or type(exc).__name__)
-    return httpx.TransportError(f"{type(exc).__name__}: {exc}")
+        return httpx.ReadError(_without_paths(str(exc)) or type(exc).__name__)
+    return httpx.TransportError(f"{type(exc).__name__}: {_without_paths(str(exc))}")
 
 
 def _cause(exc: aiohttp.ClientError) -> BaseException:
@@ -233,6 +334,23 @@ def _cause(exc: aiohttp.ClientError) -> BaseException:
     if isinstance(exc, aiohttp.ClientConnectorError):
         return exc.os_error
     return exc
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is in the chain of causes of `exc` (aiohttp wraps its parser's errors)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _without_paths(text: str) -> str:
+    """aiohttp's message with any URL cut to its origin: a webhook's path may be a secret."""
+    return _URL_IN_TEXT.sub(r"\1", text)
 
 
 def _first_line(text: str) -> str:
