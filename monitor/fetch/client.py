@@ -497,13 +497,7 @@ class Fetcher:
             raise AddressRefused(host, host, reason)
         async with self._limiter.slot(host), budget.spend():
             try:
-                request = session.client.build_request(
-                    method,
-                    _parsed_url(url),
-                    headers=headers,
-                    content=content,
-                    timeout=timeout or httpx.USE_CLIENT_DEFAULT,
-                )
+                request = _build_request(session.client, method, url, headers, content, timeout)
                 # Straight to the transport: AsyncClient.send() parses a redirect's Location
                 # even when not following it, and raises on a malformed one, losing the
                 # response; redirects are judged in `_get` instead.
@@ -634,6 +628,27 @@ def _header_dict(headers: httpx.Headers) -> dict[str, str]:
     for name, value in headers.multi_items():
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
+
+
+def _build_request(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    content: bytes | None,
+    timeout: httpx.Timeout | None,
+) -> httpx.Request:
+    """What `client.build_request` makes, without its cost: it re-parses and re-validates the
+    URL twice to merge query parameters we never pass, and cookies are never sent."""
+    merged = httpx.Headers(client.headers)
+    merged.update(headers)
+    return httpx.Request(
+        method,
+        _parsed_url(url),
+        headers=merged,
+        content=content,
+        extensions={"timeout": (timeout or client.timeout).as_dict()},
+    )
 
 
 @functools.lru_cache(maxsize=8192)
