@@ -102,6 +102,10 @@ class Poller:
         gc.collect()
         gc.freeze()
 
+    def wait_ready(self, timeout: float = PARSE_TIMEOUT) -> bool:
+        """Block until the parser processes are up (True at once when there are none)."""
+        return self._pool is None or self._pool_ready.wait(timeout)
+
     async def _cpu(self, fn: Callable[..., T], *args: object) -> T:
         """Run CPU-heavy parsing off the event loop: in the process pool when there is one.
 
