@@ -43,6 +43,8 @@ POOL_MIN_JOBS = 20
 # Outcomes that carry no text (304s, failures) are written in batches of this many. A crash
 # loses at most one batch of health updates; those sources are simply polled again.
 RECORD_BATCH = 200
+# Baseline polls (first polls: nothing is matched) share a commit in groups of this many.
+BASELINE_BATCH = 50
 PARSE_TIMEOUT = 60.0  # seconds one document may take to parse
 T = TypeVar("T")
 
@@ -83,6 +85,10 @@ class Poller:
         self._pool: ProcessPoolExecutor | None = None
         self._pool_ready = threading.Event()  # set once the current pool's workers are up
         self._records: list[FetchRecord] = []  # outcomes without text, not yet written
+        # Baseline polls not yet committed: (source, time, state, the write itself).
+        self._baselines: list[
+            tuple[Source, datetime, SourceState, Callable[[Connection], None]]
+        ] = []
         self._workers = config.poll.workers or os.cpu_count() or 1
         self.stories = StoryIndex()
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
@@ -211,6 +217,7 @@ class Poller:
         try:
             await asyncio.gather(*(one(s) for s in todo))
         finally:
+            self._flush_baselines()
             self._flush_records()
         summary.seconds = time.monotonic() - started
         return summary
@@ -282,7 +289,8 @@ class Poller:
             if src.follow_links and src.kind == "feed":
                 fresh = await self._follow(fetcher, src, fresh)
             matched = [(p, found) for p in fresh if (found := self._match(p))]
-        with self.store.transaction() as conn:
+
+        def write(conn: Connection) -> None:
             self.store.remember_passages(src.key, doc.passages, now, conn, fresh_keys)
             if snapshot is not None:
                 self.store.save_page_snapshot(src.key, snapshot, now, conn, first=first)
@@ -297,7 +305,17 @@ class Poller:
                 conn,
                 baseline_done=not state.baseline_done,
             )
-        return "baseline" if baseline else f"{len(fresh)} new"
+
+        if baseline:
+            # Only database writes (a baseline matches nothing), so several sources can share
+            # a commit; see `_flush_baselines`.
+            self._baselines.append((src, now, state, write))
+            if len(self._baselines) >= BASELINE_BATCH:
+                self._flush_baselines()
+            return "baseline"
+        with self.store.transaction() as conn:
+            write(conn)
+        return f"{len(fresh)} new"
 
     def _later(self, src: Source, result: FetchResult, now: datetime, state: SourceState) -> None:
         """Queue an outcome that carries no text; written with others by `_flush_records`."""
@@ -308,6 +326,32 @@ class Poller:
     def _flush_records(self) -> None:
         records, self._records = self._records, []
         self.store.record_fetches(records)
+
+    def _flush_baselines(self) -> None:
+        """Commit the queued baseline writes together: one commit writes each touched page of
+        the database once instead of once per source. Should the shared transaction fail, each
+        source is written in one of its own, so one bad source costs only itself; a crash
+        before the commit leaves these sources without a baseline, to be taken again."""
+        pending, self._baselines = self._baselines, []
+        if not pending:
+            return
+        try:
+            with self.store.transaction() as conn:
+                for *_, write in pending:
+                    write(conn)
+            return
+        except Exception:
+            log.warning(
+                "writing %d baselines together failed; writing them one by one", len(pending)
+            )
+        for src, now, state, write in pending:
+            try:
+                with self.store.transaction() as conn:
+                    write(conn)
+            except Exception as exc:  # our bug or a store fault: this source only
+                log.exception("storing the baseline of %s failed", src.url)
+                error = FetchResult(src.url, FetchOutcome.ERROR, error=f"internal error: {exc}")
+                self._later(src, error, now, state)
 
     def _note_edits(self, key: str, current: list[str], fresh: list[Passage]) -> None:
         """Link each new paragraph to the paragraph it replaced, if it is an edit."""

@@ -242,3 +242,45 @@ async def test_parser_pool_survives_a_killed_worker(
         assert second.matches_by_topic.get("troop_deployment", 0) >= 1
     finally:
         poller.close()
+
+
+async def test_baselines_share_commits_and_one_bad_source_costs_only_itself(
+    tmp_path: Path, content_server: ContentServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """First polls are committed in groups; when a group's transaction fails, each source is
+    written alone, so the others keep their baseline and only the bad one is polled again."""
+    import sqlite3
+
+    srv = content_server
+    paths = [f"/b{i}" for i in range(8)]
+    for path in paths:
+        srv.set(path, outlet_page(f"Outlet {path}", "Die Lage in der Region bleibt angespannt."))
+    config = make(tmp_path, "[poll]\nworkers = 1\n" + page_sources(srv, *paths))
+    store = Store(config.state_dir)
+    poller = Poller(
+        config, store, compile_topics(config.topics, config.aliases), load_sources(config)
+    )
+    bad = next(s for s in poller.sources if s.url.endswith("/b3"))
+
+    def vanish(src: object, outcome: str) -> None:
+        # Once polled (its writes queued, not yet committed), the source's row vanishes behind
+        # the poller's back: its fingerprints now break the foreign key, which fails the
+        # shared transaction of the whole group.
+        if src is bad:
+            with sqlite3.connect(store.path) as db:
+                db.execute("DELETE FROM sources WHERE key = ?", (bad.key,))
+
+    try:
+        async with Fetcher(config.http) as fetcher:
+            summary = await poller.cycle(fetcher, only_due=False, progress=vanish)
+    finally:
+        poller.close()
+    assert summary.fetched == 8 and summary.baseline > 0
+    assert "writing 8 baselines together failed" in caplog.text  # the group did fail
+    assert f"storing the baseline of {bad.url} failed" in caplog.text
+    states = store.source_states([s.key for s in poller.sources])
+    assert bad.key not in states
+    assert all(state.baseline_done for state in states.values()) and len(states) == 7
+    with sqlite3.connect(store.path) as db:
+        sources_with_fingerprints = db.execute("SELECT COUNT(DISTINCT source_key) FROM seen")
+        assert sources_with_fingerprints.fetchone()[0] == 7
