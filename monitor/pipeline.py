@@ -247,6 +247,8 @@ class Poller:
             summary.errors.append((src.name, result.error or result.outcome.value))
             self._later(src, result, now, state)
             return result.outcome.value
+        # A baseline poll (the first, unless turned off) only records what is there.
+        baseline = not state.baseline_done and self.config.poll.baseline
         try:
             doc = await self._cpu(
                 extract_document,
@@ -256,8 +258,7 @@ class Poller:
                 result.content_type,
                 self.config.http.max_feed_items,
                 tuple(src.ignore),
-                # A baseline poll only records what is there: no dates or languages needed.
-                not state.baseline_done and self.config.poll.baseline,
+                baseline,  # only recorded, so no dates or languages are needed
             )
         except ExtractError as exc:
             # Keep the old body hash so the next poll parses the body again instead of skipping it.
@@ -279,7 +280,6 @@ class Poller:
         snapshot = [p.text for p in doc.passages] if src.kind == "page" else None
         if snapshot is not None and fresh and not first:
             self._note_edits(src.key, snapshot, fresh)
-        baseline = not state.baseline_done and self.config.poll.baseline
         matched: list[tuple[Passage, list[TopicMatch]]] = []
         if baseline:
             summary.baseline += len(fresh)

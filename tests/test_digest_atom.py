@@ -34,10 +34,10 @@ def match(n: int, **kw: Any) -> Match:
         "evidence": Evidence(
             ("Kursk", "Soldaten"), "Kursk AND Soldaten", f"Meldung {n}: Soldaten in Kursk.", ()
         ),
-        "source_key": "https://www.tagesschau.de/",
-        "source_name": "tagesschau",
+        "source_key": "https://news.example.org/",
+        "source_name": "Example News",
         "title": f"Schlagzeile {n}",
-        "link": f"https://www.tagesschau.de/{n}.html",
+        "link": f"https://news.example.org/{n}.html",
         "text": f"Meldung {n}: Soldaten in Kursk. Mehr Text.",
         "language": "de",
         "published": datetime(2026, 11, 21, 14, 0, tzinfo=UTC) + timedelta(minutes=n),
@@ -102,7 +102,7 @@ def test_hostile_text_comes_back_as_text() -> None:
     assert first.author == "<i>Evil</i> & Co"
     assert first.summary == "Text with NUL, VT, lone surrogate, and <b>tags</b> & more"
     assert [t.term for t in first.tags] == ["Kursk", 'a "b" & <c>']
-    assert first.link == "https://www.tagesschau.de/1.html"
+    assert first.link == "https://news.example.org/1.html"
 
     unsafe = by_id[entry_id(match(2))]
     assert "links" not in unsafe or all("javascript" not in x.href for x in unsafe.links)

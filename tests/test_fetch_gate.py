@@ -247,3 +247,14 @@ def test_allow_networks_let_named_networks_through() -> None:
     assert address_allowed("10.2.0.1", allow) == "10.2.0.1 is private"
     assert address_allowed("::1", allow) == "::1 is loopback"
     assert address_allowed("169.254.169.254", [ipaddress.ip_network("169.254.0.0/16")]) is None
+
+
+def test_address_verdicts_remember_the_gate_and_leave_names_alone() -> None:
+    from monitor.fetch.gate import AddressVerdicts
+
+    verdicts = AddressVerdicts(["127.0.0.1/32"], limit=2)
+    assert verdicts.refusal("127.0.0.1") is None
+    assert verdicts.refusal("127.0.0.2") == "loopback"
+    assert verdicts.refusal("169.254.169.254") is not None  # past the limit: still judged
+    assert verdicts.refusal("::ffff:127.0.0.2") is not None
+    assert verdicts.refusal("news.example.org") is None  # judged when resolved, not here

@@ -99,10 +99,10 @@ def rendered() -> RenderedDigest:
         topic="troop_deployment",
         score=2.0,
         evidence=Evidence(("Kursk",), "Kursk", snippet, ((33, 38),)),
-        source_key="https://www.tagesschau.de/",
-        source_name="tagesschau",
+        source_key="https://news.example.org/",
+        source_name="Example News",
         title="Soldaten in Kursk",
-        link="https://www.tagesschau.de/a.html",
+        link="https://news.example.org/a.html",
         text=snippet,
         language="de",
         published=None,
@@ -139,7 +139,7 @@ async def test_message_arrives_as_text_then_html(
     assert "1 neuer Treffer" in text and "«Kursk»" in text and "<b>eingetroffen</b>" in text
     assert "<style" not in html and 'style="' in html
     assert "&lt;b&gt;eingetroffen&lt;/b&gt;" in html
-    assert '<a href="https://www.tagesschau.de/a.html"' in html
+    assert '<a href="https://news.example.org/a.html"' in html
 
     assert msg["Subject"] == rendered.subject
     assert msg["From"].addresses[0].addr_spec == SENDER

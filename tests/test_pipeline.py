@@ -51,10 +51,22 @@ def make(tmp_path: Path, body: str) -> Config:
     return load_config(cfg)
 
 
-async def cycle(config: Config, store: Store) -> Poller:
-    poller = Poller(
+def poller_for(config: Config, store: Store) -> Poller:
+    return Poller(
         config, store, compile_topics(config.topics, config.aliases), load_sources(config)
     )
+
+
+def calm_pages(srv: ContentServer, prefix: str, count: int) -> list[str]:
+    """`count` outlet pages that match no topic, served at /<prefix>0, /<prefix>1, ..."""
+    paths = [f"/{prefix}{i}" for i in range(count)]
+    for path in paths:
+        srv.set(path, outlet_page(f"Outlet {path}", "Die Lage in der Region bleibt angespannt."))
+    return paths
+
+
+async def cycle(config: Config, store: Store) -> Poller:
+    poller = poller_for(config, store)
     try:
         async with Fetcher(config.http) as fetcher:
             poller.last = await poller.cycle(fetcher, only_due=False)  # type: ignore[attr-defined]
@@ -220,14 +232,10 @@ async def test_parser_pool_survives_a_killed_worker(
     import signal
 
     srv = content_server
-    paths = [f"/p{i}" for i in range(24)]  # enough for the cycle to use the process pool
-    for path in paths:
-        srv.set(path, outlet_page(f"Outlet {path}", "Die Lage in der Region bleibt angespannt."))
+    paths = calm_pages(srv, "p", 24)  # enough for the cycle to use the process pool
     config = make(tmp_path, "[poll]\nworkers = 2\n" + page_sources(srv, *paths))
     store = Store(config.state_dir)
-    poller = Poller(
-        config, store, compile_topics(config.topics, config.aliases), load_sources(config)
-    )
+    poller = poller_for(config, store)
     try:
         async with Fetcher(config.http) as fetcher:
             first = await poller.cycle(fetcher, only_due=False)
@@ -252,14 +260,10 @@ async def test_baselines_share_commits_and_one_bad_source_costs_only_itself(
     import sqlite3
 
     srv = content_server
-    paths = [f"/b{i}" for i in range(8)]
-    for path in paths:
-        srv.set(path, outlet_page(f"Outlet {path}", "Die Lage in der Region bleibt angespannt."))
+    paths = calm_pages(srv, "b", 8)
     config = make(tmp_path, "[poll]\nworkers = 1\n" + page_sources(srv, *paths))
     store = Store(config.state_dir)
-    poller = Poller(
-        config, store, compile_topics(config.topics, config.aliases), load_sources(config)
-    )
+    poller = poller_for(config, store)
     bad = next(s for s in poller.sources if s.url.endswith("/b3"))
 
     def vanish(src: object, outcome: str) -> None:

@@ -29,7 +29,7 @@ import httpx
 
 from monitor.config import HttpConfig
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody
-from monitor.fetch.gate import UrlRefused, describe_address, normalize_url, origin, url_host
+from monitor.fetch.gate import AddressVerdicts, UrlRefused, normalize_url, origin, url_host
 from monitor.fetch.guard import AddressRefused, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
 from monitor.fetch.transport import GuardedTransport
@@ -119,14 +119,6 @@ def _status_line(status: int) -> str:
         return f"HTTP {status}"
 
 
-def _is_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 class _Budget:
     """The total time one fetch may spend talking to servers (not waiting for our own slots)."""
 
@@ -176,7 +168,7 @@ class Fetcher:
             http.concurrency, http.per_host_concurrency, http.per_host_delay
         )
         self._robots = RobotsCache()
-        self._literals: dict[str, str | None] = {}  # host -> the gate's refusal, if a literal
+        self._verdicts = AddressVerdicts(self._allow)
         self._sessions: dict[tuple[bool, bool], _Session] = {}  # (verify TLS, keep alive)
         self._resolver: ThreadPoolExecutor | None = None
         self._open = False
@@ -491,7 +483,7 @@ class Fetcher:
     ) -> _Reply:
         """One request and its response, no redirects; AddressRefused or _Stop on failure."""
         host = url_host(url)
-        reason = self._literal_refusal(host)
+        reason = self._verdicts.refusal(host)
         if reason is not None:
             # Known without DNS: say no before waiting for a slot.
             raise AddressRefused(host, host, reason)
@@ -534,17 +526,6 @@ class Fetcher:
             return body.finish()
         except (BodyTooLarge, BadEncoding) as exc:
             raise _Stop(FetchOutcome.ERROR, str(exc), url=str(response.url)) from None
-
-    def _literal_refusal(self, host: str) -> str | None:
-        """Why the gate refuses `host` if it is an IP literal (None: a name, or allowed).
-
-        Remembered per host: the same few hundred hosts come back on every poll."""
-        if host not in self._literals:
-            if len(self._literals) >= 4096:
-                self._literals.clear()
-            refused = describe_address(host, self._allow) if _is_literal(host) else None
-            self._literals[host] = refused
-        return self._literals[host]
 
     def _describe(self, exc: httpx.HTTPError, url: str, timeout: httpx.Timeout | None) -> str:
         """One plain line for a transport error."""

@@ -286,3 +286,25 @@ def origin(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{parsed.scheme}://{host}" + (f":{parsed.port}" if parsed.port else "")
+
+
+class AddressVerdicts:
+    """`describe_address` for one allow list, remembered per address: the same few hundred
+    hosts come back on every poll. Host names (not IP literals) get None: they are judged
+    when resolved."""
+
+    def __init__(self, allow_networks: Iterable[str | IPNetwork], limit: int = 4096) -> None:
+        self._allow = _networks(allow_networks)
+        self._limit = limit
+        self._known: dict[str, str | None] = {}
+
+    def refusal(self, host: str) -> str | None:
+        """Why the gate refuses `host` if it is a refused IP literal, else None."""
+        if host not in self._known:
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            try:
+                self._known[host] = describe_address(host, self._allow)
+            except ValueError:  # a name, not an address
+                self._known[host] = None
+        return self._known[host]

@@ -31,7 +31,7 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.http_exceptions import LineTooLong
 from yarl import URL
 
-from monitor.fetch.gate import IPNetwork, describe_address
+from monitor.fetch.gate import AddressVerdicts, IPNetwork
 from monitor.fetch.guard import AddressRefused, HeadersTooLarge, resolve_checked
 
 # aiohttp reads a header section line by line; no line may be longer than this, whatever
@@ -209,16 +209,12 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self._keepalive = keepalive_expiry
         self._executor = executor
         self._session: aiohttp.ClientSession | None = None
-        self._verdicts: dict[str, str | None] = {}  # address -> the gate's refusal, or None
+        self._verdicts = AddressVerdicts(self._allow)
 
     def _checked_socket(self, addr_info: Any) -> socket.socket:
         family, kind, proto, _name, address = addr_info
         host = str(address[0]).split("%", 1)[0]
-        if host not in self._verdicts:
-            if len(self._verdicts) >= 4096:
-                self._verdicts.clear()
-            self._verdicts[host] = describe_address(host, self._allow)
-        reason = self._verdicts[host]
+        reason = self._verdicts.refusal(host)
         if reason is not None:
             raise AddressRefused(host, host, reason)
         return socket.socket(family=family, type=kind, proto=proto)
