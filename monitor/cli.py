@@ -1,5 +1,5 @@
 """The `monitor` command. Exit codes: 0 ok, 1 work failed (see message), 2 bad config or usage,
-3 another instance holds the state folder."""
+3 another instance holds the state folder, 130 interrupted (Ctrl-C) in a one-shot command."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import click
 from monitor.config import Config, ConfigError, load_config, missing_secrets
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def _load(ctx: click.Context, *, secrets: bool = False) -> Config:
@@ -43,13 +45,20 @@ def _load(ctx: click.Context, *, secrets: bool = False) -> Config:
     show_default=True,
     help="config file (or $MONITOR_CONFIG)",
 )
-@click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--log-level", default="INFO", show_default=True, help=f"one of {', '.join(LOG_LEVELS)}"
+)
 @click.version_option(package_name="source-monitor")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path, log_level: str) -> None:
     """Watch feeds, pages and cited sources; deliver topic digests."""
     from monitor.logs import setup_logging
 
+    if log_level.lower() not in LOG_LEVELS:
+        click.echo(
+            f"error: --log-level {log_level!r}: use one of {', '.join(LOG_LEVELS)}", err=True
+        )
+        sys.exit(EXIT_CONFIG)
     setup_logging(log_level)
     ctx.obj = {"config": config_path}
 
@@ -266,11 +275,16 @@ def run(ctx: click.Context) -> None:
 @click.pass_context
 def extract(ctx: click.Context, target: str, as_json: bool) -> None:
     """Print the main text of a page (URL or FILE), paragraph by paragraph."""
-    from monitor.extract import ExtractError, extract_file, extract_page
+    from monitor.extract import ExtractError
+    from monitor.extract.pages import extract_page
+    from monitor.extract.parse import extract_path
 
+    url = target.startswith(("http://", "https://"))
+    # A file needs no config; its parse limits come from it when there is one.
+    config = _load(ctx) if url or Path(ctx.obj["config"]).exists() else None
     try:
-        if target.startswith(("http://", "https://")):
-            config = _load(ctx)
+        if url:
+            assert config is not None
             from monitor.fetch import Fetcher
             from monitor.models import FetchOutcome
 
@@ -282,7 +296,8 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
             if res.outcome is not FetchOutcome.OK:
                 click.echo(f"error: {target}: {res.error}", err=True)
                 sys.exit(EXIT_FAILED)
-            doc = extract_page(res.body, res.final_url or target, res.content_type)
+            final = res.final_url or target
+            doc = _isolated(config, extract_page, res.body, final, res.content_type)
         else:
             path = Path(target)
             if not path.is_file():
@@ -290,7 +305,7 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
                     f"error: {target}: no such file (give a path or an http(s) URL)", err=True
                 )
                 sys.exit(EXIT_CONFIG)
-            doc = extract_file(path)
+            doc = _isolated(config, extract_path, path.resolve())
     except ExtractError as exc:
         click.echo(f"error: {target}: {exc}", err=True)
         sys.exit(EXIT_FAILED)
@@ -299,6 +314,48 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
     click.echo("\n\n".join(p.text for p in doc.passages))
+
+
+def _isolated(config: Config | None, fn: Any, *args: Any) -> Any:
+    """Run `fn(*args)` in a parser process with the config's limits (see `monitor.sandbox`);
+    a job that does not finish becomes an ExtractError saying why."""
+    from monitor.extract import ExtractError
+    from monitor.sandbox import Limits, Sandbox, SandboxError
+
+    poll = config.poll if config is not None else None
+    limits = Limits(poll.parse_timeout, poll.parse_memory_mb) if poll is not None else Limits()
+    sandbox = Sandbox(1, limits)
+    try:
+        return sandbox.run_sync(fn, *args)
+    except SandboxError as exc:
+        raise ExtractError(f"stopped: {exc}") from None
+    finally:
+        sandbox.close()
+
+
+def _read_text(file: str) -> str:
+    """The text to match: UTF-8 from FILE or stdin, or exit 2 with one line saying why not."""
+    where = "standard input" if file == "-" else file
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except FileNotFoundError:
+        click.echo(f"error: {file}: no such file (give a text file, or - for stdin)", err=True)
+        sys.exit(EXIT_CONFIG)
+    except IsADirectoryError:
+        click.echo(f"error: {file}: is a folder; give a text file", err=True)
+        sys.exit(EXIT_CONFIG)
+    except OSError as exc:
+        click.echo(f"error: {file}: cannot read it: {exc.strerror}", err=True)
+        sys.exit(EXIT_CONFIG)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        click.echo(
+            f"error: {where}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}); convert it first, e.g. iconv -f latin1 -t utf-8",
+            err=True,
+        )
+        sys.exit(EXIT_CONFIG)
 
 
 @cli.command()
@@ -310,13 +367,17 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
 def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: str | None) -> None:
     """Print the ids of the topics a text (FILE or - for stdin) matches."""
     config = _load(ctx)
-    from monitor.extract import detect_language
+    from monitor.extract import ExtractError
+    from monitor.extract.parse import match_text
     from monitor.topics import compile_topics
 
-    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    text = _read_text(file)
     matcher = compile_topics(config.topics, config.aliases)
-    lang = detect_language(text)
-    found = matcher.match(text, title=title, language=lang)
+    try:
+        _, found, reasons = _isolated(config, match_text, matcher, text, title, explain)
+    except ExtractError as exc:
+        click.echo(f"error: {file}: matching {exc}", err=True)
+        sys.exit(EXIT_FAILED)
     if as_json:
         click.echo(
             json.dumps(
@@ -338,12 +399,23 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
     else:
         for m in found:
             click.echo(m.topic)
-    if explain:
-        for topic, why in matcher.explain(text, title=title, language=lang).items():
+    if reasons is not None:
+        for topic, why in reasons.items():
             click.echo(f"# {topic}: {why}")
     if not found:
         sys.exit(EXIT_FAILED)
 
 
 def main() -> None:
-    cli(prog_name="monitor")
+    # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1.
+    try:
+        code = cli.main(prog_name="monitor", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.Abort):
+        # `run` drains and exits 0 on Ctrl-C by itself; this is a one-shot command stopped.
+        # Its writes are transactions: what it did not finish is redone next time.
+        click.echo("interrupted; nothing half-written (the next run picks up from here)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)

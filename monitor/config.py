@@ -109,6 +109,16 @@ class PollConfig(Strict):
     )
     grace_period: Duration = Field(2 * 86400, description="failing longer than this is reported")
     workers: int = Field(0, ge=0, le=64, description="parser processes; 0: one per CPU core")
+    parse_timeout: Duration = Field(
+        30, gt=0, description="seconds one parse, extraction or match may take; then it is killed"
+    )
+    parse_memory_mb: int = Field(
+        1024, ge=64, le=65536, description="memory one parse may add to a parser process"
+    )
+    # Docker sends SIGKILL 10 s after SIGTERM (its default stop timeout); stopping must fit.
+    shutdown_grace: Duration = Field(
+        7, ge=0, le=600, description="seconds in-flight work may finish after SIGTERM"
+    )
     watch_config: bool = Field(False, description="reload config.toml when the file changes")
 
 

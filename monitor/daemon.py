@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,9 @@ log = logging.getLogger("monitor.daemon")
 LOCK_NAME = "monitor.lock"
 FLUSH_SECONDS = 30
 HEARTBEAT_SECONDS = 15
-SHUTDOWN_GRACE = 20.0  # seconds in-flight work may take after SIGTERM before it is abandoned
+# After the grace period, what is still running is cancelled; closing the fetcher, the parser
+# processes and the store must fit in what is left of Docker's 10 s (see compose.yaml).
+CANCEL_WAIT = 2.0
 
 
 class AlreadyRunning(RuntimeError):
@@ -96,12 +98,18 @@ class Daemon:
         self.last_tick: float | None = None  # when the last poll cycle started or ended
         self.heartbeat: float | None = None  # when the scheduler last ran its heartbeat job
         self._busy = asyncio.Lock()
+        self._working: tuple[asyncio.Task[None], str] | None = None  # the job holding `_busy`
         self._last_prune: float = 0.0
         self.rt: Runtime | None = None  # type: ignore[assignment]
         self._config_mtime: int | None = None
         self._seeds_signature: tuple[tuple[str, int, int], ...] | None = None
 
     async def run(self) -> None:
+        # Signals first: a SIGTERM while the topics compile or the parsers start is kept and
+        # honoured as soon as the daemon is up, instead of killing it half-way.
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop.set)
+        loop.add_signal_handler(signal.SIGINT, self.stop.set)
         self._config_changed()
         config = load_config(self.config_path)
         with state_lock(config.state_dir):
@@ -114,8 +122,6 @@ class Daemon:
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, self.stop.set)
-        loop.add_signal_handler(signal.SIGINT, self.stop.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         self.fetcher = Fetcher(self.rt.config.http)
         await self.fetcher.__aenter__()
@@ -163,22 +169,76 @@ class Daemon:
             self.rt.config.state_dir,
         )
         await self.stop.wait()
-        log.info("stopping: finishing in-flight work (at most %.0f s)", SHUTDOWN_GRACE)
-        self.scheduler.shutdown(wait=False)
-        try:
-            # Every write is its own transaction, so abandoning in-flight work leaves state whole.
-            async with asyncio.timeout(SHUTDOWN_GRACE):
-                async with self._busy:
-                    pass
-        except TimeoutError:
-            log.warning(
-                "in-flight work abandoned after %.0f s; it is redone next start", SHUTDOWN_GRACE
-            )
+        await self._finish()
         await self.fetcher.__aexit__(None, None, None)
         self.rt.poller.close()
         if runner is not None:
             await runner.cleanup()
         log.info("stopped")
+
+    async def _finish(self) -> None:
+        """Let in-flight work finish within the grace period, then cancel it.
+
+        Every write is its own transaction and a digest is marked sent only once delivered,
+        so cancelled work leaves state whole: the sources are polled again and the outbox
+        is sent at the next start.
+        """
+        grace = self.rt.config.poll.shutdown_grace
+        log.info("stopping: finishing in-flight work (at most %.0f s)", grace)
+        # Paused, not shut down: APScheduler's shutdown cancels running jobs at once.
+        self.scheduler.pause()
+        try:
+            async with asyncio.timeout(grace):
+                async with self._busy:
+                    pass
+        except TimeoutError:
+            task = self._cancel_working(grace)
+            if task is not None:
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    async with asyncio.timeout(CANCEL_WAIT):
+                        await asyncio.shield(task)
+        self.scheduler.shutdown(wait=False)
+
+    def _cancel_working(self, grace: float) -> asyncio.Task[None] | None:
+        if self._working is None or self._working[0].done():
+            return None
+        task, what = self._working
+        in_flight = self.rt.poller.in_flight if what == "poll cycle" else 0
+        log.warning(
+            "shutdown: cancelling the %s after %.0f s%s; redone at the next start",
+            what,
+            grace,
+            f" ({in_flight} sources still being fetched or parsed)" if in_flight else "",
+            extra={"event": "cancelled", "job": what, "in_flight": in_flight},
+        )
+        task.cancel()
+        return task
+
+    @contextlib.asynccontextmanager
+    async def _job(self, what: str) -> AsyncIterator[None]:
+        """Hold `_busy` for one job, and let shutdown know what it would cancel."""
+        async with self._busy:
+            task = asyncio.current_task()
+            assert task is not None
+            self._working = (task, what)
+            try:
+                yield
+            finally:
+                self._working = None
+
+    @contextlib.contextmanager
+    def _quiet_stop(self, what: str) -> Iterator[None]:
+        """End a job quietly when shutdown cancels it (also while it waits for `_busy`).
+
+        APScheduler logs any exception a job raises, CancelledError included, as an error with
+        a traceback; a stop that cancels a fetch in flight is expected and already logged.
+        """
+        try:
+            yield
+        except asyncio.CancelledError:
+            if not self.stop.is_set():
+                raise
+            log.info("%s cancelled", what)
 
     def _schedule_channels(self) -> None:
         for job in self.scheduler.get_jobs():
@@ -265,7 +325,11 @@ class Daemon:
         elif self._seeds_changed():
             log.info("seed documents changed; reloading sources")
             await self.reload()
-        async with self._busy:
+        with self._quiet_stop("poll cycle"):
+            await self._cycle()
+
+    async def _cycle(self) -> None:
+        async with self._job("poll cycle"):
             rt = self.rt
             summary = await rt.poller.cycle(self.fetcher)
             log.info(
@@ -313,14 +377,17 @@ class Daemon:
             queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now, alert=True)
 
     async def digest_job(self, name: str) -> None:
-        async with self._busy:
-            now = utcnow()
-            queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now)
-            await flush(self.rt.config, self.store, self.fetcher, now, channel=name)
+        what = f"digest for {name}"
+        with self._quiet_stop(what):
+            async with self._job(what):
+                now = utcnow()
+                queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now)
+                await flush(self.rt.config, self.store, self.fetcher, now, channel=name)
 
     async def flush_outbox(self) -> None:
-        async with self._busy:
-            await flush(self.rt.config, self.store, self.fetcher, utcnow())
+        with self._quiet_stop("outbox delivery"):
+            async with self._job("outbox delivery"):
+                await flush(self.rt.config, self.store, self.fetcher, utcnow())
 
     async def reload(self) -> None:
         """Apply a changed config.toml if it is valid; otherwise keep running on the old one."""

@@ -42,3 +42,12 @@ def set_source_states(states: list[str]) -> None:
         counts[state] = counts.get(state, 0) + 1
     for state, n in counts.items():
         SOURCES.labels(state).set(n)
+PARSER_FAULTS = Counter(
+    "monitor_parser_faults",
+    "Parse, extraction or match jobs stopped: timeout, memory (over the cap) or crash",
+    ["reason"],
+    registry=REGISTRY,
+)
+PARSER_STARTS = Counter(
+    "monitor_parser_starts", "Parser processes started (replacements included)", registry=REGISTRY
+)

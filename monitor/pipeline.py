@@ -10,13 +10,9 @@ import asyncio
 import base64
 import gc
 import logging
-import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -28,24 +24,32 @@ from monitor.config import Config
 from monitor.detect import previous_version
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
-from monitor.extract.parse import extract_document, worker_ready
+from monitor.extract.parse import (
+    extract_document,
+    freeze_matcher,
+    install_matcher,
+    match_passages,
+)
 from monitor.extract.similar import StoryIndex, signature, to_bytes
-from monitor.extract.text import detect_language
 from monitor.fetch import Fetcher
 from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
+from monitor.sandbox import Limits, Sandbox, SandboxError
 from monitor.store import FetchRecord, SourceState, Store, utcnow
 from monitor.topics import Matcher
 
 log = logging.getLogger("monitor.pipeline")
 
 STORY_WINDOW = timedelta(days=7)  # syndicated copies arrive within days, not months
-POOL_MIN_JOBS = 20
 # Outcomes that carry no text (304s, failures) are written in batches of this many. A crash
 # loses at most one batch of health updates; those sources are simply polled again.
 RECORD_BATCH = 200
 # Baseline polls (first polls: nothing is matched) share a commit in groups of this many.
 BASELINE_BATCH = 50
-PARSE_TIMEOUT = 60.0  # seconds one document may take to parse
+# Beyond the fetch and the parser deadlines, what one source's poll may take for its own work
+# (store reads and writes, hashing): a safety margin, so that nothing can hold a cycle open.
+SOURCE_SLACK = 10.0
+# Following a feed's links reads its articles in parallel within this many fetch time-outs.
+FOLLOW_BUDGET = 2
 T = TypeVar("T")
 
 
@@ -82,14 +86,21 @@ class Poller:
         self.matcher = matcher
         self.sources = list(sources)
         store.sync_sources(self.sources)
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_ready = threading.Event()  # set once the current pool's workers are up
         self._records: list[FetchRecord] = []  # outcomes without text, not yet written
         # Baseline polls not yet committed: (source, time, state, the write itself).
         self._baselines: list[
             tuple[Source, datetime, SourceState, Callable[[Connection], None]]
         ] = []
-        self._workers = config.poll.workers or os.cpu_count() or 1
+        poll = config.poll
+        # Every parse and match of fetched text runs in a parser process, however few sources
+        # there are: only a process can be stopped when a page is pathological.
+        self.sandbox = Sandbox(
+            poll.workers or os.cpu_count() or 1,
+            Limits(timeout=poll.parse_timeout, memory_mb=poll.parse_memory_mb),
+            setup=install_matcher,
+            setup_args=(freeze_matcher(matcher),),
+        )
+        self.in_flight = 0  # sources between "fetch started" and "stored"
         self.stories = StoryIndex()
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
         for item_id, story_id, source_key, passage_key, stored in store.recent_minhashes(
@@ -100,7 +111,7 @@ class Poller:
             self._story_items[key] = story_id or item_id
         # Parser processes start now, in the background, rather than when the first page of
         # the first cycle arrives.
-        self._ensure_pool(sum(1 for s in self.sources if s.refused is None))
+        self.sandbox.start()
         # What exists now (sources, topics, dictionaries, the story index) lives as long as the
         # poller: the cyclic collector need not walk it again on every pass of every cycle
         # (at 10,000 sources that walking was a tenth of a cycle's CPU). Refcounting still
@@ -108,68 +119,20 @@ class Poller:
         gc.collect()
         gc.freeze()
 
-    def wait_ready(self, timeout: float = PARSE_TIMEOUT) -> bool:
-        """Block until the parser processes are up (True at once when there are none)."""
-        return self._pool is None or self._pool_ready.wait(timeout)
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Block until the parser processes are up."""
+        return self.sandbox.wait_ready(timeout)
 
-    async def _cpu(self, fn: Callable[..., T], *args: object) -> T:
-        """Run CPU-heavy parsing off the event loop: in the process pool when there is one.
-
-        A worker that died (killed, out of memory) breaks the whole pool: it is replaced and the
-        job tried once more. A job running past PARSE_TIMEOUT is abandoned with its pool, so one
-        pathological page cannot hold the cycle.
-        """
-        if self._pool is None:
-            return await asyncio.wait_for(asyncio.to_thread(fn, *args), PARSE_TIMEOUT)
-        if not self._pool_ready.is_set():
-            # Workers still starting: wait off the event loop, so that fetches carry on.
-            await asyncio.to_thread(self._pool_ready.wait, PARSE_TIMEOUT)
-        for attempt in (1, 2):
-            pool = self._pool
-            try:
-                future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-                return await asyncio.wait_for(future, PARSE_TIMEOUT)
-            except BrokenProcessPool:
-                self._replace_pool(pool, "a parser process died")
-                if attempt == 2:
-                    raise
-            except TimeoutError:
-                self._replace_pool(pool, f"parsing took longer than {PARSE_TIMEOUT:.0f} s")
-                raise ExtractError(
-                    f"parsing took longer than {PARSE_TIMEOUT:.0f} s; the page was skipped"
-                ) from None
-        raise AssertionError("unreachable")
-
-    def _replace_pool(self, broken: ProcessPoolExecutor | None, why: str) -> None:
-        if broken is None or broken is not self._pool:
-            return  # another job already replaced it
-        log.warning("%s; starting new parser processes", why)
-        # The stuck or dead pool cannot be shut down politely; its workers are ended.
-        for proc in list(getattr(broken, "_processes", {}).values()):
-            proc.terminate()
-        broken.shutdown(wait=False, cancel_futures=True)
-        self._pool = self._new_pool()
-
-    def _ensure_pool(self, jobs: int) -> None:
-        # Worth its start-up cost (each worker imports the extractors) only for big cycles; a
-        # thread would hold the GIL and stall the event loop, so fetches time out under load.
-        if self._pool is None and self._workers > 1 and jobs >= POOL_MIN_JOBS:
-            self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=_parser_context())
-        # Starting workers blocks the caller until the fork server has loaded the parsers
-        # (about a second the first time): a thread of its own does it.
-        ready = self._pool_ready = threading.Event()
-        threading.Thread(
-            target=_start_workers, args=(pool, self._workers, ready), daemon=True
-        ).start()
-        return pool
+    async def _cpu(self, what: str, fn: Callable[..., T], *args: object) -> T:
+        """Run parsing or matching in a parser process; a job that does not finish (deadline,
+        memory cap, crash) becomes an ExtractError naming `what` stopped and why."""
+        try:
+            return await self.sandbox.run(fn, *args)
+        except SandboxError as exc:
+            raise ExtractError(f"{what} {exc}; skipped, tried again at the next poll") from None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        self.sandbox.close()
 
     async def cycle(
         self,
@@ -189,7 +152,6 @@ class Poller:
             if src.refused is not None:
                 summary.refused += 1
         summary.sources = len(todo)
-        self._ensure_pool(len(todo))
         states = self.store.source_states([s.key for s in todo])
 
         # Backpressure: a fetched body waits in memory until a parser takes it, so only a bounded
@@ -199,7 +161,22 @@ class Poller:
         async def one(src: Source) -> None:
             try:
                 async with in_flight:
-                    outcome = await self._poll(fetcher, src, states[src.key], summary)
+                    self.in_flight += 1
+                    try:
+                        # Every step has its own bound; this holds even if a step forgets its.
+                        async with asyncio.timeout(self._deadline(src)):
+                            outcome = await self._poll(fetcher, src, states[src.key], summary)
+                    finally:
+                        self.in_flight -= 1
+            except TimeoutError:
+                error = f"timed out after {self._deadline(src):.0f} s; polled again next time"
+                self._later(
+                    src, FetchResult(src.url, FetchOutcome.ERROR, error=error), utcnow(),
+                    states[src.key],
+                )
+                summary.failed += 1
+                summary.errors.append((src.name, error))
+                outcome = "failed"
             except Exception as exc:  # our bug, not the source's: record it and carry on
                 log.exception("polling %s failed unexpectedly", src.url)
                 self._later(
@@ -221,6 +198,13 @@ class Poller:
             self._flush_records()
         summary.seconds = time.monotonic() - started
         return summary
+
+    def _deadline(self, src: Source) -> float:
+        """The most one source's poll may take: the fetch, a parse and a match at their own
+        deadlines, the articles behind a feed's entries when it follows links, and slack."""
+        http, poll = self.config.http, self.config.poll
+        follow = FOLLOW_BUDGET * http.total_timeout if src.follow_links else 0.0
+        return http.total_timeout + 2 * poll.parse_timeout + follow + SOURCE_SLACK
 
     async def _poll(
         self, fetcher: Fetcher, src: Source, state: SourceState, summary: CycleSummary
@@ -251,6 +235,7 @@ class Poller:
         baseline = not state.baseline_done and self.config.poll.baseline
         try:
             doc = await self._cpu(
+                "parse",
                 extract_document,
                 src.kind,
                 result.body,
@@ -288,7 +273,16 @@ class Poller:
             metrics.NEW_PASSAGES.inc(len(fresh))
             if src.follow_links and src.kind == "feed":
                 fresh = await self._follow(fetcher, src, fresh)
-            matched = [(p, found) for p in fresh if (found := self._match(p))]
+            try:
+                matched = await self._match(fresh)
+            except ExtractError as exc:
+                # Nothing is written: the passages stay new, to be matched at the next poll.
+                result.outcome, result.error = FetchOutcome.ERROR, str(exc)
+                result.validators.body_hash = state.validators.body_hash
+                self._later(src, result, now, state)
+                summary.failed += 1
+                summary.errors.append((src.name, str(exc)))
+                return "failed"
 
         def write(conn: Connection) -> None:
             self.store.remember_passages(src.key, doc.passages, now, conn, fresh_keys)
@@ -362,7 +356,8 @@ class Poller:
                 passage.previous = previous_version(passage.text, removed)
 
     async def _follow(self, fetcher: Fetcher, src: Source, entries: list[Passage]) -> list[Passage]:
-        """Replace teaser entries by the main text of the article they link to."""
+        """Replace teaser entries by the main text of the article they link to; articles not
+        read within the budget keep their teaser."""
 
         async def full(entry: Passage) -> Passage:
             if not entry.link:
@@ -377,7 +372,9 @@ class Poller:
                 log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, page.error)
                 return entry
             try:
-                doc = await self._cpu(extract_page, page.body, entry.link, page.content_type)
+                doc = await self._cpu(
+                    "parse", extract_page, page.body, entry.link, page.content_type
+                )
             except ExtractError as exc:
                 log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, exc)
                 return entry
@@ -388,12 +385,34 @@ class Poller:
                 entry.published = entry.published or doc.published
             return entry
 
-        return list(await asyncio.gather(*(full(e) for e in entries)))
+        tasks = [asyncio.ensure_future(full(e)) for e in entries]
+        budget = FOLLOW_BUDGET * self.config.http.total_timeout
+        _, late = await asyncio.wait(tasks, timeout=budget) if tasks else (set(), set())
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+            log.warning(
+                "follow_links: %s: %d articles not read within %.0f s; kept their teasers",
+                src.url, len(late), budget,
+            )
+        return entries
 
-    def _match(self, passage: Passage) -> list[TopicMatch]:
-        if not passage.language:
-            passage.language = detect_language(f"{passage.title or ''} {passage.text}")
-        return self.matcher.match(passage.text, title=passage.title, language=passage.language)
+    async def _match(self, passages: list[Passage]) -> list[tuple[Passage, list[TopicMatch]]]:
+        """The topics each new passage matches, decided in a parser process."""
+        if not passages:
+            return []
+        answers = await self._cpu(
+            "matching",
+            match_passages,
+            [(p.text, p.title, p.language) for p in passages],
+        )
+        matched = []
+        for passage, (language, found) in zip(passages, answers, strict=True):
+            passage.language = language
+            if found:
+                matched.append((passage, found))
+        return matched
 
     def _store_item(
         self,
@@ -425,33 +444,6 @@ class Poller:
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
-
-
-def _start_workers(pool: ProcessPoolExecutor, count: int, ready: threading.Event) -> None:
-    """Have every worker of a new pool answer once, then set `ready` (also if that failed:
-    the caller's own job then meets the broken pool and replaces it)."""
-    try:
-        for future in [pool.submit(worker_ready) for _ in range(count)]:
-            future.result(timeout=PARSE_TIMEOUT)
-    except Exception as exc:  # a dead pool or a shut-down one; `_cpu` deals with it
-        log.debug("parser processes did not start: %s", exc)
-    finally:
-        ready.set()
-
-
-def _parser_context() -> multiprocessing.context.BaseContext:
-    """Where parser processes come from: a fork server that has imported the parsers once.
-
-    Forking this process (threads for DNS, the event loop) could copy a held lock into the
-    child; spawning re-imports everything in every worker. A fork server is a clean,
-    single-threaded process that loads the parsers once (`monitor.extract.preload`) and forks
-    workers from that, so a new worker starts in milliseconds. Spawn where there is none.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["monitor.extract.preload"])
-    return context
 
 
 _ACCEPT = {

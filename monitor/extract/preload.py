@@ -8,11 +8,21 @@ Without this, every new worker would pay for all of it on its first documents.
 from __future__ import annotations
 
 import gc
+import signal
 
-import trafilatura  # noqa: F401  (imported here so that workers need not)
-from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+# Ctrl-C reaches the whole process group. The fork server is still importing here, with Python's
+# default handler, and would print a KeyboardInterrupt traceback; the parent decides what stops.
+# Workers forked from the server inherit this too.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-import monitor.extract.parse  # noqa: F401
+# The imports below come after that on purpose (they take a second or more): E402.
+# Imported here so that workers need not: the parsers, and the matcher (built in each worker
+# from its config).
+import trafilatura  # noqa: E402, F401
+from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY  # noqa: E402
+
+import monitor.extract.parse  # noqa: E402
+import monitor.topics  # noqa: E402, F401
 
 for _language in ("de", "en"):
     LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(_language)
