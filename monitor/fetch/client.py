@@ -69,7 +69,13 @@ class HttpResponse:
 
 
 class FetchError(Exception):
-    """`Fetcher.request` could not complete: refused, network failure, or a limit was hit."""
+    """`Fetcher.request` could not complete: refused, network failure, or a limit was hit.
+
+    `refused` is true when the address gate refused the destination (nothing was sent)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class _Stop(Exception):
@@ -326,7 +332,7 @@ class Fetcher:
                 timeout=per_phase,
             )
         except AddressRefused as exc:
-            raise FetchError(one_line(f"address refused: {exc}", 300)) from None
+            raise FetchError(one_line(f"address refused: {exc}", 300), refused=True) from None
         except _Stop as stop:
             raise FetchError(one_line(stop.message, 300)) from None
         return HttpResponse(reply.status, reply.headers, reply.body, reply.url)
