@@ -193,14 +193,6 @@ def _refused(exc: AddressRefused, gate: Gate, channel_name: str) -> str:
     return one_line(f"email channel {channel_name}: {exc}; refused ({hint})", 300)
 
 
-async def _connect(channel: EmailChannel, gate: Gate) -> socket.socket:
-    """A socket connected to a checked address of the channel's SMTP host."""
-    if channel.allow_private:
-        gate = gate.widened(LOCAL_RELAY_NETWORKS)
-    async with asyncio.timeout(channel.timeout):
-        return await gate.connect(channel.host, channel.port)
-
-
 async def send_email(
     channel: EmailChannel,
     rendered: RenderedDigest,
@@ -237,8 +229,11 @@ async def send_email(
         )
 
     message = build_message(channel, rendered, digest_id, channel_name)
+    # The opt-in widens the gate for this channel's host alone.
+    relay_gate = gate.widened(LOCAL_RELAY_NETWORKS) if channel.allow_private else gate
     try:
-        sock = await _connect(channel, gate)
+        async with asyncio.timeout(channel.timeout):
+            sock = await relay_gate.connect(channel.host, channel.port)
     except AddressRefused as exc:
         # Nothing was sent; like any failure the digest stays queued, so it goes out once
         # the setting is fixed.
