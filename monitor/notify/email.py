@@ -182,7 +182,10 @@ def _explain(exc: Exception, channel: EmailChannel) -> tuple[str, bool]:
 
 def _refused(exc: AddressRefused, gate: Gate, channel_name: str) -> str:
     """The one line for an SMTP host the gate refused, with the setting that would allow it."""
-    relay_ok = describe_address(exc.address, [*gate.allow, *LOCAL_RELAY_NETWORKS]) is None
+    try:
+        relay_ok = describe_address(exc.address, [*gate.allow, *LOCAL_RELAY_NETWORKS]) is None
+    except ValueError:  # not an address at all: no setting makes it one
+        relay_ok = False
     if relay_ok:
         hint = f"set allow_private = true in [channels.{channel_name}] to allow a local relay"
     else:
