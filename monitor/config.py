@@ -8,6 +8,7 @@ the config names the environment variable that holds them.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import stat
@@ -29,6 +30,8 @@ from pydantic import (
 )
 
 DEFAULT_CONFIG = "config.toml"
+
+log = logging.getLogger(__name__)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -245,6 +248,9 @@ class EmailChannel(_ChannelBase):
     sender: str
     recipients: list[str] = Field(min_length=1)
     timeout: float = Field(30.0, gt=0)
+    allow_private: bool = Field(
+        False, description="the host may be a local relay: loopback or a private network"
+    )
 
     @field_validator("sender", "recipients")
     @classmethod
@@ -427,7 +433,29 @@ def load_config(path: str | Path | None = None) -> Config:
         )
         raise ConfigError(path, [issue]) from None
     overridden = apply_env_overrides(data, os.environ)
-    return validate_config(data, text, path, overridden)
+    config = validate_config(data, text, path, overridden)
+    for line in gate_opt_ins(config):
+        log.warning("%s", line)
+    return config
+
+
+def gate_opt_ins(config: Config) -> list[str]:
+    """One line for every way this config lets the daemon reach addresses the gate refuses by
+    default: logged whenever the config is loaded (start, reload, `check`)."""
+    lines = []
+    if config.http.allow_networks:
+        lines.append(
+            f"[http] allow_networks lets sources, webhooks and email channels reach "
+            f"{', '.join(config.http.allow_networks)}"
+        )
+    for name, channel in config.channels.items():
+        if isinstance(channel, EmailChannel) and channel.enabled and channel.allow_private:
+            lines.append(
+                f"email channel {name}: allow_private = true; its SMTP host "
+                f"{channel.host}:{channel.port} may be a local relay on this machine or a "
+                "private network"
+            )
+    return lines
 
 
 ENV_PREFIX = "MONITOR_"

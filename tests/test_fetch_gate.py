@@ -258,3 +258,31 @@ def test_address_verdicts_remember_the_gate_and_leave_names_alone() -> None:
     assert verdicts.refusal("169.254.169.254") is not None  # past the limit: still judged
     assert verdicts.refusal("::ffff:127.0.0.2") is not None
     assert verdicts.refusal("news.example.org") is None  # judged when resolved, not here
+
+
+def test_a_widened_gate_admits_a_local_relay_and_nothing_more() -> None:
+    """`allow_private` widens the gate by LOCAL_RELAY_NETWORKS for one destination: loopback and
+    private ranges, never link-local (metadata), and the shared gate itself is left as it was."""
+    from monitor.fetch.gate import LOCAL_RELAY_NETWORKS
+    from monitor.fetch.guard import AddressRefused, Gate
+
+    shared = Gate(["192.0.2.0/24"])
+    relay = shared.widened(LOCAL_RELAY_NETWORKS)
+    for address in ("127.0.0.1", "127.0.0.2", "::1", "10.0.0.1", "172.18.0.5", "192.168.1.2",
+                    "fd12::1", "100.64.0.1", "::ffff:10.0.0.1", "192.0.2.7"):  # fmt: skip
+        relay.check("relay.internal", address)
+    for address, why in [
+        ("169.254.169.254", "link-local (cloud metadata)"),
+        ("169.254.1.1", "link-local"),
+        ("fe80::1", "link-local"),
+        ("0.0.0.0", "unspecified"),
+        ("2002:7f00:1::", "a 6to4 address of 127.0.0.1, which is loopback"),
+    ]:
+        with pytest.raises(AddressRefused) as refused:
+            relay.check("relay.internal", address)
+        assert str(refused.value) == f"relay.internal resolves to {address}, which is {why}"
+    with pytest.raises(AddressRefused, match=r"^127\.0\.0\.1 is loopback$"):
+        shared.check("127.0.0.1", "127.0.0.1")
+    assert shared.widened([]) is shared and shared.allow == relay.allow[:1]
+    with pytest.raises(AddressRefused, match="not an IP address"):
+        relay.check("relay.internal", "relay.internal")

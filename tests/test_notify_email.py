@@ -23,6 +23,7 @@ from monitor.config import EmailChannel
 from monitor.digest.render import render_digest
 from monitor.models import Digest, Evidence, Match, RenderedDigest
 from monitor.notify.email import build_message, list_id, message_id, send_email
+from tests.hostile_server import make_certificate
 
 SENDER = "monitor@example.org"
 RECIPIENTS = ["analyst@example.org", "desk@example.org"]
@@ -86,6 +87,8 @@ def channel(port: int, **kw: Any) -> EmailChannel:
         "sender": SENDER,
         "recipients": RECIPIENTS,
         "timeout": 5,
+        # aiosmtpd listens on 127.0.0.1: the gate refuses loopback unless the channel opts in.
+        "allow_private": True,
     }
     values.update(kw)
     return EmailChannel(**values)
@@ -319,6 +322,49 @@ async def test_starttls_checks_the_certificate(
     assert not delivery.ok and not delivery.permanent
     assert "TLS certificate not accepted" in delivery.detail
     assert recorder.received == []
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+@pytest.mark.parametrize(("cert_name", "ok"), [("localhost", True), ("other.test", False)])
+async def test_tls_checks_the_certificate_against_the_configured_name(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rendered: RenderedDigest,
+    security: str,
+    cert_name: str,
+    ok: bool,
+) -> None:
+    """The gate connects to the address it checked, yet TLS still checks the host name of the
+    config: sent as SNI, and the certificate must be for it (STARTTLS and implicit TLS)."""
+    made = make_certificate(tmp_path, cert_name)
+    if made is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    cert, key = made
+    # aiosmtplib trusts the system's certificate store; point it at this certificate alone.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    names: list[str | None] = []
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    served.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,misc,return-value]
+    options: dict[str, Any] = (
+        {"tls_context": served, "require_starttls": True}
+        if security == "starttls"
+        else {"ssl_context": served}
+    )
+    recorder = Recorder()
+    for controller in start(recorder, **options):
+        names.clear()  # the controller's own readiness probe connects without SNI
+        chan = channel(controller.port, host="localhost", security=security)
+        delivery = await send_email(chan, rendered, DIGEST_ID)
+    if ok:
+        assert delivery.ok, delivery.detail
+        assert len(recorder.received) == 1
+    else:
+        assert not delivery.ok and not delivery.permanent
+        assert "TLS certificate not accepted" in delivery.detail
+        assert "mismatch" in delivery.detail and "localhost" in delivery.detail
+        assert recorder.received == []
+    assert names == ["localhost"]
 
 
 def test_list_id_is_per_channel_and_stable(rendered: RenderedDigest) -> None:

@@ -1,8 +1,9 @@
 """`Fetcher`: the one way this program talks HTTP.
 
 Every outbound request (sources, robots.txt, webhooks) goes through `Fetcher`, which owns one
-httpx client whose connections are opened by the guarded backend in `guard.py`. Redirects are
-followed here, hop by hop, so each target is checked before anything is sent to it.
+httpx client whose connections are opened by the guarded transport in `transport.py`. Its
+`gate` (`guard.Gate`) is the one every other connector uses too (SMTP in `notify/email.py`).
+Redirects are followed here, hop by hop, so each target is checked before anything is sent to it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ import httpx
 
 from monitor.config import HttpConfig
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody
-from monitor.fetch.gate import AddressVerdicts, UrlRefused, normalize_url, origin, url_host
-from monitor.fetch.guard import AddressRefused, HeadersTooLarge
+from monitor.fetch.gate import UrlRefused, normalize_url, origin, url_host
+from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
 from monitor.fetch.transport import GuardedTransport
 from monitor.logs import one_line
@@ -68,7 +69,13 @@ class HttpResponse:
 
 
 class FetchError(Exception):
-    """`Fetcher.request` could not complete: refused, network failure, or a limit was hit."""
+    """`Fetcher.request` could not complete: refused, network failure, or a limit was hit.
+
+    `refused` is true when the address gate refused the destination (nothing was sent)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class _Stop(Exception):
@@ -168,7 +175,8 @@ class Fetcher:
             http.concurrency, http.per_host_concurrency, http.per_host_delay
         )
         self._robots = RobotsCache()
-        self._verdicts = AddressVerdicts(self._allow)
+        # Replaced in __aenter__ by one that resolves in the fetcher's own DNS threads.
+        self.gate = Gate(self._allow, resolve_timeout=http.connect_timeout)
         self._sessions: dict[tuple[bool, bool], _Session] = {}  # (verify TLS, keep alive)
         self._resolver: ThreadPoolExecutor | None = None
         self._open = False
@@ -180,6 +188,9 @@ class Fetcher:
         # the default executor, which the extractors use for parsing.
         self._resolver = ThreadPoolExecutor(
             max_workers=min(32, self._http.concurrency), thread_name_prefix="monitor-dns"
+        )
+        self.gate = Gate(
+            self._allow, resolve_timeout=self._http.connect_timeout, executor=self._resolver
         )
         self._sessions[True, True] = self._make_session(verify=True)
         self._open = True
@@ -203,15 +214,13 @@ class Fetcher:
         http = self._http
         transport = GuardedTransport(
             ssl_context=_ssl_context(verify),
-            allow=self._allow,
             max_header_bytes=http.max_header_bytes,
             max_connections=http.concurrency,
             # The politeness limiter already holds requests to one host to this many.
             per_host=http.per_host_concurrency,
             keepalive_expiry=_KEEPALIVE_SECONDS,
             keep_alive=keep_alive,
-            resolve_timeout=http.connect_timeout,
-            executor=self._resolver,
+            gate=self.gate,
         )
         client = httpx.AsyncClient(
             transport=transport,
@@ -323,7 +332,7 @@ class Fetcher:
                 timeout=per_phase,
             )
         except AddressRefused as exc:
-            raise FetchError(one_line(f"address refused: {exc}", 300)) from None
+            raise FetchError(one_line(f"address refused: {exc}", 300), refused=True) from None
         except _Stop as stop:
             raise FetchError(one_line(stop.message, 300)) from None
         return HttpResponse(reply.status, reply.headers, reply.body, reply.url)
@@ -483,7 +492,7 @@ class Fetcher:
     ) -> _Reply:
         """One request and its response, no redirects; AddressRefused or _Stop on failure."""
         host = url_host(url)
-        reason = self._verdicts.refusal(host)
+        reason = self.gate.refusal(host)
         if reason is not None:
             # Known without DNS: say no before waiting for a slot.
             raise AddressRefused(host, host, reason)

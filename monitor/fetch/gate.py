@@ -213,8 +213,26 @@ _NAMED: list[tuple[IPNetwork, str]] = [
 ]
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
+# Where a local mail relay may live: this host, the private ranges of a LAN or a container
+# network, and shared address space (CGNAT, also used by overlay VPNs). An email channel's
+# `allow_private = true` adds these for that channel's host only. Link-local is not among them:
+# that is where cloud metadata services answer.
+LOCAL_RELAY_NETWORKS: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "fc00::/7",
+    )
+)
 
-def _networks(allow_networks: Iterable[str | IPNetwork]) -> list[IPNetwork]:
+
+def parse_networks(allow_networks: Iterable[str | IPNetwork]) -> list[IPNetwork]:
+    """Networks from their text form ("10.0.0.0/8"); networks given as objects are kept."""
     return [
         n
         if isinstance(n, ipaddress.IPv4Network | ipaddress.IPv6Network)
@@ -238,7 +256,7 @@ def describe_address(
     """None if the gate lets `ip` through, else what it is ("loopback", "private", ...)."""
     if isinstance(ip, str):
         ip = ipaddress.ip_address(ip.split("%", 1)[0])
-    allowed = _networks(allow_networks)
+    allowed = parse_networks(allow_networks)
     if any(ip.version == net.version and ip in net for net in allowed):
         return None
     if isinstance(ip, ipaddress.IPv6Address):
@@ -294,7 +312,7 @@ class AddressVerdicts:
     when resolved."""
 
     def __init__(self, allow_networks: Iterable[str | IPNetwork], limit: int = 4096) -> None:
-        self._allow = _networks(allow_networks)
+        self._allow = parse_networks(allow_networks)
         self._limit = limit
         self._known: dict[str, str | None] = {}
 

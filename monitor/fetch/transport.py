@@ -2,13 +2,15 @@
 
 httpx builds the requests and reads the responses; the bytes move through aiohttp, whose C HTTP
 parser and per-host connection pools cost a fifth of httpcore's CPU per request (a poll cycle is
-thousands of small conditional GETs, so that is most of its time). The gate's connect-time half
-lives here twice over:
+thousands of small conditional GETs, so that is most of its time). The connection pool asks the
+gate (`guard.Gate`, shared with every other connector) twice over:
 
-* `GuardedResolver` resolves a host name once, refuses it if *any* address is refused, and hands
-  aiohttp only checked IP literals, so DNS rebinding between check and connect cannot slip through;
-* `_checked_socket`, aiohttp's socket factory, checks the address of every socket before it
-  connects, which also covers IP-literal hosts (aiohttp does not resolve those).
+* `GuardedResolver` resolves a host name through `Gate.resolve`, which refuses it if *any*
+  address is refused, and hands aiohttp only checked IP literals, so DNS rebinding between check
+  and connect cannot slip through;
+* `_checked_socket`, aiohttp's socket factory, passes the address of every socket to
+  `Gate.check` before it connects, which also covers IP-literal hosts (aiohttp does not resolve
+  those).
 
 TLS still verifies the URL's host name (aiohttp sends it as SNI and checks the certificate
 against it), and aiohttp's errors become httpx's, so callers see one family of exceptions.
@@ -31,8 +33,8 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.http_exceptions import LineTooLong
 from yarl import URL
 
-from monitor.fetch.gate import AddressVerdicts, IPNetwork
-from monitor.fetch.guard import AddressRefused, HeadersTooLarge, resolve_checked
+from monitor.fetch.gate import IPNetwork
+from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge, Unresolved
 
 # aiohttp reads a header section line by line; no line may be longer than this, whatever
 # max_header_bytes allows, so an endless header line is cut off early.
@@ -131,19 +133,20 @@ class _BoundedConnector(aiohttp.TCPConnector):
 
 
 class GuardedResolver(AbstractResolver):
-    """Resolves through `resolve_checked`: only names whose every address the gate accepts."""
+    """Resolves through `Gate.resolve`: only names whose every address the gate accepts."""
 
-    def __init__(
-        self, allow: Sequence[IPNetwork], executor: Executor | None, timeout: float | None
-    ) -> None:
-        self._allow = list(allow)
-        self._executor = executor
-        self._timeout = timeout
+    def __init__(self, gate: Gate) -> None:
+        self._gate = gate
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        addresses = await resolve_checked(host, port, self._allow, self._timeout, self._executor)
+        try:
+            addresses = await self._gate.resolve(host, port)
+        except TimeoutError:
+            raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
+        except Unresolved as exc:
+            raise httpx.ConnectError(str(exc)) from None
         return [
             ResolveResult(
                 hostname=host,
@@ -157,7 +160,7 @@ class GuardedResolver(AbstractResolver):
         ]
 
     async def close(self) -> None:
-        """Nothing to release: lookups run in the fetcher's executor."""
+        """Nothing to release: lookups run in the gate's executor."""
 
 
 class _Body(httpx.AsyncByteStream):
@@ -190,7 +193,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self,
         *,
         ssl_context: ssl.SSLContext,
-        allow: Sequence[IPNetwork],
+        allow: Sequence[IPNetwork] = (),
         max_header_bytes: int,
         max_connections: int,
         per_host: int,
@@ -198,25 +201,23 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         keep_alive: bool = True,
         resolve_timeout: float | None = None,
         executor: Executor | None = None,
+        gate: Gate | None = None,
     ) -> None:
-        self._resolve_timeout = resolve_timeout
+        """`gate` is the shared gate (the Fetcher's); without one, a gate is made from `allow`,
+        `resolve_timeout` and `executor`."""
+        self._gate = gate or Gate(allow, resolve_timeout=resolve_timeout, executor=executor)
         self._keep_alive = keep_alive
         self._ssl = ssl_context
-        self._allow = list(allow)
         self._max_header_bytes = max_header_bytes
         self._max_connections = max_connections
         self._per_host = per_host
         self._keepalive = keepalive_expiry
-        self._executor = executor
         self._session: aiohttp.ClientSession | None = None
-        self._verdicts = AddressVerdicts(self._allow)
 
     def _checked_socket(self, addr_info: Any) -> socket.socket:
         family, kind, proto, _name, address = addr_info
-        host = str(address[0]).split("%", 1)[0]
-        reason = self._verdicts.refusal(host)
-        if reason is not None:
-            raise AddressRefused(host, host, reason)
+        host = str(address[0])
+        self._gate.check(host, host)
         return socket.socket(family=family, type=kind, proto=proto)
 
     def _client(self) -> aiohttp.ClientSession:
@@ -230,7 +231,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 keepalive_timeout=self._keepalive if self._keep_alive else None,
                 force_close=not self._keep_alive,
                 ssl=self._ssl,
-                resolver=GuardedResolver(self._allow, self._executor, self._resolve_timeout),
+                resolver=GuardedResolver(self._gate),
                 socket_factory=self._checked_socket,
             )
             line_cap = min(self._max_header_bytes, _LINE_CAP)

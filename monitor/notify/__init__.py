@@ -38,7 +38,9 @@ async def deliver(
                 write_digest, channel, rendered, digest_id, state_dir, channel_name=channel_name
             )
         if channel.kind == "email":
-            return await send_email(channel, rendered, digest_id, channel_name=channel_name)
+            return await send_email(
+                channel, rendered, digest_id, channel_name=channel_name, gate=fetcher.gate
+            )
         if channel.kind == "webhook":
             return await send_webhook(
                 channel, rendered, digest_id, fetcher, channel_name=channel_name

@@ -1,10 +1,15 @@
 """Email delivery: a multipart/alternative message (text first, then HTML) sent with aiosmtplib.
 
-Every failure becomes a `Delivery` with one line a maintainer can act on; nothing here raises.
+The SMTP host passes the same address gate as every other destination: it is resolved through
+`Gate.connect`, every address is checked, and aiosmtplib is handed a socket already connected to
+a checked address, with the configured host name kept for TLS (SNI and the certificate check,
+for implicit TLS and STARTTLS alike). Every failure becomes a `Delivery` with one line a
+maintainer can act on; nothing here raises.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import re
@@ -17,6 +22,8 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 
 from monitor.config import ConfigError, EmailChannel, secret_from_env
+from monitor.fetch.gate import LOCAL_RELAY_NETWORKS, describe_address
+from monitor.fetch.guard import AddressRefused, Gate, Unresolved
 from monitor.logs import one_line
 from monitor.models import Delivery, RenderedDigest
 
@@ -173,15 +180,38 @@ def _explain(exc: Exception, channel: EmailChannel) -> tuple[str, bool]:
     return f"{type(exc).__name__}: {one_line(exc, 200)}", False
 
 
+def _refused(exc: AddressRefused, gate: Gate, channel_name: str) -> str:
+    """The one line for an SMTP host the gate refused, with the setting that would allow it."""
+    try:
+        relay_ok = describe_address(exc.address, [*gate.allow, *LOCAL_RELAY_NETWORKS]) is None
+    except ValueError:  # not an address at all: no setting makes it one
+        relay_ok = False
+    if relay_ok:
+        hint = f"set allow_private = true in [channels.{channel_name}] to allow a local relay"
+    else:
+        hint = (
+            "allow_private does not cover this address; list its network in [http] "
+            "allow_networks only if it really is your relay"
+        )
+    return one_line(f"email channel {channel_name}: {exc}; refused ({hint})", 300)
+
+
 async def send_email(
     channel: EmailChannel,
     rendered: RenderedDigest,
     digest_id: str,
     *,
     channel_name: str = "email",
+    gate: Gate | None = None,
 ) -> Delivery:
-    """Send one digest; never raises. A retry builds the same Message-ID."""
+    """Send one digest; never raises. A retry builds the same Message-ID.
+
+    `gate` is the daemon's address gate (the fetcher's, with `[http] allow_networks`); without
+    one, the default rules apply. `allow_private = true` on the channel widens it for this
+    channel's host alone.
+    """
     where = f"SMTP {channel.host}:{channel.port}"
+    gate = gate or Gate()
 
     def failed(reason: str, permanent: bool = False) -> Delivery:
         return Delivery(digest_id, channel_name, False, f"{where}: {reason}", permanent)
@@ -202,13 +232,38 @@ async def send_email(
         )
 
     message = build_message(channel, rendered, digest_id, channel_name)
+    # The opt-in widens the gate for this channel's host alone.
+    relay_gate = gate.widened(LOCAL_RELAY_NETWORKS) if channel.allow_private else gate
+    try:
+        async with asyncio.timeout(channel.timeout):
+            sock = await relay_gate.connect(channel.host, channel.port)
+    except AddressRefused as exc:
+        # Nothing was sent; like any failure the digest stays queued, so it goes out once
+        # the setting is fixed.
+        return Delivery(digest_id, channel_name, False, _refused(exc, gate, channel_name))
+    except Unresolved:
+        return failed("host name not found — check `host`")
+    except TimeoutError:
+        return failed(
+            f"timed out connecting after {channel.timeout:g} s — check host/port and firewalls"
+        )
+    except ConnectionRefusedError:
+        return failed("connection refused — check host/port or that the server is up")
+    except OSError as exc:
+        return failed(
+            f"cannot connect ({one_line(exc.strerror or exc, 120)}) — check host/port or "
+            "that the server is up"
+        )
     try:
         refused, _reply = await aiosmtplib.send(
             message,
             sender=channel.sender,
             recipients=channel.recipients,
-            hostname=channel.host,
-            port=channel.port,
+            # The name as configured, not the address connected to: aiosmtplib sends it as SNI
+            # and checks the certificate against it, for implicit TLS and STARTTLS.
+            hostname=channel.host.strip("[]"),
+            port=None,
+            sock=sock,  # aiosmtplib owns it from here and closes it
             username=channel.username if password else None,
             password=password,
             use_tls=channel.security == "tls",
@@ -217,6 +272,7 @@ async def send_email(
             timeout=channel.timeout,
         )
     except Exception as exc:  # aiosmtplib, ssl and socket errors; all become one line
+        sock.close()  # in case aiosmtplib failed before taking it over; closing twice is safe
         reason, permanent = _explain(exc, channel)
         return failed(reason, permanent)
     accepted = ", ".join(r for r in channel.recipients if r not in refused)

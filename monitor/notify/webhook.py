@@ -169,7 +169,11 @@ async def send_webhook(
         )
     except FetchError as exc:
         # The fetcher's message may repeat the full URL; keep any token in it out of the log.
-        return failed(one_line(str(exc).replace(url, origin(url)), 200))
+        reason = one_line(str(exc).replace(url, origin(url)), 200)
+        if exc.refused:
+            # Retryable like any failure: the digest stays queued until the setting is fixed.
+            reason += " — list its network in [http] allow_networks to allow a local receiver"
+        return failed(reason)
     except TimeoutError:
         return failed(f"no answer within {channel.timeout:g} s — will retry")
 
