@@ -65,7 +65,10 @@ def main() -> None:
             body["data"] = (HERE / feed).read_bytes()
             run = subprocess.run(
                 [sys.executable, "-m", "monitor", "--config", "config.toml", "once"],
-                cwd=work, capture_output=True, text=True, check=True,
+                cwd=work,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             print(feed, run.stdout.strip().splitlines()[-1])
         # One file, no WAL beside it: fold the log into the database before copying.
