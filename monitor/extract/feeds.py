@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from monitor.extract.charset import (
+    binary_message,
     charset_from_content_type,
     decode,
     media_type,
@@ -273,6 +274,9 @@ def parse_feed(
         raise ExtractError(f"feed too large: {len(body)} bytes (limit {max_bytes})")
     if not body.strip():
         raise ExtractError("not a feed: empty body")
+    labels = (xml_declared_encoding(body), charset_from_content_type(content_type))
+    if refused := binary_message(body, url, content_type, labels):
+        raise ExtractError(refused)
     data, headers, warnings = _prepare(body, url, content_type)
     entries, feed, version, problem = _parse(data, url, headers)
     if not entries:
