@@ -8,6 +8,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from sqlalchemy import text
+
+from monitor.models import Source
+from monitor.store import Store
 from tests.conftest import REPO, ContentServer
 from tests.test_end_to_end import monitor
 
@@ -86,13 +90,25 @@ def test_state_of_0_1_0_upgraded_reports_only_what_is_new(
     seen_by_0_1_0 = (DATA / "feed-2.xml").read_bytes()
     assert items(tmp_path) == ["Troops cross the border at dawn"]
 
-    # First poll after the upgrade: the feed 0.1.0 saw last, plus one new entry. The sixteen
+    def pending() -> int:
+        with sqlite3.connect(tmp_path / "state" / "monitor.db") as db:
+            return db.execute("SELECT count(*) FROM rekey_pending").fetchone()[0]
+
+    # The feed as 0.1.0 saw it last: unchanged (same body hash), nothing parsed, still to move.
+    content_server.set("/feed.xml", seen_by_0_1_0, RSS)
+    unchanged = monitor(cfg, "once")
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "1 unchanged" in unchanged.stdout and "0 new passages" in unchanged.stdout
+    assert pending() == 1
+
+    # The next poll that stores passages: the feed 0.1.0 saw, plus one new entry. The sixteen
     # live updates 0.1.0 kept under one key, and the titles it kept with markup, are not new.
     content_server.set("/feed.xml", with_items(seen_by_0_1_0, NEW_ENTRY), RSS)
     first = monitor(cfg, "once")
     assert first.returncode == 0, first.stderr
     assert "1 new passages (0 baseline)" in first.stdout, first.stdout
     assert items(tmp_path) == ["Troops cross the border at dawn", "More troops reach the port"]
+    assert pending() == 0  # moved: from now on only the new keys count
 
     # After the move, a new update under the shared link is new: identity is more than the link.
     content_server.set("/feed.xml", with_items(seen_by_0_1_0, NEW_UPDATE, NEW_ENTRY), RSS)
@@ -110,4 +126,34 @@ def test_state_of_0_1_0_upgraded_reports_only_what_is_new(
 
     with sqlite3.connect(tmp_path / "state" / "monitor.db") as db:
         assert db.execute("SELECT max(version) FROM schema_version").fetchone()[0] >= 4
-        assert db.execute("SELECT count(*) FROM rekey_pending").fetchone()[0] == 0
+
+
+def test_migration_marks_only_feeds_with_a_baseline(tmp_path: Path) -> None:
+    """Pages keep their keys, and a feed never polled has nothing to move."""
+    state = tmp_path / "state"
+    store = Store(state)
+    sources = [
+        Source("https://a.example/feed", "https://a.example/feed", "feed", "a", 3600, "config"),
+        Source("https://b.example/feed", "https://b.example/feed", "feed", "b", 3600, "config"),
+        Source("https://c.example/page", "https://c.example/page", "page", "c", 3600, "config"),
+    ]
+    store.sync_sources(sources)
+    with store.engine.begin() as conn:  # back to the schema 0.1.0 wrote
+        conn.execute(
+            text("UPDATE sources SET baseline_done = 1 WHERE key != :b"), {"b": sources[1].key}
+        )
+        conn.execute(text("DROP TABLE rekey_pending"))
+        conn.execute(text("DELETE FROM schema_version WHERE version > 3"))
+    store.close()
+    upgraded = Store(state)
+    try:
+        with upgraded.engine.connect() as conn:
+            marked = conn.execute(text("SELECT source_key FROM rekey_pending")).scalars().all()
+        assert marked == ["https://a.example/feed"]
+        # A fresh database has the table and nothing in it.
+        fresh = Store(tmp_path / "fresh")
+        with fresh.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM rekey_pending")).scalar() == 0
+        fresh.close()
+    finally:
+        upgraded.close()

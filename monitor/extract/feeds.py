@@ -349,11 +349,8 @@ def parse_feed(
 
     kept: list[_Entry] = []
     for entry in entries:
-        former_title = " ".join(
-            (
-                _detail_text(entry.get("title_detail")) or clean_text(entry.get("title") or "")
-            ).split()
-        )
+        shown = _detail_text(entry.get("title_detail")) or clean_text(entry.get("title") or "")
+        former_title = " ".join(shown.split())
         title = title_text(former_title)
         text = _entry_text(entry)
         if len(text) > MAX_ENTRY_CHARS:

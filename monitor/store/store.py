@@ -331,7 +331,8 @@ class Store:
         nothing (the passages are simply new again next time).
 
         `first`: the source has never been stored (no baseline yet), so nothing is known and
-        there is nothing to look up.
+        there is nothing to look up. For a source an upgrade changed the keys of (table
+        `rekey_pending`), a passage known by its `former_key` is not fresh either.
         """
         keys = list(dict.fromkeys(p.key for p in passages))
         known = set() if first else self._known(key, keys, conn)
