@@ -139,6 +139,14 @@ FAST_FEEDS: dict[str, bytes] = {
         "<image><url>https://x.example/i.png</url><title>Bildtitel</title>"
         "<link>https://x.example/</link></image><ttl>60</ttl><generator>gen</generator>",
     ),
+    "no guid, shared link": rss(
+        "".join(
+            f"<item><title>{t}</title><link>https://x.example/live</link>"
+            f"<description>Stand {n}</description></item>"
+            for n, t in enumerate(["Eins", "Zwei", "Zwei", "", "Drei &amp;lt;b&amp;gt;x"])
+        )
+        + "<item><title>Eigen</title><link>https://x.example/own</link></item>"
+    ),
     "duplicates": rss(
         "<item><guid>same</guid><title>Eins</title></item>"
         "<item><guid>same</guid><title>Zwei</title></item>"

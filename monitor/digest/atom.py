@@ -17,6 +17,7 @@ from lxml import etree
 
 from monitor.atomicfile import fsync_dir, write_atomic
 from monitor.digest.render import MAX_SNIPPET, MAX_TITLE, clean, iso, safe_href
+from monitor.extract.titles import title_text
 from monitor.models import Match
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -53,7 +54,9 @@ def _add(
 def _entry(feed: etree._Element, match: Match) -> None:
     entry = _add(feed, "entry")
     _add(entry, "id", entry_id(match))
-    title = xml_text(match.title, MAX_TITLE) or xml_text(match.text, 100) or "(untitled)"
+    title = (
+        xml_text(title_text(match.title), MAX_TITLE) or xml_text(match.text, 100) or "(untitled)"
+    )
     _add(entry, "title", title, type="text")
     href = safe_href(match.link)
     if href:

@@ -32,6 +32,7 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from monitor.detect import changed_words
+from monitor.extract.titles import title_text
 from monitor.models import Digest, Match, RenderedDigest, SourceHealth
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -171,6 +172,12 @@ def clean(text: str | None, limit: int | None = None) -> str:
             cut = cut[:space]
         text = cut.rstrip() + "…"
     return text
+
+
+def title_line(title: str | None, limit: int | None = None) -> str:
+    """A stored title as one line of words: markup an older release kept in titles is removed
+    here too, so that no channel shows tags (the HTML digest escapes what remains)."""
+    return clean(title_text(title), limit)
 
 
 def safe_href(url: str | None) -> str | None:
@@ -336,7 +343,7 @@ class HealthView:
 def _item_view(
     match: Match, tz: tzinfo, labels: dict[str, str], snippet_limit: int = MAX_SNIPPET
 ) -> ItemView:
-    title = clean(match.title, MAX_TITLE) or clean(match.text, 100) or labels["untitled"]
+    title = title_line(match.title, MAX_TITLE) or clean(match.text, 100) or labels["untitled"]
     evidence = match.evidence
     return ItemView(
         title=title,
@@ -407,7 +414,7 @@ def _item_payload(match: Match, limit: int) -> dict[str, Any]:
     evidence = match.evidence
     return {
         "id": str(match.id),
-        "title": clean(match.title, min(limit, MAX_TITLE)),
+        "title": title_line(match.title, min(limit, MAX_TITLE)),
         "source": clean(match.source_name, 200),
         "source_key": clean(match.source_key, 300),
         "link": safe_href(match.link) or "",

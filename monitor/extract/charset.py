@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _BOMS = (
@@ -164,3 +165,80 @@ def _guess(body: bytes) -> tuple[str, str] | None:
 
 def _warn(rejected: list[str]) -> list[str]:
     return [f"charset: {r}" for r in rejected]
+
+
+# Signatures of common binary formats (first bytes; WebP and ISO media need a second look).
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"PK\x05\x06", "ZIP archive"),
+    (b"%PDF-", "PDF document"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"\xfd7zXZ\x00", "xz data"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
+    (b"Rar!\x1a\x07", "RAR archive"),
+    (b"\x7fELF", "executable"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Office document"),
+    (b"OggS\x00", "Ogg media"),
+    (b"wOFF", "web font"),
+    (b"wOF2", "web font"),
+)
+_SNIFF_BYTES = 8192
+# Control bytes other than tab, line feed, form feed and carriage return. Text has next to none
+# (a stray NUL in a broken feed); arbitrary binary data has about one in ten.
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+_CONTROL_SHARE = 0.05
+
+
+def binary_kind(body: bytes, labels: Sequence[str | None] = ()) -> str | None:
+    """What binary format `body` is ("PNG image", "binary data"), or None when it may be text.
+
+    For bodies labelled as text or markup: an image or archive behind a `text/html` label
+    would otherwise become one paragraph of mojibake. `labels` are the charsets the response
+    declares; UTF-16 and UTF-32 text is full of control bytes and is not judged by them.
+    """
+    head = body[:_SNIFF_BYTES]
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP image"
+    if head[4:8] == b"ftyp":
+        return "MP4 media"
+    if not head or any(head.startswith(bom) for bom, _ in _BOMS):
+        return None
+    if any((_lookup(label) or "").startswith(("utf-16", "utf-32")) for label in labels):
+        return None
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if controls <= max(len(head) * _CONTROL_SHARE, 2):
+        return None
+    # UTF-16 or UTF-32 without a byte-order mark or label: the high bytes of text in one script
+    # (and 0 for its spaces and digits) fill every other, or every fourth, position. Arbitrary
+    # binary data has no lane made of two byte values.
+    for step in (2, 4):
+        narrow = [_narrow(head[offset::step]) for offset in range(step)]
+        if any(narrow) and not all(narrow):
+            return None
+    return "binary data"
+
+
+def _narrow(lane: bytes) -> bool:
+    """Nine in ten of these bytes are one of two values."""
+    top = sorted((lane.count(b) for b in set(lane)), reverse=True)[:2]
+    return len(lane) >= 8 and sum(top) >= 0.9 * len(lane)
+
+
+def binary_message(
+    body: bytes, url: str, content_type: str | None, labels: Sequence[str | None] = ()
+) -> str | None:
+    """One line for a source whose text-labelled body is binary, else None."""
+    kind = binary_kind(body, labels)
+    if kind is None:
+        return None
+    what = "binary data" if kind == "binary data" else f"binary data ({kind})"
+    label = media_type(content_type)
+    return f"{url}: served {what} as {label}" if label else f"{url}: served {what}"

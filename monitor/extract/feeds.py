@@ -11,6 +11,7 @@ import hashlib
 import io
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from monitor.extract.charset import (
+    binary_message,
     charset_from_content_type,
     decode,
     media_type,
@@ -31,6 +33,7 @@ from monitor.extract.text import (
     html_to_text,
     language_from_tag,
 )
+from monitor.extract.titles import title_text
 from monitor.models import Document, Passage
 
 MAX_FEED_BYTES = 10 * 1024 * 1024
@@ -198,13 +201,65 @@ def _when(entry: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def _key(entry: Mapping[str, Any], link: str | None, title: str, text: str) -> str:
+def _entry_id(entry: Mapping[str, Any]) -> str | None:
     ident = entry.get("id")
     if isinstance(ident, str) and ident.strip():
         return ident.strip()[:MAX_KEY_CHARS]
-    if link:
-        return link[:MAX_KEY_CHARS]
+    return None
+
+
+def _content_key(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One entry's values before it gets its key."""
+
+    ident: str | None
+    link: str | None
+    title: str
+    text: str
+    former_title: str  # title and text as release 0.1.0 had them (markup kept in titles)
+    former_text: str
+    raw: Mapping[str, Any]
+
+
+def _keys(entries: list[_Entry]) -> list[tuple[str, str | None]]:
+    """(key, former key) of each entry: what makes it the same entry on the next poll.
+
+    The entry's id when it has one; else its link, when no other id-less entry of this feed
+    has the same link; else the link plus a hash of the title (of title and text when the
+    title does not tell them apart either), so that a live blog whose updates all link to one
+    page keeps every update. Without id or link, a hash of title and text.
+
+    The former key is the key release 0.1.0 gave the entry (link only, title with markup),
+    when it differs: a source upgraded from it is moved to the new keys without reporting
+    what it had already seen (see `Store.fresh_passages`).
+    """
+    links: dict[str, int] = {}
+    titles: dict[tuple[str, str], int] = {}
+    for e in entries:
+        if e.ident is None and e.link:
+            links[e.link] = links.get(e.link, 0) + 1
+            titles[e.link, e.title] = titles.get((e.link, e.title), 0) + 1
+    out: list[tuple[str, str | None]] = []
+    for e in entries:
+        if e.ident is not None:
+            out.append((e.ident, None))
+        elif e.link:
+            link = e.link[:MAX_KEY_CHARS]
+            if links[e.link] == 1:
+                out.append((link, None))
+                continue
+            told_apart = e.title and titles[e.link, e.title] == 1
+            digest = _content_key(e.title, "" if told_apart else e.text)[:16]
+            out.append((f"{link[: MAX_KEY_CHARS - 17]}#{digest}", link))
+        else:
+            key = _content_key(e.title, e.text)
+            former = _content_key(e.former_title, e.former_text)
+            out.append((key, former if former != key else None))
+    return out
 
 
 def _prepare(
@@ -273,6 +328,9 @@ def parse_feed(
         raise ExtractError(f"feed too large: {len(body)} bytes (limit {max_bytes})")
     if not body.strip():
         raise ExtractError("not a feed: empty body")
+    labels = (xml_declared_encoding(body), charset_from_content_type(content_type))
+    if refused := binary_message(body, url, content_type, labels):
+        raise ExtractError(refused)
     data, headers, warnings = _prepare(body, url, content_type)
     entries, feed, version, problem = _parse(data, url, headers)
     if not entries:
@@ -289,26 +347,32 @@ def parse_feed(
         warnings.append(f"feed has {len(entries)} entries; kept the newest {max_items}")
         entries = _newest(entries, max_items)
 
-    passages: list[Passage] = []
-    seen: set[str] = set()
-    duplicates = 0
+    kept: list[_Entry] = []
     for entry in entries:
-        title = _detail_text(entry.get("title_detail")) or clean_text(entry.get("title") or "")
-        title = " ".join(title.split())
+        shown = _detail_text(entry.get("title_detail")) or clean_text(entry.get("title") or "")
+        former_title = " ".join(shown.split())
+        title = title_text(former_title)
         text = _entry_text(entry)
         if len(text) > MAX_ENTRY_CHARS:
             text = text[:MAX_ENTRY_CHARS].rsplit(" ", 1)[0]
             warnings.append(f"entry {title[:60]!r} truncated to {MAX_ENTRY_CHARS} characters")
         # Headline-only feeds: the title is the only text there is to match.
+        former_text = text or former_title
         text = text or title
         link = _entry_link(entry, url)
         if not text and not link:
             continue  # nothing to match and nothing to point to
-        key = _key(entry, link, title, text)
+        kept.append(_Entry(_entry_id(entry), link, title, text, former_title, former_text, entry))
+
+    passages: list[Passage] = []
+    seen: set[str] = set()
+    duplicates = 0
+    for item, (key, former) in zip(kept, _keys(kept), strict=True):
         if key in seen:
             duplicates += 1
             continue
         seen.add(key)
+        title, text = item.title, item.text
         language: str | None = None
         if not record_only:
             language, sure = detect_language_scored(f"{title}\n{text}")
@@ -319,9 +383,10 @@ def parse_feed(
                 key=key,
                 text=text,
                 title=title or None,
-                link=link,
-                published=_when(entry),
+                link=item.link,
+                published=_when(item.raw),
                 language=language,
+                former_key=former,
             )
         )
     if duplicates:
@@ -329,8 +394,8 @@ def parse_feed(
     if problem and not passages:
         raise ExtractError(f"not a feed: {problem}")
 
-    feed_title = " ".join(
-        (_detail_text(feed.get("title_detail")) or clean_text(feed.get("title") or "")).split()
+    feed_title = title_text(
+        _detail_text(feed.get("title_detail")) or clean_text(feed.get("title") or "")
     )
     return Document(
         url=url,

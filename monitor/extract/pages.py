@@ -22,6 +22,7 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from monitor.extract.charset import (
+    binary_message,
     charset_from_content_type,
     decode,
     html_meta_charset,
@@ -649,6 +650,10 @@ def extract_page(
     mtype = media_type(content_type)
     if mtype in _PDF_TYPES or body[:5] == b"%PDF-":
         return _document_from_text(_pdf(body), url, "", ignore)
+    if mtype in _HTML_TYPES or mtype in _TEXT_TYPES or mtype.startswith("text/"):
+        labels = (charset_from_content_type(content_type), html_meta_charset(body))
+        if refused := binary_message(body, url, content_type, labels):
+            raise ExtractError(refused)
     decoded = decode(
         body,
         [

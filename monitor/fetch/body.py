@@ -26,6 +26,14 @@ class BadEncoding(Exception):
     """The Content-Encoding is not one we asked for, or the compressed data is broken."""
 
 
+class TruncatedBody(BadEncoding):
+    """The compressed stream stopped before its end (a gzip trailer, a final deflate block)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        super().__init__(f"truncated {mode} body")
+
+
 def _mode(content_encoding: str | None) -> str | None:
     codings = [
         c.strip().lower()
@@ -109,9 +117,9 @@ class BoundedBody:
         """The decoded body, once the last chunk has been fed."""
         if self._mode == "deflate" and self._inflater is None and self._pending:
             raise BadEncoding("could not decode the deflate body: it is too short")
-        if self._inflater is not None and not self._done:
-            try:
-                self._append(self._inflater.flush())
-            except zlib.error as exc:
-                raise BadEncoding(f"could not decode the {self._mode} body: {exc}") from None
+        if self._inflater is not None and not self._done and self._raw:
+            # zlib sets `eof` only once the stream's end (and, for gzip, the CRC and length in
+            # the trailer) has been read: without it the body was cut off in transit, and what
+            # came through is not the document, however plausible it looks.
+            raise TruncatedBody(self._mode or "compressed")
         return bytes(self._out)

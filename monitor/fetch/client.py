@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
@@ -29,7 +31,7 @@ import certifi
 import httpx
 
 from monitor.config import HttpConfig
-from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody
+from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody, TruncatedBody
 from monitor.fetch.gate import UrlRefused, normalize_url, origin, url_host
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
@@ -54,6 +56,8 @@ _RESERVED_HEADERS = frozenset(
     }
 )
 _METHOD = re.compile(r"^[A-Z]{3,10}$")
+# How far ahead of our clock a server's Last-Modified may be and still be sent back.
+_CLOCK_SKEW = timedelta(minutes=5)
 # Idle connections are kept this long: reused within a poll cycle, not held between cycles.
 _KEEPALIVE_SECONDS = 5.0
 
@@ -358,7 +362,7 @@ class Fetcher:
         headers = {"Accept": accept or "*/*"}
         if old.etag:
             headers["If-None-Match"] = old.etag
-        if old.last_modified:
+        if _plausible_date(old.last_modified):  # one stored by an older release may not be
             headers["If-Modified-Since"] = old.last_modified
         reply = await self._get(
             session, target, headers, budget, self._http.max_body_bytes, robots=respect_robots
@@ -377,7 +381,8 @@ class Fetcher:
                 content_type=content_type,
                 validators=Validators(
                     etag=headers.get("etag") or old.etag,
-                    last_modified=headers.get("last-modified") or old.last_modified,
+                    last_modified=_plausible_date(headers.get("last-modified"))
+                    or _plausible_date(old.last_modified),
                     body_hash=old.body_hash,
                 ),
                 max_age=parse_max_age(headers),
@@ -394,7 +399,7 @@ class Fetcher:
                 content_type=content_type,
                 validators=Validators(
                     etag=headers.get("etag"),
-                    last_modified=headers.get("last-modified"),
+                    last_modified=_plausible_date(headers.get("last-modified")),
                     body_hash=digest,
                 ),
                 max_age=parse_max_age(headers),
@@ -533,6 +538,10 @@ class Fetcher:
             async for chunk in response.aiter_raw():
                 body.feed(chunk)
             return body.finish()
+        except TruncatedBody as exc:
+            # A fetch error, so the source keeps its old validators and is fetched again.
+            where = str(response.url)
+            raise _Stop(FetchOutcome.ERROR, f"{exc} from {where}", url=where) from None
         except (BodyTooLarge, BadEncoding) as exc:
             raise _Stop(FetchOutcome.ERROR, str(exc), url=str(response.url)) from None
 
@@ -610,6 +619,27 @@ class Fetcher:
                 _status_line(reply.status),
             )
             self._robots.store(origin, None, self._robots.error_ttl)
+
+
+def _plausible_date(value: str | None) -> str | None:
+    """A Last-Modified value worth sending back as If-Modified-Since, else None.
+
+    A date in the future (a wrong server clock, a CMS that writes 2099) would make the server
+    answer 304 until that date, whatever changes: such a value is not kept. A clock a few
+    minutes ahead is allowed for. Values that are not HTTP dates are left to the server to
+    ignore, as before.
+    """
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return value
+    if when.tzinfo is None:  # "-0000": the zone is unknown; HTTP dates are GMT
+        when = when.replace(tzinfo=UTC)
+    if when > datetime.now(UTC) + _CLOCK_SKEW:
+        return None
+    return value
 
 
 def _header_dict(headers: httpx.Headers) -> dict[str, str]:

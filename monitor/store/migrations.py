@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, inspect, literal, select, text
 
 from monitor.store import schema
 
@@ -33,7 +33,27 @@ def _v3_channel_start(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE channel_runs ADD COLUMN started_at DATETIME"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_edits, _v3_channel_start]
+def _v4_entry_keys(conn: Connection) -> None:
+    """Feed entries without an id are no longer keyed by their link alone (nor by a title with
+    markup): mark every feed with a baseline to be moved to the new keys on its next poll."""
+    schema.rekey_pending.create(conn, checkfirst=True)
+    sources = schema.sources.c
+    conn.execute(
+        schema.rekey_pending.insert().from_select(
+            ["source_key", "since"],
+            select(sources.key, literal(datetime.now(UTC), schema.UTCDateTime())).where(
+                sources.kind == "feed", sources.baseline_done.is_(True)
+            ),
+        )
+    )
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_initial,
+    _v2_edits,
+    _v3_channel_start,
+    _v4_entry_keys,
+]
 LATEST = len(MIGRATIONS)
 
 

@@ -172,3 +172,13 @@ channel_runs = Table(
     Column("last_alert_at", UTCDateTime()),
     Column("started_at", UTCDateTime()),  # first seen in the config: matches before are not its
 )
+
+# Sources polled by a release that keyed their passages differently (schema version 4: feed
+# entries without id). Until the next poll that stores passages, a passage whose former key is
+# known counts as seen, so that the upgrade reports nothing again; that poll removes the row.
+rekey_pending = Table(
+    "rekey_pending",
+    metadata,
+    Column("source_key", String, ForeignKey("sources.key", ondelete="CASCADE"), primary_key=True),
+    Column("since", UTCDateTime(), nullable=False),
+)

@@ -121,6 +121,9 @@ def open_engine(state_dir: Path) -> Engine:
 
 
 class Store:
+    # Sources waiting to move to new passage keys, read once (rows are only ever removed).
+    _rekey: set[str] | None = None
+
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / DB_NAME
         self.engine = open_engine(state_dir)
@@ -328,12 +331,41 @@ class Store:
         nothing (the passages are simply new again next time).
 
         `first`: the source has never been stored (no baseline yet), so nothing is known and
-        there is nothing to look up.
+        there is nothing to look up. For a source an upgrade changed the keys of (table
+        `rekey_pending`), a passage known by its `former_key` is not fresh either.
         """
         keys = list(dict.fromkeys(p.key for p in passages))
         known = set() if first else self._known(key, keys, conn)
+        if not first and self._rekey_pending(key, conn):
+            known |= self._known_by_former_key(key, passages, known, conn)
         by_key = {p.key: p for p in passages}
         return [by_key[k] for k in keys if k not in known]
+
+    def _rekey_pending(self, key: str, conn: Connection | None) -> bool:
+        """Whether this source still waits to be moved to new passage keys (an upgrade)."""
+        if self._rekey is None:
+            with self._tx(conn) as tx:
+                self._rekey = set(tx.execute(select(s.rekey_pending.c.source_key)).scalars())
+        if key not in self._rekey:
+            return False
+        with self._tx(conn) as tx:
+            row = tx.execute(
+                select(s.rekey_pending.c.source_key).where(s.rekey_pending.c.source_key == key)
+            ).first()
+        if row is None:
+            self._rekey.discard(key)  # moved by an earlier poll of this process
+        return row is not None
+
+    def _known_by_former_key(
+        self, key: str, passages: Sequence[Passage], known: set[str], conn: Connection | None
+    ) -> set[str]:
+        """Keys of passages not known by their key but by the key an older release gave them."""
+        by_former: dict[str, list[str]] = {}
+        for p in passages:
+            if p.former_key and p.key not in known:
+                by_former.setdefault(p.former_key, []).append(p.key)
+        seen = self._known(key, list(by_former), conn) if by_former else set()
+        return {k for former in seen for k in by_former[former]}
 
     def _known(self, key: str, keys: Sequence[str], conn: Connection | None) -> set[str]:
         known: set[str] = set()
@@ -366,10 +398,15 @@ class Store:
         if not keys:
             return
         with self._tx(conn) as tx:
-            if fresh_keys is None:
+            moving = self._rekey_pending(key, tx)
+            if fresh_keys is None or moving:
+                # Moving to new keys: passages known only by their former key are not among
+                # `fresh_keys`, yet have no row under their new key.
                 known = self._known(key, keys, tx)
             else:
                 known = set(keys) - set(fresh_keys)
+            if moving:
+                tx.execute(delete(s.rekey_pending).where(s.rekey_pending.c.source_key == key))
             fresh = [k for k in keys if k not in known]
             if fresh:
                 # Dozens of rows share one timestamp: converted once, not once per row and column.
