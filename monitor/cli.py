@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from monitor.config import Config, ConfigError, load_config, missing_secrets
+from monitor.config import Config, ConfigError, gate_opt_ins, load_config, missing_secrets
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -80,6 +80,8 @@ def check(ctx: click.Context) -> None:
     )
     for s in refused:
         click.echo(f"warning: cited URL {s.url} will not be polled: {s.refused}", err=True)
+    for line in gate_opt_ins(config):
+        click.echo(f"warning: {line}", err=True)
 
 
 @cli.command()

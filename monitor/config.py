@@ -433,15 +433,12 @@ def load_config(path: str | Path | None = None) -> Config:
         )
         raise ConfigError(path, [issue]) from None
     overridden = apply_env_overrides(data, os.environ)
-    config = validate_config(data, text, path, overridden)
-    for line in gate_opt_ins(config):
-        log.warning("%s", line)
-    return config
+    return validate_config(data, text, path, overridden)
 
 
 def gate_opt_ins(config: Config) -> list[str]:
     """One line for every way this config lets the daemon reach addresses the gate refuses by
-    default: logged whenever the config is loaded (start, reload, `check`)."""
+    default: logged when the daemon starts or reloads, and shown by `monitor check`."""
     lines = []
     if config.http.allow_networks:
         lines.append(

@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics
-from monitor.config import Config, ConfigError, load_config
+from monitor.config import Config, ConfigError, gate_opt_ins, load_config
 from monitor.fetch import Fetcher
 from monitor.outbox import flush, queue_digest, write_feeds
 from monitor.pipeline import Poller
@@ -77,6 +77,8 @@ class Runtime:
 
     @classmethod
     def build(cls, config: Config, store: Store) -> Runtime:
+        for line in gate_opt_ins(config):
+            log.warning("%s", line)
         matcher = compile_topics(config.topics, config.aliases)
         store.sync_channels([n for n, c in config.channels.items() if c.enabled], utcnow())
         return cls(config, Poller(config, store, matcher, load_sources(config)))

@@ -172,6 +172,9 @@ def test_sigterm_stops_the_daemon_within_its_grace_period_during_a_stuck_parse(
     assert "shutdown: cancelling the poll cycle after 2 s (1 sources still being fetched" in text
     assert "Traceback" not in text and "raised an exception" not in text
     assert re.search(r'"msg": "stopped"', text)
+    # The gate's opt-in is logged when the daemon starts.
+    opt_in = "[http] allow_networks lets sources, webhooks and email channels reach 127.0.0.1/32"
+    assert opt_in in text
     with sqlite3.connect(tmp_path / "state" / "monitor.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
