@@ -15,8 +15,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import wraps
 
 # Body positions start here, title positions at 0, so that no phrase or NEAR spans the two.
 BODY_BASE = 1_000_000
@@ -130,6 +131,26 @@ def _closest(xs: Sequence[Occurrence], ys: Sequence[Occurrence]) -> int | None:
     return best
 
 
+Eval = Callable[["Node", Doc, int], "list[Occurrence] | None"]
+
+
+def _remembered(method: Eval) -> Eval:
+    """Evaluate a node once per paragraph and zone: the evidence asks again for every level
+    of the tree (`fired`, `held`), and would otherwise evaluate each subtree once per level.
+    """
+
+    @wraps(method)
+    def run(self: Node, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
+        key = (id(self), zone)
+        memo = doc.memo
+        if key in memo:
+            return memo[key]
+        got = memo[key] = method(self, doc, zone)
+        return got
+
+    return run
+
+
 def _paren(text: str, node: Node) -> str:
     return f"({text})" if isinstance(node, And | Or) and " " in text else text
 
@@ -220,6 +241,7 @@ class Phrase(Leaf):
     parts: tuple[tuple[int, ...], ...] = ()
     slop: int | None = None
 
+    @_remembered
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
         lists = []
         for fids in self.parts:
@@ -323,6 +345,7 @@ class Phrase(Leaf):
 class And(Node):
     items: tuple[Node, ...] = ()
 
+    @_remembered
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
         out: list[Occurrence] = []
         present = doc.features.keys()
@@ -390,6 +413,7 @@ class Or(Node):
         self._features = frozenset(by_feature)
         self._always = tuple(always)
 
+    @_remembered
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
         awake = doc.features.keys() & self._features
         if not awake and not self._always:
@@ -493,6 +517,7 @@ class Near(Node):
     right: Node = field(default_factory=Node)
     distance: int = 10
 
+    @_remembered
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
         a = self.left.eval(doc, zone)
         if not a:
