@@ -35,9 +35,8 @@ if str(ROOT) not in sys.path:
 
 from monitor.config import Config, load_config  # noqa: E402
 from monitor.topics import MAX_MATCH_CHARS, compile_topics  # noqa: E402
-from monitor.topics.nodes import BODY_BASE  # noqa: E402
 
-UNCAPPED = BODY_BASE - 1  # the largest cap the matcher takes: no cap for these sizes' words
+UNCAPPED = sys.maxsize
 
 # {slots} are filled from FILL; every sentence carries terms of one or more shipped topics.
 SENTENCES: dict[str, list[str]] = {

@@ -349,4 +349,9 @@ def test_the_cap_applies_to_the_title_and_survives_pickling() -> None:
         assert m.match("Text", title=long_title) == []
         assert m.capped == 1
     with pytest.raises(ValueError, match="max_chars"):
-        compile_topics({}, {}, max_chars=BODY_BASE)
+        compile_topics({}, {}, max_chars=0)
+    # Without a cap the whole text counts, but a title still ends before the body's first
+    # position: a word past it would otherwise be taken for a word of the body.
+    uncapped = compile_topics({"t": TopicConfig(query="body:Nordkorea")}, {}, max_chars=10**9)
+    assert uncapped.match("Meldung " * 30_000 + "Nordkorea") != []
+    assert uncapped.match("Text", title="a " * BODY_BASE + "Nordkorea") == []

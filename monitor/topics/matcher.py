@@ -82,7 +82,7 @@ _TERMS_SHOWN = 12
 # read runs to some 60,000 characters and a page paragraph or a feed entry rarely past 100,000, so
 # this holds any real article whole; what a broken or hostile feed sends beyond it (megabytes in
 # one entry) would only cost time. Matching 200,000 topic-dense characters takes a fraction of a
-# second (benchmarks/bench_match_dense.py). It must stay below BODY_BASE token positions.
+# second (benchmarks/bench_match_dense.py).
 MAX_MATCH_CHARS = 200_000
 # How far back from the cap a cut looks for white space, so that no word is cut in two.
 _CUT_LOOKBACK = 1_000
@@ -129,8 +129,8 @@ class Matcher:
         prefilter: bool = True,
         max_chars: int = MAX_MATCH_CHARS,
     ):
-        if not 0 < max_chars < BODY_BASE:
-            raise ValueError(f"max_chars must be between 1 and {BODY_BASE - 1}, not {max_chars}")
+        if max_chars < 1:
+            raise ValueError(f"max_chars must be at least 1, not {max_chars}")
         self._config = (
             dict(topics),
             {k: list(v) for k, v in aliases.items()},
@@ -200,7 +200,8 @@ class Matcher:
         """Text and title as matched: each cut to `max_chars` (see `cap_text`)."""
         text, cut = cap_text(text, self.max_chars)
         if title:
-            title, title_cut = cap_text(title, self.max_chars)
+            # Title positions must stay below the body's, whatever the cap.
+            title, title_cut = cap_text(title, min(self.max_chars, BODY_BASE - 1))
             cut = cut or title_cut
         return text, title, cut
 
@@ -343,8 +344,9 @@ class Matcher:
             occs = topic.node.eval(doc)
             if not occs:
                 continue
-            # A shared alias list may report the same hit for several clauses.
-            occs = list(set(occs))
+            # A shared alias list may report the same hit for several clauses. (Dropped in
+            # order, not through a set: runs of hits in text order keep the sorts below cheap.)
+            occs = list(dict.fromkeys(occs))
             score = _score(occs, topic.leaves)
             if score >= topic.threshold:
                 out.append(TopicMatch(topic.id, score, _evidence(topic, doc, occs)))
@@ -431,7 +433,7 @@ def _score(occs: list[Occurrence], leaves: dict[int, Leaf]) -> float:
     terms = sum(leaves[i].weight for i in counted)
     title = 0.5 * sum(leaves[i].weight for i in counted if min(places[i]) < BODY_BASE)
     kept = set(counted)
-    ordered = sorted({(o[0], o[4]) for o in occs if o[4] in kept})
+    ordered = sorted(dict.fromkeys((o[0], o[4]) for o in occs if o[4] in kept))
     # Sliding window over positions, counting the distinct terms inside it.
     counts: dict[int, int] = {}
     best = right = 0
@@ -453,7 +455,7 @@ def _score(occs: list[Occurrence], leaves: dict[int, Leaf]) -> float:
 
 
 def _evidence(topic: _Topic, doc: Doc, occs: list[Occurrence]) -> Evidence:
-    positive = sorted({o for o in occs if o[4] in topic.leaves})
+    positive = sorted(dict.fromkeys(o for o in occs if o[4] in topic.leaves))
     # The first few distinct terms in text order; a long text need not be read to its end.
     shown: dict[str, None] = {}
     for o in positive:
@@ -473,7 +475,7 @@ def _snippet(text: str, hits: list[Occurrence]) -> tuple[str, tuple[tuple[int, i
     """About 260 characters around the densest group of hits, whitespace collapsed."""
     if not hits:
         return " ".join(text[:_SNIPPET].split()), ()
-    spans = sorted({(o[2], o[3]) for o in hits})
+    spans = sorted(dict.fromkeys((o[2], o[3]) for o in hits))
     # The window of 80% of the snippet's length that holds the most hits (two pointers).
     reach = int(_SNIPPET * 0.8)
     best_left, best_right, right = 0, 1, 0
