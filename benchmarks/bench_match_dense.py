@@ -6,11 +6,12 @@ Usage::
                                            [--language de,en] [--seed 1] [--no-cap]
 
 Each text is built from sentences of the kind the shipped topics match (North Korean troops in
-Kursk, the treaty's Article 4, sanctions, arms and fuel moving to Russia), with names, numbers
-and verbs drawn at random, joined into paragraphs of four sentences, up to the size asked for
-(in characters; 1M = 1,000,000). Nearly every sentence holds several terms of every topic, so
-this is the worst case for proximity (NEAR, phrases with slop, scores of close terms) and for
-the evidence: a real article has a few dozen such terms, these texts have hundreds of thousands.
+Kursk, the treaty's Article 4, sanctions, arms and fuel moving to Russia), with places, sources,
+numbers and articles drawn at random, joined into paragraphs of four sentences, up to the size
+asked for (in characters; 1M = 1,000,000). Nearly every sentence holds several terms of every
+topic, so this is the worst case for proximity (NEAR, phrases with slop, scores of close terms)
+and for the evidence: a real article has a few dozen such terms, these texts hundreds of
+thousands.
 
 For each size and language the script builds fresh matchers from the config and matches the
 text once with `Matcher.match`, as the pipeline does with one item (its whole text, a title
