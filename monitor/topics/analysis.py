@@ -37,15 +37,19 @@ KIND_NAMES = {WORD: "word", NUMBER: "number", JOINED: "joined", ARTICLE: "articl
 Unit = tuple[int, str, int, int, int, int]
 
 _NUMBER_SEPARATORS = ".,'’\u00a0\u202f\u2009"
+# Line breaks after a hyphen, with blanks around them: "-\n", "- \n  ", "-\n\n". Written so that
+# each blank belongs to one place only: the plain `(?:[ \t]*\r?\n[ \t]*)*` lets the blanks between
+# two breaks go to either, and a hyphen before many blank lines then took exponential time.
+_BREAKS = r"(?:[ \t]*\r?\n[ \t]*(?:\r?\n[ \t]*)*)?"
 _TOKEN = re.compile(
     # A number may carry thousands or decimal separators, but must not run into letters (2024er).
     rf"(?P<n>\d+(?:[{_NUMBER_SEPARATORS}]\d+)*(?!\w))"
     # A word joined by apostrophes, soft hyphens and hyphens, also across a line break; or a
     # plain word (most words: a separate group spares them the splitting).
-    r"|(?P<c>\w+(?:(?:['’\u00ad]|[-\u2010\u2011](?:[ \t]*\r?\n[ \t]*)*)\w+)+)"
+    rf"|(?P<c>\w+(?:(?:['’\u00ad]|[-\u2010\u2011]{_BREAKS})\w+)+)"
     r"|(?P<w>\w+)"
 )
-_SEGMENT_SPLIT = re.compile(r"(['’\u00ad]|[-\u2010\u2011](?:[ \t]*\r?\n[ \t]*)*)")
+_SEGMENT_SPLIT = re.compile(rf"(['’\u00ad]|[-\u2010\u2011]{_BREAKS})")
 _NUMBER_SPLIT = re.compile(rf"[{_NUMBER_SEPARATORS}]")
 
 # Enough function words to tell German from English in one paragraph; words both languages use
@@ -363,7 +367,7 @@ def detect_language(words: list[str]) -> Language | None:
 _FOLD_DELETED = frozenset("'’\u00ad")
 _FOLD_LIGATURES = {"æ": "ae", "œ": "oe", "ø": "oe"}
 FOLD_REMOVABLE = frozenset("-\u2010\u2011., \t\r\n")
-_FOLD_HYPHENS = re.compile(r"[-\u2010\u2011](?:[ \t]*\r?\n[ \t]*)*")
+_FOLD_HYPHENS = re.compile(rf"[-\u2010\u2011]{_BREAKS}")
 # The separator first: a pattern that starts with a character class is searched much faster.
 _FOLD_DIGIT_SEPARATORS = re.compile(r"[., ](?<=\d.)(?=\d)")
 

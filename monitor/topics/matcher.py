@@ -60,6 +60,7 @@ from monitor.topics.query import Compiler
 _ENDINGS = frozenset({"", "e", "en", "n", "s", "es", "er", "ern", "ns", "nen", "in", "innen"})
 # Linking elements between compound parts (Truppe-n-entsendung, Sanktion-s-regime).
 _LINKS = ("ens", "es", "en", "er", "ns", "n", "s", "e", "")
+_LONGEST_ENDING = max(map(len, _ENDINGS))
 _MIN_PART = 4
 _MIN_REST = 4
 _MIN_LEFT = 3
@@ -71,6 +72,34 @@ _LOOSE_SPACE = re.compile(r"\s{2,}|[^\S ]")
 _CACHE_LIMIT = 300_000
 _SNIPPET = 260
 _PROXIMITY_WINDOW = 10
+_PROXIMITY_MAX = 2.0
+# Distinct terms in one window at which the proximity part reaches its maximum (0.5 per term
+# after the first).
+_PROXIMITY_ENOUGH = int(_PROXIMITY_MAX / 0.5) + 1
+_TERMS_SHOWN = 12
+
+# Characters of an item's text (and of its title) that are matched; the rest is left out. A long
+# read runs to some 60,000 characters and a page paragraph or a feed entry rarely past 100,000, so
+# this holds any real article whole; what a broken or hostile feed sends beyond it (megabytes in
+# one entry) would only cost time. Matching 200,000 topic-dense characters takes a fraction of a
+# second (benchmarks/bench_match_dense.py).
+MAX_MATCH_CHARS = 200_000
+# How far back from the cap a cut looks for white space, so that no word is cut in two.
+_CUT_LOOKBACK = 1_000
+
+
+def cap_text(text: str, limit: int = MAX_MATCH_CHARS) -> tuple[str, bool]:
+    """The part of `text` that is matched, and whether it was cut (to report it).
+
+    At most `limit` characters, cut at white space within the last 1,000 of them (hard at the
+    limit when there is none: a run of that length is no word).
+    """
+    if len(text) <= limit:
+        return text, False
+    for index in range(limit, max(0, limit - _CUT_LOOKBACK), -1):
+        if text[index].isspace():
+            return text[:index], True
+    return text[:limit], True
 
 
 @dataclass(frozen=True)
@@ -88,7 +117,9 @@ class Matcher:
 
     Build it once (`compile_topics`); it is picklable (it pickles as its config and rebuilds).
     `prefilter=False` turns the raw-text prefilter off (same results, every paragraph analysed);
-    `skipped` counts the paragraphs `match` answered without analysing them.
+    `skipped` counts the paragraphs `match` answered without analysing them. Only the first
+    `max_chars` characters of a text and of a title are matched (`cap_text`); `capped` counts
+    the texts `match` cut.
     """
 
     def __init__(
@@ -96,8 +127,17 @@ class Matcher:
         topics: Mapping[str, TopicConfig],
         aliases: Mapping[str, list[str]],
         prefilter: bool = True,
+        max_chars: int = MAX_MATCH_CHARS,
     ):
-        self._config = (dict(topics), {k: list(v) for k, v in aliases.items()}, prefilter)
+        if max_chars < 1:
+            raise ValueError(f"max_chars must be at least 1, not {max_chars}")
+        self._config = (
+            dict(topics),
+            {k: list(v) for k, v in aliases.items()},
+            prefilter,
+            max_chars,
+        )
+        self.max_chars = max_chars
         compiler = Compiler(aliases)
         self._topics: list[_Topic] = []
         for topic_id, cfg in topics.items():
@@ -151,9 +191,19 @@ class Matcher:
             memo: dict[int, Any] = {}
             self._prefilter = Prefilter([node_anchors(t.node, anchors, memo) for t in self._topics])
         self.skipped = 0
+        self.capped = 0
 
-    def __reduce__(self) -> tuple[type[Matcher], tuple[Any, Any, bool]]:
+    def __reduce__(self) -> tuple[type[Matcher], tuple[Any, Any, bool, int]]:
         return (Matcher, self._config)
+
+    def _cap(self, text: str, title: str | None) -> tuple[str, str | None, bool]:
+        """Text and title as matched: each cut to `max_chars` (see `cap_text`)."""
+        text, cut = cap_text(text, self.max_chars)
+        if title:
+            # Title positions must stay below the body's, whatever the cap.
+            title, title_cut = cap_text(title, min(self.max_chars, BODY_BASE - 1))
+            cut = cut or title_cut
+        return text, title, cut
 
     # --- per-word features ----------------------------------------------------------------------
 
@@ -263,13 +313,20 @@ class Matcher:
         """
         if self._prefilter is None:
             return list(self.topic_ids)
+        text, title, _ = self._cap(text, title)
         mask = self._prefilter.woken(text, title)
         return [tid for index, tid in enumerate(self.topic_ids) if mask >> index & 1]
 
     def match(
         self, text: str, *, title: str | None = None, language: str | None = None
     ) -> list[TopicMatch]:
-        """The topics this paragraph matches with a score at or above their threshold."""
+        """The topics this paragraph matches with a score at or above their threshold.
+
+        Only the first `max_chars` characters of text and title are matched (`cap_text`).
+        """
+        text, title, cut = self._cap(text, title)
+        if cut:
+            self.capped += 1
         woken = -1  # every bit set: every topic may match
         if self._prefilter is not None:
             woken = self._prefilter.woken(text, title)
@@ -287,8 +344,9 @@ class Matcher:
             occs = topic.node.eval(doc)
             if not occs:
                 continue
-            # A shared alias list may report the same hit for several clauses.
-            occs = list(set(occs))
+            # A shared alias list may report the same hit for several clauses. (Dropped in
+            # order, not through a set: runs of hits in text order keep the sorts below cheap.)
+            occs = list(dict.fromkeys(occs))
             score = _score(occs, topic.leaves)
             if score >= topic.threshold:
                 out.append(TopicMatch(topic.id, score, _evidence(topic, doc, occs)))
@@ -298,7 +356,11 @@ class Matcher:
     def explain(
         self, text: str, *, title: str | None = None, language: str | None = None
     ) -> dict[str, str]:
-        """Per topic, a few lines: why it matched (rule, terms, score) or why it did not."""
+        """Per topic, a few lines: why it matched (rule, terms, score) or why it did not.
+
+        Like `match`, it looks at the first `max_chars` characters of text and title only.
+        """
+        text, title, _ = self._cap(text, title)
         doc = self._doc(text, title, language)
         candidates = set(self._candidates(doc))
         out: dict[str, str] = {}
@@ -338,13 +400,14 @@ def _is_part(word: str, start: int, end: int) -> bool:
         return False  # the whole word: the plain key lookup finds it
     if 0 < start < _MIN_LEFT:
         return False
-    rest = word[end:]
-    if rest in _ENDINGS:
+    # Offsets, not a copy of the rest: a long word holds many parts, each would copy it again.
+    left = len(word) - end
+    if left <= _LONGEST_ENDING and word[end:] in _ENDINGS:
         return True
     for link in _LINKS:
-        if rest.startswith(link):
-            tail = rest[len(link) :]
-            if len(tail) >= _MIN_REST and not tail.startswith(_DERIVATIONS):
+        if word.startswith(link, end):
+            tail = end + len(link)
+            if left - len(link) >= _MIN_REST and not word.startswith(_DERIVATIONS, tail):
                 return True
     return False
 
@@ -370,7 +433,7 @@ def _score(occs: list[Occurrence], leaves: dict[int, Leaf]) -> float:
     terms = sum(leaves[i].weight for i in counted)
     title = 0.5 * sum(leaves[i].weight for i in counted if min(places[i]) < BODY_BASE)
     kept = set(counted)
-    ordered = sorted({(o[0], o[4]) for o in occs if o[4] in kept})
+    ordered = sorted(dict.fromkeys((o[0], o[4]) for o in occs if o[4] in kept))
     # Sliding window over positions, counting the distinct terms inside it.
     counts: dict[int, int] = {}
     best = right = 0
@@ -380,18 +443,26 @@ def _score(occs: list[Occurrence], leaves: dict[int, Leaf]) -> float:
             counts[leaf] = counts.get(leaf, 0) + 1
             right += 1
         best = max(best, len(counts))
+        if best >= _PROXIMITY_ENOUGH:
+            break  # the proximity part cannot grow further
         leaf = ordered[left][1]
         if counts[leaf] == 1:
             del counts[leaf]
         else:
             counts[leaf] -= 1
-    proximity = min(2.0, 0.5 * max(0, best - 1))
+    proximity = min(_PROXIMITY_MAX, 0.5 * max(0, best - 1))
     return round(terms + title + proximity, 2)
 
 
 def _evidence(topic: _Topic, doc: Doc, occs: list[Occurrence]) -> Evidence:
-    positive = sorted({o for o in occs if o[4] in topic.leaves})
-    terms = tuple(dict.fromkeys(doc.surface(o) for o in positive))[:12]
+    positive = sorted(dict.fromkeys(o for o in occs if o[4] in topic.leaves))
+    # The first few distinct terms in text order; a long text need not be read to its end.
+    shown: dict[str, None] = {}
+    for o in positive:
+        shown.setdefault(doc.surface(o))
+        if len(shown) == _TERMS_SHOWN:
+            break
+    terms = tuple(shown)
     rule = topic.node.fired(doc)
     body = [o for o in positive if o[0] >= BODY_BASE]
     text = doc.body if body else doc.title
@@ -404,7 +475,7 @@ def _snippet(text: str, hits: list[Occurrence]) -> tuple[str, tuple[tuple[int, i
     """About 260 characters around the densest group of hits, whitespace collapsed."""
     if not hits:
         return " ".join(text[:_SNIPPET].split()), ()
-    spans = sorted({(o[2], o[3]) for o in hits})
+    spans = sorted(dict.fromkeys((o[2], o[3]) for o in hits))
     # The window of 80% of the snippet's length that holds the most hits (two pointers).
     reach = int(_SNIPPET * 0.8)
     best_left, best_right, right = 0, 1, 0
@@ -452,7 +523,10 @@ def _snippet(text: str, hits: list[Occurrence]) -> tuple[str, tuple[tuple[int, i
 
 
 def compile_topics(
-    topics: Mapping[str, TopicConfig], aliases: Mapping[str, list[str]], prefilter: bool = True
+    topics: Mapping[str, TopicConfig],
+    aliases: Mapping[str, list[str]],
+    prefilter: bool = True,
+    max_chars: int = MAX_MATCH_CHARS,
 ) -> Matcher:
     """Compile every topic's query; raise TopicError naming the first one that does not compile."""
-    return Matcher(topics, aliases, prefilter)
+    return Matcher(topics, aliases, prefilter, max_chars)

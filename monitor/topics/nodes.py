@@ -13,8 +13,11 @@ Every node answers three questions about a paragraph:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import wraps
 
 # Body positions start here, title positions at 0, so that no phrase or NEAR spans the two.
 BODY_BASE = 1_000_000
@@ -83,6 +86,69 @@ def _gap(a: Occurrence | Found, b: Occurrence | Found) -> int:
     if a[0] > b[1]:
         return a[0] - b[1] - 1
     return 0
+
+
+def _within(xs: Sequence[Occurrence], ys: Sequence[Occurrence], n: int) -> list[bool]:
+    """For each x: is some y at most `n` words away (`_gap(x, y) <= n`)?
+
+    A y is out of reach of x when it starts more than n words after x ends, or ends more than
+    n words before x starts; no y can be both. So x has a y in reach unless every y is one of
+    the two, which two binary searches over the sorted starts and ends tell: O((|xs| + |ys|)
+    log |ys|) instead of comparing every pair.
+    """
+    starts = sorted(y[0] for y in ys)
+    ends = sorted(y[1] for y in ys)
+    total = len(ys)
+    reach = n + 1
+    out = []
+    for x in xs:
+        after = total - bisect_right(starts, x[1] + reach)
+        before = bisect_left(ends, x[0] - reach)
+        out.append(after + before < total)
+    return out
+
+
+def _closest(xs: Sequence[Occurrence], ys: Sequence[Occurrence]) -> int | None:
+    """The fewest words between an x and a y (`min _gap`), None when either is empty."""
+    if not xs or not ys:
+        return None
+    starts = sorted(y[0] for y in ys)
+    ends = sorted(y[1] for y in ys)
+    total = len(ys)
+    best: int | None = None
+    for x in xs:
+        # ys that start after x ends, and ys that end before x starts; any other overlaps x.
+        after = bisect_right(starts, x[1])
+        before = bisect_left(ends, x[0])
+        if (total - after) + before < total:
+            return 0
+        if after < total:
+            gap = starts[after] - x[1] - 1
+            best = gap if best is None else min(best, gap)
+        if before:
+            gap = x[0] - ends[before - 1] - 1
+            best = gap if best is None else min(best, gap)
+    return best
+
+
+Eval = Callable[["Node", Doc, int], "list[Occurrence] | None"]
+
+
+def _remembered(method: Eval) -> Eval:
+    """Evaluate a node once per paragraph and zone: the evidence asks again for every level
+    of the tree (`fired`, `held`), and would otherwise evaluate each subtree once per level.
+    """
+
+    @wraps(method)
+    def run(self: Node, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
+        key = (id(self), zone)
+        memo = doc.memo
+        if key in memo:
+            return memo[key]
+        got = memo[key] = method(self, doc, zone)
+        return got
+
+    return run
 
 
 def _paren(text: str, node: Node) -> str:
@@ -175,6 +241,7 @@ class Phrase(Leaf):
     parts: tuple[tuple[int, ...], ...] = ()
     slop: int | None = None
 
+    @_remembered
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
         lists = []
         for fids in self.parts:
@@ -210,29 +277,53 @@ class Phrase(Leaf):
         return None
 
     def _near(self, lists: list[list[Found]], slop: int) -> list[Occurrence] | None:
+        """Every hit in some window of hits that holds all words with at most `slop` others.
+
+        The windows are those of a two-pointer sweep over the hits in text order: for each right
+        end, every left end from where the last sweep stopped up to the last one that still
+        holds all words. Each is tested in O(1) (the first hit starts it, a monotonic queue
+        gives the furthest end, prefix sums the words), and the hits of the windows that pass
+        are marked as ranges, so the whole is O(n log n) for the sort.
+        """
         events = sorted((o[0], k, o) for k, found in enumerate(lists) for o in found)
         need = len(lists)
         counts = [0] * need
         covered = 0
-        used: set[Found] = set()
+        # words[i]: words covered by the first i hits (hits may overlap; each counts in full).
+        words = [0]
+        for e in events:
+            words.append(words[-1] + e[2][1] - e[2][0] + 1)
+        ends: deque[int] = deque()  # window hits by falling last position: the front is the max
+        marks = [0] * (len(events) + 1)
         left = 0
         for right in range(len(events)):
             k = events[right][1]
             counts[k] += 1
             if counts[k] == 1:
                 covered += 1
+            last_here = events[right][2][1]
+            while ends and events[ends[-1]][2][1] <= last_here:
+                ends.pop()
+            ends.append(right)
             while covered == need:
-                window = [e[2] for e in events[left : right + 1]]
-                first = min(o[0] for o in window)
-                last = max(o[1] for o in window)
-                words = sum(o[1] - o[0] + 1 for o in window)
-                if last - first + 1 - words <= slop:
-                    used.update(window)
+                while ends[0] < left:
+                    ends.popleft()
+                first = events[left][0]
+                last = events[ends[0]][2][1]
+                if last - first + 1 - (words[right + 1] - words[left]) <= slop:
+                    marks[left] += 1
+                    marks[right + 1] -= 1
                 lk = events[left][1]
                 counts[lk] -= 1
                 if counts[lk] == 0:
                     covered -= 1
                 left += 1
+        used: set[Found] = set()
+        depth = 0
+        for index, event in enumerate(events):
+            depth += marks[index]
+            if depth:
+                used.add(event[2])
         if not used:
             return None
         i = self.id
@@ -254,6 +345,7 @@ class Phrase(Leaf):
 class And(Node):
     items: tuple[Node, ...] = ()
 
+    @_remembered
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
         out: list[Occurrence] = []
         present = doc.features.keys()
@@ -321,6 +413,7 @@ class Or(Node):
         self._features = frozenset(by_feature)
         self._always = tuple(always)
 
+    @_remembered
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
         awake = doc.features.keys() & self._features
         if not awake and not self._always:
@@ -329,13 +422,18 @@ class Or(Node):
         by_feature = self._by_feature
         for fid in awake:
             chosen.update(by_feature[fid])
-        out: list[Occurrence] | None = None
+        held: list[list[Occurrence]] = []
         items = self.items
         for index in sorted(chosen):
             got = items[index].eval(doc, zone)
             if got is not None:
-                out = got if out is None else out + got
-        return out
+                held.append(got)
+        if not held:
+            return None
+        if len(held) == 1:
+            return held[0]
+        # One copy at the end: adding list to list per alternative copies the hits again each time.
+        return [o for got in held for o in got]
 
     def render(self) -> str:
         return " OR ".join(_paren(i.render(), i) for i in self.items)
@@ -419,6 +517,7 @@ class Near(Node):
     right: Node = field(default_factory=Node)
     distance: int = 10
 
+    @_remembered
     def eval(self, doc: Doc, zone: int = ANY) -> list[Occurrence] | None:
         a = self.left.eval(doc, zone)
         if not a:
@@ -427,16 +526,13 @@ class Near(Node):
         if not b:
             return None
         n = self.distance
-        used_a: set[int] = set()
-        used_b: set[int] = set()
-        for i, x in enumerate(a):
-            for j, y in enumerate(b):
-                if _gap(x, y) <= n:
-                    used_a.add(i)
-                    used_b.add(j)
-        if not used_a:
+        near_a = _within(a, b, n)
+        if not any(near_a):
             return None
-        return [a[i] for i in sorted(used_a)] + [b[j] for j in sorted(used_b)]
+        near_b = _within(b, a, n)
+        return [x for x, ok in zip(a, near_a, strict=True) if ok] + [
+            y for y, ok in zip(b, near_b, strict=True) if ok
+        ]
 
     def render(self) -> str:
         left = self.left.render()
@@ -453,9 +549,17 @@ class Near(Node):
             return self.left.why_not(doc, zone)
         if not b:
             return self.right.why_not(doc, zone)
-        closest = min(
-            _gap(x, y) for x in a for y in b if (x[0] >= BODY_BASE) == (y[0] >= BODY_BASE)
-        )
+        # Title and body are apart by design: the closest pair is looked for within each.
+        gaps: list[int] = []
+        for body in (False, True):
+            xs = [x for x in a if (x[0] >= BODY_BASE) == body]
+            gap = _closest(xs, [y for y in b if (y[0] >= BODY_BASE) == body])
+            if gap is not None:
+                gaps.append(gap)
+        if not gaps:
+            where = f"{self.render()}: both found, but one only in the title, the other only"
+            return [f"{where} in the body"]
+        closest = min(gaps)
         return [f"{self.render()}: both found, but {closest} words apart (at most {self.distance})"]
 
     def children(self) -> tuple[Node, ...]:
