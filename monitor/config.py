@@ -19,11 +19,13 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -145,26 +147,30 @@ class WebConfig(Strict):
         return self
 
 
+def _ignore_pattern(pattern: str, info: ValidationInfo) -> str:
+    # Compiled as extraction will compile it, so that `monitor check` refuses what cannot run.
+    from monitor.extract.patterns import PatternRefused, compile_pattern
+
+    try:
+        compile_pattern(pattern)
+    except PatternRefused as exc:
+        source = f" (source {info.data['url']})" if info.data.get("url") else ""
+        raise ValueError(f"{pattern!r}{source} cannot be used: {exc}") from None
+    return pattern
+
+
 class SourceConfig(Strict):
     url: str
     kind: Literal["feed", "page"]
     name: str | None = None
     interval: Duration | None = None
     follow_links: bool = False
-    ignore: list[str] = Field(default_factory=list, description="regular expressions")
+    ignore: list[Annotated[str, AfterValidator(_ignore_pattern)]] = Field(
+        default_factory=list, description="regular expressions, run by RE2"
+    )
     verify_tls: bool = True
 
     _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
-
-    @field_validator("ignore")
-    @classmethod
-    def _regexes(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
-        return value
 
 
 class TopicConfig(Strict):
@@ -474,6 +480,16 @@ def _refuse_if_writable_by_others(path: Path, key: str) -> None:
         )
 
 
+def _issue(
+    loc: tuple[Any, ...], msg: str, text: str, overridden: Mapping[str, str] | None
+) -> ConfigIssue:
+    """An issue at ``loc``: with the variable that set it, or else with its line in the file."""
+    for end in range(len(loc), 0, -1):
+        if overridden and (var := overridden.get(_dotted(loc[:end]))):
+            return ConfigIssue(_dotted(loc), f"{msg} (set by ${var})")
+    return ConfigIssue(_dotted(loc), msg, locate(text, loc))
+
+
 def validate_config(
     data: dict[str, Any], text: str, path: Path, overridden: Mapping[str, str] | None = None
 ) -> Config:
@@ -490,11 +506,7 @@ def validate_config(
                 msg = "required key is missing"
             elif err["type"] == "union_tag_invalid":
                 msg = "kind must be one of: file, email, webhook"
-            key = _dotted(loc)
-            if overridden and key in overridden:
-                issues.append(ConfigIssue(key, f"{msg} (set by ${overridden[key]})"))
-            else:
-                issues.append(ConfigIssue(key, msg, locate(text, loc)))
+            issues.append(_issue(loc, msg, text, overridden))
         raise ConfigError(path, issues) from None
     issues = _check_topics(config, text)
     if issues:
