@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
+import re2
 
 from monitor.config import TopicConfig
 from monitor.models import Evidence, TopicMatch
@@ -121,7 +122,8 @@ class Matcher:
             self._automaton = automaton
         # Pure prefixes (the usual wildcard) are looked up by length; others go through a regex.
         self._prefixes: dict[int, dict[str, int]] = {}
-        self._patterns: list[tuple[re.Pattern[str], int]] = []
+        # RE2, not re: a query's wildcards (a*b*c*d) would backtrack on a long word.
+        self._patterns: list[tuple[Any, int]] = []
         for pattern, fid in features.wildcards.items():
             head = pattern[:-1]
             if pattern.endswith("*") and "*" not in head and "?" not in head:
@@ -130,7 +132,7 @@ class Matcher:
                 regex = "".join(
                     ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
                 )
-                self._patterns.append((re.compile(regex), fid))
+                self._patterns.append((re2.compile(regex), fid))
         self._prefix_lengths = sorted(self._prefixes)
         self._triggered: dict[int, list[int]] = {}
         self._always: list[int] = []
