@@ -122,7 +122,6 @@ class Matcher:
             self._automaton = automaton
         # Pure prefixes (the usual wildcard) are looked up by length; others go through a regex.
         self._prefixes: dict[int, dict[str, int]] = {}
-        # RE2, not re: a query's wildcards (a*b*c*d) would backtrack on a long word.
         self._patterns: list[tuple[Any, int]] = []
         for pattern, fid in features.wildcards.items():
             head = pattern[:-1]
@@ -132,7 +131,10 @@ class Matcher:
                 regex = "".join(
                     ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
                 )
-                self._patterns.append((re2.compile(regex), fid))
+                # With one * a fullmatch backtracks at most the word's length, and re is the
+                # quicker per call; with more (a*b*c) the time grows with a power of it: RE2.
+                engine = re2.compile if pattern.count("*") > 1 else re.compile
+                self._patterns.append((engine(regex), fid))
         self._prefix_lengths = sorted(self._prefixes)
         self._triggered: dict[int, list[int]] = {}
         self._always: list[int] = []
