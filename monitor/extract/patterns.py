@@ -153,7 +153,8 @@ def _why(pattern: str, exc: re2.error) -> str:
         return f"lookahead ((?=...), (?!...)) is not supported: {linear}; remove it"
     if "invalid perl operator: (?<" in message:
         return f"lookbehind ((?<=...), (?<!...)) is not supported: {linear}; remove it"
-    if "invalid perl operator: (?>" in message or "bad repetition operator" in message:
+    possessive = "bad repetition operator" in message and message.endswith("+")
+    if "invalid perl operator: (?>" in message or possessive:
         return f"atomic groups and possessive repeats are not supported: {linear}"
     if "invalid perl operator: (?" in message:
         return "unsupported inline flag or group; RE2 knows the flags i, m, s and (?P<name>...)"
