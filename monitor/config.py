@@ -9,32 +9,39 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-DEFAULT_CONFIG = "config.toml"
-
 log = logging.getLogger(__name__)
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
+DEFAULT_CONFIG = "config.toml"
+
+# Applied to stripped text, so that no run of spaces is tried in two places (which backtracks).
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?", re.IGNORECASE)
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+# Dates a century away overflow datetime arithmetic; nothing here needs to wait that long.
+MAX_DAYS = 36500
+_MAX_DURATION = MAX_DAYS * 86400
 
 
 def parse_duration(value: Any) -> int:
@@ -42,21 +49,59 @@ def parse_duration(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30m, 6h or 2d")
     if isinstance(value, int | float):
-        seconds = int(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = int(float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()])
+        seconds: float = value
+    elif isinstance(value, str) and (m := _DURATION.fullmatch(value.strip())):
+        seconds = float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()]
     else:
         raise ValueError(f"expected a duration such as 30m, 6h or 2d, got {value!r}")
-    if seconds <= 0:
+    if not math.isfinite(seconds):
+        raise ValueError(f"expected a duration such as 30m, 6h or 2d, got {value!r}")
+    if seconds > _MAX_DURATION:
+        raise ValueError(f"a duration must be at most {MAX_DAYS}d")
+    if int(seconds) <= 0:
         raise ValueError("a duration must be positive")
-    return seconds
+    return int(seconds)
 
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are valid TOML floats; no setting has a use for them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and other unprintable characters written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _header_value(value: str | None) -> str | None:
+    # Sent as an HTTP header: a CR or LF would start a header of its own, and httpx encodes
+    # header values as ASCII, so anything else would fail every request.
+    if value is not None and not (value.isascii() and value.isprintable()):
+        raise ValueError(
+            f"{value!r} must be printable ASCII, without control characters such "
+            "as CR, LF or tab (it is sent in an HTTP header); write a domain in punycode"
+        )
+    return value
+
+
+def _control_chars(text: str) -> bool:
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+
+
+def _folder_name(value: str) -> str:
+    # A NUL stops every use of the path with an error; other control characters are legal in
+    # a file name but cannot be seen in a listing or a log.
+    if _control_chars(value):
+        raise ValueError(
+            f"{value!r} is not a usable folder name; remove the control "
+            "characters (NUL, CR, LF, tab …) from it"
+        )
+    return value
 
 
 def _check_http_url(url: str) -> str:
@@ -99,6 +144,8 @@ class HttpConfig(Strict):
                 raise ValueError(f"{net!r} is not an IP network such as 127.0.0.1/32") from None
         return value
 
+    _header = field_validator("user_agent", "contact")(classmethod(lambda cls, v: _header_value(v)))
+
     @property
     def user_agent_header(self) -> str:
         return f"{self.user_agent} (+{self.contact})" if self.contact else self.user_agent
@@ -130,10 +177,14 @@ class SeedsConfig(Strict):
     enabled: bool = True
     interval: Duration = 6 * 3600
 
+    _path = field_validator("path")(classmethod(lambda cls, v: _folder_name(v)))
+
 
 class StateConfig(Strict):
     path: str = "state"
-    retention_days: int = Field(180, ge=1)
+    retention_days: int = Field(180, ge=1, le=MAX_DAYS)
+
+    _path = field_validator("path")(classmethod(lambda cls, v: _folder_name(v)))
 
 
 class WebConfig(Strict):
@@ -158,26 +209,30 @@ class WebConfig(Strict):
         return self
 
 
+def _ignore_pattern(pattern: str, info: ValidationInfo) -> str:
+    # Compiled as extraction will compile it, so that `monitor check` refuses what cannot run.
+    from monitor.extract.patterns import PatternRefused, compile_pattern
+
+    try:
+        compile_pattern(pattern)
+    except PatternRefused as exc:
+        source = f" (source {info.data['url']})" if info.data.get("url") else ""
+        raise ValueError(f"{pattern!r}{source} cannot be used: {exc}") from None
+    return pattern
+
+
 class SourceConfig(Strict):
     url: str
     kind: Literal["feed", "page"]
     name: str | None = None
     interval: Duration | None = None
     follow_links: bool = False
-    ignore: list[str] = Field(default_factory=list, description="regular expressions")
+    ignore: list[Annotated[str, AfterValidator(_ignore_pattern)]] = Field(
+        default_factory=list, description="regular expressions, run by RE2"
+    )
     verify_tls: bool = True
 
     _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
-
-    @field_validator("ignore")
-    @classmethod
-    def _regexes(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
-        return value
 
 
 class TopicConfig(Strict):
@@ -232,6 +287,7 @@ class FileChannel(_ChannelBase):
     @field_validator("path")
     @classmethod
     def _inside_state(cls, value: str) -> str:
+        _folder_name(value)
         parts = Path(value).parts
         if not parts or Path(value).is_absolute() or ".." in parts:
             raise ValueError(f'{value!r} must be a folder inside the state folder, like "digests"')
@@ -311,7 +367,7 @@ class Config(Strict):
     @classmethod
     def _ids(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:
-            if not _ID.match(key):
+            if not _ID.fullmatch(key):
                 raise ValueError(f"{key!r}: ids are lower case letters, digits and _")
         return value
 
@@ -348,7 +404,8 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         where = f"line {self.line}, " if self.line else ""
-        return f"{where}{self.key}: {self.message}"
+        # One issue, one line: a key or value from the file may hold a newline or a NUL.
+        return _printable(f"{where}{self.key}: {self.message}")
 
 
 class ConfigError(Exception):
@@ -376,7 +433,8 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return text
 
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
+# Names are stripped in Python: "\s*" on both sides of a lazy name backtracks over long runs.
+_HEADER = re.compile(r"\s*(\[\[?)([^\]]*)\]")
 _KEYLINE = re.compile(r"^\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_-]+)\s*=")
 
 
@@ -391,7 +449,7 @@ def locate(text: str, loc: tuple[Any, ...]) -> int | None:
         return tuple(p.strip().strip("\"'") for p in parts)
 
     for number, line in enumerate(lines, 1):
-        if m := _HEADER.match(line):
+        if (m := _HEADER.match(line)) and m.group(2).strip():
             names = norm(m.group(2).split("."))
             if m.group(1) == "[[":
                 counts[names] = counts.get(names, -1) + 1
@@ -413,17 +471,31 @@ def locate(text: str, loc: tuple[Any, ...]) -> int | None:
     return best[1] if best else None
 
 
+_TOO_DEEP = (
+    "arrays or tables nested too deeply to read; no setting needs more than two levels of "
+    "[ ] or { }: remove the extra nesting"
+)
+
+
+# tomllib takes time growing with the square (or worse) of the number of parts of a dotted key
+# (a.b.c = 1), so a key of thousands of parts would stall the reader; none has more than four.
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+_LONG_DOTTED_KEY = re.compile(rf"(?:^|[\[{{,])[ \t]*(?:{_KEY_PART}[ \t]*\.[ \t]*){{64}}", re.M)
+_TOO_LONG_KEY = "a dotted key of more than 64 parts; no setting has more than four: shorten it"
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read, parse and validate the config; raise ConfigError naming every problem found."""
     path = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        issue = ConfigIssue("(file)", "not found; pass --config PATH or set MONITOR_CONFIG")
-        raise ConfigError(path, [issue]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [ConfigIssue("(file)", f"cannot be read: {exc}")]) from None
-    _refuse_if_writable_by_others(path, "(file)")
+    text = _read_regular_file(
+        path,
+        lambda why: ConfigError(path, [ConfigIssue("(file)", why)]),
+        missing="not found; pass --config PATH or set MONITOR_CONFIG",
+        kind="config",
+    )
+    if m := _LONG_DOTTED_KEY.search(text):
+        issue = ConfigIssue("(syntax)", _TOO_LONG_KEY, text.count("\n", 0, m.start() + 1) + 1)
+        raise ConfigError(path, [issue])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -432,7 +504,9 @@ def load_config(path: str | Path | None = None) -> Config:
             "(syntax)", f"not valid TOML: {exc}", int(line.group(1)) if line else None
         )
         raise ConfigError(path, [issue]) from None
-    overridden = apply_env_overrides(data, os.environ)
+    except RecursionError:
+        raise ConfigError(path, [ConfigIssue("(syntax)", _TOO_DEEP, _deep_line(text))]) from None
+    overridden = apply_env_overrides(data, os.environ, path)
     return validate_config(data, text, path, overridden)
 
 
@@ -455,17 +529,78 @@ def gate_opt_ins(config: Config) -> list[str]:
     return lines
 
 
+def _deep_line(text: str, limit: int = 64) -> int | None:
+    """Best-effort line (1-based) where brackets and braces first nest deeper than ``limit``."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        for char in line:
+            depth += char in "[{"
+            depth -= char in "]}"
+            if depth > limit:
+                return number
+    return None
+
+
+def _read_regular_file(
+    path: Path, error: Callable[[str], ConfigError], *, missing: str, kind: str
+) -> str:
+    """The text of ``path``, which must be a regular file that only its owner (and root) can
+    write: a world-writable one is refused, a group-writable one is logged as a warning.
+
+    Opened without blocking and checked before reading: a FIFO would wait for a writer for
+    ever, a device could be endless. ``error`` turns a reason into the ConfigError to raise.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise error(missing) from None
+    except (OSError, ValueError) as exc:
+        raise error(f"cannot be opened: {getattr(exc, 'strerror', None) or exc}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise error(f"is {what}; give the path of the {kind} file itself")
+    with os.fdopen(fd, "rb") as file:
+        if info.st_mode & stat.S_IWOTH:
+            # Whoever can edit it can point the daemon anywhere and read its secrets.
+            raise error(f"is writable by other users; run: chmod o-w {path}")
+        if info.st_mode & stat.S_IWGRP:
+            _warn_once(path, f"{kind} file {path} is writable by its group; run: chmod g-w {path}")
+        try:
+            return file.read().decode("utf-8")
+        except OSError as exc:
+            raise error(f"cannot be read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise error(f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+_warned: set[Path] = set()
+
+
+def _warn_once(path: Path, message: str) -> None:
+    """Log ``message`` the first time this process reads ``path`` (a daemon reloads its config
+    and reads secrets at every delivery; one warning is enough)."""
+    key = path.absolute()
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message)
+
+
 ENV_PREFIX = "MONITOR_"
 
 
-def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+def apply_env_overrides(
+    data: dict[str, Any], environ: Mapping[str, str], path: Path = Path("(environment)")
+) -> dict[str, str]:
     """Override settings from MONITOR_<TABLE>__<KEY> variables, e.g. MONITOR_WEB__HOST=0.0.0.0.
 
     Double underscores separate the levels (MONITOR_CHANNELS__MAIL__HOST); a number picks an
     entry of a list of tables (MONITOR_SOURCES__0__INTERVAL=2h). Arrays and tables are written
     in TOML (MONITOR_HTTP__ALLOW_NETWORKS='["10.0.0.0/8"]'); anything else is given to the
     schema as text, which converts numbers and booleans for the keys that expect them.
-    Returns the overridden dotted keys with the variable that set each.
+    Returns the overridden dotted keys with the variable that set each; a value nested too
+    deeply to read raises ConfigError for ``path``.
     """
     done: dict[str, str] = {}
     for name, raw in sorted(environ.items()):
@@ -476,12 +611,18 @@ def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dic
             continue
         value: Any = raw
         if raw.lstrip().startswith(("[", "{")):
+            if _LONG_DOTTED_KEY.search(raw):
+                issue = ConfigIssue(_dotted(parts), f"{_TOO_LONG_KEY} (set by ${name})")
+                raise ConfigError(path, [issue])
             try:
                 value = tomllib.loads(f"v = {raw}")["v"]
             except tomllib.TOMLDecodeError:
                 value = raw  # the schema then says what it expected
+            except RecursionError:
+                issue = ConfigIssue(_dotted(parts), f"{_TOO_DEEP} (set by ${name})")
+                raise ConfigError(path, [issue]) from None
         node: Any = data
-        path: list[Any] = []
+        keys: list[Any] = []
         for part in parts[:-1]:
             if isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 node, key = node[int(part)], int(part)
@@ -489,35 +630,70 @@ def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dic
                 node, key = node.setdefault(part, {}), part
             else:
                 break
-            path.append(key)
+            keys.append(key)
         else:
             if isinstance(node, dict):
                 node[parts[-1]] = value
-                done[_dotted((*path, parts[-1]))] = name
+                done[_dotted((*keys, parts[-1]))] = name
     return done
 
 
-def _refuse_if_writable_by_others(path: Path, key: str) -> None:
-    # Whoever can edit the config can point the daemon anywhere and read its secrets.
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if mode & stat.S_IWOTH:
-        raise ConfigError(
-            path, [ConfigIssue(key, f"{path} is writable by other users; run: chmod o-w {path}")]
-        )
+def _issue(
+    loc: tuple[Any, ...], msg: str, text: str, overridden: Mapping[str, str] | None
+) -> ConfigIssue:
+    """An issue at ``loc``: with the variable that set it, or else with its line in the file."""
+    for end in range(len(loc), 0, -1):
+        if overridden and (var := overridden.get(_dotted(loc[:end]))):
+            return ConfigIssue(_dotted(loc), f"{msg} (set by ${var})")
+    return ConfigIssue(_dotted(loc), msg, locate(text, loc))
+
+
+def _nul_keys(data: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Key paths of the strings (and keys) holding a NUL character, which no path, name or
+    address can carry. Walked without recursion, each node linked to its parent, so that deep
+    tables cost no more than flat ones."""
+    found: list[int] = []
+    links: list[tuple[int, Any]] = [(-1, None)]  # (parent, key) of every node visited
+    stack: list[tuple[int, Any]] = [(0, data)]
+    while stack:
+        at, node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                found.append(at)
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            links.append((at, key))
+            if isinstance(key, str) and "\x00" in key:
+                found.append(len(links) - 1)
+            else:
+                stack.append((len(links) - 1, value))
+
+    def loc(at: int) -> tuple[Any, ...]:
+        parts = []
+        while at > 0:
+            at, key = links[at]
+            parts.append(key)
+        return tuple(reversed(parts))
+
+    return sorted((loc(at) for at in found), key=str)
 
 
 def validate_config(
     data: dict[str, Any], text: str, path: Path, overridden: Mapping[str, str] | None = None
 ) -> Config:
+    nul = _nul_keys(data)
+    issues = [_issue(loc, "contains a NUL character; remove it", text, overridden) for loc in nul]
     try:
         config = Config.model_validate({**data, "base_dir": path.parent})
+    except RecursionError:
+        raise ConfigError(path, [ConfigIssue("(file)", _TOO_DEEP)]) from None
     except ValidationError as exc:
-        issues = []
         for err in exc.errors():
             loc = _key_path(err["loc"])
+            if any(loc[: len(n)] == n or n[: len(loc)] == loc for n in nul):
+                continue  # the NUL, reported above, is the cause
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key; check its spelling against the README's config reference"
@@ -525,12 +701,12 @@ def validate_config(
                 msg = "required key is missing"
             elif err["type"] == "union_tag_invalid":
                 msg = "kind must be one of: file, email, webhook"
-            key = _dotted(loc)
-            if overridden and key in overridden:
-                issues.append(ConfigIssue(key, f"{msg} (set by ${overridden[key]})"))
-            else:
-                issues.append(ConfigIssue(key, msg, locate(text, loc)))
+            elif err["type"] == "finite_number":
+                msg = "must be a finite number (inf and nan are not allowed)"
+            issues.append(_issue(loc, msg, text, overridden))
         raise ConfigError(path, issues) from None
+    if issues:
+        raise ConfigError(path, issues)
     issues = _check_topics(config, text)
     if issues:
         raise ConfigError(path, issues)
@@ -589,11 +765,12 @@ def secret_from_env(name: str | None, what: str) -> str | None:
     if value := os.environ.get(name):
         return value
     if file := os.environ.get(f"{name}_FILE"):
-        _refuse_if_writable_by_others(Path(file), what)
-        try:
-            return Path(file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            issue = ConfigIssue(what, f"{name}_FILE names {file}, which cannot be read: {exc}")
-            raise ConfigError(Path("(environment)"), [issue]) from None
+
+        def error(why: str) -> ConfigError:
+            issue = ConfigIssue(what, f"{name}_FILE names {file}, which {why}")
+            return ConfigError(Path("(environment)"), [issue])
+
+        missing = "does not exist; create it or point the variable at the secret file"
+        return _read_regular_file(Path(file), error, missing=missing, kind="secret").strip()
     issue = ConfigIssue(what, f"environment variable {name} (or {name}_FILE) is not set")
     raise ConfigError(Path("(environment)"), [issue])

@@ -8,11 +8,11 @@ pages, text) and the matcher, not the store or the fetcher.
 from __future__ import annotations
 
 import pickle
-import re
 from typing import TYPE_CHECKING
 
 from monitor.extract.feeds import parse_feed
 from monitor.extract.pages import extract_file, extract_page
+from monitor.extract.patterns import compile_pattern
 from monitor.extract.text import detect_language
 from monitor.models import Document, TopicMatch
 
@@ -40,9 +40,8 @@ def extract_document(
     if kind == "feed":
         return parse_feed(body, url, content_type, max_items=max_items, record_only=record_only)
     # Ignored text is removed from what is shown as well as from what counts as new.
-    doc = extract_page(
-        body, url, content_type, ignore=[re.compile(p) for p in ignore], record_only=record_only
-    )
+    patterns = [compile_pattern(p) for p in ignore]  # RE2: linear time, whatever the pattern
+    doc = extract_page(body, url, content_type, ignore=patterns, record_only=record_only)
     for p in doc.passages:
         p.title = p.title or doc.title
         p.link = p.link or url

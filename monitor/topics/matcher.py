@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
+import re2
 
 from monitor.config import TopicConfig
 from monitor.models import Evidence, TopicMatch
@@ -161,7 +162,7 @@ class Matcher:
             self._automaton = automaton
         # Pure prefixes (the usual wildcard) are looked up by length; others go through a regex.
         self._prefixes: dict[int, dict[str, int]] = {}
-        self._patterns: list[tuple[re.Pattern[str], int]] = []
+        self._patterns: list[tuple[Any, int]] = []
         for pattern, fid in features.wildcards.items():
             head = pattern[:-1]
             if pattern.endswith("*") and "*" not in head and "?" not in head:
@@ -170,7 +171,10 @@ class Matcher:
                 regex = "".join(
                     ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
                 )
-                self._patterns.append((re.compile(regex), fid))
+                # With one * a fullmatch backtracks at most the word's length, and re is the
+                # quicker per call; with more (a*b*c) the time grows with a power of it: RE2.
+                engine = re2.compile if pattern.count("*") > 1 else re.compile
+                self._patterns.append((engine(regex), fid))
         self._prefix_lengths = sorted(self._prefixes)
         self._triggered: dict[int, list[int]] = {}
         self._always: list[int] = []
