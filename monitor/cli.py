@@ -375,6 +375,12 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
 
     text = _read_text(file)
     matcher = compile_topics(config.topics, config.aliases)
+    if len(text) > matcher.max_chars:
+        click.echo(
+            f"warning: the text has {len(text):,} characters; only the first "
+            f"{matcher.max_chars:,} are matched (see 'Long texts' in the README)",
+            err=True,
+        )
     try:
         _, found, reasons = _isolated(config, match_text, matcher, text, title, explain)
     except ExtractError as exc:

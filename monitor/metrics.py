@@ -51,3 +51,8 @@ PARSER_FAULTS = Counter(
 PARSER_STARTS = Counter(
     "monitor_parser_starts", "Parser processes started (replacements included)", registry=REGISTRY
 )
+MATCH_CUTS = Counter(
+    "monitor_match_cuts",
+    "New items longer than the matcher reads (MAX_MATCH_CHARS): only their start was matched",
+    registry=REGISTRY,
+)

@@ -35,7 +35,7 @@ from monitor.fetch import Fetcher
 from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
 from monitor.sandbox import Limits, Sandbox, SandboxError
 from monitor.store import FetchRecord, SourceState, Store, utcnow
-from monitor.topics import Matcher
+from monitor.topics import MAX_MATCH_CHARS, Matcher
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -253,10 +253,6 @@ class Poller:
             summary.failed += 1
             summary.errors.append((src.name, str(exc)))
             return "failed"
-        summary.fetched += 1
-        if doc.warnings:
-            # Fetched fine, but the text may be incomplete: say so in the source's health.
-            result.error = "warning: " + "; ".join(doc.warnings)
         # Decide what is new without writing; everything below commits in one transaction, so
         # a crash or a cancelled cycle leaves the passages new for the next poll.
         first = not state.baseline_done  # never stored: nothing known, nothing to look up
@@ -274,7 +270,7 @@ class Poller:
             if src.follow_links and src.kind == "feed":
                 fresh = await self._follow(fetcher, src, fresh)
             try:
-                matched = await self._match(fresh)
+                matched, cut = await self._match(fresh)
             except ExtractError as exc:
                 # Nothing is written: the passages stay new, to be matched at the next poll.
                 result.outcome, result.error = FetchOutcome.ERROR, str(exc)
@@ -283,6 +279,18 @@ class Poller:
                 summary.failed += 1
                 summary.errors.append((src.name, str(exc)))
                 return "failed"
+            if cut:
+                # Said in the source's health, so an analyst can see why the end of a very
+                # long text found nothing.
+                doc.warnings.append(
+                    f"{cut} new item(s) longer than {MAX_MATCH_CHARS:,} characters: only "
+                    "their start was matched against the topics"
+                )
+                metrics.MATCH_CUTS.inc(cut)
+        summary.fetched += 1
+        if doc.warnings:
+            # Fetched fine, but the text may be incomplete: say so in the source's health.
+            result.error = "warning: " + "; ".join(doc.warnings)
 
         def write(conn: Connection) -> None:
             self.store.remember_passages(src.key, doc.passages, now, conn, fresh_keys)
@@ -398,21 +406,26 @@ class Poller:
             )
         return entries
 
-    async def _match(self, passages: list[Passage]) -> list[tuple[Passage, list[TopicMatch]]]:
-        """The topics each new passage matches, decided in a parser process."""
+    async def _match(
+        self, passages: list[Passage]
+    ) -> tuple[list[tuple[Passage, list[TopicMatch]]], int]:
+        """The topics each new passage matches, decided in a parser process; and how many
+        passages were longer than the matcher reads (`MAX_MATCH_CHARS`)."""
         if not passages:
-            return []
+            return [], 0
         answers = await self._cpu(
             "matching",
             match_passages,
             [(p.text, p.title, p.language) for p in passages],
         )
         matched = []
-        for passage, (language, found) in zip(passages, answers, strict=True):
+        cut = 0
+        for passage, (language, found, text_cut) in zip(passages, answers, strict=True):
             passage.language = language
+            cut += text_cut
             if found:
                 matched.append((passage, found))
-        return matched
+        return matched, cut
 
     def _store_item(
         self,

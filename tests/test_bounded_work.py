@@ -22,6 +22,7 @@ from monitor.fetch import Fetcher
 from monitor.store import Store
 from tests.conftest import REPO, ContentServer
 from tests.test_daemon import Daemon, free_port, wait_for
+from tests.test_end_to_end import article
 from tests.test_pipeline import STORY, make, outlet_page, page_sources, poller_for
 
 # 200,000 nested <div>s: lxml builds the tree, then extraction walks it without end.
@@ -226,3 +227,45 @@ def test_ctrl_c_stops_the_daemon_cleanly_with_exit_0(
     assert proc.returncode == 0, text
     assert "Traceback" not in text and "KeyboardInterrupt" not in text
     assert '"msg": "stopped"' in text
+
+
+async def test_an_item_longer_than_the_matcher_reads_is_matched_at_its_start_and_reported(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    from monitor.topics import MAX_MATCH_CHARS
+
+    filler = "Die Lage in der Region bleibt angespannt, hieß es aus Kiew. " * 4000
+    assert len(filler) > MAX_MATCH_CHARS
+    srv = content_server
+    # Feed entries are already cut at 100,000 characters by the feed parser; a page's
+    # paragraph is not, so one giant paragraph goes to the matcher whole.
+    srv.set("/head", article([STORY + " " + filler]))
+    srv.set("/tail", article([filler + " " + STORY]))
+    config = make(
+        tmp_path,
+        "[poll]\nworkers = 1\nbaseline = false\n" + page_sources(srv, "/head", "/tail"),
+    )
+    store = Store(config.state_dir)
+    poller = poller_for(config, store)
+    try:
+        async with Fetcher(config.http) as fetcher:
+            summary = await poller.cycle(fetcher, only_due=False)
+    finally:
+        poller.close()
+    # The story at the start of an over-long paragraph is found; one past the cap is not.
+    assert summary.matches_by_topic == {"troop_deployment": 1}
+    for health in store.health():
+        assert health.state == "ok"
+        assert health.last_error == (
+            "warning: 1 new item(s) longer than 200,000 characters: only their start was "
+            "matched against the topics"
+        )
+    store.close()
+
+    (tmp_path / "long.txt").write_text(filler + STORY)
+    out = cli(tmp_path, "match", str(tmp_path / "long.txt"))
+    assert out.returncode == 1  # the story past the cap is not read
+    assert out.stderr.splitlines() == [
+        f"warning: the text has {len(filler + STORY):,} characters; only the first 200,000 "
+        "are matched (see 'Long texts' in the README)"
+    ]

@@ -15,6 +15,7 @@ from monitor.extract.pages import extract_file, extract_page
 from monitor.extract.patterns import compile_pattern
 from monitor.extract.text import detect_language
 from monitor.models import Document, TopicMatch
+from monitor.topics.matcher import cap_text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,18 +78,23 @@ def install_matcher(frozen: bytes) -> None:
 
 def match_passages(
     passages: list[tuple[str, str | None, str | None]],
-) -> list[tuple[str | None, list[TopicMatch]]]:
-    """(text, title, language) of each new passage -> (its language, the topics it matches).
+) -> list[tuple[str | None, list[TopicMatch], bool]]:
+    """(text, title, language) of each new passage -> (its language, the topics it matches,
+    whether its text was longer than the matcher reads: see `monitor.topics.MAX_MATCH_CHARS`).
 
     The language is detected here when the source did not give one: that, too, reads text
     from the web.
     """
     if _matcher is None:
         raise RuntimeError("no topics installed in this parser process")
-    out: list[tuple[str | None, list[TopicMatch]]] = []
+    out: list[tuple[str | None, list[TopicMatch], bool]] = []
     for text, title, language in passages:
+        text_cut = len(text) > _matcher.max_chars
+        if text_cut:  # the language is told by what is matched, not by a tail never read
+            text = cap_text(text, _matcher.max_chars)[0]
         language = language or detect_language(f"{title or ''} {text}")
-        out.append((language, _matcher.match(text, title=title, language=language)))
+        found = _matcher.match(text, title=title, language=language)
+        out.append((language, found, text_cut))
     return out
 
 
@@ -96,7 +102,7 @@ def match_text(
     matcher: Matcher, text: str, title: str | None, explain: bool
 ) -> tuple[str | None, list[TopicMatch], dict[str, str] | None]:
     """`monitor match`: one text with the given topics; the reasons too when asked."""
-    language = detect_language(text)
+    language = detect_language(cap_text(text, matcher.max_chars)[0])
     found = matcher.match(text, title=title, language=language)
     reasons = matcher.explain(text, title=title, language=language) if explain else None
     return language, found, reasons
