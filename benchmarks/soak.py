@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -179,6 +180,7 @@ class Soak:
         self.store = Store(self.config.state_dir)
         self.poller = self._poller()
         self.samples: list[Sample] = []
+        self._snapshot: tracemalloc.Snapshot | None = None
 
     def _config(self) -> Config:
         a = self.args
@@ -220,6 +222,16 @@ class Soak:
             queue_digest(self.config, self.store, name, self.poller.sources, now)
         await flush(self.config, self.store, fetcher, now)
         self.store.prune(now, self.config.state.retention_days, self._keys())
+
+    def _trace(self) -> None:
+        """Print where Python memory grew most since the last sample (with --trace)."""
+        snap = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+        if self._snapshot is not None:
+            for stat in snap.compare_to(self._snapshot, "lineno")[:5]:
+                print(f"       {stat}")
+        self._snapshot = snap
 
     def _keys(self) -> list[str]:
         return [s.key for s in self.poller.sources]
@@ -268,6 +280,8 @@ class Soak:
                     spent = 0.0
                     self.samples.append(s)
                     print(row(s), flush=True)
+                    if a.trace:
+                        self._trace()
         self.poller.close()
         self.store.close()
 
@@ -333,7 +347,10 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=50, help="cycles between samples")
     ap.add_argument("--hosts", type=int, default=10)
     ap.add_argument("--port", type=int, default=18090)
+    ap.add_argument("--trace", action="store_true", help="print Python allocations that grew")
     args = ap.parse_args()
+    if args.trace:
+        tracemalloc.start(5)
     server = subprocess.Popen(
         [
             sys.executable,
