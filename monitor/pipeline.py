@@ -39,6 +39,9 @@ from monitor.topics import Matcher
 log = logging.getLogger("monitor.pipeline")
 
 STORY_WINDOW = timedelta(days=7)  # syndicated copies arrive within days, not months
+# Stories kept in memory at most (about 12 KB each): past it, the oldest go before their week is
+# up, and a late copy of one of them is reported as a story of its own.
+STORY_LIMIT = 5000
 POOL_MIN_JOBS = 20
 # Outcomes that carry no text (304s, failures) are written in batches of this many. A crash
 # loses at most one batch of health updates; those sources are simply polled again.
@@ -99,7 +102,7 @@ class Poller:
             tuple[Source, datetime, SourceState, Callable[[Connection], None]]
         ] = []
         self._workers = config.poll.workers or os.cpu_count() or 1
-        self.stories = StoryIndex()
+        self.stories = StoryIndex(limit=STORY_LIMIT)
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
         for item_id, story_id, source_key, passage_key, stored, seen in store.recent_minhashes(
             self.clock() - STORY_WINDOW
@@ -334,6 +337,8 @@ class Poller:
         """Drop stories older than the story window from memory (they stay in the store)."""
         for key in self.stories.forget_before(now - STORY_WINDOW):
             self._story_items.pop(key, None)
+        if len(self._story_items) > len(self.stories):  # some went over STORY_LIMIT
+            self._story_items = {k: v for k, v in self._story_items.items() if k in self.stories}
 
     def _later(self, src: Source, result: FetchResult, now: datetime, state: SourceState) -> None:
         """Queue an outcome that carries no text; written with others by `_flush_records`."""

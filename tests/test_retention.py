@@ -197,6 +197,15 @@ def test_the_story_index_forgets_stories_older_than_a_cutoff() -> None:
     assert index.add("copy of k3", texts[3]) == "k3"
 
 
+def test_the_story_index_keeps_at_most_its_limit_of_stories() -> None:
+    index = StoryIndex(limit=3)
+    texts = [" ".join(f"wort{n}x{i}" for i in range(40)) for n in range(5)]
+    for n, text in enumerate(texts):
+        index.add(f"k{n}", text)
+    assert len(index) == 3 and "k1" not in index and "k2" in index
+    assert index.add("copy of k4", texts[4]) == "k4"
+
+
 async def test_the_poller_keeps_only_the_story_window_in_memory(
     tmp_path: Path, content_server: ContentServer
 ) -> None:

@@ -72,14 +72,19 @@ class StoryIndex:
     report A, so one syndicated story forms one group.
 
     Stories added with a time can be forgotten once older than a window (`forget_before`), so a
-    long-running poller holds days of stories, not months.
+    long-running poller holds days of stories, not months; with a `limit`, the oldest stories
+    also go once there are more than that many (each costs about 12 KB with the LSH index).
     """
 
     def __init__(
-        self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        num_perm: int = DEFAULT_NUM_PERM,
+        limit: int | None = None,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
+        self.limit = limit
         self.threshold = threshold
         self.num_perm = num_perm
         # Candidate retrieval is deliberately looser than the confirmed threshold.
@@ -126,6 +131,9 @@ class StoryIndex:
             self._added[key] = at
         root = self._group[best] if best is not None else key
         self._group[key] = root
+        if self.limit is not None:
+            while len(self._signatures) > self.limit:
+                self.remove(next(iter(self._signatures)))  # dicts keep arrival order
         return None if root == key else root
 
     def remove(self, key: str) -> None:
