@@ -851,11 +851,11 @@ class Store:
         """Delete the rows of sources not in `active` whose last poll (or, never polled, whose
         last state change) is older than `cutoff`; return how many sources went."""
         c = s.sources.c
-        gone = [
-            key
-            for key, polled, since in conn.execute(select(c.key, c.last_polled_at, c.state_since))
-            if key not in active and ((polled or since) is None or (polled or since) < cutoff)
-        ]
+        gone = []
+        for key, polled, since in conn.execute(select(c.key, c.last_polled_at, c.state_since)):
+            last = polled or since
+            if key not in active and (last is None or last < cutoff):
+                gone.append(key)
         count = 0
         for i in range(0, len(gone), _CHUNK):
             chunk = gone[i : i + _CHUNK]
@@ -875,6 +875,8 @@ class Store:
         """Copy the WAL into the database and empty the WAL file (after a prune's deletions,
         which go through the WAL). Waits for readers up to the busy timeout; a checkpoint that
         cannot finish now is simply done at the next one."""
+        if self.engine.dialect.name != "sqlite":
+            return
         with self.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
