@@ -9,6 +9,7 @@ import weakref
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from monitor.daemon import Daemon, Runtime
 from monitor.extract.similar import StoryIndex, signature
 from monitor.fetch import Fetcher
 from monitor.models import (
@@ -151,6 +152,28 @@ def test_a_removed_sources_items_in_an_undelivered_digest_are_kept_until_it_is_s
             conn.execute("SELECT count(*) FROM matches WHERE item_id = ?", (item,)).fetchone()[0]
             == 0
         )
+    store.close()
+
+
+async def test_the_daemons_daily_prune_forgets_sources_no_longer_configured(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    srv = content_server
+    srv.set("/a", outlet_page("Kurier", "Die Lage in der Region bleibt angespannt."))
+    config = make(tmp_path, page_sources(srv, "/a"))
+    store = Store(config.state_dir)
+    gone = page("gone")  # configured once, polled last long ago, then removed from the config
+    store.sync_sources([gone])
+    poll(store, gone, utcnow() - timedelta(days=config.state.retention_days + 1), "Truppen")
+    daemon = Daemon(tmp_path / "config.toml")
+    daemon.store = store
+    daemon.rt = Runtime.build(config, store)
+    async with Fetcher(config.http) as fetcher:
+        daemon.fetcher = fetcher
+        await daemon.tick()
+    daemon.rt.poller.close()
+    assert not source_row(store, gone.key)
+    assert [h.name for h in store.health()] == ["a"]
     store.close()
 
 
