@@ -358,8 +358,14 @@ class Daemon:
             await flush(rt.config, self.store, self.fetcher, utcnow())
             if time.time() - self._last_prune > 86400:
                 self._last_prune = time.time()
-                pruned = self.store.prune(utcnow(), rt.config.state.retention_days)
-                log.info("retention: forgot %(fingerprints)d fingerprints, %(items)d items", pruned)
+                pruned = self.store.prune(
+                    utcnow(), rt.config.state.retention_days, self.source_keys()
+                )
+                log.info(
+                    "retention: forgot %(fingerprints)d fingerprints, %(items)d items, "
+                    "%(snapshots)d page snapshots, %(sources)d removed sources",
+                    pruned,
+                )
             metrics.OUTBOX_DEPTH.set(self.store.outbox_depth())
             metrics.set_source_states([h.state for h in self.store.health(self.source_keys())])
             metrics.POLL_CYCLES.inc()

@@ -40,6 +40,9 @@ from monitor.topics import MAX_MATCH_CHARS, Matcher
 log = logging.getLogger("monitor.pipeline")
 
 STORY_WINDOW = timedelta(days=7)  # syndicated copies arrive within days, not months
+# Stories kept in memory at most (about 12 KB each): past it, the oldest go before their week is
+# up, and a late copy of one of them is reported as a story of its own.
+STORY_LIMIT = 5000
 # Outcomes that carry no text (304s, failures) are written in batches of this many. A crash
 # loses at most one batch of health updates; those sources are simply polled again.
 RECORD_BATCH = 200
@@ -79,9 +82,18 @@ class Poller:
     """Runs poll cycles over a fixed set of sources with one matcher and one store."""
 
     def __init__(
-        self, config: Config, store: Store, matcher: Matcher, sources: Sequence[Source]
+        self,
+        config: Config,
+        store: Store,
+        matcher: Matcher,
+        sources: Sequence[Source],
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.config = config
+        # Where "now" comes from: the wall clock, or a simulated one (benchmarks/soak.py runs
+        # months of polls in minutes so that retention and story eviction happen).
+        self.clock = clock
         self.store = store
         self.matcher = matcher
         self.sources = list(sources)
@@ -101,13 +113,13 @@ class Poller:
             setup_args=(freeze_matcher(matcher),),
         )
         self.in_flight = 0  # sources between "fetch started" and "stored"
-        self.stories = StoryIndex()
+        self.stories = StoryIndex(limit=STORY_LIMIT)
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
-        for item_id, story_id, source_key, passage_key, stored in store.recent_minhashes(
-            utcnow() - STORY_WINDOW
+        for item_id, story_id, source_key, passage_key, stored, seen in store.recent_minhashes(
+            self.clock() - STORY_WINDOW
         ):
             key = f"{source_key}\x00{passage_key}"
-            self.stories.add_bytes(key, base64.b64decode(stored))
+            self.stories.add_bytes(key, base64.b64decode(stored), seen)
             self._story_items[key] = story_id or item_id
         # Parser processes start now, in the background, rather than when the first page of
         # the first cycle arrives.
@@ -116,6 +128,9 @@ class Poller:
         # poller: the cyclic collector need not walk it again on every pass of every cycle
         # (at 10,000 sources that walking was a tenth of a cycle's CPU). Refcounting still
         # frees it when the poller goes.
+        # What an earlier poller froze is unfrozen first: frozen objects are never collected,
+        # so the cyclic garbage of every poller replaced by a reload would otherwise stay.
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
 
@@ -142,7 +157,8 @@ class Poller:
         progress: Callable[[Source, str], None] | None = None,
     ) -> CycleSummary:
         started = time.monotonic()
-        now = utcnow()
+        now = self.clock()
+        self._forget_stories(now)
         summary = CycleSummary()
         todo = [s for s in self.sources if s.refused is None]
         if only_due:
@@ -171,7 +187,7 @@ class Poller:
             except TimeoutError:
                 error = f"timed out after {self._deadline(src):.0f} s; polled again next time"
                 self._later(
-                    src, FetchResult(src.url, FetchOutcome.ERROR, error=error), utcnow(),
+                    src, FetchResult(src.url, FetchOutcome.ERROR, error=error), self.clock(),
                     states[src.key],
                 )
                 summary.failed += 1
@@ -182,7 +198,7 @@ class Poller:
                 self._later(
                     src,
                     FetchResult(src.url, FetchOutcome.ERROR, error=f"internal error: {exc}"),
-                    utcnow(),
+                    self.clock(),
                     states[src.key],
                 )
                 summary.failed += 1
@@ -216,7 +232,7 @@ class Poller:
             respect_robots=src.kind == "page" and self.config.http.respect_robots,
             accept=_ACCEPT[src.kind],
         )
-        now = utcnow()
+        now = self.clock()
         metrics.FETCHES.labels(result.outcome.value).inc()
         metrics.FETCH_SECONDS.labels(result.outcome.value).observe(result.elapsed)
         if result.outcome is FetchOutcome.NOT_MODIFIED:
@@ -318,6 +334,13 @@ class Poller:
         with self.store.transaction() as conn:
             write(conn)
         return f"{len(fresh)} new"
+
+    def _forget_stories(self, now: datetime) -> None:
+        """Drop stories older than the story window from memory (they stay in the store)."""
+        for key in self.stories.forget_before(now - STORY_WINDOW):
+            self._story_items.pop(key, None)
+        if len(self._story_items) > len(self.stories):  # some went over STORY_LIMIT
+            self._story_items = {k: v for k, v in self._story_items.items() if k in self.stories}
 
     def _later(self, src: Source, result: FetchResult, now: datetime, state: SourceState) -> None:
         """Queue an outcome that carries no text; written with others by `_flush_records`."""
@@ -451,8 +474,9 @@ class Poller:
         if sig is not None:
             # In memory only once the item exists; if the transaction fails the index still
             # holds a key with no item, which `_story_items.get` above simply does not find.
-            self.stories.add_signature(key, sig)
-        self._story_items[key] = story_id or item_id  # the root item of its story
+            self.stories.add_signature(key, sig, now)
+            # Only indexed stories are ever looked up here.
+            self._story_items[key] = story_id or item_id  # the root item of its story
         summary.matches += len(found)
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()

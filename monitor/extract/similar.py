@@ -11,6 +11,7 @@ so borderline pairs are not lost to banding.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
@@ -69,13 +70,21 @@ class StoryIndex:
 
     Groups are anchored on their first story: if B repeats A and C repeats B, both B and C
     report A, so one syndicated story forms one group.
+
+    Stories added with a time can be forgotten once older than a window (`forget_before`), so a
+    long-running poller holds days of stories, not months; with a `limit`, the oldest stories
+    also go once there are more than that many (each costs about 12 KB with the LSH index).
     """
 
     def __init__(
-        self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        num_perm: int = DEFAULT_NUM_PERM,
+        limit: int | None = None,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
+        self.limit = limit
         self.threshold = threshold
         self.num_perm = num_perm
         # Candidate retrieval is deliberately looser than the confirmed threshold.
@@ -83,6 +92,8 @@ class StoryIndex:
         self._signatures: dict[str, LeanMinHash] = {}
         self._group: dict[str, str] = {}
         self._order: dict[str, int] = {}
+        self._next = 0  # arrival number of the next story (ties go to the earliest)
+        self._added: dict[str, datetime] = {}  # key -> when, in order of arrival
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -97,12 +108,13 @@ class StoryIndex:
             return None
         return self.add_signature(key, sig)
 
-    def add_bytes(self, key: str, data: bytes) -> str | None:
+    def add_bytes(self, key: str, data: bytes, at: datetime | None = None) -> str | None:
         """Like ``add`` for a signature stored with ``minhash_bytes`` (rebuilding at start-up)."""
-        return self.add_signature(key, from_bytes(data))
+        return self.add_signature(key, from_bytes(data), at)
 
-    def add_signature(self, key: str, sig: LeanMinHash) -> str | None:
-        """Like ``add`` for a ready signature."""
+    def add_signature(self, key: str, sig: LeanMinHash, at: datetime | None = None) -> str | None:
+        """Like ``add`` for a ready signature; `at` (when the story was seen) lets
+        `forget_before` drop it later."""
         if len(sig.hashvalues) != self.num_perm:
             raise ValueError(
                 f"signature has {len(sig.hashvalues)} permutations, the index {self.num_perm}"
@@ -113,10 +125,39 @@ class StoryIndex:
         best = self.nearest(sig)
         self._lsh.insert(key, sig)
         self._signatures[key] = sig
-        self._order[key] = len(self._order)
+        self._order[key] = self._next
+        self._next += 1
+        if at is not None:
+            self._added[key] = at
         root = self._group[best] if best is not None else key
         self._group[key] = root
+        if self.limit is not None:
+            while len(self._signatures) > self.limit:
+                self.remove(next(iter(self._signatures)))  # dicts keep arrival order
         return None if root == key else root
+
+    def remove(self, key: str) -> None:
+        """Forget a story. Stories grouped under it keep its key as their group's name."""
+        if self._signatures.pop(key, None) is None:
+            return
+        self._lsh.remove(key)
+        del self._group[key], self._order[key]
+        self._added.pop(key, None)
+
+    def forget_before(self, cutoff: datetime) -> list[str]:
+        """Forget the stories added with a time before `cutoff`; return their keys.
+
+        Stories arrive in time order (polls go forward), so this stops at the first one that is
+        recent enough instead of looking at every story.
+        """
+        old = []
+        for key, at in self._added.items():
+            if at >= cutoff:
+                break
+            old.append(key)
+        for key in old:
+            self.remove(key)
+        return old
 
     def nearest(self, sig: LeanMinHash) -> str | None:
         """Key of the most similar indexed story at or above the threshold (earliest on ties)."""
