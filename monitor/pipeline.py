@@ -33,7 +33,7 @@ from monitor.extract.similar import StoryIndex, signature, to_bytes
 from monitor.extract.text import detect_language
 from monitor.fetch import Fetcher
 from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
-from monitor.store import FetchRecord, SourceState, Store, utcnow
+from monitor.store import FetchRecord, SourceState, StateError, Store, utcnow
 from monitor.topics import Matcher
 
 log = logging.getLogger("monitor.pipeline")
@@ -196,10 +196,17 @@ class Poller:
         # number of sources may be between "fetch started" and "stored" at once.
         in_flight = asyncio.Semaphore(2 * self.config.http.concurrency)
 
+        fault: list[StateError] = []  # the store cannot be written: stop, and say so once
+
         async def one(src: Source) -> None:
             try:
                 async with in_flight:
+                    if fault:
+                        return
                     outcome = await self._poll(fetcher, src, states[src.key], summary)
+            except StateError as exc:
+                fault.append(exc)
+                return
             except Exception as exc:  # our bug, not the source's: record it and carry on
                 log.exception("polling %s failed unexpectedly", src.url)
                 self._later(
@@ -217,8 +224,12 @@ class Poller:
         try:
             await asyncio.gather(*(one(s) for s in todo))
         finally:
-            self._flush_baselines()
-            self._flush_records()
+            try:
+                self._flush_baselines()
+            finally:
+                self._flush_records()
+        if fault:
+            raise fault[0]
         summary.seconds = time.monotonic() - started
         return summary
 
@@ -340,6 +351,8 @@ class Poller:
                 for *_, write in pending:
                     write(conn)
             return
+        except StateError:
+            raise  # not one bad source: nothing can be written (they are baselined next poll)
         except Exception:
             log.warning(
                 "writing %d baselines together failed; writing them one by one", len(pending)

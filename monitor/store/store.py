@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import tempfile
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,6 +27,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import ExceptionContext
 
 from monitor.models import (
     Citation,
@@ -42,9 +44,11 @@ from monitor.models import (
     Validators,
 )
 from monitor.store import schema as s
+from monitor.store.faults import check_contents, check_file, os_fault, sqlite_fault
 from monitor.store.migrations import migrate
 
 DB_NAME = "monitor.db"
+PROBE_BYTES = 256 * 1024  # written and removed to tell that the state folder has room again
 
 # Backoff for failing sources: doubles per consecutive failure, capped, with jitter so that many
 # sources failing together (a dead host) do not come back in lockstep.
@@ -101,8 +105,20 @@ def utcnow() -> datetime:
 
 
 def open_engine(state_dir: Path) -> Engine:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{state_dir / DB_NAME}", future=True)
+    path = state_dir / DB_NAME
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_fault(exc, state_dir) or exc from None
+    engine = create_engine(f"sqlite:///{path}", future=True)
+
+    @event.listens_for(engine, "handle_error")
+    def _state_fault(ctx: ExceptionContext) -> None:
+        # A full disk, a read-only folder or a damaged file becomes one StateError naming the
+        # path and what to do, wherever in the store it happens; other errors stay as they are.
+        fault = sqlite_fault(ctx.original_exception, path)
+        if fault is not None:
+            raise fault from ctx.original_exception
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -123,8 +139,15 @@ def open_engine(state_dir: Path) -> Engine:
 class Store:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / DB_NAME
+        # Checked before SQLite touches the file: it would turn an empty one into a new database.
+        if check_file(self.path):
+            check_contents(self.path)
         self.engine = open_engine(state_dir)
-        self.version = migrate(self.engine)
+        try:
+            self.version = migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         dialect = self.engine.dialect
         column = s.seen.c.first_seen.type
         to_db = dialect.type_descriptor(column.impl).bind_processor(dialect)
@@ -153,6 +176,24 @@ class Store:
         else:
             with self.engine.begin() as own:
                 yield own
+
+    def probe_write(self) -> None:
+        """Prove that a commit reaches the disk again (after a state fault): rewrite the newest
+        schema_version row as it is, after writing a scratch file next to it (SQLite may reuse
+        room its log already has on a full disk). Raises StateError while the fault lasts."""
+        try:
+            with tempfile.TemporaryFile(dir=self.path.parent, prefix=".probe-") as fh:
+                fh.write(bytes(PROBE_BYTES))
+                fh.flush()
+        except OSError as exc:
+            raise os_fault(exc, self.path.parent) or exc from None
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE schema_version SET applied_at = applied_at "
+                    "WHERE version = (SELECT max(version) FROM schema_version)"
+                )
+            )
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
