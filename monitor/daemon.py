@@ -380,15 +380,20 @@ class Daemon:
             queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now, alert=True)
 
     async def digest_job(self, name: str) -> None:
-        # Held back by a state fault, the digest goes out at the first tick after it clears.
-        self._owed_digests.add(name)
+        # Held back by a state fault, the digest is made at the first tick after it clears;
+        # once queued, it is the outbox's to deliver.
         if not self._state_usable():
+            self._owed_digests.add(name)
             return
+        self._owed_digests.discard(name)
         with self._state_faults():
             async with self._busy:
                 now = utcnow()
-                queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now)
-                self._owed_digests.discard(name)
+                try:
+                    queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now)
+                except StateError:
+                    self._owed_digests.add(name)  # nothing was claimed or queued
+                    raise
                 await flush(self.rt.config, self.store, self.fetcher, now, channel=name)
 
     async def flush_outbox(self) -> None:
