@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import json
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -216,6 +218,57 @@ def test_reset_state_is_the_explicit_way_to_start_over(tmp_path: Path, feed: Con
     assert refused.returncode == 2
     one_line_error(refused, "healthy monitor database", "--force")
     assert digest_of(state / "monitor.db") == healthy
+
+
+def _last_page_one(wal: bytes, page_size: int) -> bytes:
+    """The newest image of page 1 in a write-ahead log (32-byte header, then frames of a
+    24-byte header, whose first 4 bytes are the page number, and the page)."""
+    frame = 24 + page_size
+    found = b""
+    for offset in range(32, len(wal) - frame + 1, frame):
+        if int.from_bytes(wal[offset : offset + 4], "big") == 1:
+            found = wal[offset + 24 : offset + frame]
+    assert found, "page 1 is not in the log"
+    return found
+
+
+def test_a_database_left_by_kill_9_is_accepted(tmp_path: Path, feed: ContentServer) -> None:
+    """Not a false alarm: the files as kill -9 leaves them, commits only in the write-ahead log
+    and a checkpoint cut short after page 1 (which already names the grown size), are a healthy
+    database; SQLite finishes the checkpoint from the log."""
+    cfg = write_config(tmp_path, feed)
+    assert monitor(cfg, "once").returncode == 0
+    state = tmp_path / "state"
+    live = tmp_path / "live"
+    shutil.copytree(state, live)
+    writer = sqlite3.connect(live / "monitor.db")
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        key = writer.execute("SELECT key FROM sources").fetchone()[0]
+        writer.executemany(
+            "INSERT INTO seen (source_key, fingerprint, first_seen, last_seen) "
+            "VALUES (?, ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            [(key, f"fp{i:06d}" * 8) for i in range(3000)],
+        )
+        writer.execute("UPDATE sources SET state = 'failing', last_error = 'only in the log'")
+        writer.commit()
+        for name in ("monitor.db", "monitor.db-wal"):
+            shutil.copy(live / name, state / name)
+    finally:
+        writer.close()
+    db = state / "monitor.db"
+    data = bytearray(db.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    data[:page_size] = _last_page_one((state / "monitor.db-wal").read_bytes(), page_size)
+    db.write_bytes(bytes(data))
+    assert int.from_bytes(data[28:32], "big") * page_size > len(data)  # header ahead of file
+
+    run = monitor(cfg, "sources", "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)[0]["error"] == "only in the log"
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT count(*) FROM seen").fetchone()[0] >= 3000
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_brand_new_state_folder_is_created(tmp_path: Path, feed: ContentServer) -> None:
