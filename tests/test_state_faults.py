@@ -322,6 +322,12 @@ def test_read_only_state_folder_and_file(tmp_path: Path, feed: ContentServer) ->
         assert run.returncode == 4, run.stderr
         one_line_error(run, str(db), "readonly database", "writable")
         assert digest_of(db) == before
+
+        # The database cannot even be read.
+        db.chmod(0)
+        run = monitor(cfg, "sources", **mode_bits_apply())
+        assert run.returncode == 4, run.stderr
+        one_line_error(run, str(db), "cannot read: Permission denied", "readable")
     finally:
         state.chmod(0o755)
         for path in state.iterdir():

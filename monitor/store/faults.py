@@ -60,19 +60,22 @@ def _free(path: Path) -> str:
     return f"{free / 1e6:.1f} MB"
 
 
-def write_fault(path: Path | str, problem: str) -> StateUnwritable:
+def write_fault(path: Path | str, problem: str, action: str = "write") -> StateUnwritable:
     """A write that failed for a reason outside the program: say how much room is left."""
     path = Path(path)
     return StateUnwritable(
         path,
-        f"cannot write: {problem} ({_free(path)} free on its file system)",
+        f"cannot {action}: {problem} ({_free(path)} free on its file system)",
         "free space or make the state folder writable for this user; "
         "a running daemon retries by itself, a command can simply be run again",
     )
 
 
-def os_fault(exc: OSError, path: Path | str | None = None) -> StateUnwritable | None:
-    """The state fault an OSError on a state file stands for (None: not a file-system fault)."""
+def os_fault(
+    exc: OSError, path: Path | str | None = None, action: str = "write"
+) -> StateUnwritable | None:
+    """The state fault an OSError on a state file stands for (None: not a file-system fault).
+    `action` says what failed ("write", "read")."""
     if exc.errno not in OS_FAULTS:
         return None
     where = path or exc.filename or "state folder"
@@ -80,10 +83,11 @@ def os_fault(exc: OSError, path: Path | str | None = None) -> StateUnwritable | 
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return StateUnwritable(
             where,
-            f"cannot write: {reason} (running as uid {os.geteuid()})",
-            "make the state folder and its files writable for this user, or set [state] path",
+            f"cannot {action}: {reason} (running as uid {os.geteuid()})",
+            "make the state folder and its files readable and writable for this user, "
+            "or set [state] path",
         )
-    return write_fault(where, reason)
+    return write_fault(where, reason, action)
 
 
 def sqlite_fault(exc: BaseException, path: Path) -> StateError | None:
@@ -122,14 +126,14 @@ def check_file(path: Path) -> bool:
             ) from None
         return False
     except OSError as exc:
-        raise os_fault(exc, path) or exc from None
+        raise os_fault(exc, path, "read") or exc from None
     if not stat.S_ISREG(st.st_mode):
         raise StateDamaged(path, "not a regular file", "move it away; it must be the database")
     try:
         with path.open("rb") as fh:
             header = fh.read(100)
     except OSError as exc:
-        raise os_fault(exc, path) or exc from None
+        raise os_fault(exc, path, "read") or exc from None
     size = st.st_size
     if size == 0:
         raise StateDamaged(
