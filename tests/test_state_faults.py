@@ -357,6 +357,22 @@ def test_disk_full_during_once_is_one_line_and_leaves_state_whole(
         assert conn.execute("SELECT last_polled_at FROM sources").fetchall() == polled
 
 
+def test_a_first_start_on_a_full_disk_leaves_no_half_database(
+    tmp_path: Path, feed: ContentServer
+) -> None:
+    """A new database is made whole or not at all: a failed first start leaves nothing the next
+    start would have to refuse as damaged."""
+    cfg = write_config(tmp_path, feed)
+    full = monitor(cfg, "once", preexec_fn=lambda: _file_size_limit(16))
+    assert full.returncode == 4, full.stdout + full.stderr
+    one_line_error(full, str(tmp_path / "state" / "monitor.db"), "cannot write")
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["monitor.lock"]
+
+    again = monitor(cfg, "once")
+    assert again.returncode == 0, again.stderr
+    assert "(2 baseline)" in again.stdout
+
+
 class DaemonProcess:
     """`monitor run` in a subprocess; its log read through a pipe (a log file would itself
     hit the file size limit)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import random
 import tempfile
 import uuid
@@ -44,7 +45,7 @@ from monitor.models import (
     Validators,
 )
 from monitor.store import schema as s
-from monitor.store.faults import check_contents, check_file, os_fault, sqlite_fault
+from monitor.store.faults import check_contents, check_file, os_fault, sqlite_fault, write_fault
 from monitor.store.migrations import migrate
 
 DB_NAME = "monitor.db"
@@ -104,13 +105,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def open_engine(state_dir: Path) -> Engine:
+def open_engine(state_dir: Path, file_name: str = DB_NAME) -> Engine:
+    """The engine of the state database (`file_name`: another file, errors still name the
+    database)."""
     path = state_dir / DB_NAME
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise os_fault(exc, state_dir) or exc from None
-    engine = create_engine(f"sqlite:///{path}", future=True)
+    engine = create_engine(f"sqlite:///{state_dir / file_name}", future=True)
 
     @event.listens_for(engine, "handle_error")
     def _state_fault(ctx: ExceptionContext) -> None:
@@ -136,12 +139,45 @@ def open_engine(state_dir: Path) -> Engine:
     return engine
 
 
+def create_database(state_dir: Path) -> None:
+    """Make a new state database whole or not at all: built under a temporary name, linked into
+    place once it holds every table. A first start that fails half-way (a full disk) thus never
+    leaves an empty or partial monitor.db behind, which the next start would have to refuse."""
+    final = state_dir / DB_NAME
+    tmp = f".{DB_NAME}.new-{os.getpid()}"
+    parts = [state_dir / f"{tmp}{suffix}" for suffix in ("", "-wal", "-shm")]
+    try:
+        engine = open_engine(state_dir, tmp)
+        try:
+            migrate(engine)
+            with engine.connect() as conn:
+                # Everything into the file itself, so that the file alone carries it all.
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        if parts[1].exists() and parts[1].stat().st_size:
+            raise write_fault(final, "a new database could not be completed")
+        try:
+            os.link(parts[0], final)  # fails if another process made one meanwhile: use that
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            os.replace(parts[0], final)
+    except OSError as exc:
+        raise os_fault(exc, final) or exc from None
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+
+
 class Store:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / DB_NAME
         # Checked before SQLite touches the file: it would turn an empty one into a new database.
         if check_file(self.path):
             check_contents(self.path)
+        else:
+            create_database(state_dir)
         self.engine = open_engine(state_dir)
         try:
             self.version = migrate(self.engine)
