@@ -358,27 +358,25 @@ def reset_state(ctx: click.Context, force: bool) -> None:
     new one: every source takes its baseline again."""
     config = _load(ctx)
     from monitor.daemon import AlreadyRunning, state_lock
-    from monitor.store import StateDamaged, Store
+    from monitor.store import SchemaTooNew, StateDamaged, Store
     from monitor.store.faults import check_file, move_aside, os_fault
     from monitor.store.store import DB_NAME
 
     path = config.state_dir / DB_NAME
     try:
         with state_lock(config.state_dir):
+            refusal = f"{path} is a healthy monitor database; nothing to reset"
             try:
-                healthy = check_file(path)
-                if not healthy:
+                if not check_file(path):
                     click.echo(f"{path}: no database yet; the next start creates one")
                     return
                 Store(config.state_dir).close()
+            except SchemaTooNew:
+                refusal = f"{path} was written by a newer release; upgrade instead"
             except StateDamaged:
-                healthy = False
-            if healthy and not force:
-                click.echo(
-                    f"error: {path} is a healthy monitor database; nothing to reset "
-                    "(add --force to start over anyway)",
-                    err=True,
-                )
+                refusal = ""
+            if refusal and not force:
+                click.echo(f"error: {refusal} (add --force to start over anyway)", err=True)
                 sys.exit(EXIT_CONFIG)
             try:
                 moved = move_aside(path)

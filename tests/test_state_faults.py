@@ -197,7 +197,9 @@ def test_every_command_that_reads_state_refuses_an_empty_database(
     assert feed.hits("/feed.xml") == 0
 
 
-def test_reset_state_is_the_explicit_way_to_start_over(tmp_path: Path, feed: ContentServer) -> None:
+def test_reset_state_is_the_explicit_way_to_start_over(
+    tmp_path: Path, feed: ContentServer, real_db: bytes
+) -> None:
     cfg = write_config(tmp_path, feed)
     state = tmp_path / "state"
     state.mkdir()
@@ -218,6 +220,15 @@ def test_reset_state_is_the_explicit_way_to_start_over(tmp_path: Path, feed: Con
     assert refused.returncode == 2
     one_line_error(refused, "healthy monitor database", "--force")
     assert digest_of(state / "monitor.db") == healthy
+
+    # Nor one written by a newer release (upgrading is the answer), unless forced.
+    _newer(state / "monitor.db", real_db)
+    newer = monitor(cfg, "reset-state")
+    assert newer.returncode == 2
+    one_line_error(newer, "written by a newer release", "--force")
+    forced = monitor(cfg, "reset-state", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not (state / "monitor.db").exists()
 
 
 def _last_page_one(wal: bytes, page_size: int) -> bytes:
