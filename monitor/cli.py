@@ -1,5 +1,6 @@
 """The `monitor` command. Exit codes: 0 ok, 1 work failed (see message), 2 bad config or usage,
-3 another instance holds the state folder, 130 interrupted (Ctrl-C) in a one-shot command."""
+3 another instance holds the state folder, 4 the state folder cannot be used (damaged, full,
+read-only), 130 interrupted (Ctrl-C) in a one-shot command."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import click
 
 from monitor.config import Config, ConfigError, gate_opt_ins, load_config, missing_secrets
 
-EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 1, 2, 3
+EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_STATE = 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
@@ -142,6 +143,7 @@ def once(ctx: click.Context) -> None:
     from monitor.fetch import Fetcher
     from monitor.outbox import write_feeds
     from monitor.store import Store, utcnow
+    from monitor.store.faults import os_fault
 
     async def go() -> Any:
         store = Store(config.state_dir)
@@ -153,7 +155,10 @@ def once(ctx: click.Context) -> None:
                     summary = await rt.poller.cycle(fetcher, only_due=False, progress=progress)
             finally:
                 rt.poller.close()
-            write_feeds(config, store, rt.poller.sources, utcnow())
+            try:
+                write_feeds(config, store, rt.poller.sources, utcnow())
+            except OSError as exc:  # a full or read-only state folder: one line, exit 4
+                raise os_fault(exc, exc.filename or config.state_dir / "feeds") or exc from None
             return summary
         finally:
             store.close()
@@ -414,10 +419,55 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
         sys.exit(EXIT_FAILED)
 
 
+@cli.command("reset-state")
+@click.option("--force", is_flag=True, help="also when the database is healthy")
+@click.pass_context
+def reset_state(ctx: click.Context, force: bool) -> None:
+    """Move a damaged state database aside (renamed, never deleted) so the next start begins a
+    new one: every source takes its baseline again."""
+    config = _load(ctx)
+    from monitor.daemon import AlreadyRunning, state_lock
+    from monitor.store import SchemaTooNew, StateDamaged, Store
+    from monitor.store.faults import check_file, move_aside, os_fault
+    from monitor.store.store import DB_NAME
+
+    path = config.state_dir / DB_NAME
+    try:
+        with state_lock(config.state_dir):
+            refusal = f"{path} is a healthy monitor database; nothing to reset"
+            try:
+                if not check_file(path):
+                    click.echo(f"{path}: no database yet; the next start creates one")
+                    return
+                Store(config.state_dir).close()
+            except SchemaTooNew:
+                refusal = f"{path} was written by a newer release; upgrade instead"
+            except StateDamaged:
+                refusal = ""
+            if refusal and not force:
+                click.echo(f"error: {refusal} (add --force to start over anyway)", err=True)
+                sys.exit(EXIT_CONFIG)
+            try:
+                moved = move_aside(path)
+            except OSError as exc:
+                raise os_fault(exc, path) or exc from None
+    except AlreadyRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    for new in moved:
+        click.echo(f"moved aside: {new}")
+    click.echo(f"{path}: the next start creates a new state database")
+
+
 def main() -> None:
+    from monitor.store import StateError
+
     # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1.
     try:
         code = cli.main(prog_name="monitor", standalone_mode=False)
+    except StateError as exc:  # damaged, full or read-only state: one line, never a traceback
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_STATE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -29,7 +29,8 @@ from monitor.outbox import flush, queue_digest, write_feeds
 from monitor.pipeline import Poller
 from monitor.schedule import cron_trigger
 from monitor.sources import load_sources, seed_documents
-from monitor.store import Store, utcnow
+from monitor.store import StateDamaged, StateError, Store, utcnow
+from monitor.store.faults import os_fault
 from monitor.topics import compile_topics
 
 log = logging.getLogger("monitor.daemon")
@@ -49,9 +50,12 @@ class AlreadyRunning(RuntimeError):
 @contextlib.contextmanager
 def state_lock(state_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on state/ so a second instance cannot corrupt the first's work."""
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only folder: one line naming it, not a traceback
+        raise os_fault(exc, path) or exc from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -61,8 +65,11 @@ def state_lock(state_dir: Path) -> Iterator[None]:
                 f"another monitor (pid {other}) is using {state_dir}; stop it first, "
                 "or give this one its own [state] path"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError as exc:
+            raise os_fault(exc, path) or exc from None
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -105,6 +112,10 @@ class Daemon:
         self.rt: Runtime | None = None  # type: ignore[assignment]
         self._config_mtime: int | None = None
         self._seeds_signature: tuple[tuple[str, int, int], ...] | None = None
+        # Why the state cannot be used right now (None: it can). Shown by /readyz; work that
+        # writes state waits, and is retried at every tick until a probe write succeeds.
+        self.state_fault: StateError | None = None
+        self._owed_digests: set[str] = set()  # scheduled digests a state fault held back
 
     async def run(self) -> None:
         # Signals first: a SIGTERM while the topics compile or the parsers start is kept and
@@ -265,12 +276,13 @@ class Daemon:
         for name, chan in self.rt.config.channels.items():
             if not chan.enabled:
                 continue
-            last, _ = self.store.channel_run(name)
-            if last is None:
-                self.store.touch_channel(name, now)  # a new channel has missed nothing
-            elif missed_digest(chan.schedule, chan.timezone, last, now):
-                log.info("channel %s missed its digest since %s; sending it now", name, last)
-                await self.digest_job(name)
+            with self._state_faults():
+                last, _ = self.store.channel_run(name)
+                if last is None:
+                    self.store.touch_channel(name, now)  # a new channel has missed nothing
+                elif missed_digest(chan.schedule, chan.timezone, last, now):
+                    log.info("channel %s missed its digest since %s; sending it now", name, last)
+                    await self.digest_job(name)
 
     def _seeds_changed(self) -> bool:
         """Whether documents were added to, changed in or removed from seeds/ since the last
@@ -317,7 +329,64 @@ class Daemon:
     def config_loaded(self) -> bool:
         return self.rt is not None
 
+    # --- state faults ---------------------------------------------------------------------------
+    def _fault(self, exc: StateError) -> None:
+        """Note a state fault: one log line when it starts or changes, not one per tick."""
+        old = self.state_fault
+        if old is None or (type(old), old.kind) != (type(exc), exc.kind):
+            log.error(
+                "state fault: %s (not ready; polls and deliveries wait and are retried every tick)",
+                exc,
+                extra={"event": "state_fault"},
+            )
+        self.state_fault = exc
+
+    def _state_usable(self) -> bool:
+        """Whether work that writes state may run: after a fault, only once a probe write
+        succeeds again. A damaged database is not cured by waiting: it needs a restart."""
+        fault = self.state_fault
+        if fault is None:
+            return True
+        if isinstance(fault, StateDamaged):
+            return False
+        try:
+            self.store.probe_write()
+        except StateError as exc:
+            self._fault(exc)
+            return False
+        except OSError as exc:
+            self._fault(os_fault(exc, self.rt.config.state_dir) or fault)
+            return False
+        log.warning("state usable again (%s); ready", fault.path, extra={"event": "state_ok"})
+        self.state_fault = None
+        return True
+
+    @contextlib.contextmanager
+    def _state_faults(self) -> Iterator[None]:
+        """Turn a state fault in a job into not-ready: the daemon keeps running, nothing claimed
+        or marked sent in the failed transaction counts, and the next tick retries."""
+        try:
+            yield
+        except StateError as exc:
+            self._fault(exc)
+        except OSError as exc:  # a feed or digest file in the state folder
+            fault = os_fault(exc, exc.filename or self.rt.config.state_dir)
+            if fault is None:
+                raise
+            self._fault(fault)
+
     async def tick(self) -> None:
+        if not self._state_usable():
+            return
+        with self._state_faults():
+            await self._tick()
+            if self.stop.is_set():
+                return
+            for name in sorted(self._owed_digests):
+                log.info("channel %s: sending the digest a state fault held back", name)
+                await self.digest_job(name)
+
+    async def _tick(self) -> None:
         # Health means "the scheduler is ticking": note the start too, so a long first cycle
         # over many sources does not read as a dead daemon.
         self.last_tick = time.time()
@@ -385,15 +454,27 @@ class Daemon:
             queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now, alert=True)
 
     async def digest_job(self, name: str) -> None:
+        # Held back by a state fault, the digest is made at the first tick after it clears;
+        # once queued, it is the outbox's to deliver.
+        if not self._state_usable():
+            self._owed_digests.add(name)
+            return
+        self._owed_digests.discard(name)
         what = f"digest for {name}"
-        with self._quiet_stop(what):
+        with self._quiet_stop(what), self._state_faults():
             async with self._job(what):
                 now = utcnow()
-                queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now)
+                try:
+                    queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now)
+                except StateError:
+                    self._owed_digests.add(name)  # nothing was claimed or queued
+                    raise
                 await flush(self.rt.config, self.store, self.fetcher, now, channel=name)
 
     async def flush_outbox(self) -> None:
-        with self._quiet_stop("outbox delivery"):
+        if not self._state_usable():
+            return
+        with self._quiet_stop("outbox delivery"), self._state_faults():
             async with self._job("outbox delivery"):
                 await flush(self.rt.config, self.store, self.fetcher, utcnow())
 
@@ -408,6 +489,10 @@ class Daemon:
         except ConfigError as exc:
             detail = str(exc) or "state.path cannot change while running; restart instead"
             log.error("config reload refused, keeping the running config: %s", detail)
+            return
+        except StateError as exc:
+            log.error("config reload failed, keeping the running config: %s", exc)
+            self._fault(exc)
             return
         if config.web != self.rt.config.web:
             log.warning("[web] changed: host, port and token take effect at the next restart")

@@ -34,7 +34,7 @@ from monitor.extract.similar import StoryIndex, signature, to_bytes
 from monitor.fetch import Fetcher
 from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
 from monitor.sandbox import Limits, Sandbox, SandboxError
-from monitor.store import FetchRecord, SourceState, Store, utcnow
+from monitor.store import FetchRecord, SourceState, StateError, Store, utcnow
 from monitor.topics import MAX_MATCH_CHARS, Matcher
 
 log = logging.getLogger("monitor.pipeline")
@@ -174,16 +174,25 @@ class Poller:
         # number of sources may be between "fetch started" and "stored" at once.
         in_flight = asyncio.Semaphore(2 * self.config.http.concurrency)
 
+        fault: list[StateError] = []  # the store cannot be written: stop, and say so once
+
         async def one(src: Source) -> None:
             try:
                 async with in_flight:
+                    if fault:
+                        return
                     self.in_flight += 1
                     try:
-                        # Every step has its own bound; this holds even if a step forgets its.
+                        # Every step has its own bound; this holds even if one forgets its.
                         async with asyncio.timeout(self._deadline(src)):
-                            outcome = await self._poll(fetcher, src, states[src.key], summary)
+                            outcome = await self._poll(
+                                fetcher, src, states[src.key], summary
+                            )
                     finally:
                         self.in_flight -= 1
+            except StateError as exc:
+                fault.append(exc)
+                return
             except TimeoutError:
                 error = f"timed out after {self._deadline(src):.0f} s; polled again next time"
                 self._later(
@@ -210,8 +219,12 @@ class Poller:
         try:
             await asyncio.gather(*(one(s) for s in todo))
         finally:
-            self._flush_baselines()
-            self._flush_records()
+            try:
+                self._flush_baselines()
+            finally:
+                self._flush_records()
+        if fault:
+            raise fault[0]
         summary.seconds = time.monotonic() - started
         return summary
 
@@ -365,6 +378,8 @@ class Poller:
                 for *_, write in pending:
                     write(conn)
             return
+        except StateError:
+            raise  # not one bad source: nothing can be written (they are baselined next poll)
         except Exception:
             log.warning(
                 "writing %d baselines together failed; writing them one by one", len(pending)

@@ -1,7 +1,8 @@
 """Ops endpoints: /healthz, /readyz, /metrics and a read-only status page.
 
 Bound to 127.0.0.1 by default. With a token configured, every route but the two probes needs
-`Authorization: Bearer <token>`; the probes reveal only "ok" or "not ok".
+`Authorization: Bearer <token>`; the probes reveal only "ok" or "not ok" (/readyz also names
+the kind of a state fault, without a path).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor.metrics import REGISTRY
-from monitor.store import Store
+from monitor.store import StateError, Store
 
 PUBLIC = frozenset({"/healthz", "/readyz"})
 
@@ -31,6 +32,7 @@ class Daemonish(Protocol):
     store: Store
     last_tick: float | None
     heartbeat: float | None
+    state_fault: StateError | None
 
     def feed_path(self, topic: str) -> Path | None: ...
     def source_keys(self) -> list[str]: ...
@@ -93,6 +95,10 @@ def make_app(daemon: Daemonish, token: str | None) -> web.Application:
         return web.Response(status=503, text="no recent scheduler heartbeat\n")
 
     async def readyz(_r: web.Request) -> web.Response:
+        # The reason in a few words (no paths: the probe is public); the full line is in the log.
+        fault = daemon.state_fault
+        if fault is not None:
+            return web.Response(status=503, text=f"not ready: state {fault.kind}\n")
         try:
             ok = daemon.config_loaded() and daemon.store.ping()
         except Exception:  # any store error means not ready; the detail is in the logs

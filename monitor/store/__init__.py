@@ -1,5 +1,6 @@
 """State: SQLite (WAL) under state/, through SQLAlchemy Core, with migrations at start."""
 
+from monitor.store.faults import StateDamaged, StateError, StateUnwritable
 from monitor.store.migrations import SchemaTooNew
 from monitor.store.store import (
     FetchRecord,
@@ -15,6 +16,9 @@ __all__ = [
     "OutboxEntry",
     "SchemaTooNew",
     "SourceState",
+    "StateDamaged",
+    "StateError",
+    "StateUnwritable",
     "Store",
     "new_digest_id",
     "utcnow",

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, inspect, literal, select, text
 
 from monitor.store import schema
+from monitor.store.faults import StateDamaged
 
 
 def _v1_initial(conn: Connection) -> None:
@@ -57,8 +58,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
 LATEST = len(MIGRATIONS)
 
 
-class SchemaTooNew(RuntimeError):
-    pass
+class SchemaTooNew(StateDamaged):
+    """A database written by a newer release: refused, never migrated backwards."""
 
 
 def migrate(engine: Engine) -> int:
@@ -76,8 +77,10 @@ def migrate(engine: Engine) -> int:
         )
     if current > LATEST:
         raise SchemaTooNew(
+            engine.url.database or "state database",
             f"the state database is at schema version {current}, newer than this program "
-            f"({LATEST}); upgrade source-monitor or restore a backup of state/"
+            f"({LATEST})",
+            "upgrade source-monitor or restore a backup of state/",
         )
     for version in range(current + 1, LATEST + 1):
         with engine.begin() as conn:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import random
+import tempfile
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,6 +28,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import ExceptionContext
 
 from monitor.models import (
     Citation,
@@ -42,9 +45,11 @@ from monitor.models import (
     Validators,
 )
 from monitor.store import schema as s
+from monitor.store.faults import check_contents, check_file, os_fault, sqlite_fault, write_fault
 from monitor.store.migrations import migrate
 
 DB_NAME = "monitor.db"
+PROBE_BYTES = 256 * 1024  # written and removed to tell that the state folder has room again
 
 # Backoff for failing sources: doubles per consecutive failure, capped, with jitter so that many
 # sources failing together (a dead host) do not come back in lockstep.
@@ -104,9 +109,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def open_engine(state_dir: Path) -> Engine:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{state_dir / DB_NAME}", future=True)
+def open_engine(state_dir: Path, file_name: str = DB_NAME) -> Engine:
+    """The engine of the state database (`file_name`: another file, errors still name the
+    database)."""
+    path = state_dir / DB_NAME
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise os_fault(exc, state_dir) or exc from None
+    engine = create_engine(f"sqlite:///{state_dir / file_name}", future=True)
+
+    @event.listens_for(engine, "handle_error")
+    def _state_fault(ctx: ExceptionContext) -> None:
+        # A full disk, a read-only folder or a damaged file becomes one StateError naming the
+        # path and what to do, wherever in the store it happens; other errors stay as they are.
+        fault = sqlite_fault(ctx.original_exception, path)
+        if fault is not None:
+            raise fault from ctx.original_exception
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -127,14 +146,54 @@ def open_engine(state_dir: Path) -> Engine:
     return engine
 
 
+def create_database(state_dir: Path) -> None:
+    """Make a new state database whole or not at all: built under a temporary name, linked into
+    place once it holds every table. A first start that fails half-way (a full disk) thus never
+    leaves an empty or partial monitor.db behind, which the next start would have to refuse."""
+    final = state_dir / DB_NAME
+    tmp = f".{DB_NAME}.new-{os.getpid()}"
+    parts = [state_dir / f"{tmp}{suffix}" for suffix in ("", "-wal", "-shm")]
+    try:
+        engine = open_engine(state_dir, tmp)
+        try:
+            migrate(engine)
+            with engine.connect() as conn:
+                # Everything into the file itself, so that the file alone carries it all.
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        if parts[1].exists() and parts[1].stat().st_size:
+            raise write_fault(final, "a new database could not be completed")
+        try:
+            os.link(parts[0], final)  # fails if another process made one meanwhile: use that
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            os.replace(parts[0], final)
+    except OSError as exc:
+        raise os_fault(exc, final) or exc from None
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+
+
 class Store:
     # Sources waiting to move to new passage keys, read once (rows are only ever removed).
     _rekey: set[str] | None = None
 
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / DB_NAME
+        # Checked before SQLite touches the file: it would turn an empty one into a new database.
+        if check_file(self.path):
+            check_contents(self.path)
+        else:
+            create_database(state_dir)
         self.engine = open_engine(state_dir)
-        self.version = migrate(self.engine)
+        try:
+            self.version = migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         dialect = self.engine.dialect
         column = s.seen.c.first_seen.type
         to_db = dialect.type_descriptor(column.impl).bind_processor(dialect)
@@ -163,6 +222,24 @@ class Store:
         else:
             with self.engine.begin() as own:
                 yield own
+
+    def probe_write(self) -> None:
+        """Prove that a commit reaches the disk again (after a state fault): rewrite the newest
+        schema_version row as it is, after writing a scratch file next to it (SQLite may reuse
+        room its log already has on a full disk). Raises StateError while the fault lasts."""
+        try:
+            with tempfile.TemporaryFile(dir=self.path.parent, prefix=".probe-") as fh:
+                fh.write(bytes(PROBE_BYTES))
+                fh.flush()
+        except OSError as exc:
+            raise os_fault(exc, self.path.parent) or exc from None
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE schema_version SET applied_at = applied_at "
+                    "WHERE version = (SELECT max(version) FROM schema_version)"
+                )
+            )
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
