@@ -340,6 +340,7 @@ class Daemon:
                 extra={"event": "state_fault"},
             )
         self.state_fault = exc
+        metrics.STATE_FAULT.set(1)
 
     def _state_usable(self) -> bool:
         """Whether work that writes state may run: after a fault, only once a probe write
@@ -359,6 +360,7 @@ class Daemon:
             return False
         log.warning("state usable again (%s); ready", fault.path, extra={"event": "state_ok"})
         self.state_fault = None
+        metrics.STATE_FAULT.set(0)
         return True
 
     @contextlib.contextmanager

@@ -56,3 +56,8 @@ MATCH_CUTS = Counter(
     "New items longer than the matcher reads (MAX_MATCH_CHARS): only their start was matched",
     registry=REGISTRY,
 )
+STATE_FAULT = Gauge(
+    "monitor_state_fault",
+    "1 while the state folder cannot be used (damaged, full, read-only): polls and deliveries wait",
+    registry=REGISTRY,
+)

@@ -413,6 +413,11 @@ class DaemonProcess:
         return sum(needle in line for line in self.lines)
 
 
+def metrics_text(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
 def readyz(port: int) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
@@ -475,6 +480,7 @@ schedule = "0 0 1 1 *"
         resource.prlimit(daemon.proc.pid, resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
         assert wait_for(lambda: readyz(port)[0] == 503), daemon.text()
         assert readyz(port)[1] == "not ready: state not writable\n"
+        assert "monitor_state_fault 1.0" in metrics_text(port)
 
         # The digest falls due while the disk is full: it stays in the outbox, unsent.
         while time.monotonic() < due_at + 3:
@@ -491,6 +497,7 @@ schedule = "0 0 1 1 *"
             (resource.RLIM_INFINITY, resource.RLIM_INFINITY),
         )
         assert wait_for(lambda: readyz(port)[0] == 200), daemon.text()
+        assert "monitor_state_fault 0.0" in metrics_text(port)
         assert wait_for(lambda: outbox(db) == [(digest_id, "sent", 2)]), outbox(db)
         assert [h.get("webhook-id") for h, _ in hook.received] == [digest_id, digest_id]
 
