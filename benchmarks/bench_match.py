@@ -48,7 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from monitor.config import TopicConfig, load_config  # noqa: E402
+from monitor import wiring  # noqa: E402
+from monitor.config import TopicConfig  # noqa: E402
 from monitor.topics import analyse, compile_topics  # noqa: E402
 from monitor.topics.analysis import fold_forms, lemma_forms, word_keys  # noqa: E402
 
@@ -103,7 +104,7 @@ def generated_topics(count: int) -> dict[str, TopicConfig]:
 
 
 def build_topics(config_path: str, total: int) -> tuple[dict[str, TopicConfig], dict]:
-    config = load_config(config_path)
+    config = wiring.load(config_path)
     topics = dict(config.topics)
     aliases = {**config.aliases, **SUBJECTS}
     topics.update(generated_topics(max(0, total - len(topics))))

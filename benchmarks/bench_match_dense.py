@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from monitor.config import Config, load_config  # noqa: E402
+from monitor import wiring  # noqa: E402
+from monitor.config import Config  # noqa: E402
 from monitor.topics import MAX_MATCH_CHARS, compile_topics  # noqa: E402
 
 UNCAPPED = sys.maxsize
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-cap", action="store_true", help="only the runs without the cap")
     args = parser.parse_args(argv)
-    config = load_config(Path(args.config))
+    config = wiring.load(Path(args.config))
     print(f"config={args.config}  cap={MAX_MATCH_CHARS:,} characters")
     print(f"{'language':8} {'size':>12} {'cap':>7} {'seconds':>9} {'cpu s':>9}  topics")
     for language in args.language.split(","):

@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.config import load_config  # noqa: E402
+from monitor import wiring  # noqa: E402
 from monitor.fetch import Fetcher  # noqa: E402
 from monitor.pipeline import Poller  # noqa: E402
 from monitor.sources import load_sources  # noqa: E402
@@ -118,7 +118,7 @@ async def profiled(work: Coroutine[Any, Any, None], label: str) -> None:
 
 async def run(n: int, hosts: int, port: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        config = load_config(write_config(Path(tmp), n, hosts, port))
+        config = wiring.load(write_config(Path(tmp), n, hosts, port))
         store = Store(config.state_dir)
         poller = Poller(
             config, store, compile_topics(config.topics, config.aliases), load_sources(config)

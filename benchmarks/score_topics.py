@@ -203,10 +203,10 @@ def matcher_predict(config_path: str) -> tuple[Predict, list[str]]:
     """A predict function backed by the matcher the config compiles to, and its topic ids."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from monitor.config import load_config
+    from monitor import wiring
     from monitor.topics import compile_topics
 
-    config = load_config(config_path)
+    config = wiring.load(config_path)
     matcher = compile_topics(config.topics, config.aliases)
 
     def predict(text: str, lang: str) -> list[str]:

@@ -35,7 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.config import Config, load_config  # noqa: E402
+from monitor import wiring  # noqa: E402
+from monitor.config import Config  # noqa: E402
 from monitor.fetch import Fetcher  # noqa: E402
 from monitor.outbox import flush, queue_digest, write_feeds  # noqa: E402
 from monitor.pipeline import Poller  # noqa: E402
@@ -185,7 +186,7 @@ class Soak:
     def _config(self) -> Config:
         a = self.args
         docs = range(self.offset, self.offset + a.sources)
-        return load_config(
+        return wiring.load(
             write_config(self.folder, docs, 2 * a.sources, a.hosts, a.port, a.retention)
         )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from monitor.config import Config, ConfigError, gate_opt_ins, load_config, missing_secrets
+from monitor.config import Config, ConfigError, gate_opt_ins, missing_secrets
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_STATE = 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -23,8 +23,10 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 def _load(ctx: click.Context, *, secrets: bool = False) -> Config:
     """The validated config, or exit 2 naming every problem (and, with `secrets`, every secret
     the config names that the environment does not hold)."""
+    from monitor.wiring import load
+
     try:
-        config = load_config(ctx.obj["config"])
+        config = load(ctx.obj["config"])
     except ConfigError as exc:
         for issue in exc.issues:
             click.echo(f"error: {exc.path}: {issue}", err=True)
@@ -139,7 +141,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 def once(ctx: click.Context) -> None:
     """Run one poll cycle over all sources, then print a summary."""
     config = _load(ctx)
-    from monitor.daemon import AlreadyRunning, Runtime, state_lock
+    from monitor.daemon import AlreadyRunning, build_runtime, state_lock
     from monitor.fetch import Fetcher
     from monitor.outbox import write_feeds
     from monitor.store import Store, utcnow
@@ -148,7 +150,7 @@ def once(ctx: click.Context) -> None:
     async def go() -> Any:
         store = Store(config.state_dir)
         try:
-            rt = Runtime.build(config, store)
+            rt = build_runtime(config, store)
             progress = _progress(len([s for s in rt.poller.sources if not s.refused]))
             try:
                 async with Fetcher(config.http) as fetcher:
@@ -375,8 +377,8 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
     """Print the ids of the topics a text (FILE or - for stdin) matches."""
     config = _load(ctx)
     from monitor.extract import ExtractError
-    from monitor.extract.parse import match_text
     from monitor.topics import compile_topics
+    from monitor.topics.worker import match_text
 
     text = _read_text(file)
     matcher = compile_topics(config.topics, config.aliases)

@@ -107,7 +107,7 @@ def _folder_name(value: str) -> str:
 def _check_http_url(url: str) -> str:
     # The full gate (resolved addresses, redirects) runs at fetch time; here we only refuse what
     # can never be fetched, so the maintainer learns about it at `monitor check`.
-    from monitor.fetch.gate import UrlRefused, check_url_syntax
+    from monitor.gate import UrlRefused, check_url_syntax
 
     try:
         return check_url_syntax(url)
@@ -211,7 +211,7 @@ class WebConfig(Strict):
 
 def _ignore_pattern(pattern: str, info: ValidationInfo) -> str:
     # Compiled as extraction will compile it, so that `monitor check` refuses what cannot run.
-    from monitor.extract.patterns import PatternRefused, compile_pattern
+    from monitor.patterns import PatternRefused, compile_pattern
 
     try:
         compile_pattern(pattern)
@@ -426,7 +426,8 @@ def _key_path(loc: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _dotted(loc: tuple[Any, ...]) -> str:
+def dotted(loc: tuple[Any, ...]) -> str:
+    """A key path as written in messages: channels.out.schedule, sources[0].url."""
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -484,8 +485,11 @@ _LONG_DOTTED_KEY = re.compile(rf"(?:^|[\[{{,])[ \t]*(?:{_KEY_PART}[ \t]*\.[ \t]*
 _TOO_LONG_KEY = "a dotted key of more than 64 parts; no setting has more than four: shorten it"
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Read, parse and validate the config; raise ConfigError naming every problem found."""
+def load_config(path: str | Path | None = None, checks: StageChecks | None = None) -> Config:
+    """Read, parse and validate the config; raise ConfigError naming every problem found.
+
+    `checks` are what only the stages can check (see `monitor.wiring.load`); without them the
+    config is valid as far as this module can tell, topic queries not compiled."""
     path = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
     text = _read_regular_file(
         path,
@@ -507,7 +511,7 @@ def load_config(path: str | Path | None = None) -> Config:
     except RecursionError:
         raise ConfigError(path, [ConfigIssue("(syntax)", _TOO_DEEP, _deep_line(text))]) from None
     overridden = apply_env_overrides(data, os.environ, path)
-    return validate_config(data, text, path, overridden)
+    return validate_config(data, text, path, overridden, checks)
 
 
 def gate_opt_ins(config: Config) -> list[str]:
@@ -612,14 +616,14 @@ def apply_env_overrides(
         value: Any = raw
         if raw.lstrip().startswith(("[", "{")):
             if _LONG_DOTTED_KEY.search(raw):
-                issue = ConfigIssue(_dotted(parts), f"{_TOO_LONG_KEY} (set by ${name})")
+                issue = ConfigIssue(dotted(parts), f"{_TOO_LONG_KEY} (set by ${name})")
                 raise ConfigError(path, [issue])
             try:
                 value = tomllib.loads(f"v = {raw}")["v"]
             except tomllib.TOMLDecodeError:
                 value = raw  # the schema then says what it expected
             except RecursionError:
-                issue = ConfigIssue(_dotted(parts), f"{_TOO_DEEP} (set by ${name})")
+                issue = ConfigIssue(dotted(parts), f"{_TOO_DEEP} (set by ${name})")
                 raise ConfigError(path, [issue]) from None
         node: Any = data
         keys: list[Any] = []
@@ -634,7 +638,7 @@ def apply_env_overrides(
         else:
             if isinstance(node, dict):
                 node[parts[-1]] = value
-                done[_dotted((*keys, parts[-1]))] = name
+                done[dotted((*keys, parts[-1]))] = name
     return done
 
 
@@ -643,9 +647,9 @@ def _issue(
 ) -> ConfigIssue:
     """An issue at ``loc``: with the variable that set it, or else with its line in the file."""
     for end in range(len(loc), 0, -1):
-        if overridden and (var := overridden.get(_dotted(loc[:end]))):
-            return ConfigIssue(_dotted(loc), f"{msg} (set by ${var})")
-    return ConfigIssue(_dotted(loc), msg, locate(text, loc))
+        if overridden and (var := overridden.get(dotted(loc[:end]))):
+            return ConfigIssue(dotted(loc), f"{msg} (set by ${var})")
+    return ConfigIssue(dotted(loc), msg, locate(text, loc))
 
 
 def _nul_keys(data: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -680,8 +684,17 @@ def _nul_keys(data: dict[str, Any]) -> list[tuple[Any, ...]]:
     return sorted((loc(at) for at in found), key=str)
 
 
+# What the stages check in a valid config (topic syntax, in `monitor.wiring`): given to
+# `load_config` by the caller, so that this module imports no stage.
+StageChecks = Callable[["Config", str], list["ConfigIssue"]]
+
+
 def validate_config(
-    data: dict[str, Any], text: str, path: Path, overridden: Mapping[str, str] | None = None
+    data: dict[str, Any],
+    text: str,
+    path: Path,
+    overridden: Mapping[str, str] | None = None,
+    checks: StageChecks | None = None,
 ) -> Config:
     nul = _nul_keys(data)
     issues = [_issue(loc, "contains a NUL character; remove it", text, overridden) for loc in nul]
@@ -707,32 +720,10 @@ def validate_config(
         raise ConfigError(path, issues) from None
     if issues:
         raise ConfigError(path, issues)
-    issues = _check_topics(config, text)
+    issues = checks(config, text) if checks is not None else []
     if issues:
         raise ConfigError(path, issues)
     return config
-
-
-def _check_topics(config: Config, text: str) -> list[ConfigIssue]:
-    """Compile every topic query so a syntax error is caught at load time, not at match time.
-    Each topic is compiled on its own, so every broken one is reported, not just the first."""
-    from monitor.topics import TopicError, compile_topics
-
-    try:
-        # All at once first: a valid config (the usual case) costs one compile, and one pass
-        # over the dictionaries for every topic's words.
-        compile_topics(config.topics, config.aliases)
-        return []
-    except TopicError:
-        pass  # some topic is broken: compile each on its own to name every broken one
-    issues = []
-    for topic_id, topic in config.topics.items():
-        try:
-            compile_topics({topic_id: topic}, config.aliases)
-        except TopicError as exc:
-            loc = ("topics", exc.topic, "query")
-            issues.append(ConfigIssue(_dotted(loc), exc.detail, locate(text, loc)))
-    return issues
 
 
 def missing_secrets(config: Config) -> list[ConfigIssue]:

@@ -14,7 +14,6 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,16 +21,15 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import metrics
-from monitor.config import Config, ConfigError, gate_opt_ins, load_config
+from monitor import metrics, wiring
+from monitor.config import Config, ConfigError, gate_opt_ins
 from monitor.fetch import Fetcher
 from monitor.outbox import flush, queue_digest, write_feeds
-from monitor.pipeline import Poller
 from monitor.schedule import cron_trigger
-from monitor.sources import load_sources, seed_documents
+from monitor.sources import seed_documents
 from monitor.store import StateDamaged, StateError, Store, utcnow
 from monitor.store.faults import os_fault
-from monitor.topics import compile_topics
+from monitor.wiring import Pipeline
 
 log = logging.getLogger("monitor.daemon")
 
@@ -75,20 +73,11 @@ def state_lock(state_dir: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-@dataclass
-class Runtime:
-    """Everything built from one config; replaced whole on reload."""
-
-    config: Config
-    poller: Poller
-
-    @classmethod
-    def build(cls, config: Config, store: Store) -> Runtime:
-        for line in gate_opt_ins(config):
-            log.warning("%s", line)
-        matcher = compile_topics(config.topics, config.aliases)
-        store.sync_channels([n for n, c in config.channels.items() if c.enabled], utcnow())
-        return cls(config, Poller(config, store, matcher, load_sources(config)))
+def build_runtime(config: Config, store: Store) -> Pipeline:
+    """The pipeline for `config` (see `monitor.wiring`), the gate's opt-ins logged first."""
+    for line in gate_opt_ins(config):
+        log.warning("%s", line)
+    return wiring.build(config, store)
 
 
 def missed_digest(schedule: str, tz: str, last: datetime | None, now: datetime) -> bool:
@@ -109,7 +98,7 @@ class Daemon:
         self._busy = asyncio.Lock()
         self._working: tuple[asyncio.Task[None], str] | None = None  # the job holding `_busy`
         self._last_prune: float = 0.0
-        self.rt: Runtime | None = None  # type: ignore[assignment]
+        self.rt: Pipeline | None = None  # type: ignore[assignment]
         self._config_mtime: int | None = None
         self._seeds_signature: tuple[tuple[str, int, int], ...] | None = None
         # Why the state cannot be used right now (None: it can). Shown by /readyz; work that
@@ -124,11 +113,11 @@ class Daemon:
         loop.add_signal_handler(signal.SIGTERM, self.stop.set)
         loop.add_signal_handler(signal.SIGINT, self.stop.set)
         self._config_changed()
-        config = load_config(self.config_path)
+        config = wiring.load(self.config_path)
         with state_lock(config.state_dir):
             self.store = Store(config.state_dir)
             try:
-                self.rt = Runtime.build(config, self.store)
+                self.rt = build_runtime(config, self.store)
                 await self._serve()
             finally:
                 self.store.close()
@@ -484,10 +473,10 @@ class Daemon:
         """Apply a changed config.toml if it is valid; otherwise keep running on the old one."""
         self._config_changed()  # what is loaded now is the baseline for watch_config
         try:
-            config = load_config(self.config_path)
+            config = wiring.load(self.config_path)
             if config.state_dir != self.rt.config.state_dir:
                 raise ConfigError(self.config_path, [])  # the lock and store belong to the old path
-            rt = Runtime.build(config, self.store)
+            rt = build_runtime(config, self.store)
         except ConfigError as exc:
             detail = str(exc) or "state.path cannot change while running; restart instead"
             log.error("config reload refused, keeping the running config: %s", detail)

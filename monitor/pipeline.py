@@ -24,18 +24,14 @@ from monitor.config import Config
 from monitor.detect import previous_version
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
-from monitor.extract.parse import (
-    extract_document,
-    freeze_matcher,
-    install_matcher,
-    match_passages,
-)
+from monitor.extract.parse import extract_document
 from monitor.extract.similar import StoryIndex, signature, to_bytes
 from monitor.fetch import Fetcher
 from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
 from monitor.sandbox import Limits, Sandbox, SandboxError
 from monitor.store import FetchRecord, SourceState, StateError, Store, utcnow
 from monitor.topics import MAX_MATCH_CHARS, Matcher
+from monitor.topics.worker import freeze_matcher, install_matcher, match_passages
 
 log = logging.getLogger("monitor.pipeline")
 

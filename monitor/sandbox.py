@@ -9,7 +9,7 @@ its own, one job at a time, with a deadline and a memory cap:
   process dies, and in both cases only that job is lost;
 - a dead or killed process is replaced on demand, so the pool heals itself.
 
-Processes come from a fork server that has imported the parsers once (`monitor.extract.preload`),
+Processes come from a fork server that has imported the parsers once (`monitor.preload`),
 so a replacement starts in milliseconds; spawn where there is no fork server.
 
 Jobs are plain module-level functions and picklable arguments. A `setup` function runs once in
@@ -373,13 +373,13 @@ def _context() -> multiprocessing.context.BaseContext:
 
     Forking this process (threads for DNS, the event loop) could copy a held lock into the
     child; spawning re-imports everything in every process. A fork server is a clean,
-    single-threaded process that loads the parsers once (`monitor.extract.preload`) and forks
+    single-threaded process that loads the parsers once (`monitor.preload`) and forks
     workers from that, so a new worker starts in milliseconds. Spawn where there is none.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["monitor.extract.preload"])
+    context.set_forkserver_preload(["monitor.preload"])
     return context
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from monitor.config import Config
 from monitor.extract import cited_urls
-from monitor.fetch.gate import UrlRefused, address_allowed, normalize_url, url_host
+from monitor.gate import UrlRefused, address_allowed, normalize_url, url_host
 from monitor.models import Citation, Source
 
 log = logging.getLogger("monitor.sources")

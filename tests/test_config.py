@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, load_config, locate, parse_duration, secret_from_env
+from monitor import wiring
+from monitor.config import ConfigError, locate, parse_duration, secret_from_env
 from tests.conftest import REPO
 
 MINIMAL = """
@@ -28,12 +29,12 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def issues(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        load_config(write(tmp_path, text))
+        wiring.load(write(tmp_path, text))
     return [str(i) for i in info.value.issues]
 
 
 def test_shipped_config_is_valid() -> None:
-    config = load_config(REPO / "config.toml")
+    config = wiring.load(REPO / "config.toml")
     assert {"troop_deployment", "treaty_articles", "sanctions"} <= set(config.topics)
     assert any(s.kind == "feed" for s in config.sources)
     assert config.channels["daily_file"].kind == "file"
@@ -41,7 +42,7 @@ def test_shipped_config_is_valid() -> None:
 
 
 def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, MINIMAL))
+    config = wiring.load(write(tmp_path, MINIMAL))
     assert config.poll.baseline is True
     assert config.http.allow_networks == []
     assert config.http.user_agent_header.startswith("source-monitor/")
@@ -131,7 +132,7 @@ def test_topic_syntax_error_names_topic_and_line(tmp_path: Path) -> None:
 
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        load_config(tmp_path / "nope.toml")
+        wiring.load(tmp_path / "nope.toml")
     assert "pass --config PATH or set MONITOR_CONFIG" in str(info.value)
 
 
@@ -195,9 +196,9 @@ def test_a_config_writable_by_others_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL)
     path.chmod(0o666)
     with pytest.raises(ConfigError, match=r"writable by other users; run: chmod o-w"):
-        load_config(path)
+        wiring.load(path)
     path.chmod(0o644)
-    assert load_config(path).topics
+    assert wiring.load(path).topics
 
 
 def test_environment_overrides_any_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,14 +207,14 @@ def test_environment_overrides_any_setting(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("MONITOR_CHANNELS__OUT__TIMEZONE", "Europe/Berlin")
     monkeypatch.setenv("MONITOR_WEB__HOST", "0.0.0.0")
     monkeypatch.setenv("MONITOR_WEB__TOKEN_ENV", "MY_TOKEN")
-    config = load_config(write(tmp_path, MINIMAL))
+    config = wiring.load(write(tmp_path, MINIMAL))
     assert config.poll.baseline is False
     assert config.http.allow_networks == ["10.1.0.0/16"]
     assert config.channels["out"].timezone == "Europe/Berlin"
     assert (config.web.host, config.web.token_env) == ("0.0.0.0", "MY_TOKEN")
     monkeypatch.setenv("MONITOR_POLL__TICK_SECONDS", "soon")
     with pytest.raises(ConfigError, match=r"poll\.tick_seconds"):
-        load_config(write(tmp_path, MINIMAL))
+        wiring.load(write(tmp_path, MINIMAL))
 
 
 def test_every_broken_topic_is_reported(tmp_path: Path) -> None:
@@ -235,7 +236,7 @@ def test_list_entries_and_env_errors(tmp_path: Path, monkeypatch: pytest.MonkeyP
     text = MINIMAL + '\n[[sources]]\nurl = "https://a.example/feed"\nkind = "feed"\n'
     monkeypatch.setenv("MONITOR_SOURCES__0__INTERVAL", "2h")
     monkeypatch.setenv("MONITOR_HTTP__USER_AGENT", "2.0")
-    config = load_config(write(tmp_path, text))
+    config = wiring.load(write(tmp_path, text))
     assert config.sources[0].interval == 7200 and config.http.user_agent == "2.0"
     monkeypatch.setenv("MONITOR_SOURCES__0__INTERVAL", "soon")
     found = issues(tmp_path, text)

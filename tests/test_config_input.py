@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, load_config, secret_from_env
+from monitor import wiring
+from monitor.config import ConfigError, secret_from_env
 
 MINIMAL = """
 [topics.t]
@@ -31,7 +32,7 @@ def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
 
 def issues(path: Path) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        load_config(path)
+        wiring.load(path)
     return [str(i) for i in info.value.issues]
 
 
@@ -291,7 +292,7 @@ def test_a_plain_ascii_user_agent_is_sent_as_before(tmp_path: Path) -> None:
     path = write(
         tmp_path, MINIMAL + '\n[http]\nuser_agent = "mon/1 (x; y)"\ncontact = "ops@a.example"\n'
     )
-    assert load_config(path).http.user_agent_header == "mon/1 (x; y) (+ops@a.example)"
+    assert wiring.load(path).http.user_agent_header == "mon/1 (x; y) (+ops@a.example)"
 
 
 # --- permissions --------------------------------------------------------------------------------
@@ -337,7 +338,7 @@ def test_the_group_warning_is_logged_once(
     monkeypatch.setenv("MY_SECRET_FILE", str(secret))
     with caplog.at_level(logging.WARNING, logger="monitor.config"):
         for _ in range(3):
-            load_config(path)
+            wiring.load(path)
             assert secret_from_env("MY_SECRET", "channels.x.password_env") == "s3cret"
     assert [r.getMessage() for r in caplog.records] == [
         f"config file {path} is writable by its group; run: chmod g-w {path}",

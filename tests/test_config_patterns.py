@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, load_config
-from monitor.extract.patterns import PatternRefused, compile_pattern
+from monitor import wiring
+from monitor.config import ConfigError
+from monitor.patterns import PatternRefused, compile_pattern
 
 MINIMAL = """
 [topics.t]
@@ -169,7 +170,7 @@ def test_patterns_re2_cannot_run_are_refused(tmp_path: Path, pattern: str, why: 
     with pytest.raises(PatternRefused, match=re.escape(why)):
         compile_pattern(pattern)
     with pytest.raises(ConfigError) as info:
-        load_config(write(tmp_path, MINIMAL + SOURCE + f"ignore = ['ok', '{pattern}']\n"))
+        wiring.load(write(tmp_path, MINIMAL + SOURCE + f"ignore = ['ok', '{pattern}']\n"))
     [issue] = [str(i) for i in info.value.issues]
     assert issue.startswith("line 11, sources[0].ignore[1]: "), issue
     assert f"{pattern!r} (source https://news.example/) cannot be used: " in issue
@@ -198,7 +199,7 @@ def test_a_refused_pattern_set_from_the_environment_names_the_variable(
 ) -> None:
     monkeypatch.setenv("MONITOR_SOURCES__0__IGNORE", "['(a)\\1']")
     with pytest.raises(ConfigError) as info:
-        load_config(write(tmp_path, MINIMAL + SOURCE))
+        wiring.load(write(tmp_path, MINIMAL + SOURCE))
     [issue] = [str(i) for i in info.value.issues]
     assert issue.startswith("sources[0].ignore[0]: '(a)\\\\1' (source https://news.example/)")
     assert issue.endswith("(set by $MONITOR_SOURCES__0__IGNORE)")

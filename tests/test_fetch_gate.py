@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from monitor.config import SourceConfig, WebhookChannel
 from monitor.fetch import UrlRefused, check_url_syntax, normalize_url
-from monitor.fetch.gate import address_allowed, describe_address
+from monitor.gate import address_allowed, describe_address
 
 # Every spelling here must be refused, whatever else it does (peers.md §1.3 #3-6, #25, §6.1).
 REFUSED_URLS = [
@@ -250,7 +250,7 @@ def test_allow_networks_let_named_networks_through() -> None:
 
 
 def test_address_verdicts_remember_the_gate_and_leave_names_alone() -> None:
-    from monitor.fetch.gate import AddressVerdicts
+    from monitor.gate import AddressVerdicts
 
     verdicts = AddressVerdicts(["127.0.0.1/32"], limit=2)
     assert verdicts.refusal("127.0.0.1") is None
@@ -263,8 +263,8 @@ def test_address_verdicts_remember_the_gate_and_leave_names_alone() -> None:
 def test_a_widened_gate_admits_a_local_relay_and_nothing_more() -> None:
     """`allow_private` widens the gate by LOCAL_RELAY_NETWORKS for one destination: loopback and
     private ranges, never link-local (metadata), and the shared gate itself is left as it was."""
-    from monitor.fetch.gate import LOCAL_RELAY_NETWORKS
     from monitor.fetch.guard import AddressRefused, Gate
+    from monitor.gate import LOCAL_RELAY_NETWORKS
 
     shared = Gate(["192.0.2.0/24"])
     relay = shared.widened(LOCAL_RELAY_NETWORKS)

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from monitor.config import Config, gate_opt_ins, load_config
+from monitor import wiring
+from monitor.config import Config, gate_opt_ins
 from monitor.fetch import Fetcher
 from monitor.outbox import flush, queue_digest
 from monitor.pipeline import CycleSummary, Poller
@@ -100,7 +101,7 @@ def write_config(tmp_path: Path, body: str) -> Config:
         "[http]\nconnect_timeout = 1\ntotal_timeout = 5\n" + body + TOPIC,
         encoding="utf-8",
     )
-    return load_config(path)
+    return wiring.load(path)
 
 
 async def poll_once(config: Config, store: Store) -> CycleSummary:

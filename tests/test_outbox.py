@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Config, load_config
+from monitor import wiring
+from monitor.config import Config
 from monitor.fetch import Fetcher
 from monitor.models import Evidence, Passage, TopicMatch
 from monitor.outbox import flush, queue_digest
@@ -26,7 +27,7 @@ def config(tmp_path: Path, channels: str) -> Config:
         '[topics.sanctions]\nquery = "Sanktion*"\n' + channels,
         encoding="utf-8",
     )
-    return load_config(path)
+    return wiring.load(path)
 
 
 def add_match(store: Store, cfg: Config, key: str, topic: str, text: str) -> None:

@@ -9,13 +9,13 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from monitor.config import Config, load_config
+from monitor import wiring
+from monitor.config import Config
 from monitor.fetch import Fetcher
 from monitor.outbox import queue_digest
 from monitor.pipeline import Poller
 from monitor.sources import load_sources
 from monitor.store import Store, utcnow
-from monitor.topics import compile_topics
 from tests.conftest import ContentServer
 from tests.test_end_to_end import article, shipped_topics
 
@@ -48,13 +48,11 @@ def make(tmp_path: Path, body: str) -> Config:
         f"[seeds]\npath = 'seeds'\n{body}\n[channels.out]\nkind = 'file'\n{shipped_topics()}",
         encoding="utf-8",
     )
-    return load_config(cfg)
+    return wiring.load(cfg)
 
 
 def poller_for(config: Config, store: Store) -> Poller:
-    return Poller(
-        config, store, compile_topics(config.topics, config.aliases), load_sources(config)
-    )
+    return wiring.build(config, store).poller
 
 
 def calm_pages(srv: ContentServer, prefix: str, count: int) -> list[str]:

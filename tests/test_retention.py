@@ -9,7 +9,7 @@ import weakref
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from monitor.daemon import Daemon, Runtime
+from monitor.daemon import Daemon, build_runtime
 from monitor.extract.similar import StoryIndex, signature
 from monitor.fetch import Fetcher
 from monitor.models import (
@@ -167,7 +167,7 @@ async def test_the_daemons_daily_prune_forgets_sources_no_longer_configured(
     poll(store, gone, utcnow() - timedelta(days=config.state.retention_days + 1), "Truppen")
     daemon = Daemon(tmp_path / "config.toml")
     daemon.store = store
-    daemon.rt = Runtime.build(config, store)
+    daemon.rt = build_runtime(config, store)
     async with Fetcher(config.http) as fetcher:
         daemon.fetcher = fetcher
         await daemon.tick()

@@ -139,12 +139,12 @@ async def test_parser_processes_match_exactly_as_the_compiled_topics_do() -> Non
     every labelled text gets the same topics, scores and evidence as in this process."""
     import json
 
-    from monitor.config import load_config
-    from monitor.extract.parse import freeze_matcher, install_matcher, match_passages
+    from monitor import wiring
     from monitor.topics import compile_topics
+    from monitor.topics.worker import freeze_matcher, install_matcher, match_passages
     from tests.conftest import REPO
 
-    config = load_config(REPO / "config.toml")
+    config = wiring.load(REPO / "config.toml")
     matcher = compile_topics(config.topics, config.aliases)
     rows = [
         json.loads(line)
@@ -159,5 +159,5 @@ async def test_parser_processes_match_exactly_as_the_compiled_topics_do() -> Non
     finally:
         box.close()
     expected = [matcher.match(t, title=None, language=lang) for t, _, lang in texts]
-    assert [found for _, found in answers] == expected
+    assert [found for _, found, _ in answers] == expected
     assert sum(1 for found in expected if found) > 50  # the comparison is not vacuous

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from monitor.config import load_config
+from monitor import wiring
 from monitor.topics import compile_topics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ def _scorer() -> ModuleType:
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict]:
     scorer = _scorer()
-    config = load_config(ROOT / "config.toml")
+    config = wiring.load(ROOT / "config.toml")
     matcher = compile_topics(config.topics, config.aliases)
 
     def predict(text: str, lang: str) -> list[str]:

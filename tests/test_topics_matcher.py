@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, TopicConfig, load_config
+from monitor import wiring
+from monitor.config import ConfigError, TopicConfig
 from monitor.models import Evidence, TopicMatch
 from monitor.topics import TopicError, compile_topics
 
@@ -221,7 +222,7 @@ def test_config_check_reports_topic_errors(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as info:
-        load_config(config)
+        wiring.load(config)
     (issue,) = info.value.issues
     assert issue.key == "topics.broken.query"
     assert issue.line == 5
@@ -229,6 +230,6 @@ def test_config_check_reports_topic_errors(tmp_path: Path) -> None:
 
 
 def test_shipped_config_compiles() -> None:
-    config = load_config(Path(__file__).resolve().parent.parent / "config.toml")
+    config = wiring.load(Path(__file__).resolve().parent.parent / "config.toml")
     matcher = compile_topics(config.topics, config.aliases)
     assert {"troop_deployment", "treaty_articles", "sanctions"} <= set(matcher.topic_ids)

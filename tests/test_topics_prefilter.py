@@ -13,7 +13,8 @@ from types import ModuleType
 
 import pytest
 
-from monitor.config import TopicConfig, load_config
+from monitor import wiring
+from monitor.config import TopicConfig
 from monitor.topics import Matcher, compile_topics
 from monitor.topics.analysis import _UMLAUT_DIGRAPHS, fold_chars, fold_text, strip_marks
 from monitor.topics.prefilter import Prefilter, spellings, stem
@@ -69,7 +70,7 @@ def _module(name: str) -> ModuleType:
 
 
 def _configs() -> dict[str, tuple[dict[str, TopicConfig], dict[str, list[str]]]]:
-    config = load_config(ROOT / "config.toml")
+    config = wiring.load(ROOT / "config.toml")
     bench = _module("bench_match")
     tricky = {name: TopicConfig(query=query) for name, query in TRICKY.items()}
     return {

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from monitor.config import TopicConfig, load_config
+from monitor import wiring
+from monitor.config import TopicConfig
 from monitor.topics import MAX_MATCH_CHARS, Matcher, cap_text, compile_topics
 from monitor.topics.analysis import tokenize
 from monitor.topics.nodes import BODY_BASE, Doc, Found, Leaf, Near, Node, Not, Phrase, _gap
@@ -56,7 +57,7 @@ def dense(sentences: int, language: str, seed: int = 0) -> str:
 
 @pytest.fixture(scope="module")
 def shipped() -> Matcher:
-    config = load_config(ROOT / "config.toml")
+    config = wiring.load(ROOT / "config.toml")
     return compile_topics(config.topics, config.aliases)
 
 

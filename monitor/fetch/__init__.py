@@ -1,7 +1,7 @@
 """One HTTP path for every outbound request: SSRF gate, limits, politeness, conditional GET."""
 
 from monitor.fetch.client import Fetcher, FetchError, HttpResponse
-from monitor.fetch.gate import UrlRefused, check_url_syntax, normalize_url
+from monitor.gate import UrlRefused, check_url_syntax, normalize_url
 
 __all__ = [
     "FetchError",

@@ -32,10 +32,10 @@ import httpx
 
 from monitor.config import HttpConfig
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody, TruncatedBody
-from monitor.fetch.gate import UrlRefused, normalize_url, origin, url_host
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
 from monitor.fetch.transport import GuardedTransport
+from monitor.gate import UrlRefused, normalize_url, origin, url_host
 from monitor.logs import one_line
 from monitor.models import FetchOutcome, FetchResult, Validators
 

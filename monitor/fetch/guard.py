@@ -17,7 +17,7 @@ import socket
 from collections.abc import Iterable
 from concurrent.futures import Executor
 
-from monitor.fetch.gate import AddressVerdicts, IPNetwork, parse_networks
+from monitor.gate import AddressVerdicts, IPNetwork, parse_networks
 
 
 class AddressRefused(Exception):

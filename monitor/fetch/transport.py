@@ -33,8 +33,8 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.http_exceptions import LineTooLong
 from yarl import URL
 
-from monitor.fetch.gate import IPNetwork
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge, Unresolved
+from monitor.gate import IPNetwork
 
 # aiohttp reads a header section line by line; no line may be longer than this, whatever
 # max_header_bytes allows, so an endless header line is cut off early.

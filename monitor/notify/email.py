@@ -22,8 +22,8 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 
 from monitor.config import ConfigError, EmailChannel, secret_from_env
-from monitor.fetch.gate import LOCAL_RELAY_NETWORKS, describe_address
 from monitor.fetch.guard import AddressRefused, Gate, Unresolved
+from monitor.gate import LOCAL_RELAY_NETWORKS, describe_address
 from monitor.logs import one_line
 from monitor.models import Delivery, RenderedDigest
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from monitor.config import ConfigError, WebhookChannel, secret_from_env
 from monitor.digest.render import encode_payload, payload_format
 from monitor.fetch.client import FetchError
-from monitor.fetch.gate import origin
 from monitor.fetch.politeness import parse_retry_after
+from monitor.gate import origin
 from monitor.logs import one_line
 from monitor.models import Delivery, RenderedDigest
 

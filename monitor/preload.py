@@ -22,7 +22,7 @@ import trafilatura  # noqa: E402, F401
 from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY  # noqa: E402
 
 import monitor.extract.parse  # noqa: E402
-import monitor.topics  # noqa: E402, F401
+import monitor.topics.worker  # noqa: E402, F401
 
 for _language in ("de", "en"):
     LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(_language)

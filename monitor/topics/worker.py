@@ -1,0 +1,66 @@
+"""What a parser process runs to match (see `monitor.sandbox`): the compiled topics, installed
+once per process, and the new passages of a poll -> the topics they match.
+
+Matching reads text from the web, so it runs where it can be stopped, like extraction.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+from monitor.extract.text import detect_language
+from monitor.models import TopicMatch
+from monitor.topics.matcher import Matcher, cap_text
+
+# The compiled topics of this parser process, installed once by `install_matcher`.
+_matcher: Matcher | None = None
+
+
+def freeze_matcher(matcher: Matcher) -> bytes:
+    """The compiled topics as bytes a parser process loads without compiling again.
+
+    A Matcher pickles as its config, and compiling it again costs a second or more (the
+    dictionaries are read for every word of every topic); its compiled state is about 200 KB
+    and loads in milliseconds, which matters when a killed process is replaced.
+    """
+    return pickle.dumps(vars(matcher), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def install_matcher(frozen: bytes) -> None:
+    """Setup of a parser process: the topics it matches with (see `freeze_matcher`)."""
+    global _matcher
+    matcher = Matcher.__new__(Matcher)
+    vars(matcher).update(pickle.loads(frozen))
+    _matcher = matcher
+
+
+def match_passages(
+    passages: list[tuple[str, str | None, str | None]],
+) -> list[tuple[str | None, list[TopicMatch], bool]]:
+    """(text, title, language) of each new passage -> (its language, the topics it matches,
+    whether its text was longer than the matcher reads: see `monitor.topics.MAX_MATCH_CHARS`).
+
+    The language is detected here when the source did not give one: that, too, reads text
+    from the web.
+    """
+    if _matcher is None:
+        raise RuntimeError("no topics installed in this parser process")
+    out: list[tuple[str | None, list[TopicMatch], bool]] = []
+    for text, title, language in passages:
+        text_cut = len(text) > _matcher.max_chars
+        if text_cut:  # the language is told by what is matched, not by a tail never read
+            text = cap_text(text, _matcher.max_chars)[0]
+        language = language or detect_language(f"{title or ''} {text}")
+        found = _matcher.match(text, title=title, language=language)
+        out.append((language, found, text_cut))
+    return out
+
+
+def match_text(
+    matcher: Matcher, text: str, title: str | None, explain: bool
+) -> tuple[str | None, list[TopicMatch], dict[str, str] | None]:
+    """`monitor match`: one text with the given topics; the reasons too when asked."""
+    language = detect_language(cap_text(text, matcher.max_chars)[0])
+    found = matcher.match(text, title=title, language=language)
+    reasons = matcher.explain(text, title=title, language=language) if explain else None
+    return language, found, reasons

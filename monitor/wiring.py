@@ -1,0 +1,76 @@
+"""Wiring: the one place a config becomes a running pipeline.
+
+fetch -> extract -> detect -> match -> store, then digest -> notify: the stages know nothing of
+each other's construction; this module builds them from the config, for the daemon, the one-shot
+commands and the tests alike. It also runs the checks only a stage can make (a topic query
+compiles), so that `monitor.config` imports no stage and `monitor check` still reports every
+problem with its key and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from monitor.config import Config, ConfigIssue, dotted, load_config, locate
+from monitor.models import Source
+from monitor.pipeline import Poller
+from monitor.sources import load_sources
+from monitor.store import Store, utcnow
+from monitor.topics import Matcher, TopicError, compile_topics
+
+
+def load(path: str | Path | None = None) -> Config:
+    """The config at `path`, validated by the config model and by the stages; ConfigError
+    naming every problem otherwise."""
+    return load_config(path, checks=stage_issues)
+
+
+def stage_issues(config: Config, text: str) -> list[ConfigIssue]:
+    """What the stages find wrong in a config the model accepted: every topic query that does
+    not compile, each with its key and line (`text` is the file, for the line)."""
+    try:
+        # All at once first: a valid config (the usual case) costs one compile, and one pass
+        # over the dictionaries for every topic's words.
+        compile_topics(config.topics, config.aliases)
+        return []
+    except TopicError:
+        pass  # some topic is broken: compile each on its own to name every broken one
+    issues = []
+    for topic_id, topic in config.topics.items():
+        try:
+            compile_topics({topic_id: topic}, config.aliases)
+        except TopicError as exc:
+            loc = ("topics", exc.topic, "query")
+            issues.append(ConfigIssue(dotted(loc), exc.detail, locate(text, loc)))
+    return issues
+
+
+@dataclass
+class Pipeline:
+    """Everything built from one config: replaced whole when the config is reloaded."""
+
+    config: Config
+    store: Store
+    matcher: Matcher
+    sources: list[Source]
+    poller: Poller
+
+    def close(self) -> None:
+        """Stop the parser processes (the store belongs to the caller)."""
+        self.poller.close()
+
+
+def build(
+    config: Config, store: Store, *, clock: Callable[[], datetime] = utcnow
+) -> Pipeline:
+    """The pipeline for `config` over `store`: sources (configured and cited in seeds), the
+    compiled topics, the poller with its parser processes (started in the background), and
+    the enabled channels known to the store."""
+    matcher = compile_topics(config.topics, config.aliases)
+    sources = load_sources(config)
+    store.sync_channels([n for n, c in config.channels.items() if c.enabled], clock())
+    poller = Poller(config, store, matcher, sources, clock=clock)
+    return Pipeline(config, store, matcher, sources, poller)
