@@ -102,7 +102,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         store = Store(config.state_dir)
         health = {h.key: h for h in store.health()}
         store.close()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in srcs:
         h = health.get(s.key)
         rows.append(

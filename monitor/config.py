@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -426,7 +426,7 @@ def _key_path(loc: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def dotted(loc: tuple[Any, ...]) -> str:
+def dotted(loc: Sequence[Any]) -> str:
     """A key path as written in messages: channels.out.schedule, sources[0].url."""
     text = ""
     for part in loc:
@@ -627,6 +627,7 @@ def apply_env_overrides(
                 raise ConfigError(path, [issue]) from None
         node: Any = data
         keys: list[Any] = []
+        key: int | str
         for part in parts[:-1]:
             if isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 node, key = node[int(part)], int(part)

@@ -98,13 +98,24 @@ class Daemon:
         self._busy = asyncio.Lock()
         self._working: tuple[asyncio.Task[None], str] | None = None  # the job holding `_busy`
         self._last_prune: float = 0.0
-        self.rt: Pipeline | None = None  # type: ignore[assignment]
+        self._rt: Pipeline | None = None
         self._config_mtime: int | None = None
         self._seeds_signature: tuple[tuple[str, int, int], ...] | None = None
         # Why the state cannot be used right now (None: it can). Shown by /readyz; work that
         # writes state waits, and is retried at every tick until a probe write succeeds.
         self.state_fault: StateError | None = None
         self._owed_digests: set[str] = set()  # scheduled digests a state fault held back
+
+    @property
+    def rt(self) -> Pipeline:
+        """The pipeline of the running config (replaced whole on reload)."""
+        if self._rt is None:
+            raise RuntimeError("the daemon has not loaded its config yet")
+        return self._rt
+
+    @rt.setter
+    def rt(self, pipeline: Pipeline) -> None:
+        self._rt = pipeline
 
     async def run(self) -> None:
         # Signals first: a SIGTERM while the topics compile or the parsers start is kept and
@@ -316,7 +327,7 @@ class Daemon:
         return list(self.rt.config.topics)
 
     def config_loaded(self) -> bool:
-        return self.rt is not None
+        return self._rt is not None
 
     # --- state faults ---------------------------------------------------------------------------
     def _fault(self, exc: StateError) -> None:
