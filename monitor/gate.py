@@ -14,8 +14,10 @@ import urllib.parse
 from collections.abc import Iterable
 from urllib.parse import quote
 
-import httpx
 import idna
+
+# httpx's URL parser only (no client): a URL is judged as the fetcher will read it.
+from httpx import URL, InvalidURL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -152,8 +154,8 @@ def _check_parsers_agree(normal: str, url_host: str) -> None:
     bare = url_host.strip("[]")
     try:
         by_urllib = urllib.parse.urlsplit(normal).hostname
-        by_httpx = httpx.URL(normal).raw_host.decode("ascii")
-    except (ValueError, httpx.InvalidURL, UnicodeDecodeError) as exc:
+        by_httpx = URL(normal).raw_host.decode("ascii")
+    except (ValueError, InvalidURL, UnicodeDecodeError) as exc:
         raise UrlRefused(f"the URL cannot be parsed consistently ({exc})") from None
     if by_urllib != bare or by_httpx.lower() != bare:
         raise UrlRefused("the URL's host is read differently by different parsers")
@@ -170,7 +172,7 @@ def check_url_syntax(url: str) -> str:
 
 def url_host(url: str) -> str:
     """The bare host (no brackets, no port) of a URL that `normalize_url` accepted."""
-    return httpx.URL(url).raw_host.decode("ascii").lower()
+    return URL(url).raw_host.decode("ascii").lower()
 
 
 # Networks with a plain-words reason, most specific first. Anything else that is not globally
@@ -297,9 +299,9 @@ def origin(url: str) -> str:
     """Scheme, host and port of a URL, nothing else: for messages about URLs whose path or query
     may hold a token (webhooks). "(invalid URL)" if it cannot be parsed."""
     try:
-        parsed = httpx.URL(url)
+        parsed = URL(url)
         host = parsed.raw_host.decode("ascii")
-    except (httpx.InvalidURL, UnicodeDecodeError, ValueError):
+    except (InvalidURL, UnicodeDecodeError, ValueError):
         return "(invalid URL)"
     if ":" in host:
         host = f"[{host}]"

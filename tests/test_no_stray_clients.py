@@ -37,6 +37,11 @@ CONNECT_METHODS = {
 }  # fmt: skip
 
 
+# Names of client libraries that only parse, never connect: the gate judges a URL with the
+# parser the fetcher will use (`from httpx import URL`).
+PARSERS = {"httpx.URL", "httpx.InvalidURL"}
+
+
 def _forbidden_module(name: str) -> bool:
     if name.startswith(SERVER_PARTS):
         return False
@@ -63,6 +68,8 @@ def stray_calls(source: str, filename: str = "<source>") -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 dotted = f"{node.module}.{alias.name}"
+                if dotted in PARSERS:
+                    continue
                 if _forbidden_module(dotted) or alias.name in CONNECT_NAMES.get(node.module, ()):
                     hit(node, f"from {node.module} import {alias.name}")
     for node in ast.walk(tree):
@@ -137,6 +144,7 @@ def test_fetch_clients_ignore_the_environment_and_redirects() -> None:
         "import http.client as hc",
         "from http import client",
         "from httpx import AsyncClient",
+        "from httpx import URL, AsyncClient",
         "import httpcore",
         "import socket\nsocket.create_connection(('10.0.0.1', 80))",
         "import socket as s\nsock = s.socket()",
@@ -166,6 +174,7 @@ def test_scanner_catches(snippet: str) -> None:
         "from monitor.fetch import Fetcher",
         "from aiohttp import web",
         "from aiohttp.web import Application",
+        "from httpx import URL, InvalidURL",
     ],
 )
 def test_scanner_allows(snippet: str) -> None:
