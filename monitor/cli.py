@@ -141,7 +141,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 def once(ctx: click.Context) -> None:
     """Run one poll cycle over all sources, then print a summary."""
     config = _load(ctx)
-    from monitor.daemon import AlreadyRunning, build_runtime, state_lock
+    from monitor import wiring
+    from monitor.daemon import AlreadyRunning, state_lock
     from monitor.fetch import Fetcher
     from monitor.outbox import write_feeds
     from monitor.store import Store, utcnow
@@ -150,7 +151,7 @@ def once(ctx: click.Context) -> None:
     async def go() -> Any:
         store = Store(config.state_dir)
         try:
-            rt = build_runtime(config, store)
+            rt = wiring.build(config, store)
             progress = _progress(len([s for s in rt.poller.sources if not s.refused]))
             try:
                 async with Fetcher(config.http) as fetcher:

@@ -74,7 +74,8 @@ def state_lock(state_dir: Path) -> Iterator[None]:
 
 
 def build_runtime(config: Config, store: Store) -> Pipeline:
-    """The pipeline for `config` (see `monitor.wiring`), the gate's opt-ins logged first."""
+    """The daemon's pipeline for `config` (see `monitor.wiring`): at every start and reload,
+    the gate's opt-ins are logged first, where ops read the daemon's log."""
     for line in gate_opt_ins(config):
         log.warning("%s", line)
     return wiring.build(config, store)

@@ -148,7 +148,7 @@ DAMAGE = {
     "garbage": (lambda db, real: db.write_bytes(os.urandom(len(real))), "not SQLite"),
     "foreign sqlite": (_foreign, "another application (tables: moz_places)"),
     "newer schema": (_newer, "schema version 999, newer than this program"),
-    "corrupt pages": (_corrupt_pages, "damaged (quick_check"),
+    "corrupt pages": (_corrupt_pages, "the database is damaged"),
     "log without database": (_wal_without_db, "missing but its write-ahead log"),
 }
 
