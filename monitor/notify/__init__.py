@@ -1,29 +1,26 @@
-"""Delivery of rendered digests to a channel: files, email or a signed webhook."""
+"""Delivery of rendered digests to a channel, through the module of its kind (see
+`monitor.channels`): files, email, a signed webhook or a chat message."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.config import EmailChannel, FileChannel, WebhookChannel
+from monitor.channels import CHANNELS, ChannelConfig, SendContext
 from monitor.models import Delivery, RenderedDigest
-from monitor.notify.email import send_email
-from monitor.notify.files import write_digest
-from monitor.notify.webhook import send_webhook
 
 if TYPE_CHECKING:
     from monitor.fetch.client import Fetcher
 
-__all__ = ["deliver", "send_email", "send_webhook", "write_digest"]
+__all__ = ["deliver"]
 
 log = logging.getLogger(__name__)
 
 
 async def deliver(
     channel_name: str,
-    channel: FileChannel | EmailChannel | WebhookChannel,
+    channel: ChannelConfig,
     rendered: RenderedDigest,
     digest_id: str,
     *,
@@ -31,26 +28,19 @@ async def deliver(
     fetcher: Fetcher,
 ) -> Delivery:
     """Send one rendered digest to one channel; the result says whether and why it failed."""
+    kind = getattr(channel, "kind", None)
+    module = CHANNELS.get(kind) if isinstance(kind, str) else None
+    if module is None:
+        return Delivery(
+            digest_id, channel_name, False, f"unknown channel kind {kind!r}", permanent=True
+        )
     try:
-        if channel.kind == "file":
-            # fsync can take a while on a busy disk; keep it off the event loop.
-            return await asyncio.to_thread(
-                write_digest, channel, rendered, digest_id, state_dir, channel_name=channel_name
-            )
-        if channel.kind == "email":
-            return await send_email(
-                channel, rendered, digest_id, channel_name=channel_name, gate=fetcher.gate
-            )
-        if channel.kind == "webhook":
-            return await send_webhook(
-                channel, rendered, digest_id, fetcher, channel_name=channel_name
-            )
+        return await module.send(
+            channel, rendered, digest_id, SendContext(channel_name, state_dir, fetcher)
+        )
     except Exception as exc:
         # A bug in one sender must not stop the other channels; the digest stays queued.
         log.exception("delivering digest %s to channel %s failed", digest_id, channel_name)
         return Delivery(
             digest_id, channel_name, False, f"internal error: {type(exc).__name__}: {exc}"
         )
-    return Delivery(
-        digest_id, channel_name, False, f"unknown channel kind {channel.kind!r}", permanent=True
-    )
