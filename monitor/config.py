@@ -42,6 +42,7 @@ from monitor.config_parts import check_http_url as _check_http_url
 from monitor.config_parts import folder_name as _folder_name
 from monitor.config_parts import header_value as _header_value
 from monitor.config_parts import read_regular_file as _read_regular_file
+from monitor.source_kinds import KindName
 
 # Names other modules and tests import from here; the channel models live in their modules.
 __all__ = [
@@ -168,7 +169,7 @@ def _ignore_pattern(pattern: str, info: ValidationInfo) -> str:
 
 class SourceConfig(Strict):
     url: str
-    kind: Literal["feed", "page"]
+    kind: KindName  # the kinds in `monitor.source_kinds`
     name: str | None = None
     interval: Duration | None = None
     follow_links: bool = False

@@ -10,11 +10,10 @@ from __future__ import annotations
 import pickle
 from typing import TYPE_CHECKING
 
-from monitor.extract.feeds import parse_feed
-from monitor.extract.pages import extract_file, extract_page
-from monitor.extract.patterns import compile_pattern
+from monitor.extract.pages import extract_file
 from monitor.extract.text import detect_language
 from monitor.models import Document, TopicMatch
+from monitor.source_kinds import SOURCE_KINDS
 from monitor.topics.matcher import cap_text
 
 if TYPE_CHECKING:
@@ -37,18 +36,11 @@ def extract_document(
 ) -> Document:
     """Bytes of one response -> Document. A plain function of its arguments, so that it can
     run in a worker process. ``record_only``: a baseline poll, whose passages are recorded as
-    seen and nothing else (see `extract_page` and `parse_feed`)."""
-    if kind == "feed":
-        return parse_feed(body, url, content_type, max_items=max_items, record_only=record_only)
-    # Ignored text is removed from what is shown as well as from what counts as new.
-    patterns = [compile_pattern(p) for p in ignore]  # RE2: linear time, whatever the pattern
-    doc = extract_page(body, url, content_type, ignore=patterns, record_only=record_only)
-    for p in doc.passages:
-        p.title = p.title or doc.title
-        p.link = p.link or url
-        p.published = p.published or doc.published
-        p.language = p.language or doc.language
-    return doc
+    seen and nothing else (see `extract_page` and `parse_feed`). What differs between kinds is
+    in the kind's module (`monitor.source_kinds`)."""
+    return SOURCE_KINDS[kind].extract(
+        body, url, content_type, max_items=max_items, ignore=ignore, record_only=record_only
+    )
 
 
 def extract_path(path: Path) -> Document:

@@ -1,0 +1,54 @@
+"""The source-kind registry: every ``kind`` a ``[[sources]]`` entry can have and the module that
+says what differs between kinds.
+
+A kind module declares ``KIND``; ``ACCEPT``, the Accept header its fetches send; ``ROBOTS``,
+whether robots.txt applies; ``SNAPSHOTS``, whether its passages are kept as a snapshot so that
+edits are found; ``FOLLOWS_LINKS``, whether ``follow_links`` applies; and ``extract``, which
+turns fetched bytes into a `Document` in a parser process (the `SourceKind` protocol). The
+config's ``kind`` key accepts exactly the kinds listed here.
+
+Where a source came from (config.toml or a seed document) is its origin, not a kind: cited
+URLs are page sources. Like the channel registry, this package is imported by the config, so a
+kind module imports its extractor inside ``extract``, never at the top.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from monitor.source_kinds import feed, page
+
+if TYPE_CHECKING:
+    from monitor.models import Document
+
+
+class SourceKind(Protocol):
+    KIND: str
+    ACCEPT: str
+    ROBOTS: bool
+    SNAPSHOTS: bool
+    FOLLOWS_LINKS: bool
+
+    def extract(
+        self,
+        body: bytes,
+        url: str,
+        content_type: str | None,
+        *,
+        max_items: int,
+        ignore: tuple[str, ...],
+        record_only: bool,
+    ) -> Document: ...
+
+
+_MODULES: tuple[ModuleType, ...] = (feed, page)
+
+SOURCE_KINDS: dict[str, SourceKind] = {m.KIND: m for m in _MODULES}  # type: ignore[misc]
+
+# The type of the config's `kind` key: a Literal of the registered kinds, so that a wrong kind
+# gets pydantic's "Input should be 'feed' or 'page'" naming them all.
+if TYPE_CHECKING:
+    KindName = str
+else:
+    KindName = Literal[tuple(SOURCE_KINDS)]
