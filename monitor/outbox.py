@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from monitor import metrics
 from monitor.channels import kind_of
 from monitor.config import Config
-from monitor.digest import build_digest, channel_topics
 from monitor.digest.atom import MAX_ENTRIES, topic_feed, write_topic_feeds
+from monitor.digest.build import build_digest, channel_topics
 from monitor.digest.render import render_digest
 from monitor.fetch import Fetcher
 from monitor.models import Citation, Delivery, Digest, RenderedDigest, Source
-from monitor.notify import deliver
+from monitor.notify.dispatch import deliver
 from monitor.store import Store
 
 log = logging.getLogger("monitor.outbox")

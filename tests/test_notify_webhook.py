@@ -19,7 +19,7 @@ from monitor.digest.payload import encode_payload
 from monitor.digest.render import render_digest
 from monitor.fetch.client import Fetcher
 from monitor.models import Digest, Evidence, Match, RenderedDigest
-from monitor.notify import deliver
+from monitor.notify.dispatch import deliver
 from monitor.notify.slack import slack_payload
 from monitor.notify.teams import teams_payload
 from monitor.notify.webhook import send_webhook, sign, webhook_id

@@ -181,3 +181,54 @@ def test_the_documented_channel_is_one_module_one_line_and_its_tests(tmp_path: P
         env={"PYTHONPATH": str(tree), "PATH": ""},
     )
     assert "kind must be one of: file, email, webhook, ntfy" in out.stdout + out.stderr
+
+
+def _imports(path: Path) -> set[str]:
+    """The monitor modules a file imports, at its top or inside functions (imports only for
+    the type checker excluded), with the packages whose __init__ each import runs."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    typing_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for node in ast.walk(block)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("monitor"):
+            found |= {node.module or ""} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("monitor")}
+    for name in list(found):
+        parts = name.split(".")
+        found |= {".".join(parts[:i]) for i in range(2, len(parts))}
+    return found
+
+
+def test_no_import_cycle_runs_through_the_registries() -> None:
+    """The config imports the registries; a sender or extractor a kind module loads when it
+    runs must never lead back to them (or to the config), even through a function's import."""
+    modules: dict[str, Path] = {}
+    for path in (REPO / "monitor").rglob("*.py"):
+        name = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    graph = {m: {t for t in _imports(p) if t in modules and t != m} for m, p in modules.items()}
+    for start in ("monitor.channels", "monitor.source_kinds"):
+        kind_modules = {m for m in modules if m == start or m.startswith(start + ".")}
+        seen: set[str] = set()
+        todo = [t for m in kind_modules for t in graph[m] if t not in kind_modules]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            assert name not in kind_modules and name != "monitor.config", (
+                f"{name} is reached from {start} and imports it back"
+            )
+            todo.extend(graph[name] - kind_modules if name not in kind_modules else ())
+            back = graph[name] & kind_modules
+            assert not back, f"{start} reaches {name}, which imports {sorted(back)}"
