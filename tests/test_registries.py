@@ -17,6 +17,7 @@ import pytest
 
 from monitor.channels import CHANNELS, ChannelConfig
 from monitor.config import Config, ConfigError, SourceConfig, load_config
+from monitor.models import Source
 from monitor.source_kinds import SOURCE_KINDS
 from tests.conftest import REPO
 
@@ -64,6 +65,8 @@ def test_the_config_names_the_registered_kinds(tmp_path: Path) -> None:
 def test_every_source_kind_is_one_module_saying_what_differs() -> None:
     assert list(SOURCE_KINDS) == ["feed", "page"]
     assert typing.get_args(SourceConfig.model_fields["kind"].annotation) == ("feed", "page")
+    # The type checker's copy of the list (models.Source.kind) agrees with the registry.
+    assert typing.get_args(typing.get_type_hints(Source)["kind"]) == tuple(SOURCE_KINDS)
     feed, page = SOURCE_KINDS["feed"], SOURCE_KINDS["page"]
     # What differed in if-chains before: robots.txt, snapshots and follow_links.
     assert (feed.ROBOTS, feed.SNAPSHOTS, feed.FOLLOWS_LINKS) == (False, False, True)

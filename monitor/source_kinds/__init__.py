@@ -4,7 +4,7 @@ says what differs between kinds.
 A kind module declares ``KIND``; ``ACCEPT``, the Accept header its fetches send; ``ROBOTS``,
 whether robots.txt applies; ``SNAPSHOTS``, whether its passages are kept as a snapshot so that
 edits are found; ``FOLLOWS_LINKS``, whether ``follow_links`` applies; and ``extract``, which
-turns fetched bytes into a `Document` in a parser process (the `SourceKind` protocol). The
+turns fetched bytes into a `Document` in a parser process (the `SourceKindModule` protocol). The
 config's ``kind`` key accepts exactly the kinds listed here.
 
 Where a source came from (config.toml or a seed document) is its origin, not a kind: cited
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from monitor.models import Document
 
 
-class SourceKind(Protocol):
+class SourceKindModule(Protocol):
     KIND: str
     ACCEPT: str
     ROBOTS: bool
@@ -44,11 +44,13 @@ class SourceKind(Protocol):
 
 _MODULES: tuple[ModuleType, ...] = (feed, page)
 
-SOURCE_KINDS: dict[str, SourceKind] = {m.KIND: m for m in _MODULES}  # type: ignore[misc]
+SOURCE_KINDS: dict[str, SourceKindModule] = {m.KIND: m for m in _MODULES}
 
 # The type of the config's `kind` key: a Literal of the registered kinds, so that a wrong kind
-# gets pydantic's "Input should be 'feed' or 'page'" naming them all.
+# gets pydantic's "Input should be 'feed' or 'page'" naming them all. The type checker cannot
+# read a Literal built at run time, so it gets the list written out (the type of
+# `models.Source.kind`); tests/test_registries.py checks that the two agree.
 if TYPE_CHECKING:
-    KindName = str
+    KindName = Literal["feed", "page"]
 else:
     KindName = Literal[tuple(SOURCE_KINDS)]

@@ -8,12 +8,12 @@ text before anything counts as new.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from monitor.models import Document
 
-KIND = "page"
+KIND: Final = "page"
 ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ROBOTS = True
 SNAPSHOTS = True
