@@ -1,6 +1,6 @@
 """Per-document extraction time of corpus pages (benchmarks/corpus_server.py:page).
 
-Runs `monitor.extract.parse.extract_document` on N generated pages, best of R rounds (other work on
+Runs `monitor.source_kinds.extract_document` on N generated pages, best of R rounds (other work on
 the machine only ever makes a round slower), and prints ms/page. `--eval` times the pages in
 benchmarks/extract_eval/ instead (smaller, more varied markup); `--profile` adds a cProfile of
 one round.
@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from corpus_server import page  # noqa: E402
 
-from monitor.extract.parse import extract_document  # noqa: E402
+from monitor.source_kinds import extract_document  # noqa: E402
 
 
 def run(bodies: list[bytes]) -> float:

@@ -6,7 +6,7 @@ Usage::
                                      [--profile]
 
 Each round parses ``--feeds`` distinct feeds (``benchmarks/corpus_server.py:feed(doc, 0)``)
-through ``monitor.extract.parse.extract_document`` exactly as a poll does, and the best round is
+through ``monitor.source_kinds.extract_document`` exactly as a poll does, and the best round is
 reported (others share the cores, so the minimum is the least noisy figure). ``--path
 feedparser`` forces the feedparser path for comparison; ``--profile`` prints a cProfile summary
 of one extra round.
@@ -39,7 +39,7 @@ def _extract(body: bytes, url: str) -> None:
 
 
 try:  # the pipeline imports the fetcher; while that is being edited, time parse_feed directly
-    from monitor.extract.parse import extract_document as _EXTRACT_DOCUMENT
+    from monitor.source_kinds import extract_document as _EXTRACT_DOCUMENT
 except (ImportError, AttributeError):  # pragma: no cover
     _EXTRACT_DOCUMENT = None
 

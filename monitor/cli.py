@@ -286,8 +286,7 @@ def run(ctx: click.Context) -> None:
 def extract(ctx: click.Context, target: str, as_json: bool) -> None:
     """Print the main text of a page (URL or FILE), paragraph by paragraph."""
     from monitor.extract import ExtractError
-    from monitor.extract.pages import extract_page
-    from monitor.extract.parse import extract_path
+    from monitor.extract.pages import extract_file, extract_page
 
     url = target.startswith(("http://", "https://"))
     # A file needs no config; its parse limits come from it when there is one.
@@ -315,7 +314,7 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
                     f"error: {target}: no such file (give a path or an http(s) URL)", err=True
                 )
                 sys.exit(EXIT_CONFIG)
-            doc = _isolated(config, extract_path, path.resolve())
+            doc = _isolated(config, extract_file, path.resolve())
     except ExtractError as exc:
         click.echo(f"error: {target}: {exc}", err=True)
         sys.exit(EXIT_FAILED)

@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import math
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -32,87 +25,40 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.channels import CHANNELS, ChannelUnion
+from monitor.channels.email import EmailChannel
+from monitor.channels.file import FileChannel
+from monitor.channels.webhook import WebhookChannel
+from monitor.config_parts import (
+    MAX_DAYS,
+    ConfigError,
+    ConfigIssue,
+    Duration,
+    Strict,
+    parse_duration,
+    secret_from_env,
+)
+from monitor.config_parts import check_http_url as _check_http_url
+from monitor.config_parts import folder_name as _folder_name
+from monitor.config_parts import header_value as _header_value
+from monitor.config_parts import read_regular_file as _read_regular_file
+from monitor.source_kinds import KindName
+
+# Names other modules and tests import from here; the channel models live in their modules.
+__all__ = [
+    "MAX_DAYS",
+    "ConfigError",
+    "ConfigIssue",
+    "EmailChannel",
+    "FileChannel",
+    "WebhookChannel",
+    "parse_duration",
+    "secret_from_env",
+]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = "config.toml"
-
-# Applied to stripped text, so that no run of spaces is tried in two places (which backtracks).
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?", re.IGNORECASE)
-_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-# Dates a century away overflow datetime arithmetic; nothing here needs to wait that long.
-MAX_DAYS = 36500
-_MAX_DURATION = MAX_DAYS * 86400
-
-
-def parse_duration(value: Any) -> int:
-    """Seconds from an int or a string such as "90s", "30m", "6h", "2d"."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30m, 6h or 2d")
-    if isinstance(value, int | float):
-        seconds: float = value
-    elif isinstance(value, str) and (m := _DURATION.fullmatch(value.strip())):
-        seconds = float(m.group(1)) * _UNITS[(m.group(2) or "s").lower()]
-    else:
-        raise ValueError(f"expected a duration such as 30m, 6h or 2d, got {value!r}")
-    if not math.isfinite(seconds):
-        raise ValueError(f"expected a duration such as 30m, 6h or 2d, got {value!r}")
-    if seconds > _MAX_DURATION:
-        raise ValueError(f"a duration must be at most {MAX_DAYS}d")
-    if int(seconds) <= 0:
-        raise ValueError("a duration must be positive")
-    return int(seconds)
-
-
-Duration = Annotated[int, BeforeValidator(parse_duration)]
-
-
-class Strict(BaseModel):
-    # inf and nan are valid TOML floats; no setting has a use for them.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _printable(text: str) -> str:
-    """``text`` with control and other unprintable characters written as escapes."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _header_value(value: str | None) -> str | None:
-    # Sent as an HTTP header: a CR or LF would start a header of its own, and httpx encodes
-    # header values as ASCII, so anything else would fail every request.
-    if value is not None and not (value.isascii() and value.isprintable()):
-        raise ValueError(
-            f"{value!r} must be printable ASCII, without control characters such "
-            "as CR, LF or tab (it is sent in an HTTP header); write a domain in punycode"
-        )
-    return value
-
-
-def _control_chars(text: str) -> bool:
-    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
-
-
-def _folder_name(value: str) -> str:
-    # A NUL stops every use of the path with an error; other control characters are legal in
-    # a file name but cannot be seen in a listing or a log.
-    if _control_chars(value):
-        raise ValueError(
-            f"{value!r} is not a usable folder name; remove the control "
-            "characters (NUL, CR, LF, tab …) from it"
-        )
-    return value
-
-
-def _check_http_url(url: str) -> str:
-    # The full gate (resolved addresses, redirects) runs at fetch time; here we only refuse what
-    # can never be fetched, so the maintainer learns about it at `monitor check`.
-    from monitor.gate import UrlRefused, check_url_syntax
-
-    try:
-        return check_url_syntax(url)
-    except UrlRefused as exc:
-        raise ValueError(str(exc)) from None
 
 
 class HttpConfig(Strict):
@@ -223,7 +169,7 @@ def _ignore_pattern(pattern: str, info: ValidationInfo) -> str:
 
 class SourceConfig(Strict):
     url: str
-    kind: Literal["feed", "page"]
+    kind: KindName  # the kinds in `monitor.source_kinds`
     name: str | None = None
     interval: Duration | None = None
     follow_links: bool = False
@@ -244,110 +190,8 @@ class TopicConfig(Strict):
     languages: list[Literal["de", "en"]] = Field(default_factory=list)
 
 
-class _ChannelBase(Strict):
-    enabled: bool = True
-    topics: list[str] = Field(default_factory=list, description="empty: every topic")
-    schedule: str = Field("30 7 * * *", description="crontab: minute hour day month weekday")
-    timezone: str = "UTC"
-    min_score: float = Field(0.0, ge=0)
-    alerts: bool = Field(False, description="also send urgent topics at once")
-    alert_min_interval: Duration = Field(600, description="at most one alert per this interval")
-    language: Literal["en", "de"] = "en"
-    send_empty: bool = Field(True, description="send a digest saying nothing matched")
-    give_up_after: Duration = Field(
-        3 * 86400, description="a digest still undelivered after this is declared dead"
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            msg = f"unknown time zone {value!r}; use a name like Europe/Berlin"
-            raise ValueError(msg) from None
-        return value
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        from monitor.schedule import cron_trigger
-
-        try:
-            cron_trigger(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a crontab expression ({exc})") from None
-        return value
-
-
-class FileChannel(_ChannelBase):
-    kind: Literal["file"]
-    path: str = Field("digests", description="folder, relative to the state folder")
-
-    @field_validator("path")
-    @classmethod
-    def _inside_state(cls, value: str) -> str:
-        _folder_name(value)
-        parts = Path(value).parts
-        if not parts or Path(value).is_absolute() or ".." in parts:
-            raise ValueError(f'{value!r} must be a folder inside the state folder, like "digests"')
-        return value
-
-
-class EmailChannel(_ChannelBase):
-    kind: Literal["email"]
-    host: str
-    port: int = Field(587, ge=1, le=65535)
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str | None = None
-    password_env: str | None = None
-    sender: str
-    recipients: list[str] = Field(min_length=1)
-    timeout: float = Field(30.0, gt=0)
-    allow_private: bool = Field(
-        False, description="the host may be a local relay: loopback or a private network"
-    )
-
-    @field_validator("sender", "recipients")
-    @classmethod
-    def _addresses(cls, value: str | list[str]) -> str | list[str]:
-        for addr in [value] if isinstance(value, str) else value:
-            if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", addr):
-                raise ValueError(f"{addr!r} is not a mail address")
-        return value
-
-
-class WebhookChannel(_ChannelBase):
-    kind: Literal["webhook"]
-    url: str | None = None
-    url_env: str | None = Field(
-        None, description="env var holding the URL, for URLs that are secrets (Slack, Teams)"
-    )
-    secret_env: str | None = Field(None, description="env var holding the whsec_ signing secret")
-    format: Literal["standard", "slack", "teams"] = Field(
-        "standard", description="standard: signed JSON digest; slack/teams: a chat message"
-    )
-    timeout: float = Field(15.0, gt=0)
-
-    @field_validator("url")
-    @classmethod
-    def _url_syntax(cls, value: str | None) -> str | None:
-        return None if value is None else _check_http_url(value)
-
-    @model_validator(mode="after")
-    def _one_url(self) -> WebhookChannel:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError("set exactly one of url and url_env")
-        return self
-
-    def target(self) -> str:
-        """The URL to post to: from the config, or from the environment variable it names."""
-        if self.url is not None:
-            return self.url
-        return _check_http_url(secret_from_env(self.url_env, "url_env") or "")
-
-
-Channel = Annotated[FileChannel | EmailChannel | WebhookChannel, Field(discriminator="kind")]
+# Each kind of channel declares its own model in its module (see `monitor.channels`).
+Channel = ChannelUnion
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -394,32 +238,11 @@ class Config(Strict):
         return (self.base_dir / self.seeds.path).resolve()
 
 
-@dataclass(frozen=True)
-class ConfigIssue:
-    """One problem in the config file, located as precisely as we can."""
-
-    key: str
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}, " if self.line else ""
-        # One issue, one line: a key or value from the file may hold a newline or a NUL.
-        return _printable(f"{where}{self.key}: {self.message}")
-
-
-class ConfigError(Exception):
-    def __init__(self, path: Path, issues: list[ConfigIssue]):
-        self.path = path
-        self.issues = issues
-        super().__init__("\n".join(f"{path}: {issue}" for issue in issues))
-
-
 def _key_path(loc: Iterable[Any]) -> tuple[Any, ...]:
     # Pydantic adds the union tag ("file", "email", …) to the location; it is not a TOML key.
     out: list[Any] = []
     for part in loc:
-        tag = isinstance(part, str) and part in {"file", "email", "webhook"}
+        tag = isinstance(part, str) and part in CHANNELS
         if tag and len(out) == 2 and out[0] == "channels":
             continue
         out.append(part)
@@ -524,12 +347,8 @@ def gate_opt_ins(config: Config) -> list[str]:
             f"{', '.join(config.http.allow_networks)}"
         )
     for name, channel in config.channels.items():
-        if isinstance(channel, EmailChannel) and channel.enabled and channel.allow_private:
-            lines.append(
-                f"email channel {name}: allow_private = true; its SMTP host "
-                f"{channel.host}:{channel.port} may be a local relay on this machine or a "
-                "private network"
-            )
+        if line := channel.gate_opt_in(name):
+            lines.append(line)
     return lines
 
 
@@ -543,52 +362,6 @@ def _deep_line(text: str, limit: int = 64) -> int | None:
             if depth > limit:
                 return number
     return None
-
-
-def _read_regular_file(
-    path: Path, error: Callable[[str], ConfigError], *, missing: str, kind: str
-) -> str:
-    """The text of ``path``, which must be a regular file that only its owner (and root) can
-    write: a world-writable one is refused, a group-writable one is logged as a warning.
-
-    Opened without blocking and checked before reading: a FIFO would wait for a writer for
-    ever, a device could be endless. ``error`` turns a reason into the ConfigError to raise.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise error(missing) from None
-    except (OSError, ValueError) as exc:
-        raise error(f"cannot be opened: {getattr(exc, 'strerror', None) or exc}") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise error(f"is {what}; give the path of the {kind} file itself")
-    with os.fdopen(fd, "rb") as file:
-        if info.st_mode & stat.S_IWOTH:
-            # Whoever can edit it can point the daemon anywhere and read its secrets.
-            raise error(f"is writable by other users; run: chmod o-w {path}")
-        if info.st_mode & stat.S_IWGRP:
-            _warn_once(path, f"{kind} file {path} is writable by its group; run: chmod g-w {path}")
-        try:
-            return file.read().decode("utf-8")
-        except OSError as exc:
-            raise error(f"cannot be read: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise error(f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-
-
-_warned: set[Path] = set()
-
-
-def _warn_once(path: Path, message: str) -> None:
-    """Log ``message`` the first time this process reads ``path`` (a daemon reloads its config
-    and reads secrets at every delivery; one warning is enough)."""
-    key = path.absolute()
-    if key not in _warned:
-        _warned.add(key)
-        log.warning(message)
 
 
 ENV_PREFIX = "MONITOR_"
@@ -714,7 +487,7 @@ def validate_config(
             elif err["type"] == "missing":
                 msg = "required key is missing"
             elif err["type"] == "union_tag_invalid":
-                msg = "kind must be one of: file, email, webhook"
+                msg = f"kind must be one of: {', '.join(CHANNELS)}"
             elif err["type"] == "finite_number":
                 msg = "must be a finite number (inf and nan are not allowed)"
             issues.append(_issue(loc, msg, text, overridden))
@@ -734,11 +507,8 @@ def missing_secrets(config: Config) -> list[ConfigIssue]:
     for name, channel in config.channels.items():
         if not channel.enabled:
             continue
-        if isinstance(channel, EmailChannel):
-            wanted.append((f"channels.{name}.password_env", channel.password_env))
-        elif isinstance(channel, WebhookChannel):
-            wanted.append((f"channels.{name}.secret_env", channel.secret_env))
-            wanted.append((f"channels.{name}.url_env", channel.url_env))
+        for key in channel.secret_keys:
+            wanted.append((f"channels.{name}.{key}", getattr(channel, key)))
     if not config.web.enabled:
         wanted = wanted[1:]
     issues = []
@@ -748,21 +518,3 @@ def missing_secrets(config: Config) -> list[ConfigIssue]:
         except ConfigError as exc:
             issues.extend(exc.issues)
     return issues
-
-
-def secret_from_env(name: str | None, what: str) -> str | None:
-    """Read a secret from the named environment variable (or from the file named by NAME_FILE)."""
-    if not name:
-        return None
-    if value := os.environ.get(name):
-        return value
-    if file := os.environ.get(f"{name}_FILE"):
-
-        def error(why: str) -> ConfigError:
-            issue = ConfigIssue(what, f"{name}_FILE names {file}, which {why}")
-            return ConfigError(Path("(environment)"), [issue])
-
-        missing = "does not exist; create it or point the variable at the secret file"
-        return _read_regular_file(Path(file), error, missing=missing, kind="secret").strip()
-    issue = ConfigIssue(what, f"environment variable {name} (or {name}_FILE) is not set")
-    raise ConfigError(Path("(environment)"), [issue])

@@ -16,13 +16,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor import metrics
+from monitor.channels import kind_of
 from monitor.config import Config
-from monitor.digest import build_digest, channel_topics
 from monitor.digest.atom import MAX_ENTRIES, topic_feed, write_topic_feeds
+from monitor.digest.build import build_digest, channel_topics
 from monitor.digest.render import render_digest
+from monitor.dispatch import deliver
 from monitor.fetch import Fetcher
 from monitor.models import Citation, Delivery, Digest, RenderedDigest, Source
-from monitor.notify import deliver
 from monitor.store import Store
 
 log = logging.getLogger("monitor.outbox")
@@ -68,17 +69,19 @@ def queue_digest(
     def build(found: list) -> Digest | None:  # type: ignore[type-arg]
         return build_digest(config, channel_name, found, failing, now, alert=alert)
 
-    # Chat webhooks store the chat message itself, so a retry re-sends exactly those bytes.
-    chat = channel.format if channel.kind == "webhook" else None
+    # The channel's kind says what payload is stored (a chat webhook stores the chat message
+    # itself), so a retry re-sends exactly those bytes.
+    module = kind_of(channel)
+    payload = module.payload_builder(channel)
 
     def render(digest: Digest) -> RenderedDigest:
-        return render_digest(digest, tz=tz, chat=chat)
+        return render_digest(digest, tz=tz, payload=payload)
 
     if dry_run:
         digest = build(select())
         return (digest, render(digest)) if digest else None
     queued = store.create_digest(
-        channel_name, kind, build, render, select, now, payload_only=channel.kind == "webhook"
+        channel_name, kind, build, render, select, now, payload_only=module.PAYLOAD_ONLY
     )
     if queued is None:
         if not alert:

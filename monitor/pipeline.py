@@ -24,11 +24,11 @@ from monitor.config import Config
 from monitor.detect import previous_version
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
-from monitor.extract.parse import extract_document
 from monitor.extract.similar import StoryIndex, signature, to_bytes
 from monitor.fetch import Fetcher
 from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
 from monitor.sandbox import Limits, Sandbox, SandboxError
+from monitor.source_kinds import SOURCE_KINDS, extract_document
 from monitor.store import FetchRecord, SourceState, StateError, Store, utcnow
 from monitor.topics import MAX_MATCH_CHARS, Matcher
 from monitor.topics.worker import freeze_matcher, install_matcher, match_passages
@@ -234,12 +234,13 @@ class Poller:
     async def _poll(
         self, fetcher: Fetcher, src: Source, state: SourceState, summary: CycleSummary
     ) -> str:
+        kind = SOURCE_KINDS[src.kind]  # what differs between feeds and pages
         result = await fetcher.fetch(
             src.url,
             state.validators,
             verify_tls=src.verify_tls,
-            respect_robots=src.kind == "page" and self.config.http.respect_robots,
-            accept=_ACCEPT[src.kind],
+            respect_robots=kind.ROBOTS and self.config.http.respect_robots,
+            accept=kind.ACCEPT,
         )
         now = self.clock()
         metrics.FETCHES.labels(result.outcome.value).inc()
@@ -283,7 +284,7 @@ class Poller:
         first = not state.baseline_done  # never stored: nothing known, nothing to look up
         fresh = self.store.fresh_passages(src.key, doc.passages, first=first)
         fresh_keys = [p.key for p in fresh]
-        snapshot = [p.text for p in doc.passages] if src.kind == "page" else None
+        snapshot = [p.text for p in doc.passages] if kind.SNAPSHOTS else None
         if snapshot is not None and fresh and not first:
             self._note_edits(src.key, snapshot, fresh)
         matched: list[tuple[Passage, list[TopicMatch]]] = []
@@ -292,7 +293,7 @@ class Poller:
         else:
             summary.new_passages += len(fresh)
             metrics.NEW_PASSAGES.inc(len(fresh))
-            if src.follow_links and src.kind == "feed":
+            if src.follow_links and kind.FOLLOWS_LINKS:
                 fresh = await self._follow(fetcher, src, fresh)
             try:
                 matched, cut = await self._match(fresh)
@@ -408,7 +409,7 @@ class Poller:
                 entry.link,
                 verify_tls=src.verify_tls,
                 respect_robots=self.config.http.respect_robots,
-                accept=_ACCEPT["page"],
+                accept=SOURCE_KINDS["page"].ACCEPT,
             )
             if page.outcome is not FetchOutcome.OK:
                 log.warning("follow_links: %s: %s; kept the feed's teaser", entry.link, page.error)
@@ -492,10 +493,3 @@ class Poller:
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
-
-
-_ACCEPT = {
-    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-    "text/xml;q=0.8, */*;q=0.5",
-    "page": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
-}

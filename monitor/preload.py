@@ -21,7 +21,9 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 import trafilatura  # noqa: E402, F401
 from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY  # noqa: E402
 
-import monitor.extract.parse  # noqa: E402
+import monitor.extract.feeds  # noqa: E402
+import monitor.extract.pages  # noqa: E402
+import monitor.source_kinds  # noqa: E402
 import monitor.topics.worker  # noqa: E402, F401
 
 for _language in ("de", "en"):

@@ -13,7 +13,7 @@ Processes come from a fork server that has imported the parsers once (`monitor.p
 so a replacement starts in milliseconds; spawn where there is no fork server.
 
 Jobs are plain module-level functions and picklable arguments. A `setup` function runs once in
-every new process (the poller installs its compiled topics there, see `monitor.extract.parse`).
+every new process (the poller installs its compiled topics there, see `monitor.topics.worker`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from monitor.config import Config
 from monitor.extract import cited_urls
 from monitor.gate import UrlRefused, address_allowed, normalize_url, url_host
 from monitor.models import Citation, Source
+from monitor.source_kinds import page
 
 log = logging.getLogger("monitor.sources")
 
@@ -72,7 +73,7 @@ def load_sources(config: Config) -> list[Source]:
             out[key] = Source(
                 key=key,
                 url=key,
-                kind="page",
+                kind=page.KIND,  # a cited URL is a page; "seed" is its origin, not a kind
                 name=_short(key),
                 origin="seed",
                 interval_seconds=config.seeds.interval,

@@ -15,7 +15,9 @@ PACKAGE = REPO / "monitor"
 # (their types and helpers), never a later one.
 STAGES = ["fetch", "extract", "detect", "topics", "digest", "notify"]
 # What ties the stages together; these may import any stage.
-WIRING = {"wiring", "pipeline", "daemon", "cli", "outbox", "web", "__main__", "preload"}
+WIRING = {
+    "wiring", "pipeline", "daemon", "cli", "outbox", "dispatch", "web", "__main__", "preload",
+}  # fmt: skip
 
 
 def part(module: str) -> str:
@@ -24,9 +26,20 @@ def part(module: str) -> str:
     return pieces[1] if len(pieces) > 1 else pieces[0]
 
 
+def type_only(tree: ast.Module) -> set[int]:
+    """Ids of the import nodes under `if TYPE_CHECKING:`: they never run, so they make no
+    import cycle (they name a type for the checker)."""
+    hidden: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            hidden |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
+    return hidden
+
+
 def imports() -> dict[str, set[str]]:
     """For every part of `monitor`, the other parts it imports anywhere (function-level
-    imports included: a cycle hidden inside a function is still a cycle)."""
+    imports included: a cycle hidden inside a function is still a cycle; imports for the type
+    checker only are not)."""
     graph: dict[str, set[str]] = {}
     for path in PACKAGE.rglob("*.py"):
         module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(
@@ -34,7 +47,11 @@ def imports() -> dict[str, set[str]]:
         )
         source = part(module)
         targets = graph.setdefault(source, set())
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        hidden = type_only(tree)
+        for node in ast.walk(tree):
+            if id(node) in hidden:
+                continue
             names: list[str] = []
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]

@@ -67,7 +67,7 @@ def test_a_catastrophic_ignore_pattern_on_hostile_text_completes() -> None:
     # splitting the run (2**n); 40 letters already take minutes. Here the run is 1 MB long.
     run = run_python(
         """
-        from monitor.extract.parse import extract_document
+        from monitor.source_kinds import extract_document
 
         body = ("Kopf\\n\\n" + "a" * 1_000_000 + "!\\n\\nEnde des Textes hier.\\n").encode()
         ignore = ("(a+)+$", "Ende ")

@@ -10,8 +10,8 @@ import pytest
 
 from monitor.config import FileChannel
 from monitor.digest.render import render_digest
+from monitor.dispatch import deliver
 from monitor.models import Digest, RenderedDigest
-from monitor.notify import deliver
 from monitor.notify.files import write_digest
 
 DIGEST_ID = "dg_00ff11ee"

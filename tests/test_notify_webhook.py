@@ -15,10 +15,13 @@ import pytest
 from standardwebhooks import Webhook
 
 from monitor.config import HttpConfig, WebhookChannel
-from monitor.digest.render import encode_payload, render_digest
+from monitor.digest.payload import encode_payload
+from monitor.digest.render import render_digest
+from monitor.dispatch import deliver
 from monitor.fetch.client import Fetcher
 from monitor.models import Digest, Evidence, Match, RenderedDigest
-from monitor.notify import deliver
+from monitor.notify.slack import slack_payload
+from monitor.notify.teams import teams_payload
 from monitor.notify.webhook import send_webhook, sign, webhook_id
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
@@ -305,7 +308,7 @@ def chat_channel(url: str, fmt: str) -> WebhookChannel:
 
 
 async def test_slack_message_is_posted_as_rendered(receiver: Receiver, fetcher: Fetcher) -> None:
-    rendered = render_digest(chat_digest(), chat="slack")
+    rendered = render_digest(chat_digest(), payload=slack_payload)
     for _attempt in range(2):  # a retry sends the same bytes under the same id
         result = await send_webhook(
             chat_channel(receiver.url(), "slack"), rendered, DIGEST_ID, fetcher
@@ -328,7 +331,7 @@ async def test_slack_message_is_posted_as_rendered(receiver: Receiver, fetcher: 
 
 
 async def test_teams_message_is_posted_as_rendered(receiver: Receiver, fetcher: Fetcher) -> None:
-    rendered = render_digest(chat_digest(), chat="teams")
+    rendered = render_digest(chat_digest(), payload=teams_payload)
     result = await send_webhook(
         chat_channel(receiver.url(), "teams"), rendered, DIGEST_ID, fetcher, channel_name="chat"
     )
@@ -355,7 +358,7 @@ async def test_chat_channel_refuses_a_standard_payload(
     assert not result.ok and not result.permanent
     assert "standard payload but the channel's format is 'slack'" in result.detail
     assert receiver.hits == []
-    teams = render_digest(chat_digest(), chat="teams")
+    teams = render_digest(chat_digest(), payload=teams_payload)
     wrong = await send_webhook(channel(receiver.url()), teams, DIGEST_ID, fetcher)
     assert not wrong.ok and "teams payload but the channel's format is 'standard'" in wrong.detail
     assert receiver.hits == []
@@ -365,7 +368,7 @@ async def test_chat_errors_point_at_the_url_not_the_secret(
     receiver: Receiver, fetcher: Fetcher
 ) -> None:
     receiver.script = [(403, {}), (404, {})]
-    rendered = render_digest(chat_digest(), chat="slack")
+    rendered = render_digest(chat_digest(), payload=slack_payload)
     chan = chat_channel(receiver.url(), "slack")
     refused = await send_webhook(chan, rendered, DIGEST_ID, fetcher)
     assert "HTTP 403" in refused.detail and "check `url`" in refused.detail

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-from monitor.digest.render import PAYLOAD_VERSION, encode_payload, render_digest
+from monitor.digest.payload import PAYLOAD_VERSION, encode_payload
+from monitor.digest.render import render_digest
 from monitor.models import Citation, Digest, Evidence, Match, SourceHealth
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "webhook-schema.json"

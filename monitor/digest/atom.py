@@ -16,7 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from monitor.atomicfile import fsync_dir, write_atomic
-from monitor.digest.render import MAX_SNIPPET, MAX_TITLE, clean, iso, safe_href
+from monitor.digest.views import MAX_SNIPPET, MAX_TITLE, clean, iso, safe_href
 from monitor.extract.titles import title_text
 from monitor.models import Match
 

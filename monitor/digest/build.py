@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from monitor.config import Config
 from monitor.models import Digest, Match, SourceHealth
 from monitor.store import new_digest_id
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 def channel_topics(config: Config, channel_name: str, *, urgent_only: bool = False) -> list[str]:

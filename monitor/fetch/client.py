@@ -25,12 +25,12 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import certifi
 import httpx
 
-from monitor.config import HttpConfig
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody, TruncatedBody
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
@@ -38,6 +38,11 @@ from monitor.fetch.transport import GuardedTransport
 from monitor.gate import UrlRefused, normalize_url, origin, url_host
 from monitor.logs import one_line
 from monitor.models import FetchOutcome, FetchResult, Validators
+
+if TYPE_CHECKING:
+    # A type only: the fetcher is given its settings, and must not import the config, which
+    # imports the channel models, whose senders use the fetcher.
+    from monitor.config import HttpConfig
 
 log = logging.getLogger("monitor.fetch")
 

@@ -18,14 +18,18 @@ import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 
-from monitor.config import ConfigError, EmailChannel, secret_from_env
+from monitor.config_parts import ConfigError, secret_from_env
 from monitor.fetch.guard import AddressRefused, Gate, Unresolved
 from monitor.gate import LOCAL_RELAY_NETWORKS, describe_address
 from monitor.logs import one_line
 from monitor.models import Delivery, RenderedDigest
+
+if TYPE_CHECKING:
+    from monitor.channels.email import EmailChannel
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 _SAFE_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-.]{0,251}[A-Za-z0-9])?")

@@ -12,11 +12,14 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from monitor.atomicfile import fsync_dir, write_atomic
-from monitor.config import FileChannel
 from monitor.models import Delivery, RenderedDigest
+
+if TYPE_CHECKING:
+    from monitor.channels.file import FileChannel
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 FILE_MODE = 0o644  # mkstemp makes 0600; digests are meant to be read by the analysts' tools

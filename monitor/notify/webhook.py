@@ -4,8 +4,9 @@ The body is serialised once and those exact bytes are signed and sent. `webhook-
 id, the same on every retry, so a receiver can drop duplicates. Requests go through the project's
 `Fetcher`, so the SSRF gate applies to webhook URLs as to every other outbound request.
 
-Channels with ``format = "slack"`` or ``"teams"`` get the chat message that `render_digest` put in
-the stored payload, posted as is with the same headers (Slack and Teams ignore them).
+Channels with ``format = "slack"`` or ``"teams"`` get the chat message that the channel's format
+(`monitor.notify.slack`, `.teams`) put in the stored payload, posted as is with the same headers
+(Slack and Teams ignore them).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from monitor.config import ConfigError, WebhookChannel, secret_from_env
-from monitor.digest.render import encode_payload, payload_format
+from monitor.config_parts import ConfigError, secret_from_env
+from monitor.digest.payload import encode_payload
 from monitor.fetch.client import FetchError
 from monitor.fetch.politeness import parse_retry_after
 from monitor.gate import origin
@@ -28,6 +29,7 @@ from monitor.logs import one_line
 from monitor.models import Delivery, RenderedDigest
 
 if TYPE_CHECKING:
+    from monitor.channels.webhook import WebhookChannel, WebhookFormat
     from monitor.fetch.client import Fetcher
 
 SECRET_PREFIX = "whsec_"
@@ -106,6 +108,19 @@ def _explain_status(status: int, headers: Any, body: bytes, chat: bool = False) 
     hints = {**_HINTS, **_CHAT_HINTS} if chat else _HINTS
     hint = hints.get(status, "the receiver refused the delivery")
     return f"HTTP {status} — {hint}" + (f" ({excerpt})" if excerpt else ""), False
+
+
+def payload_format(payload: Any) -> WebhookFormat | None:
+    """Which kind of webhook body this is, judged by its shape; None if none of ours."""
+    if not isinstance(payload, dict):
+        return None
+    if payload.get("type") == "message" and isinstance(payload.get("attachments"), list):
+        return "teams"
+    if isinstance(payload.get("blocks"), list):
+        return "slack"
+    if payload.get("type") in ("digest.created", "alert.created") and "data" in payload:
+        return "standard"
+    return None
 
 
 async def send_webhook(

@@ -1,0 +1,358 @@
+"""What every rendering of a digest shows, made safe: cleaned one-line texts, http(s)-only
+links, highlighted snippets, the labels in each language and the view models of items, topics
+and failing sources. The HTML/text digest (`render`), the JSON payload (`payload`) and the chat
+formats of the webhook channel (`monitor.notify.slack`, `.teams`) all build on these.
+
+Everything shown except our own labels comes from the web, so nothing here returns markup:
+texts are cleaned of controls and bidi overrides and left for each format to escape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from urllib.parse import urlsplit
+
+from monitor.detect import changed_words
+from monitor.extract.titles import title_text
+from monitor.models import Digest, Match, SourceHealth
+
+MAX_SNIPPET = 600  # characters of snippet shown per item in text and HTML
+MAX_TITLE = 300
+MAX_URL = 2048  # longer URLs are not linked: no real article needs more, data: blobs do
+MAX_ERROR = 300
+MAX_FAILING_SHOWN = 50  # a mass outage must not turn the digest into a list of sources
+MAX_SUBJECT_TOPICS = 5
+
+# Bidi overrides can make a title read differently from what it is; C0/C1 controls break layout.
+_UNSAFE_CHARS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+_URL_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in "\"'<>`{}|^"})
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "source-monitor digest",
+        "alert": "Alert",
+        "new_one": "1 new item",
+        "new_many": "{n} new items",
+        "none": "No new matches",
+        "none_line": "No new matches since the last digest.",
+        "source": "Source",
+        "published": "Published",
+        "first_seen": "First seen",
+        "language": "Language",
+        "terms": "Terms",
+        "link": "Link",
+        "link_unsafe": "Link (not a web address, not linked)",
+        "cited_in": "Cited in",
+        "also": "Also reported by",
+        "changed": "Edited",
+        "failing": "Sources with errors",
+        "failing_short": "sources failing",
+        "failing_one": "source failing",
+        "state": "State",
+        "since": "since",
+        "last_error": "Last error",
+        "unknown": "unknown",
+        "untitled": "(untitled)",
+        "more": "… and {n} more",
+        "more_topics": "… and {n} more topics",
+        "created": "Created",
+        "channel": "Channel",
+        "footer": "Sent by source-monitor to channel {channel}. Digest {id}.",
+    },
+    "de": {
+        "title": "source-monitor Übersicht",
+        "alert": "Alarm",
+        "new_one": "1 neuer Treffer",
+        "new_many": "{n} neue Treffer",
+        "none": "Keine neuen Treffer",
+        "none_line": "Keine neuen Treffer seit der letzten Übersicht.",
+        "source": "Quelle",
+        "published": "Veröffentlicht",
+        "first_seen": "Zuerst gesehen",
+        "language": "Sprache",
+        "terms": "Begriffe",
+        "link": "Link",
+        "link_unsafe": "Link (keine Webadresse, nicht verlinkt)",
+        "cited_in": "Zitiert in",
+        "also": "Auch berichtet von",
+        "changed": "Geändert",
+        "failing": "Quellen mit Fehlern",
+        "failing_short": "Quellen mit Fehlern",
+        "failing_one": "Quelle mit Fehlern",
+        "state": "Status",
+        "since": "seit",
+        "last_error": "Letzter Fehler",
+        "unknown": "unbekannt",
+        "untitled": "(ohne Titel)",
+        "more": "… und {n} weitere",
+        "more_topics": "… und {n} weitere Themen",
+        "created": "Erstellt",
+        "channel": "Kanal",
+        "footer": "Gesendet von source-monitor an Kanal {channel}. Übersicht {id}.",
+    },
+}
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def clean(text: str | None, limit: int | None = None) -> str:
+    """One line of untrusted text: controls and bidi overrides removed, whitespace collapsed."""
+    if not text:
+        return ""
+    text = " ".join(_UNSAFE_CHARS.sub("", text).split())
+    if limit is not None and len(text) > limit:
+        cut = text[: limit - 1]
+        # Prefer a word boundary, but not if that throws away most of the text.
+        space = cut.rfind(" ")
+        if space > limit * 0.6:
+            cut = cut[:space]
+        text = cut.rstrip() + "…"
+    return text
+
+
+def title_line(title: str | None, limit: int | None = None) -> str:
+    """A stored title as one line of words: markup an older release kept in titles is removed
+    here too, so that no channel shows tags (the HTML digest escapes what remains)."""
+    return clean(title_text(title), limit)
+
+
+def safe_href(url: str | None) -> str | None:
+    """The URL if it may become a link (absolute http/https with a host), else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if len(url) > MAX_URL or _UNSAFE_CHARS.search(url) or any(c.isspace() for c in url):
+        return None
+    if "\\" in url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    # Percent-encode what is never literal in a URL, so quotes and angle brackets cannot reach
+    # an attribute value even after a client or css_inline re-serialises the HTML.
+    return url.translate(_URL_ESCAPES)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # Naive datetimes in this project are UTC (the store writes UTC).
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso(moment: datetime | None) -> str:
+    """ISO 8601 in UTC with a Z, or "" when unknown."""
+    if moment is None:
+        return ""
+    return _as_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def local_time(moment: datetime | None, tz: tzinfo, unknown: str) -> str:
+    if moment is None:
+        return unknown
+    return _as_utc(moment).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+# --- highlighting ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of a snippet; `hit` pieces are the matched terms."""
+
+    text: str
+    hit: bool = False
+
+
+def _merge(spans: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    valid = sorted((max(0, s), min(length, e)) for s, e in spans if s < e and s < length and e > 0)
+    out: list[tuple[int, int]] = []
+    for start, end in valid:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _find_terms(snippet: str, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+    found = []
+    for term in terms:
+        term = term.strip()
+        if term:
+            found += [m.span() for m in re.finditer(re.escape(term), snippet, re.IGNORECASE)]
+    return found
+
+
+def highlight(
+    snippet: str, spans: tuple[tuple[int, int], ...], terms: tuple[str, ...], limit: int
+) -> list[Segment]:
+    """Split a snippet into plain and matched pieces, cut to about `limit` characters.
+
+    Uses the matcher's spans when they are usable, else looks the terms up case-insensitively.
+    """
+    marked = _merge(list(spans), len(snippet)) or _merge(_find_terms(snippet, terms), len(snippet))
+    start, end = 0, len(snippet)
+    if end > limit:
+        # Keep the first match in view, with some context before it.
+        first = marked[0][0] if marked else 0
+        start = max(0, first - limit // 3)
+        end = min(len(snippet), start + limit)
+    pieces: list[Segment] = []
+    pos = start
+    for s, e in marked:
+        s, e = max(s, start), min(e, end)
+        if s >= e:
+            continue
+        if s > pos:
+            pieces.append(Segment(snippet[pos:s]))
+        pieces.append(Segment(snippet[s:e], hit=True))
+        pos = e
+    if pos < end:
+        pieces.append(Segment(snippet[pos:end]))
+    # Clean piece by piece: whitespace collapses to one space but stays at the piece boundaries.
+    out: list[Segment] = []
+    for piece in pieces:
+        text = _UNSAFE_CHARS.sub("", piece.text)
+        text = re.sub(r"\s+", " ", text)
+        if text:
+            out.append(Segment(text, piece.hit))
+    if out:
+        out[0] = Segment(out[0].text.lstrip(), out[0].hit)
+        out[-1] = Segment(out[-1].text.rstrip(), out[-1].hit)
+        if start > 0:
+            out.insert(0, Segment("… "))
+        if end < len(snippet):
+            out.append(Segment(" …"))
+    return [s for s in out if s.text]
+
+
+# --- view models (what the templates see) ----------------------------------------------------
+
+
+@dataclass(slots=True)
+class ItemView:
+    title: str
+    href: str | None
+    link: str  # the link as text (shown plainly when it is not a safe href)
+    source: str
+    published: str
+    first_seen: str
+    language: str
+    terms: str
+    segments: list[Segment]
+    citations: list[tuple[str, str]] = field(default_factory=list)
+    also: str = ""
+    changes: list[tuple[str, str]] = field(default_factory=list)  # an edit: (before, after)
+
+    @property
+    def snippet_marked(self) -> str:
+        """The snippet for plain text, terms marked «like this»."""
+        return "".join(f"«{s.text}»" if s.hit else s.text for s in self.segments)
+
+
+@dataclass(slots=True)
+class TopicView:
+    id: str
+    name: str
+    count: int
+    items: list[ItemView]
+
+
+@dataclass(slots=True)
+class HealthView:
+    name: str
+    url: str
+    href: str | None
+    state: str
+    since: str
+    error: str
+
+
+def item_view(
+    match: Match, tz: tzinfo, labels: dict[str, str], snippet_limit: int = MAX_SNIPPET
+) -> ItemView:
+    title = title_line(match.title, MAX_TITLE) or clean(match.text, 100) or labels["untitled"]
+    evidence = match.evidence
+    return ItemView(
+        title=title,
+        href=safe_href(match.link),
+        link=clean(match.link, 300),
+        source=clean(match.source_name, 200) or clean(match.source_key, 200),
+        published=local_time(match.published, tz, labels["unknown"]),
+        first_seen=local_time(match.first_seen, tz, labels["unknown"]),
+        language=clean(match.language, 10) or "–",
+        terms=", ".join(clean(t, 80) for t in evidence.terms if t.strip()),
+        segments=highlight(
+            evidence.snippet or match.text, evidence.spans, evidence.terms, snippet_limit
+        ),
+        citations=[(clean(c.document, 200), clean(c.context, 400)) for c in match.citations],
+        also=", ".join(clean(name, 200) for name in match.also_reported_by if name.strip()),
+        changes=_changes(match.previous, match.text),
+    )
+
+
+def _changes(previous: str | None, text: str, limit: int = 3) -> list[tuple[str, str]]:
+    """For an edited paragraph, the word runs that changed, e.g. [("3.000", "10.000")]."""
+    if not previous:
+        return []
+    pairs = changed_words(previous, text)
+    return [(clean(a, 120) or "–", clean(b, 120) or "–") for a, b in pairs[:limit]]
+
+
+def health_view(health: SourceHealth, tz: tzinfo, labels: dict[str, str]) -> HealthView:
+    return HealthView(
+        name=clean(health.name, 200) or clean(health.key, 200),
+        url=clean(health.url, 300),
+        href=safe_href(health.url),
+        state=clean(health.state, 40),
+        since=local_time(health.since, tz, labels["unknown"]),
+        error=clean(health.last_error, MAX_ERROR),
+    )
+
+
+# --- subject and payload ---------------------------------------------------------------------
+
+
+def count_text(n: int, labels: dict[str, str]) -> str:
+    return labels["new_one"] if n == 1 else labels["new_many"].format(n=n)
+
+
+def build_subject(digest: Digest, tz: tzinfo) -> str:
+    """One line: prefix, ALERT for urgent digests, item counts per topic, the local date."""
+    labels = LABELS[digest.language]
+    topics = [(t, len(ms)) for t, ms in digest.topics.items() if ms]
+    total = sum(n for _, n in topics)
+    day = _as_utc(digest.created).astimezone(tz).strftime("%Y-%m-%d")
+    if total:
+        listed = ", ".join(f"{clean(t, 60)} {n}" for t, n in topics[:MAX_SUBJECT_TOPICS])
+        if len(topics) > MAX_SUBJECT_TOPICS:
+            listed += ", …"
+        body = f"{count_text(total, labels)}: {listed}"
+    else:
+        body = labels["none"]
+    if failing := len(digest.failing_sources):
+        word = labels["failing_one"] if failing == 1 else labels["failing_short"]
+        body += f"; {failing} {word}"
+    # "ALERT" stays English in both languages: recipients filter mail on it.
+    prefix = "[source-monitor] ALERT: " if digest.urgent else "[source-monitor] "
+    return f"{prefix}{body} — {day}"
+
+
+def header_texts(digest: Digest, zone: tzinfo, labels: dict[str, str]) -> dict[str, str]:
+    total = sum(len(ms) for ms in digest.topics.values())
+    return {
+        "heading": f"{labels['alert']}: {labels['title']}" if digest.urgent else labels["title"],
+        "summary": count_text(total, labels) if total else labels["none"],
+        "created": local_time(digest.created, zone, labels["unknown"]),
+        "channel": clean(digest.channel, 80),
+        "footer": labels["footer"].format(channel=clean(digest.channel, 80), id=digest.id),
+    }

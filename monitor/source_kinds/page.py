@@ -1,0 +1,46 @@
+"""Page sources: an HTML page (or a PDF) whose main text is extracted paragraph by paragraph;
+each paragraph is a passage.
+
+robots.txt applies (unless ``[http] respect_robots = false``); the page's paragraphs are kept as
+a snapshot so that an edited paragraph is shown with what changed; ``ignore`` patterns remove
+text before anything counts as new.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from monitor.models import Document
+
+KIND: Final = "page"
+ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+ROBOTS = True
+SNAPSHOTS = True
+FOLLOWS_LINKS = False
+
+
+def extract(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    *,
+    max_items: int,
+    ignore: tuple[str, ...],
+    record_only: bool,
+) -> Document:
+    """Bytes of a page -> Document (run in a parser process); every passage gets the page's
+    title, link, date and language where it has none of its own."""
+    # Loaded in the parser process, not when the config is read (see `monitor.source_kinds`).
+    from monitor.extract.pages import extract_page
+    from monitor.patterns import compile_pattern
+
+    # Ignored text is removed from what is shown as well as from what counts as new.
+    patterns = [compile_pattern(p) for p in ignore]  # RE2: linear time, whatever the pattern
+    doc = extract_page(body, url, content_type, ignore=patterns, record_only=record_only)
+    for p in doc.passages:
+        p.title = p.title or doc.title
+        p.link = p.link or url
+        p.published = p.published or doc.published
+        p.language = p.language or doc.language
+    return doc
