@@ -13,10 +13,10 @@ from monitor.extract import (
     detect_language,
     fingerprint,
     html_to_text,
-    mask_volatile,
     normalise,
     split_paragraphs,
 )
+from monitor.volatile import mask_volatile
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -311,7 +311,7 @@ def _fuzz(count: int = 4000) -> list[str]:
 
 def _mask_reference(text: str) -> str:
     """mask_volatile as defined: every pattern in turn (the digit-free ones without a digit)."""
-    from monitor.extract import text as t
+    from monitor import volatile as t
 
     patterns = (*t._VOLATILE, *t._COUNTERS) if re.search(r"\d", text) else t._VOLATILE[-3:]
     for pattern in (*patterns, t._DAY_BEFORE_STAMP, t._STAMP, t._RUN):
@@ -343,7 +343,7 @@ def _language_reference(text: str) -> tuple[str, bool]:
 
 
 def _only_volatile_reference(canon: str) -> bool:
-    from monitor.extract import text as t
+    from monitor import volatile as t
 
     return not t._LETTERS.search(t._STAMP_ONLY.sub(" ", canon.replace("{v}", " ")))
 
@@ -355,7 +355,8 @@ def test_mask_volatile_prechecks_change_nothing() -> None:
 
 
 def test_only_volatile_shortcut_changes_nothing() -> None:
-    from monitor.extract.text import canonical, canonical_only_volatile
+    from monitor.extract.text import canonical
+    from monitor.volatile import canonical_only_volatile
 
     for text in [*_fuzz(), "Updated {v} by the", "Stand: {v} Uhr", "édited {v}", "Éthe {v}"]:
         canon = canonical(text)

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
         detect_language,
         fingerprint,
         html_to_text,
-        mask_volatile,
         normalise,
         split_paragraphs,
     )
@@ -43,7 +42,6 @@ _WHERE = {
     "detect_language": "text",
     "fingerprint": "text",
     "html_to_text": "text",
-    "mask_volatile": "text",
     "normalise": "text",
     "split_paragraphs": "text",
 }
@@ -60,7 +58,6 @@ __all__ = [
     "fingerprint",
     "from_bytes",
     "html_to_text",
-    "mask_volatile",
     "minhash_bytes",
     "normalise",
     "parse_feed",

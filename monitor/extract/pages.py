@@ -33,7 +33,6 @@ from monitor.extract.text import (
     canonical,
     canonical_and_language,
     canonical_fingerprint,
-    canonical_only_volatile,
     clean_text,
     detect_language,
     detect_language_scored,
@@ -43,6 +42,7 @@ from monitor.extract.text import (
     split_paragraphs,
 )
 from monitor.models import Document, Passage
+from monitor.volatile import canonical_only_volatile
 
 BlockKind = Literal["p", "head", "item", "quote", "row"]
 Block = tuple[BlockKind, str]
