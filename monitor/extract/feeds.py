@@ -235,7 +235,7 @@ def _keys(entries: list[_Entry]) -> list[tuple[str, str | None]]:
 
     The former key is the key release 0.1.0 gave the entry (link only, title with markup),
     when it differs: a source upgraded from it is moved to the new keys without reporting
-    what it had already seen (see `Store.fresh_passages`).
+    what it had already seen (see `monitor.detect.novelty`).
     """
     links: dict[str, int] = {}
     titles: dict[tuple[str, str], int] = {}

@@ -401,31 +401,8 @@ class Store:
             if h.state in bad and h.since is not None and h.since <= before
         ]
 
-    # --- what is new ---------------------------------------------------------------------------
-    def fresh_passages(
-        self,
-        key: str,
-        passages: Sequence[Passage],
-        conn: Connection | None = None,
-        *,
-        first: bool = False,
-    ) -> list[Passage]:
-        """The passages this source never had before. Reads only: `remember_passages` records
-        them in the same transaction as the items made of them, so a crash in between loses
-        nothing (the passages are simply new again next time).
-
-        `first`: the source has never been stored (no baseline yet), so nothing is known and
-        there is nothing to look up. For a source an upgrade changed the keys of (table
-        `rekey_pending`), a passage known by its `former_key` is not fresh either.
-        """
-        keys = list(dict.fromkeys(p.key for p in passages))
-        known = set() if first else self._known(key, keys, conn)
-        if not first and self._rekey_pending(key, conn):
-            known |= self._known_by_former_key(key, passages, known, conn)
-        by_key = {p.key: p for p in passages}
-        return [by_key[k] for k in keys if k not in known]
-
-    def _rekey_pending(self, key: str, conn: Connection | None) -> bool:
+    # --- what is new: the store records what `monitor.detect` decided ------------------------
+    def rekey_pending(self, key: str, conn: Connection | None = None) -> bool:
         """Whether this source still waits to be moved to new passage keys (an upgrade)."""
         if self._rekey is None:
             with self._tx(conn) as tx:
@@ -440,22 +417,12 @@ class Store:
             self._rekey.discard(key)  # moved by an earlier poll of this process
         return row is not None
 
-    def _known_by_former_key(
-        self, key: str, passages: Sequence[Passage], known: set[str], conn: Connection | None
-    ) -> set[str]:
-        """Keys of passages not known by their key but by the key an older release gave them."""
-        by_former: dict[str, list[str]] = {}
-        for p in passages:
-            if p.former_key and p.key not in known:
-                by_former.setdefault(p.former_key, []).append(p.key)
-        seen = self._known(key, list(by_former), conn) if by_former else set()
-        return {k for former in seen for k in by_former[former]}
-
-    def _known(self, key: str, keys: Sequence[str], conn: Connection | None) -> set[str]:
+    def known_keys(self, key: str, keys: Sequence[str], conn: Connection | None = None) -> set[str]:
+        """Which of `keys` this source has had (reads only)."""
         known: set[str] = set()
         with self._tx(conn) as tx:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
+            for i in range(0, len(keys), _CHUNK):
+                chunk = keys[i : i + _CHUNK]
                 known.update(
                     tx.execute(
                         select(s.seen.c.fingerprint).where(
@@ -468,50 +435,31 @@ class Store:
     def remember_passages(
         self,
         key: str,
-        passages: Sequence[Passage],
+        new_keys: Sequence[str],
+        seen_keys: Sequence[str],
         now: datetime,
         conn: Connection | None = None,
-        fresh_keys: Iterable[str] | None = None,
+        *,
+        rekeyed: bool = False,
     ) -> None:
-        """Record every passage as seen now (first_seen for new ones, last_seen for all).
-
-        `fresh_keys`, from `fresh_passages` just before, saves looking the keys up again (one
-        process writes the store, so nothing can have changed in between).
-        """
-        keys = list(dict.fromkeys(p.key for p in passages))
-        if not keys:
-            return
+        """Record a poll's passages as detect sorted them (`monitor.detect.Novelty`): rows for
+        `new_keys` first seen now, `seen_keys` seen again now; `rekeyed`: the source's move to
+        new keys is done. Written in the same transaction as the items made of the passages,
+        so a crash in between loses nothing (the passages are simply new again next time)."""
         with self._tx(conn) as tx:
-            moving = self._rekey_pending(key, tx)
-            if fresh_keys is None or moving:
-                # Moving to new keys: passages known only by their former key are not among
-                # `fresh_keys`, yet have no row under their new key.
-                known = self._known(key, keys, tx)
-            else:
-                known = set(keys) - set(fresh_keys)
-            if moving:
+            if rekeyed:
+                # The cached set learns it at the next `rekey_pending`, once this has committed.
                 tx.execute(delete(s.rekey_pending).where(s.rekey_pending.c.source_key == key))
-            fresh = [k for k in keys if k not in known]
-            if fresh:
+            if new_keys:
                 # Dozens of rows share one timestamp: converted once, not once per row and column.
                 stamp = self._stamp(now)
-                tx.execute(
-                    _INSERT_SEEN,
-                    [{"s": key, "f": k, "t": stamp} for k in fresh],
-                )
-            if known:
+                tx.execute(_INSERT_SEEN, [{"s": key, "f": k, "t": stamp} for k in new_keys])
+            if seen_keys:
                 tx.execute(
                     update(s.seen)
-                    .where(s.seen.c.source_key == key, s.seen.c.fingerprint.in_(list(known)))
+                    .where(s.seen.c.source_key == key, s.seen.c.fingerprint.in_(list(seen_keys)))
                     .values(last_seen=now)
                 )
-
-    def new_passages(self, key: str, passages: Sequence[Passage], now: datetime) -> list[Passage]:
-        """Record every passage as seen; return those this source never had before."""
-        with self.transaction() as conn:
-            fresh = self.fresh_passages(key, passages, conn)
-            self.remember_passages(key, passages, now, conn)
-        return fresh
 
     def add_item(
         self,
