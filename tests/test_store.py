@@ -224,3 +224,55 @@ def test_seen_timestamps_are_stored_as_the_column_type_stores_them(store: Store)
     assert raw[0] == raw[1] and raw[0].endswith(".000000")
     # Retention compares these columns with bound datetimes: one second later forgets both.
     assert store.prune(now + timedelta(days=30, seconds=1), 30)["fingerprints"] == 2
+
+
+# --- parts by table group, behind narrow interfaces -----------------------------------------
+
+
+def test_each_part_works_alone_behind_its_own_interface(store: Store) -> None:
+    from monitor.store.digests import DigestRecords
+    from monitor.store.interfaces import (
+        DigestStore,
+        ItemStore,
+        PassageStore,
+        RetentionStore,
+        SourceStore,
+        Transactions,
+    )
+    from monitor.store.items import ItemRecords
+    from monitor.store.passages import PassageRecords
+    from monitor.store.retention import Retention
+    from monitor.store.sources import SourceRecords
+
+    parts = {
+        SourceStore: SourceRecords(store.engine),
+        PassageStore: PassageRecords(store.engine),
+        ItemStore: ItemRecords(store.engine),
+        DigestStore: DigestRecords(store.engine),
+        RetentionStore: Retention(store.engine),
+    }
+    for interface, part in parts.items():
+        assert isinstance(store, interface)
+        assert isinstance(part, interface) and isinstance(part, Transactions)
+        # Narrow: a part offers its own group only.
+        others = [i for i in parts if i is not interface]
+        assert not any(isinstance(part, other) for other in others), (interface, part)
+
+    # Parts on one engine share transactions: a poll's writes to several groups commit
+    # together, or not at all.
+    now = utcnow()
+    seen, health = parts[PassageStore], parts[SourceStore]
+    assert isinstance(seen, PassageRecords) and isinstance(health, SourceRecords)
+    with pytest.raises(RuntimeError), seen.transaction() as conn:
+        seen.remember_passages(source().key, ["a"], [], now, conn)
+        health.record_fetch(source().key, FetchResult(source().url, FetchOutcome.OK), now, 60,
+                            conn=conn, baseline_done=True)  # fmt: skip
+        raise RuntimeError("crash before the commit")
+    assert store.known_keys(source().key, ["a"]) == set()
+    assert not store.source_state(source().key).baseline_done
+    with seen.transaction() as conn:
+        seen.remember_passages(source().key, ["a"], [], now, conn)
+        health.record_fetch(source().key, FetchResult(source().url, FetchOutcome.OK), now, 60,
+                            conn=conn, baseline_done=True)  # fmt: skip
+    assert store.known_keys(source().key, ["a", "b"]) == {"a"}
+    assert store.source_state(source().key).baseline_done
