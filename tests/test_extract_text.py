@@ -323,7 +323,7 @@ def _language_reference(text: str) -> tuple[str, bool]:
     """detect_language_scored as defined, finding words with the word pattern."""
     import simplemma
 
-    from monitor.extract import text as t
+    from monitor.extract import language as t
 
     sample = text[:5000]
     words = [w.casefold() for w in t._WORD.findall(sample)]
@@ -364,7 +364,7 @@ def test_only_volatile_shortcut_changes_nothing() -> None:
 
 
 def test_language_fast_paths_change_nothing() -> None:
-    from monitor.extract.text import detect_language_scored
+    from monitor.extract.language import detect_language_scored
 
     texts = [*_fuzz(), "Der Außenminister äußerte sich", "ÄRGER über Öl", "Maß", "µ und ß"]
     for text in texts:
@@ -374,7 +374,8 @@ def test_language_fast_paths_change_nothing() -> None:
 def test_latin1_words_fold_like_the_word_pattern() -> None:
     """Casefolding keeps every Latin-1 word character a word character and leaves the others
     alone, so folding before or after finding the words gives the same words."""
-    from monitor.extract.text import _LATIN1_WORD_BYTES, _WORD
+    from monitor.extract.language import _WORD
+    from monitor.extract.language import LATIN1_WORD_BYTES as _LATIN1_WORD_BYTES
 
     for code in range(256):
         char = chr(code)
@@ -403,7 +404,8 @@ def test_plain_latin1_text_folds_to_plain_latin1_text() -> None:
 
 
 def test_canonical_and_language_matches_the_separate_calls() -> None:
-    from monitor.extract.text import canonical, canonical_and_language, detect_language_scored
+    from monitor.extract.language import detect_language_scored
+    from monitor.extract.text import canonical, canonical_and_language
 
     texts = [*_fuzz(), "Die «Truppen» `x´", "Ａｒｔｉｋｅｌ", "x" * 6000 + " ö"]
     for text in texts:

@@ -27,12 +27,8 @@ from monitor.extract.charset import (
 )
 from monitor.extract.errors import ExtractError
 from monitor.extract.feeds_fast import parse_fast
-from monitor.extract.text import (
-    clean_text,
-    detect_language_scored,
-    html_to_text,
-    language_from_tag,
-)
+from monitor.extract.language import detect_language_scored, language_from_tag
+from monitor.extract.text import clean_text, html_to_text
 from monitor.extract.titles import title_text
 from monitor.models import Document, Passage
 

@@ -29,14 +29,12 @@ from monitor.extract.charset import (
     media_type,
 )
 from monitor.extract.errors import ExtractError
+from monitor.extract.language import detect_language, detect_language_scored, language_from_tag
 from monitor.extract.text import (
     canonical,
     canonical_and_language,
     canonical_fingerprint,
     clean_text,
-    detect_language,
-    detect_language_scored,
-    language_from_tag,
     normalise,
     remove_ignored,
     split_paragraphs,

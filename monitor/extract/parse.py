@@ -11,9 +11,9 @@ import pickle
 from typing import TYPE_CHECKING
 
 from monitor.extract.feeds import parse_feed
+from monitor.extract.language import detect_language
 from monitor.extract.pages import extract_file, extract_page
 from monitor.extract.patterns import compile_pattern
-from monitor.extract.text import detect_language
 from monitor.models import Document, TopicMatch
 from monitor.topics.matcher import cap_text
 
