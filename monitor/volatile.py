@@ -12,6 +12,7 @@ All functions are pure: text in, text (or a flag) out.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _MONTHS_EN = (
     r"january|february|march|april|may|june|july|august|september|october|november|december"
@@ -191,6 +192,7 @@ def mask_volatile(text: str) -> str:
 
 def mask_lowered(text: str, low: str, latin1: bool = False) -> str:
     """`mask_volatile`, given ``text.lower()`` (and whether the text is known to be Latin-1)."""
+    holds: Callable[[tuple[_Condition, ...], str, str], bool]
     if not latin1 and not text.isascii() and any(trap in text for trap in _CASE_TRAPS):
         low = ""  # no substring condition can be trusted; "" makes them all hold
         holds = _holds_all_substrings

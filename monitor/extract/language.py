@@ -44,8 +44,8 @@ def _words_and_umlaut(sample: str) -> tuple[list[str], bool]:
     """(``[w.casefold() for w in _WORD.findall(sample)]``, whether ``[äöüß]`` occurs ignoring
     case), several times faster for Latin-1 text."""
     if sample.isascii():
-        words = sample.lower().encode("ascii").translate(LATIN1_WORD_BYTES).decode("ascii")
-        return words.split(), False
+        ascii_words = sample.lower().encode("ascii").translate(LATIN1_WORD_BYTES).decode("ascii")
+        return ascii_words.split(), False
     folded = sample.casefold()
     if not (is_latin1(sample) and is_latin1(folded)):
         words = [w.casefold() for w in _WORD.findall(sample)]

@@ -104,7 +104,8 @@ class Part:
         self.engine = engine
         dialect = engine.dialect
         column = s.seen.c.first_seen.type
-        to_db = dialect.type_descriptor(column.impl).bind_processor(dialect)
+        assert isinstance(column, s.UTCDateTime)  # what the seen table's timestamps are
+        to_db = dialect.type_descriptor(column.impl_instance).bind_processor(dialect)
 
         def stamp(when: datetime) -> object:
             """A datetime as the timestamp columns store it on this database."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Select, func, insert, select
 
 from monitor.models import Citation, Evidence, Match, Passage, TopicMatch
 from monitor.store import schema as s
@@ -29,7 +30,7 @@ class ItemRecords(Part):
     ) -> int:
         """Store a new passage and its topic matches; return the item id."""
         with self._tx(conn) as conn:
-            item_id = conn.execute(
+            row = conn.execute(
                 insert(s.items).values(
                     source_key=source_key,
                     passage_key=passage.key,
@@ -43,7 +44,9 @@ class ItemRecords(Part):
                     story_id=story_id,
                     minhash=minhash,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert row is not None  # an INSERT of one row always has its key
+            item_id = row[0]
             for m in found:
                 conn.execute(
                     insert(s.matches).values(
@@ -112,7 +115,7 @@ class ItemRecords(Part):
         return self._matches(query, citations, None)
 
     @staticmethod
-    def _match_query(topics: Sequence[str]):  # type: ignore[no-untyped-def]
+    def _match_query(topics: Sequence[str]) -> Select[Any]:
         return (
             select(
                 s.matches.c.id,
@@ -141,7 +144,7 @@ class ItemRecords(Part):
 
     def _matches(
         self,
-        query,  # type: ignore[no-untyped-def]
+        query: Select[Any],
         citations: dict[str, list[Citation]],
         conn: Connection | None,
     ) -> list[Match]:
