@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
 
@@ -77,3 +78,15 @@ class Store(SourceRecords, PassageRecords, ItemRecords, DigestRecords, Retention
     def ping(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(select(1)).scalar() == 1
+
+
+if TYPE_CHECKING:
+    from monitor.store import interfaces as i
+
+    def _implements(
+        store: Store,
+    ) -> tuple[
+        i.SourceStore, i.PassageStore, i.ItemStore, i.DigestStore, i.RetentionStore, i.Transactions
+    ]:
+        """Never called: the type checker proves here that Store implements every interface."""
+        return store, store, store, store, store, store
