@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from monitor.models import Digest, Evidence, Passage, RenderedDigest, Source, TopicMatch  # noqa: E402
+from monitor.pipeline import detect_new  # noqa: E402
 from monitor.store import Store, new_digest_id, utcnow  # noqa: E402
 
 _VOCABULARY = "Truppen Soldaten Kursk Vertrag Sanktionen Moskau Seoul Pjöngjang troops treaty the"
@@ -69,7 +70,9 @@ def main() -> None:
                 for _ in range(args.churn if day else 0):
                     texts[rng.randrange(len(texts))] = paragraph(rng)
                 passages = [Passage(f"{hash(t) & 0xFFFFFFFFFFFFFFFF:032x}", t) for t in texts]
-                for p in store.new_passages(src.key, passages, now):
+                news = detect_new(store, src.key, passages)
+                store.remember_passages(src.key, news.new_keys, news.seen_keys, now)
+                for p in news.fresh:
                     if day and rng.random() < 0.02:
                         ev = Evidence(("Truppen",), "Truppe*", p.text[:250], ((0, 7),))
                         store.add_item(src.key, p, [TopicMatch("t", 1.0, ev)], now)

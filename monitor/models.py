@@ -88,7 +88,7 @@ class Passage:
     published: datetime | None = None
     language: str | None = None
     previous: str | None = None  # for an edited paragraph: the text it replaced
-    # The key an older release gave this passage, where it differs (see `Store.fresh_passages`).
+    # The key an older release gave this passage, where it differs (see `monitor.detect.novelty`).
     former_key: str | None = None
 
 

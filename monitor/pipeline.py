@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from monitor import metrics
 from monitor.config import Config
-from monitor.detect import previous_version
+from monitor.detect import Novelty, keys_to_look_up, novelty, page_snapshot, previous_versions
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
 from monitor.extract.similar import StoryIndex, signature, to_bytes
@@ -282,11 +282,14 @@ class Poller:
         # Decide what is new without writing; everything below commits in one transaction, so
         # a crash or a cancelled cycle leaves the passages new for the next poll.
         first = not state.baseline_done  # never stored: nothing known, nothing to look up
-        fresh = self.store.fresh_passages(src.key, doc.passages, first=first)
-        fresh_keys = [p.key for p in fresh]
-        snapshot = [p.text for p in doc.passages] if kind.SNAPSHOTS else None
+        news = detect_new(self.store, src.key, doc.passages, first=first)
+        fresh = news.fresh
+        snapshot = page_snapshot(doc.passages) if kind.SNAPSHOTS else None
         if snapshot is not None and fresh and not first:
-            self._note_edits(src.key, snapshot, fresh)
+            # Link each new paragraph to the paragraph it replaced, if it is an edit.
+            edits = previous_versions(fresh, snapshot, self.store.page_snapshot(src.key))
+            for passage, previous in zip(fresh, edits, strict=True):
+                passage.previous = previous
         matched: list[tuple[Passage, list[TopicMatch]]] = []
         if baseline:
             summary.baseline += len(fresh)
@@ -319,7 +322,9 @@ class Poller:
             result.error = "warning: " + "; ".join(doc.warnings)
 
         def write(conn: Connection) -> None:
-            self.store.remember_passages(src.key, doc.passages, now, conn, fresh_keys)
+            self.store.remember_passages(
+                src.key, news.new_keys, news.seen_keys, now, conn, rekeyed=news.rekeyed
+            )
             if snapshot is not None:
                 self.store.save_page_snapshot(src.key, snapshot, now, conn, first=first)
             for passage, found in matched:
@@ -389,14 +394,6 @@ class Poller:
                 log.exception("storing the baseline of %s failed", src.url)
                 error = FetchResult(src.url, FetchOutcome.ERROR, error=f"internal error: {exc}")
                 self._later(src, error, now, state)
-
-    def _note_edits(self, key: str, current: list[str], fresh: list[Passage]) -> None:
-        """Link each new paragraph to the paragraph it replaced, if it is an edit."""
-        still_there = set(current)
-        removed = [t for t in self.store.page_snapshot(key) if t not in still_there]
-        if removed:
-            for passage in fresh:
-                passage.previous = previous_version(passage.text, removed)
 
     async def _follow(self, fetcher: Fetcher, src: Source, entries: list[Passage]) -> list[Passage]:
         """Replace teaser entries by the main text of the article they link to; articles not
@@ -493,3 +490,15 @@ class Poller:
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
+
+
+def detect_new(
+    store: Store, key: str, passages: Sequence[Passage], *, first: bool = False
+) -> Novelty:
+    """Detect's decision on a source's passages, given what the store knows of the source.
+    Reads only: the caller records the decision (`Store.remember_passages`), with the items
+    made of the new passages, in one transaction. `first`: the source was never stored."""
+    rekeying = store.rekey_pending(key)
+    lookup = keys_to_look_up(passages, first=first, rekeying=rekeying)
+    known = store.known_keys(key, lookup) if lookup else set()
+    return novelty(passages, known, rekeying=rekeying)

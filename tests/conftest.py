@@ -9,16 +9,32 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.hostile_server import HostileServer
 
+if TYPE_CHECKING:
+    from monitor.models import Passage
+    from monitor.store import Store
+
 REPO = Path(__file__).resolve().parent.parent
+
+
+def remember(store: Store, key: str, passages: list[Passage], now: datetime) -> list[Passage]:
+    """Store a source's passages as a poll does (detect decides, the store records); return
+    the new ones."""
+    from monitor.pipeline import detect_new
+
+    news = detect_new(store, key, passages)
+    store.remember_passages(key, news.new_keys, news.seen_keys, now, rekeyed=news.rekeyed)
+    return news.fresh
 
 
 def free_port() -> int:

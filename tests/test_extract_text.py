@@ -13,10 +13,10 @@ from monitor.extract import (
     detect_language,
     fingerprint,
     html_to_text,
-    mask_volatile,
     normalise,
     split_paragraphs,
 )
+from monitor.volatile import mask_volatile
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -311,7 +311,7 @@ def _fuzz(count: int = 4000) -> list[str]:
 
 def _mask_reference(text: str) -> str:
     """mask_volatile as defined: every pattern in turn (the digit-free ones without a digit)."""
-    from monitor.extract import text as t
+    from monitor import volatile as t
 
     patterns = (*t._VOLATILE, *t._COUNTERS) if re.search(r"\d", text) else t._VOLATILE[-3:]
     for pattern in (*patterns, t._DAY_BEFORE_STAMP, t._STAMP, t._RUN):
@@ -323,7 +323,7 @@ def _language_reference(text: str) -> tuple[str, bool]:
     """detect_language_scored as defined, finding words with the word pattern."""
     import simplemma
 
-    from monitor.extract import text as t
+    from monitor.extract import language as t
 
     sample = text[:5000]
     words = [w.casefold() for w in t._WORD.findall(sample)]
@@ -343,7 +343,7 @@ def _language_reference(text: str) -> tuple[str, bool]:
 
 
 def _only_volatile_reference(canon: str) -> bool:
-    from monitor.extract import text as t
+    from monitor import volatile as t
 
     return not t._LETTERS.search(t._STAMP_ONLY.sub(" ", canon.replace("{v}", " ")))
 
@@ -355,7 +355,8 @@ def test_mask_volatile_prechecks_change_nothing() -> None:
 
 
 def test_only_volatile_shortcut_changes_nothing() -> None:
-    from monitor.extract.text import canonical, canonical_only_volatile
+    from monitor.extract.text import canonical
+    from monitor.volatile import canonical_only_volatile
 
     for text in [*_fuzz(), "Updated {v} by the", "Stand: {v} Uhr", "édited {v}", "Éthe {v}"]:
         canon = canonical(text)
@@ -363,7 +364,7 @@ def test_only_volatile_shortcut_changes_nothing() -> None:
 
 
 def test_language_fast_paths_change_nothing() -> None:
-    from monitor.extract.text import detect_language_scored
+    from monitor.extract.language import detect_language_scored
 
     texts = [*_fuzz(), "Der Außenminister äußerte sich", "ÄRGER über Öl", "Maß", "µ und ß"]
     for text in texts:
@@ -373,7 +374,8 @@ def test_language_fast_paths_change_nothing() -> None:
 def test_latin1_words_fold_like_the_word_pattern() -> None:
     """Casefolding keeps every Latin-1 word character a word character and leaves the others
     alone, so folding before or after finding the words gives the same words."""
-    from monitor.extract.text import _LATIN1_WORD_BYTES, _WORD
+    from monitor.extract.language import _WORD
+    from monitor.extract.language import LATIN1_WORD_BYTES as _LATIN1_WORD_BYTES
 
     for code in range(256):
         char = chr(code)
@@ -402,7 +404,8 @@ def test_plain_latin1_text_folds_to_plain_latin1_text() -> None:
 
 
 def test_canonical_and_language_matches_the_separate_calls() -> None:
-    from monitor.extract.text import canonical, canonical_and_language, detect_language_scored
+    from monitor.extract.language import detect_language_scored
+    from monitor.extract.text import canonical, canonical_and_language
 
     texts = [*_fuzz(), "Die «Truppen» `x´", "Ａｒｔｉｋｅｌ", "x" * 6000 + " ö"]
     for text in texts:

@@ -15,7 +15,7 @@ from monitor.models import Evidence, Passage, TopicMatch
 from monitor.outbox import flush, queue_digest
 from monitor.sources import load_sources
 from monitor.store import Store, utcnow
-from tests.conftest import WebhookReceiver, free_port
+from tests.conftest import WebhookReceiver, free_port, remember
 
 
 def config(tmp_path: Path, channels: str) -> Config:
@@ -34,7 +34,7 @@ def add_match(store: Store, cfg: Config, key: str, topic: str, text: str) -> Non
     source = load_sources(cfg)[0]
     store.sync_sources([source])
     now = utcnow()
-    [passage] = store.new_passages(source.key, [Passage(key, text, title=text[:30])], now)
+    [passage] = remember(store, source.key, [Passage(key, text, title=text[:30])], now)
     evidence = Evidence((text.split()[0],), "rule", text, ((0, len(text.split()[0])),))
     store.add_item(source.key, passage, [TopicMatch(topic, 1.0, evidence)], now)
 

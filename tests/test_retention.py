@@ -27,7 +27,7 @@ from monitor.sources import load_sources
 from monitor.store import Store, new_digest_id, utcnow
 from monitor.store.store import WAL_SIZE_LIMIT
 from monitor.topics import compile_topics
-from tests.conftest import ContentServer
+from tests.conftest import ContentServer, remember
 from tests.test_pipeline import STORY, make, outlet_page, page_sources, poller_for
 
 RETENTION = 30
@@ -54,7 +54,7 @@ def source_row(store: Store, key: str) -> bool:
 def poll(store: Store, src: Source, now: datetime, text: str) -> int:
     """What a poll of a page stores: fingerprints, the snapshot, an item with a match."""
     passage = Passage(f"{src.key}-{text}", text)
-    store.new_passages(src.key, [passage], now)
+    remember(store, src.key, [passage], now)
     store.save_page_snapshot(src.key, [text], now)
     store.record_fetch(src.key, FetchResult(src.url, FetchOutcome.OK), now, 3600)
     ev = Evidence(("Truppen",), "Truppe*", text, ((0, 7),))
@@ -185,7 +185,7 @@ def test_the_wal_is_emptied_after_a_prune_and_capped_after_a_burst(tmp_path: Pat
     now = utcnow()
     # One big transaction: the WAL must hold all of it until the commit.
     passages = [Passage(f"{i:064d}", "x") for i in range(120_000)]
-    store.new_passages(src.key, passages, now)
+    remember(store, src.key, passages, now)
     assert wal.stat().st_size > 2 * WAL_SIZE_LIMIT
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == WAL_SIZE_LIMIT
@@ -194,7 +194,7 @@ def test_the_wal_is_emptied_after_a_prune_and_capped_after_a_burst(tmp_path: Pat
 
     assert wal.stat().st_size == 0
     # Later bursts may grow it again, but a checkpoint leaves at most the limit behind.
-    store.new_passages(src.key, [Passage(f"{i:064d}", "y") for i in range(200_000, 260_000)], now)
+    remember(store, src.key, [Passage(f"{i:064d}", "y") for i in range(200_000, 260_000)], now)
     with store.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
     store.save_page_snapshot(src.key, ["a small write after the checkpoint"], now)

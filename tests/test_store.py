@@ -22,6 +22,7 @@ from monitor.models import (
 )
 from monitor.store import SchemaTooNew, Store, new_digest_id, utcnow
 from monitor.store.migrations import LATEST
+from tests.conftest import remember
 
 
 def source(key: str = "https://a.example/feed", name: str = "A") -> Source:
@@ -59,10 +60,10 @@ def test_a_newer_schema_is_refused(tmp_path: Path, store: Store) -> None:
 def test_only_unseen_passages_are_new(store: Store) -> None:
     now = utcnow()
     key = source().key
-    assert [p.key for p in store.new_passages(key, passages("a", "b"), now)] == ["a", "b"]
-    assert [p.key for p in store.new_passages(key, passages("a", "b", "c"), now)] == ["c"]
+    assert [p.key for p in remember(store, key, passages("a", "b"), now)] == ["a", "b"]
+    assert [p.key for p in remember(store, key, passages("a", "b", "c"), now)] == ["c"]
     # Another source may carry the same passage: novelty is per source.
-    assert len(store.new_passages("https://b.example/", passages("a"), now)) == 1
+    assert len(remember(store, "https://b.example/", passages("a"), now)) == 1
 
 
 def test_health_and_backoff(store: Store) -> None:
@@ -99,7 +100,7 @@ def test_retry_after_and_max_age_push_the_next_poll(store: Store) -> None:
 
 def _add(store: Store, key: str, topic: str = "t") -> int:
     now = utcnow()
-    [p] = store.new_passages(source().key, passages(key), now)
+    [p] = remember(store, source().key, passages(key), now)
     return store.add_item(source().key, p, [tm(topic)], now)
 
 
@@ -215,7 +216,7 @@ def test_seen_timestamps_are_stored_as_the_column_type_stores_them(store: Store)
 
     now = utcnow().replace(microsecond=0)  # the case where a naive str() would differ
     key = source().key
-    store.new_passages(key, passages("a", "b"), now)
+    remember(store, key, passages("a", "b"), now)
     with store.engine.connect() as conn:
         rows = conn.execute(s.seen.select().where(s.seen.c.source_key == key)).all()
         raw = conn.execute(text("SELECT first_seen, last_seen FROM seen LIMIT 1")).one()
@@ -223,3 +224,55 @@ def test_seen_timestamps_are_stored_as_the_column_type_stores_them(store: Store)
     assert raw[0] == raw[1] and raw[0].endswith(".000000")
     # Retention compares these columns with bound datetimes: one second later forgets both.
     assert store.prune(now + timedelta(days=30, seconds=1), 30)["fingerprints"] == 2
+
+
+# --- parts by table group, behind narrow interfaces -----------------------------------------
+
+
+def test_each_part_works_alone_behind_its_own_interface(store: Store) -> None:
+    from monitor.store.digests import DigestRecords
+    from monitor.store.interfaces import (
+        DigestStore,
+        ItemStore,
+        PassageStore,
+        RetentionStore,
+        SourceStore,
+        Transactions,
+    )
+    from monitor.store.items import ItemRecords
+    from monitor.store.passages import PassageRecords
+    from monitor.store.retention import Retention
+    from monitor.store.sources import SourceRecords
+
+    parts = {
+        SourceStore: SourceRecords(store.engine),
+        PassageStore: PassageRecords(store.engine),
+        ItemStore: ItemRecords(store.engine),
+        DigestStore: DigestRecords(store.engine),
+        RetentionStore: Retention(store.engine),
+    }
+    for interface, part in parts.items():
+        assert isinstance(store, interface)
+        assert isinstance(part, interface) and isinstance(part, Transactions)
+        # Narrow: a part offers its own group only.
+        others = [i for i in parts if i is not interface]
+        assert not any(isinstance(part, other) for other in others), (interface, part)
+
+    # Parts on one engine share transactions: a poll's writes to several groups commit
+    # together, or not at all.
+    now = utcnow()
+    seen, health = parts[PassageStore], parts[SourceStore]
+    assert isinstance(seen, PassageRecords) and isinstance(health, SourceRecords)
+    with pytest.raises(RuntimeError), seen.transaction() as conn:
+        seen.remember_passages(source().key, ["a"], [], now, conn)
+        health.record_fetch(source().key, FetchResult(source().url, FetchOutcome.OK), now, 60,
+                            conn=conn, baseline_done=True)  # fmt: skip
+        raise RuntimeError("crash before the commit")
+    assert store.known_keys(source().key, ["a"]) == set()
+    assert not store.source_state(source().key).baseline_done
+    with seen.transaction() as conn:
+        seen.remember_passages(source().key, ["a"], [], now, conn)
+        health.record_fetch(source().key, FetchResult(source().url, FetchOutcome.OK), now, 60,
+                            conn=conn, baseline_done=True)  # fmt: skip
+    assert store.known_keys(source().key, ["a", "b"]) == {"a"}
+    assert store.source_state(source().key).baseline_done

@@ -16,14 +16,13 @@ if TYPE_CHECKING:
     from monitor.extract.documents import CitedUrl, cited_urls, read_document
     from monitor.extract.errors import ExtractError
     from monitor.extract.feeds import parse_feed
+    from monitor.extract.language import detect_language
     from monitor.extract.pages import extract_file, extract_page
     from monitor.extract.similar import StoryIndex, from_bytes, minhash_bytes
     from monitor.extract.text import (
         dehyphenate,
-        detect_language,
         fingerprint,
         html_to_text,
-        mask_volatile,
         normalise,
         split_paragraphs,
     )
@@ -40,10 +39,9 @@ _WHERE = {
     "from_bytes": "similar",
     "minhash_bytes": "similar",
     "dehyphenate": "text",
-    "detect_language": "text",
+    "detect_language": "language",
     "fingerprint": "text",
     "html_to_text": "text",
-    "mask_volatile": "text",
     "normalise": "text",
     "split_paragraphs": "text",
 }
@@ -60,7 +58,6 @@ __all__ = [
     "fingerprint",
     "from_bytes",
     "html_to_text",
-    "mask_volatile",
     "minhash_bytes",
     "normalise",
     "parse_feed",

@@ -27,12 +27,8 @@ from monitor.extract.charset import (
 )
 from monitor.extract.errors import ExtractError
 from monitor.extract.feeds_fast import parse_fast
-from monitor.extract.text import (
-    clean_text,
-    detect_language_scored,
-    html_to_text,
-    language_from_tag,
-)
+from monitor.extract.language import detect_language_scored, language_from_tag
+from monitor.extract.text import clean_text, html_to_text
 from monitor.extract.titles import title_text
 from monitor.models import Document, Passage
 
@@ -235,7 +231,7 @@ def _keys(entries: list[_Entry]) -> list[tuple[str, str | None]]:
 
     The former key is the key release 0.1.0 gave the entry (link only, title with markup),
     when it differs: a source upgraded from it is moved to the new keys without reporting
-    what it had already seen (see `Store.fresh_passages`).
+    what it had already seen (see `monitor.detect.novelty`).
     """
     links: dict[str, int] = {}
     titles: dict[tuple[str, str], int] = {}

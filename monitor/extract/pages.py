@@ -29,20 +29,18 @@ from monitor.extract.charset import (
     media_type,
 )
 from monitor.extract.errors import ExtractError
+from monitor.extract.language import detect_language, detect_language_scored, language_from_tag
 from monitor.extract.text import (
     canonical,
     canonical_and_language,
     canonical_fingerprint,
-    canonical_only_volatile,
     clean_text,
-    detect_language,
-    detect_language_scored,
-    language_from_tag,
     normalise,
     remove_ignored,
     split_paragraphs,
 )
 from monitor.models import Document, Passage
+from monitor.volatile import canonical_only_volatile
 
 BlockKind = Literal["p", "head", "item", "quote", "row"]
 Block = tuple[BlockKind, str]

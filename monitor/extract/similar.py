@@ -15,7 +15,8 @@ from datetime import datetime
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from monitor.extract.text import mask_volatile, normalise
+from monitor.extract.text import normalise
+from monitor.volatile import mask_volatile
 
 DEFAULT_NUM_PERM = 128
 DEFAULT_THRESHOLD = 0.6

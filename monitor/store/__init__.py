@@ -2,14 +2,7 @@
 
 from monitor.store.faults import StateDamaged, StateError, StateUnwritable
 from monitor.store.migrations import SchemaTooNew
-from monitor.store.store import (
-    FetchRecord,
-    OutboxEntry,
-    SourceState,
-    Store,
-    new_digest_id,
-    utcnow,
-)
+from monitor.store.store import FetchRecord, OutboxEntry, SourceState, Store, new_digest_id, utcnow
 
 __all__ = [
     "FetchRecord",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pickle
 
-from monitor.extract.text import detect_language
+from monitor.extract.language import detect_language
 from monitor.models import TopicMatch
 from monitor.topics.matcher import Matcher, cap_text
 

@@ -1,0 +1,170 @@
+"""What each group of tables offers the rest of the program, as protocols: a second backend
+(PostgreSQL) implements these, part by part; `Store` (SQLite) implements them all.
+
+Writes take an optional `conn` so that several parts commit in one transaction (a poll's
+passages, items and health); it is whatever the backend's `transaction()` yields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy import Connection
+
+from monitor.models import (
+    Citation,
+    Digest,
+    FetchResult,
+    Match,
+    Passage,
+    RenderedDigest,
+    Source,
+    SourceHealth,
+    TopicMatch,
+)
+from monitor.store.digests import OutboxEntry
+from monitor.store.sources import FetchRecord, SourceState
+
+
+@runtime_checkable
+class Transactions(Protocol):
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One transaction for writes of several parts."""
+        ...
+
+
+@runtime_checkable
+class SourceStore(Protocol):
+    """Sources and validators: health, conditional-GET validators, when each is due."""
+
+    def sync_sources(self, sources: Iterable[Source]) -> None: ...
+    def due(self, keys: Sequence[str], now: datetime) -> set[str]: ...
+    def source_states(self, keys: Sequence[str]) -> dict[str, SourceState]: ...
+    def source_state(self, key: str) -> SourceState: ...
+    def record_fetch(
+        self,
+        key: str,
+        result: FetchResult,
+        now: datetime,
+        interval: int,
+        before: SourceState | None = None,
+        conn: Connection | None = None,
+        *,
+        baseline_done: bool = False,
+    ) -> None: ...
+    def record_fetches(self, records: Sequence[FetchRecord]) -> None: ...
+    def health(self, keys: Sequence[str] | None = None) -> list[SourceHealth]: ...
+    def failing_since(self, before: datetime, keys: Sequence[str]) -> list[SourceHealth]: ...
+
+
+@runtime_checkable
+class PassageStore(Protocol):
+    """Passages and fingerprints: what detect needs to know, and what it decided."""
+
+    def rekey_pending(self, key: str, conn: Connection | None = None) -> bool: ...
+    def known_keys(
+        self, key: str, keys: Sequence[str], conn: Connection | None = None
+    ) -> set[str]: ...
+    def remember_passages(
+        self,
+        key: str,
+        new_keys: Sequence[str],
+        seen_keys: Sequence[str],
+        now: datetime,
+        conn: Connection | None = None,
+        *,
+        rekeyed: bool = False,
+    ) -> None: ...
+    def page_snapshot(self, key: str) -> list[str]: ...
+    def save_page_snapshot(
+        self,
+        key: str,
+        paragraphs: Sequence[str],
+        now: datetime,
+        conn: Connection | None = None,
+        *,
+        first: bool = False,
+    ) -> None: ...
+
+
+@runtime_checkable
+class ItemStore(Protocol):
+    """Matches and stories: items with their topic matches, and story signatures."""
+
+    def add_item(
+        self,
+        source_key: str,
+        passage: Passage,
+        found: Sequence[TopicMatch],
+        now: datetime,
+        *,
+        story_id: int | None = None,
+        minhash: str | None = None,
+        conn: Connection | None = None,
+    ) -> int: ...
+    def recent_minhashes(
+        self, since: datetime
+    ) -> list[tuple[int, int | None, str, str, str, datetime]]: ...
+    def unclaimed_matches(
+        self,
+        channel: str,
+        kind: str,
+        topics: Sequence[str],
+        min_score: float,
+        citations: dict[str, list[Citation]],
+        conn: Connection | None = None,
+    ) -> list[Match]: ...
+    def latest_matches(
+        self, topic: str, limit: int, citations: dict[str, list[Citation]]
+    ) -> list[Match]: ...
+
+
+@runtime_checkable
+class DigestStore(Protocol):
+    """The outbox: digests and their delivery, the matches they claimed, channel runs."""
+
+    def create_digest(
+        self,
+        channel: str,
+        kind: str,
+        build: Callable[[list[Match]], Digest | None],
+        render: Callable[[Digest], RenderedDigest],
+        select_matches: Callable[..., list[Match]],
+        now: datetime,
+        *,
+        payload_only: bool = False,
+    ) -> tuple[Digest, RenderedDigest] | None: ...
+    def sync_channels(self, channels: Iterable[str], now: datetime) -> None: ...
+    def channel_run(self, channel: str) -> tuple[datetime | None, datetime | None]: ...
+    def touch_channel(self, channel: str, now: datetime) -> None: ...
+    def pending(self, now: datetime, channel: str | None = None) -> list[OutboxEntry]: ...
+    def delivered(self, digest_id: str, detail: str, now: datetime) -> None: ...
+    def delivery_failed(
+        self, digest_id: str, error: str, now: datetime, *, permanent: bool = False
+    ) -> datetime | None: ...
+    def outbox(self, limit: int = 50) -> list[dict[str, object]]: ...
+    def dead_deliveries(self, since: datetime) -> list[SourceHealth]: ...
+    def outbox_depth(self) -> int: ...
+
+
+@runtime_checkable
+class RetentionStore(Protocol):
+    """Forgetting what is older than the retention period, across all parts."""
+
+    def prune(
+        self, now: datetime, retention_days: int, active: Iterable[str] | None = None
+    ) -> dict[str, int]: ...
+    def checkpoint(self) -> None: ...
+
+
+__all__ = [
+    "DigestStore",
+    "ItemStore",
+    "PassageStore",
+    "RetentionStore",
+    "SourceStore",
+    "Transactions",
+]
