@@ -178,6 +178,8 @@ def _make_token(kind: str, value: object, pos: int) -> ply.lex.LexToken:
     tok.type, tok.lineno, tok.lexpos = kind, 1, pos
     if isinstance(value, str):
         value = tree.Word(value) if kind == "TERM" else TokenValue(value)
+    # Every luqum node and TokenValue has pos and size; `value` is typed object for the
+    # callers, who pass a node or a string.
     value.pos, value.size = pos, 0  # type: ignore[attr-defined]
     tok.value = value
     return tok
