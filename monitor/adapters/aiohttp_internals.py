@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.http_exceptions import LineTooLong
-
-from monitor.fetch.guard import HeadersTooLarge
 
 __all__ = ["BoundedConnector", "CountingHandler", "LineTooLong", "ResponseHandler"]
 
@@ -37,9 +36,10 @@ class CountingHandler(ResponseHandler):
     """aiohttp's response protocol, refusing a header section larger than `limit` bytes as the
     bytes arrive (aiohttp itself bounds each line and the number of headers, not their sum)."""
 
-    def __init__(self, loop: Any, limit: int) -> None:
+    def __init__(self, loop: Any, limit: int, too_large: Callable[[int], Exception]) -> None:
         super().__init__(loop)
         self._limit = limit
+        self._too_large = too_large
         self._head_bytes = 0
         self._in_head = False
         self._carry = b""
@@ -63,7 +63,7 @@ class CountingHandler(ResponseHandler):
                 self._in_head = False
                 if self.transport is not None:
                     self.transport.close()
-                self.set_exception(HeadersTooLarge(self._limit))
+                self.set_exception(self._too_large(self._limit))
                 return
         super().data_received(data)
 
@@ -76,7 +76,14 @@ class BoundedConnector(aiohttp.TCPConnector):
     protocol factory, its idle queues, `_release`); tests/test_adapters.py checks them,
     tests/test_fetch_client.py and tests/test_fetch_hostile.py check what they do."""
 
-    def __init__(self, *, max_idle: int, max_header_bytes: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_idle: int,
+        max_header_bytes: int,
+        too_large: Callable[[int], Exception],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._max_idle = max_idle
         self._releases = 0
@@ -84,7 +91,9 @@ class BoundedConnector(aiohttp.TCPConnector):
         # ResponseHandler stands in (the cast: functools.partial is invariant in mypy's view).
         self._factory = cast(
             "functools.partial[ResponseHandler]",
-            functools.partial(CountingHandler, loop=self._loop, limit=max_header_bytes),
+            functools.partial(
+                CountingHandler, loop=self._loop, limit=max_header_bytes, too_large=too_large
+            ),
         )
 
     def _release(self, *args: Any, **kwargs: Any) -> None:

@@ -137,6 +137,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             connector = BoundedConnector(
                 max_idle=min(self._max_connections, _MAX_IDLE),
                 max_header_bytes=self._max_header_bytes,
+                too_large=HeadersTooLarge,
                 limit=self._max_connections,
                 limit_per_host=self._per_host,
                 keepalive_timeout=self._keepalive if self._keep_alive else None,
