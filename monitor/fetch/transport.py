@@ -30,7 +30,7 @@ import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from monitor.adapters.aiohttp_internals import BoundedConnector, LineTooLong
+from monitor.fetch.aiohttp_internals import BoundedConnector, LineTooLong
 from monitor.fetch.gate import IPNetwork
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge, Unresolved
 
