@@ -21,6 +21,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check monitor tests benchmarks
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 check once digest: $(VENV)/.installed

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,7 @@ def once(ctx: click.Context) -> None:
         click.echo(f"  failed: {name}: {error}")
 
 
-def _progress(total: int):  # type: ignore[no-untyped-def]
+def _progress(total: int) -> Callable[[Any, str], None] | None:
     """A one-line counter on a terminal; nothing when output goes to a file or a pipe."""
     if not sys.stderr.isatty():
         return None

@@ -66,7 +66,7 @@ def queue_digest(
         store.unclaimed_matches, channel_name, kind, topics, channel.min_score, _citations(sources)
     )
 
-    def build(found: list) -> Digest | None:  # type: ignore[type-arg]
+    def build(found: list) -> Digest | None:
         return build_digest(config, channel_name, found, failing, now, alert=alert)
 
     # The channel's kind says what payload is stored (a chat webhook stores the chat message

@@ -200,6 +200,7 @@ class Sandbox:
             worker.jobs += 1
             keep = worker.jobs < self.limits.max_jobs
             if status == "ok":
+                # The answer comes off the pipe as Any; the worker ran `job`, which returns T.
                 return value  # type: ignore[no-any-return]
             if status == "memory":
                 metrics.PARSER_FAULTS.labels("memory").inc()
@@ -336,7 +337,11 @@ async def _readable(loop: asyncio.AbstractEventLoop, conn: Connection, timeout: 
         return
     ready: asyncio.Future[None] = loop.create_future()
     fd = conn.fileno()
-    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
     try:
         async with asyncio.timeout(timeout):
             await ready
@@ -368,7 +373,7 @@ def _death(process: BaseProcess) -> str:
     return f"crashed (the {process.name.removeprefix('monitor-')} process died of {how})"
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.SpawnContext | multiprocessing.context.ForkServerContext:
     """Where parser processes come from: a fork server that has imported the parsers once.
 
     Forking this process (threads for DNS, the event loop) could copy a held lock into the

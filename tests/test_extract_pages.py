@@ -200,18 +200,20 @@ def _html_pages() -> list[tuple[str, str]]:
 def test_fast_extraction_gives_what_trafilaturas_full_run_gives() -> None:
     import trafilatura
 
-    from monitor.extract import pages
+    from monitor.extract.blocks import tree_blocks
+    from monitor.extract.main_text import full_run_agrees, main_text_blocks, options
+    from monitor.extract.page_meta import trafilatura_tree
 
     fast = 0
     for name, html in _html_pages():
-        tree = pages._trafilatura_tree(html)
+        tree = trafilatura_tree(html)
         assert tree is not None, name
-        full = trafilatura.bare_extraction(tree, options=pages._options(URL, fast=False))
+        full = trafilatura.bare_extraction(tree, options=options(URL, fast=False))
         body = getattr(full, "body", None)
-        want = None if body is None else [b for b in pages._tree_blocks(body) if b is not None]
-        assert pages._trafilatura(tree, html, URL) == want, name
-        quick = trafilatura.bare_extraction(tree, options=pages._options(URL, fast=True))
-        fast += quick is not None and pages._full_run_agrees(quick.body, tree)
+        want = None if body is None else [b for b in tree_blocks(body) if b is not None]
+        assert main_text_blocks(tree, html, URL) == want, name
+        quick = trafilatura.bare_extraction(tree, options=options(URL, fast=True))
+        fast += quick is not None and full_run_agrees(quick.body, tree)
     assert fast >= 20  # the shortcut is taken for most of these pages
 
 
@@ -241,19 +243,19 @@ def test_text_heavy_page_needs_one_trafilatura_run(monkeypatch: pytest.MonkeyPat
 def test_page_metadata_is_trafilaturas() -> None:
     import trafilatura
 
-    from monitor.extract.pages import _htmldate, _page_metadata, _trafilatura_tree
+    from monitor.extract.page_meta import htmldate_day, page_metadata, trafilatura_tree
 
     for name, html in _html_pages():
-        tree = _trafilatura_tree(html)
+        tree = trafilatura_tree(html)
         assert tree is not None
         want = trafilatura.extract_metadata(
             tree, URL, {"original_date": True, "extensive_search": False}
         )
-        got = _page_metadata(tree, URL)
+        got = page_metadata(tree, URL)
         assert got.title == (want.title or None), name
         assert got.author == (want.author or None), name
         assert got.site == (want.sitename or None), name
-        assert _htmldate(tree, got.url) == want.date, name
+        assert htmldate_day(tree, got.url) == want.date, name
 
 
 @pytest.mark.parametrize("ignore", [(), (re.compile(r"Stand: \S+"),)])

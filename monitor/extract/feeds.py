@@ -191,7 +191,7 @@ def _when(entry: Mapping[str, Any]) -> datetime | None:
         value = entry.get(name)
         if value:
             try:
-                return datetime(*value[:6], tzinfo=UTC)
+                return datetime(*value[:6]).replace(tzinfo=UTC)
             except (TypeError, ValueError):
                 continue
     return None

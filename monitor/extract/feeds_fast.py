@@ -16,22 +16,25 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from feedparser.datetimes import _parse_date
-from feedparser.html import _cp1252
-from feedparser.mixin import _FeedParserMixin
-from feedparser.sanitizer import _sanitize_html
-from feedparser.urls import _urljoin, make_safe_absolute_uri, resolve_relative_uris
 from lxml import etree
+
+from monitor.adapters.feedparser_internals import (
+    CP1252,
+    NAMESPACES,
+    has_handler,
+    looks_like_html,
+    make_safe_absolute_uri,
+    parse_date,
+    resolve_relative_uris,
+    sanitize_html,
+    urljoin,
+)
 
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _TEXT_TYPES = frozenset({"text/plain", "text/html"})
-# feedparser's namespace URI (lower case) -> its standard prefix.
-_MATCH: dict[str, str] = {k.lower(): v for k, v in _FeedParserMixin.namespaces.items()}
-_looks_like_html = _FeedParserMixin.looks_like_html
 _LINK_ENTITY = re.compile(r"&([A-Za-z0-9_]+);")
 
 _TITLE = "title"
@@ -117,11 +120,6 @@ class FastFeed:
     entries: list[dict[str, Any]] = field(default_factory=list)
 
 
-@lru_cache(maxsize=256)
-def _has_handler(key: str) -> bool:
-    return hasattr(_FeedParserMixin, f"_start_{key}") or hasattr(_FeedParserMixin, f"_end_{key}")
-
-
 def parse_fast(data: bytes, url: str) -> FastFeed | None:
     """The feedparser-equivalent result for a plain RSS 2.0 / Atom 1.0 feed, else None."""
     parser = etree.XMLParser(
@@ -160,7 +158,7 @@ class _Walker:
             raise Unsupported("namespace declared below the root")
         self.prefixes: dict[str | None, str] = {}
         for prefix, uri in root.nsmap.items():
-            std = _MATCH.get(_normal_ns(uri))
+            std = NAMESPACES.get(_normal_ns(uri))
             if std is not None:
                 self.prefixes[prefix] = std
         self.version = ""
@@ -179,7 +177,7 @@ class _Walker:
             ns, local = tag[1:].split("}", 1)
         else:
             ns, local = "", tag
-        std = _MATCH.get(_normal_ns(ns))
+        std = NAMESPACES.get(_normal_ns(ns))
         if std is None:
             if not el.prefix:
                 raise Unsupported("element in an unknown default namespace")
@@ -236,7 +234,7 @@ class _Walker:
             elif name == _LANGUAGE:
                 result.feed["language"] = self._plain(child)
             else:
-                result.feed[name] = _parse_date(self._plain(child))
+                result.feed[name] = parse_date(self._plain(child))
         return result
 
     def _entry(self, item: etree._Element) -> dict[str, Any]:
@@ -280,7 +278,7 @@ class _Walker:
                     entry.setdefault("summary", value)
             else:
                 self._check_attrs(child, allowed=set())
-                entry[name] = _parse_date(self._plain(child))
+                entry[name] = parse_date(self._plain(child))
         return entry
 
     def _link(self, el: etree._Element, entry: dict[str, Any]) -> None:
@@ -298,7 +296,7 @@ class _Walker:
             href = attrs.get("href")
         links = entry.setdefault("links", [])
         if href is not None:
-            href = _urljoin(self.base, href)
+            href = urljoin(self.base, href)
             links.append({"rel": rel, "href": href})
             if rel == "alternate" and ctype in _HTML_TYPES:
                 entry["link"] = href
@@ -339,7 +337,7 @@ class _Walker:
             if name.startswith("{http://www.w3.org/XML/1998/namespace}base"):
                 raise Unsupported("xml:base")
         if not len(el):
-            if key in leaves or key in containers or not _has_handler(key):
+            if key in leaves or key in containers or not has_handler(key):
                 return
             raise Unsupported(f"element {key} not checked against feedparser")
         if key in containers:
@@ -350,11 +348,11 @@ class _Walker:
                     raise Unsupported(f"{child_key} inside {key}")
                 self._check_no_base(child)
             return
-        if _has_handler(key):
+        if has_handler(key):
             raise Unsupported(f"element {key} with children")
         for sub in el.iterdescendants():
             sub_key = self.key(sub)
-            if _has_handler(sub_key) or sub_key in _COLLIDING:
+            if has_handler(sub_key) or sub_key in _COLLIDING:
                 raise Unsupported(f"{sub_key} nested in {key}")
             self._check_no_base(sub)
 
@@ -370,7 +368,7 @@ class _Walker:
             raise Unsupported("markup inside a plain element")
         value = (el.text or "").strip()
         if resolve and value:
-            value = _urljoin(self.base, value)
+            value = urljoin(self.base, value)
         return _repair(value)
 
     def _text(self, el: etree._Element, default_type: str) -> tuple[str, str]:
@@ -384,12 +382,12 @@ class _Walker:
             raise Unsupported(f"content type {ctype}")
         value = (el.text or "").strip()
         # RSS leaves it to readers to guess whether a title is HTML.
-        if self.version != "atom10" and ctype == "text/plain" and _looks_like_html(value):
+        if self.version != "atom10" and ctype == "text/plain" and looks_like_html(value):
             ctype = "text/html"
         if ctype in _HTML_TYPES:
             if "<" in value or "&" in value:
                 value = resolve_relative_uris(value, self.base, "utf-8", ctype)
-                value = _sanitize_html(value, "utf-8", ctype)
+                value = sanitize_html(value, "utf-8", ctype)
             else:
                 # Without markup or references both passes return their input (tested).
                 value = value.replace("\r\n", "\n")
@@ -418,4 +416,4 @@ def _repair(value: str) -> str:
         return value  # both steps are the identity on ASCII, and most values are ASCII
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")
-    return value.translate(_cp1252)
+    return value.translate(CP1252)

@@ -22,6 +22,7 @@ from monitor.extract.language import (
     detect_language_scored,
     score_language,
 )
+from monitor.patterns import IgnorePattern
 from monitor.volatile import canonical_only_volatile, is_latin1, mask_lowered, mask_volatile
 
 # --------------------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def canonical(text: str, ignore: Sequence[re.Pattern[str]] = ()) -> str:
+def canonical(text: str, ignore: Sequence[IgnorePattern] = ()) -> str:
     """The form a paragraph is compared in: ignored parts removed, normalised, volatile masked."""
     for pattern in ignore:
         text = pattern.sub(" ", text)
@@ -289,7 +290,7 @@ def canonical_fingerprint(canon: str) -> str:
     return hashlib.blake2b(canon.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def fingerprint(text: str, ignore: Sequence[re.Pattern[str]] = ()) -> str:
+def fingerprint(text: str, ignore: Sequence[IgnorePattern] = ()) -> str:
     """Stable hex id of a paragraph: blake2b-128 of its masked, normalised text.
 
     ``ignore`` holds per-source patterns; their matches are removed before hashing.
@@ -297,7 +298,7 @@ def fingerprint(text: str, ignore: Sequence[re.Pattern[str]] = ()) -> str:
     return canonical_fingerprint(canonical(text, ignore))
 
 
-def remove_ignored(text: str, ignore: Sequence[re.Pattern[str]]) -> str:
+def remove_ignored(text: str, ignore: Sequence[IgnorePattern]) -> str:
     """Text with every match of the per-source ignore patterns removed, whitespace tidied."""
     for pattern in ignore:
         text = pattern.sub(" ", text)

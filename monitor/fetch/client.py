@@ -367,8 +367,9 @@ class Fetcher:
         headers = {"Accept": accept or "*/*"}
         if old.etag:
             headers["If-None-Match"] = old.etag
-        if _plausible_date(old.last_modified):  # one stored by an older release may not be
-            headers["If-Modified-Since"] = old.last_modified
+        since = _plausible_date(old.last_modified)  # one stored by an older release may not be
+        if since:
+            headers["If-Modified-Since"] = since
         reply = await self._get(
             session, target, headers, budget, self._http.max_body_bytes, robots=respect_robots
         )

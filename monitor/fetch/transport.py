@@ -18,7 +18,6 @@ against it), and aiohttp's errors become httpx's, so callers see one family of e
 
 from __future__ import annotations
 
-import functools
 import re
 import socket
 import ssl
@@ -29,10 +28,9 @@ from typing import Any
 import aiohttp
 import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.client_proto import ResponseHandler
-from aiohttp.http_exceptions import LineTooLong
 from yarl import URL
 
+from monitor.fetch.aiohttp_internals import BoundedConnector, LineTooLong
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge, Unresolved
 from monitor.gate import IPNetwork
 
@@ -42,94 +40,7 @@ _LINE_CAP = 100 * 1024
 _MAX_HEADERS = 256
 _MAX_IDLE = 100  # idle keep-alive connections kept at most, over all hosts
 _CHUNK = 64 * 1024
-# The end of a header section: an empty line, with or without the CR that parsers tolerate.
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
 _URL_IN_TEXT = re.compile(r"\b(https?://[^/\s]+)\S*")
-# Idle connections are checked against their cap every this many releases (counting them
-# walks every host's queue).
-_TRIM_EVERY = 32
-
-
-class _CountingHandler(ResponseHandler):
-    """aiohttp's response protocol, refusing a header section larger than `limit` bytes as the
-    bytes arrive (aiohttp itself bounds each line and the number of headers, not their sum)."""
-
-    def __init__(self, loop: Any, limit: int) -> None:
-        super().__init__(loop)
-        self._limit = limit
-        self._head_bytes = 0
-        self._in_head = False
-        self._carry = b""
-
-    def set_response_params(self, *args: Any, **kwargs: Any) -> None:
-        # Called before each request on this connection: a new header section follows.
-        super().set_response_params(*args, **kwargs)
-        self._in_head, self._head_bytes, self._carry = True, 0, b""
-
-    def data_received(self, data: bytes) -> None:
-        if self._in_head and data:
-            window = self._carry + data
-            end = _HEAD_END.search(window)
-            if end is not None:
-                self._head_bytes += end.end() - len(self._carry)
-                self._in_head = False
-            else:
-                self._head_bytes += len(data)
-                self._carry = window[-3:]
-            if self._head_bytes > self._limit:
-                self._in_head = False
-                if self.transport is not None:
-                    self.transport.close()
-                self.set_exception(HeadersTooLarge(self._limit))
-                return
-        super().data_received(data)
-
-
-class _BoundedConnector(aiohttp.TCPConnector):
-    """aiohttp's connector with two bounds it lacks: at most about `max_idle` idle keep-alive
-    connections in all (it counts only connections in use towards its limit, so a cycle over
-    thousands of hosts would keep a socket open to each for the keep-alive time), and the
-    header-section cap of `_CountingHandler`. Both reach into aiohttp's connector (its
-    protocol factory, its idle queues, `_release`); tests/test_fetch_client.py and
-    tests/test_fetch_hostile.py fail if an aiohttp release changes them."""
-
-    def __init__(self, *, max_idle: int, max_header_bytes: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._max_idle = max_idle
-        self._releases = 0
-        self._factory = functools.partial(_CountingHandler, loop=self._loop, limit=max_header_bytes)
-
-    def _release(self, *args: Any, **kwargs: Any) -> None:
-        super()._release(*args, **kwargs)
-        self._releases += 1
-        if self._releases % _TRIM_EVERY == 0:
-            self.trim_idle()
-
-    def trim_idle(self) -> int:
-        """Close the oldest idle connections beyond `max_idle`; how many were closed."""
-        queues = getattr(self, "_conns", None)
-        if not isinstance(queues, dict):
-            return 0
-        # Each queue holds (protocol, time it became idle) pairs.
-        idle = [(entry[1], key, entry) for key, queue in queues.items() for entry in queue]
-        excess = len(idle) - self._max_idle
-        if excess <= 0:
-            return 0
-        idle.sort(key=lambda item: item[0])
-        for _t, key, entry in idle[:excess]:
-            queue = queues.get(key)
-            if queue is not None and entry in queue:
-                queue.remove(entry)
-                if not queue:
-                    del queues[key]
-            entry[0].close()
-        return excess
-
-    @property
-    def idle_connections(self) -> int:
-        """Idle keep-alive connections held now (for tests)."""
-        queues = getattr(self, "_conns", None)
-        return sum(len(q) for q in queues.values()) if isinstance(queues, dict) else 0
 
 
 class GuardedResolver(AbstractResolver):
@@ -223,9 +134,10 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use, inside the running event loop that aiohttp binds it to.
         if self._session is None:
-            connector = _BoundedConnector(
+            connector = BoundedConnector(
                 max_idle=min(self._max_connections, _MAX_IDLE),
                 max_header_bytes=self._max_header_bytes,
+                too_large=HeadersTooLarge,
                 limit=self._max_connections,
                 limit_per_host=self._per_host,
                 keepalive_timeout=self._keepalive if self._keep_alive else None,

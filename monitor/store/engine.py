@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
@@ -47,7 +48,7 @@ def open_engine(state_dir: Path, file_name: str = DB_NAME) -> Engine:
             raise fault from ctx.original_exception
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _pragmas(dbapi_conn: Any, _record: object) -> None:
         cur = dbapi_conn.cursor()
         # WAL: readers never block the writer and a crash mid-write leaves the last commit intact.
         cur.execute("PRAGMA journal_mode=WAL")

@@ -80,7 +80,7 @@ class ItemRecords(Part):
             .order_by(s.items.c.id)
         )
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+            return [tuple(r) for r in conn.execute(query)]
 
     def unclaimed_matches(
         self,
@@ -178,7 +178,7 @@ class ItemRecords(Part):
                         tuple(r["terms"]),
                         r["rule"],
                         r["snippet"],
-                        tuple(tuple(x) for x in r["spans"]),  # type: ignore[misc]
+                        tuple(tuple(x) for x in r["spans"]),
                     ),
                     source_key=r["source_key"],
                     source_name=r["source_name"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, Select, and_, delete, select
 
 from monitor.store import schema as s
 from monitor.store.engine import CHUNK, Part
@@ -54,7 +54,7 @@ class Retention(Part):
         }
 
     @staticmethod
-    def _delete_items(conn: Connection, ids) -> int:  # type: ignore[no-untyped-def]
+    def _delete_items(conn: Connection, ids: Select[tuple[int]]) -> int:
         """Delete the items `ids` selects, with their matches and claims."""
         old_matches = select(s.matches.c.id).where(s.matches.c.item_id.in_(ids))
         conn.execute(delete(s.digest_matches).where(s.digest_matches.c.match_id.in_(old_matches)))
@@ -95,7 +95,7 @@ class Retention(Part):
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _undelivered_items():  # type: ignore[no-untyped-def]
+def _undelivered_items() -> Select[tuple[int]]:
     """The ids of items that a digest still waiting to be sent contains."""
     return (
         select(s.matches.c.item_id)

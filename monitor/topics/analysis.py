@@ -461,7 +461,7 @@ def analyse(text: str, language: str | None = None) -> Analysis:
     units.sort(key=lambda u: (u[4], u[0]))
     lang: Language | None
     if language in LANGUAGES:
-        lang = language  # type: ignore[assignment]
+        lang = language
     else:
         lang = detect_language([u[1] for u in units if u[0] == WORD])
     tokens = tuple(

@@ -6,7 +6,8 @@ stream and decodes a small block per lookup (about 35 MB for both); the matcher 
 word it has analysed, so the slower lookup is paid once per distinct word.
 
 The prefilter also needs the inverse: every form whose lemma is one of the topics' words. That
-is one sequential pass over the stream (no dict is built), done once per new topic word.
+is one sequential pass over the stream (no dict is built), done once per new topic word; the
+stream is read in monitor/adapters/simplemma_internals.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Iterable
 import simplemma
 from simplemma.strategies import DefaultStrategy
 from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+
+from monitor.adapters.simplemma_internals import dictionary_pairs
 
 LEMMATIZER = simplemma.Lemmatizer(
     lemmatization_strategy=DefaultStrategy(dictionary_factory=LOW_MEMORY_DICTIONARY_FACTORY)
@@ -34,25 +37,7 @@ def forms_of(language: str, lemmas: Iterable[bytes]) -> dict[bytes, list[bytes]]
     if not wanted:
         return found
     mapping = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(language)
-    for form, lemma in _pairs(mapping):
+    for form, lemma in dictionary_pairs(mapping):
         if lemma in wanted:
             found[lemma].append(form)
     return found
-
-
-def _pairs(mapping: object) -> Iterable[tuple[bytes, bytes]]:
-    """(form, lemma) byte pairs of a low-memory dictionary, read straight off its stream.
-
-    The stream reader is simplemma's own (pinned to 2.0.x); should its layout change, the
-    mapping's public (slower) item view gives the same pairs.
-    """
-    from simplemma.strategies.dictionaries import frontcode
-
-    data, pos, rev = (getattr(mapping, a, None) for a in ("_data", "_pos", "_rev"))
-    reader = getattr(frontcode, "_iter_records", None)
-    if isinstance(data, bytes) and isinstance(pos, int) and reader is not None:
-        for _start, key, value in reader(data, pos):
-            yield (key[::-1], value[::-1]) if rev else (key, value)
-        return
-    for key, value in mapping.items():  # type: ignore[attr-defined]
-        yield key.encode(), value.encode()

@@ -271,6 +271,7 @@ class Matcher:
         head = prepare(title) if title else ""
         units = _tokenize(head) if head else []
         body_units = _tokenize(body, BODY_BASE)
+        lang: str | None
         if language in LANGUAGES:
             lang = language
         else:

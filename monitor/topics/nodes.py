@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import wraps
+from typing import TypeVar, cast
 
 # Body positions start here, title positions at 0, so that no phrase or NEAR spans the two.
 BODY_BASE = 1_000_000
@@ -131,7 +132,7 @@ def _closest(xs: Sequence[Occurrence], ys: Sequence[Occurrence]) -> int | None:
     return best
 
 
-Eval = Callable[["Node", Doc, int], "list[Occurrence] | None"]
+Eval = TypeVar("Eval", bound=Callable[..., "list[Occurrence] | None"])
 
 
 def _remembered(method: Eval) -> Eval:
@@ -148,7 +149,8 @@ def _remembered(method: Eval) -> Eval:
         got = memo[key] = method(self, doc, zone)
         return got
 
-    return run
+    # Same signature as `method` (wraps keeps its name and docstring); the cast says so.
+    return cast(Eval, run)
 
 
 def _paren(text: str, node: Node) -> str:
@@ -338,7 +340,8 @@ class Phrase(Leaf):
 
     def trigger(self) -> frozenset[int] | None:
         # Any word is necessary; the one with the fewest alternatives is the best filter.
-        return frozenset(min(self.parts, key=len))
+        fewest: tuple[int, ...] = min(self.parts, key=len)
+        return frozenset(fewest)
 
 
 @dataclass(eq=False)

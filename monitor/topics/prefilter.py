@@ -179,12 +179,12 @@ def dictionary_forms(keys: Iterable[str]) -> dict[str, set[str]]:
             for lemma, listed in forms_of(lang, missing).items():
                 _FORMS[lang, lemma] = tuple(listed)
         for lemma in lemmas:
-            listed = _FORMS[lang, lemma]
-            if not listed:
+            forms = _FORMS[lang, lemma]
+            if not forms:
                 continue
             for key in fold_forms(lemma.decode()):
                 if key in wanted:
-                    found.setdefault(key, set()).update(fold_chars(f.decode()) for f in listed)
+                    found.setdefault(key, set()).update(fold_chars(f.decode()) for f in forms)
     return found
 
 

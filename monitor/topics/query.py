@@ -9,7 +9,8 @@ The syntax is luqum's Lucene grammar plus three things of our own:
 - fields: `title:`, `body:`, `lang:de|en`, `art:4` / `art:4.2` / `art:*` (treaty articles).
 
 Syntax errors name the position and what was expected; the expected tokens are read from the
-parser's state at the error (PLY keeps its state stack on the parser object).
+parser's state at the error (through monitor/adapters/luqum_ply.py, like all of luqum's and
+PLY's internals).
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import ply.lex
 from luqum import tree
 from luqum.exceptions import IllegalCharacterError, ParseError
-from luqum.head_tail import TokenValue
-from luqum.parser import lexer as luqum_lexer
-from luqum.parser import parser as luqum_parser
 
+from monitor.adapters.luqum_ply import (
+    LexToken,
+    expected_tokens,
+    make_token,
+    new_lexer,
+    parse_text,
+    parse_tokens,
+)
 from monitor.topics.analysis import (
     JOINED,
     NUMBER,
@@ -114,7 +119,7 @@ class _Token:
 
 
 def _lex(query: str) -> list[_Token]:
-    lx = luqum_lexer.clone()
+    lx = new_lexer()
     lx.input(query)
     out: list[_Token] = []
     while True:
@@ -152,9 +157,7 @@ def _syntax_detail(query: str, exc: ParseError) -> tuple[int, str]:
     tokens = _lex(query)
     m = re.search(r"at position (\d+)", message)
     pos = int(m.group(1)) if m else len(query)
-    stack = getattr(luqum_parser, "statestack", None)
-    actions = getattr(luqum_parser, "action", {})
-    expected = set(actions.get(stack[-1], {})) if stack else set()
+    expected = expected_tokens()
     before = [i for i, t in enumerate(tokens) if t.end <= pos]
     after = f" after {_describe_token(tokens, before[-1])}" if before else " at the start"
     found_index = next((i for i, t in enumerate(tokens) if t.start == pos), None)
@@ -171,16 +174,6 @@ def _syntax_detail(query: str, exc: ParseError) -> tuple[int, str]:
     wanted = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
     tail = f", found '{found.text}'" if found is not None else ""
     return pos, f"position {pos}: expected {wanted}{after}{tail}"
-
-
-def _make_token(kind: str, value: object, pos: int) -> ply.lex.LexToken:
-    tok = ply.lex.LexToken()
-    tok.type, tok.lineno, tok.lexpos = kind, 1, pos
-    if isinstance(value, str):
-        value = tree.Word(value) if kind == "TERM" else TokenValue(value)
-    value.pos, value.size = pos, 0  # type: ignore[attr-defined]
-    tok.value = value
-    return tok
 
 
 def _matching_paren(types: list[str], k: int, step: int) -> int | None:
@@ -237,18 +230,18 @@ def _operand_end(types: list[str], k: int) -> int | None:
     return k
 
 
-def _inject_near(query: str) -> list[ply.lex.LexToken] | None:
+def _inject_near(query: str) -> list[LexToken] | None:
     """The token stream with every `L NEAR/n R` turned into `_near_n:(L R)`; None if no NEAR.
 
     Raises ValueError(position, detail) when a NEAR lacks an operand.
     """
-    lx = luqum_lexer.clone()
+    lx = new_lexer()
     lx.input(query)
-    toks: list[ply.lex.LexToken] = []
+    toks: list[LexToken] = []
     while (tok := lx.token()) is not None:
         toks.append(tok)
 
-    def is_near(t: ply.lex.LexToken) -> bool:
+    def is_near(t: LexToken) -> bool:
         return t.type == "TERM" and _NEAR.fullmatch(str(t.value.value)) is not None
 
     if not any(is_near(t) for t in toks):
@@ -274,12 +267,12 @@ def _inject_near(query: str) -> list[ply.lex.LexToken] | None:
         distance = int(m.group(1)) if m and m.group(1) else DEFAULT_NEAR
         pos = toks[start].lexpos
         group = [
-            _make_token("TERM", f"_near_{distance}", pos),
-            _make_token("COLUMN", ":", pos),
-            _make_token("LPAREN", "(", pos),
+            make_token("TERM", f"_near_{distance}", pos),
+            make_token("COLUMN", ":", pos),
+            make_token("LPAREN", "(", pos),
             *toks[start:i],
             *toks[i + 1 : end + 1],
-            _make_token("RPAREN", ")", tok.lexpos),
+            make_token("RPAREN", ")", tok.lexpos),
         ]
         toks[start : end + 1] = group
         # Go on inside the group: the right operand may hold a NEAR of its own.
@@ -298,7 +291,7 @@ def parse(query: str) -> tree.Item:
     """Parse a query with luqum; raise ValueError((position, detail)) on a syntax error."""
     with _PARSE_LOCK:
         try:
-            parsed = luqum_parser.parse(query, lexer=luqum_lexer.clone())
+            parsed = parse_text(query)
         except ParseError as exc:
             raise QuerySyntaxError(*_syntax_detail(query, exc)) from None
         try:
@@ -307,11 +300,8 @@ def parse(query: str) -> tree.Item:
             raise QuerySyntaxError(exc.position, f"position {exc.position}: {exc.detail}") from None
         if toks is None:
             return parsed
-        stream = iter(toks)
         try:
-            return luqum_parser.parse(
-                lexer=luqum_lexer.clone(), tokenfunc=lambda: next(stream, None)
-            )
+            return parse_tokens(toks)
         except ParseError as exc:  # only a bug in the NEAR rewriting gets here
             detail = f"position 0: cannot read the NEAR operators ({exc})"
             raise QuerySyntaxError(0, detail) from None

@@ -1,0 +1,92 @@
+"""Paragraph blocks: what page extraction hands on, and how they are read off trafilatura's
+output tree (its paragraph, heading, list-item, quote and table-row elements)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from lxml import etree
+
+BlockKind = Literal["p", "head", "item", "quote", "row"]
+Block = tuple[BlockKind, str]
+
+# trafilatura's inline elements; every other element boundary separates words.
+_INLINE = frozenset({"hi", "ref", "del", "span"})
+LINK_DENSE = 0.8  # share of a short block's text inside links that marks it as a menu/teaser
+LINK_DENSE_MAX_CHARS = 250
+
+
+def element_text(el: etree._Element, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
+    """(text, characters inside links) of an output-tree element, leaving out ``skip`` subtrees."""
+    if not len(el) and el.tag != "ref":
+        # Most paragraphs are a single text node; the walk below would give the same.
+        return " ".join((el.text or "").split()), 0
+    parts: list[str] = []
+    link_chars = 0
+    stack: list[tuple[etree._Element, bool]] = [(el, False)]
+    while stack:
+        node, closing = stack.pop()
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if closing:
+            if tag not in _INLINE:
+                parts.append(" ")
+            if node.tail and node is not el:
+                parts.append(node.tail)
+            continue
+        if node is not el and tag in skip:
+            if node.tail:
+                parts.append(node.tail)
+            continue
+        if tag == "ref":
+            link_chars += len("".join(node.itertext()).strip())
+        if tag not in _INLINE:
+            parts.append(" ")
+        if node.text:
+            parts.append(node.text)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node))
+    return " ".join("".join(parts).split()), link_chars
+
+
+def _block(kind: BlockKind, el: etree._Element, skip: frozenset[str] = frozenset()) -> Block | None:
+    """A block, or None when it is empty or a short run of links (menus, teasers, share bars)."""
+    text, link_chars = element_text(el, skip)
+    if not text or link_dense_text(text, link_chars):
+        return None
+    return kind, text
+
+
+def link_dense_text(text: str, link_chars: int) -> bool:
+    return len(text) < LINK_DENSE_MAX_CHARS and link_chars >= LINK_DENSE * len(text)
+
+
+def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
+    """Blocks of trafilatura's output tree, in document order (None for dropped ones)."""
+    for child in body:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        if tag == "head":
+            yield _block("head", child)
+        elif tag == "list":
+            for item in child:
+                if item.tag == "item":
+                    yield _block("item", item, frozenset({"list"}))
+                    yield from tree_blocks(item)
+        elif tag == "table":
+            for row in child.iter("row"):
+                cells = [element_text(cell) for cell in row.iter("cell")]
+                text = " | ".join(t for t, _ in cells if t)
+                if text and not link_dense_text(text, sum(n for _, n in cells)):
+                    yield "row", text
+        elif tag == "quote" and any(c.tag in {"p", "list", "head", "quote"} for c in child):
+            yield from tree_blocks(child)
+        elif tag == "quote":
+            yield _block("quote", child)
+        elif tag in {"graphic", "lb", "ref"}:
+            continue
+        elif tag in {"p", "code"} or not len(child):
+            yield _block("p", child)
+        else:
+            yield from tree_blocks(child)

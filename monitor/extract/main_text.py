@@ -1,0 +1,205 @@
+"""The main text of a page, as trafilatura finds it: blocks of its output tree.
+
+trafilatura favours precision here, so navigation, teasers and comments stay out. Its fast run
+(no comparison with readability and jusText) is taken where trafilatura 2.3's comparison rules
+prove the full run would return the same; the internals that takes sit in
+monitor/adapters/trafilatura_internals.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from copy import copy
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from monitor.extract.blocks import Block, tree_blocks
+
+# Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
+# can raise an alert, so a missed sentence is cheaper than a false one.
+FAVOR_PRECISION = True
+
+
+def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | None:
+    """Blocks of trafilatura's main text, or None when it finds none.
+
+    Fast mode (no readability/jusText comparison) first; the full run only when the fast
+    result is not certain to be what the full run would return (see `full_run_agrees`).
+    """
+    import trafilatura
+
+    # trafilatura works on a copy of a tree it is given. A fragment's element (a page without
+    # <html> or doctype up front) is handed over as text, as trafilatura then works on the
+    # element inside its document.
+    source: HtmlElement | str = tree if tree.getparent() is None else html
+    body = None
+    try:
+        if _TEASER_MARK not in html and _fast_checks() is not None:
+            result = trafilatura.bare_extraction(source, options=options(url, fast=True))
+            body = getattr(result, "body", None)
+            if body is not None and not full_run_agrees(body, tree):
+                body = None
+        if body is None:
+            result = trafilatura.bare_extraction(source, options=options(url, fast=False))
+            body = getattr(result, "body", None)
+    # trafilatura runs several third-party heuristics over hostile markup; any failure in them
+    # means "no main text", and the fallback takes over.
+    except Exception:
+        return None
+    if body is None:
+        return None
+    return [block for block in tree_blocks(body) if block is not None]
+
+
+@lru_cache(maxsize=2)
+def _base_options(fast: bool) -> Any:
+    """trafilatura's options; building them parses its config, so it is done once."""
+    from monitor.adapters.trafilatura_internals import Extractor
+
+    return Extractor(
+        # Not "python": that renders the body as text too, which is not used here.
+        output_format="txt",
+        fast=fast,
+        precision=FAVOR_PRECISION,
+        comments=False,
+        tables=True,
+        images=False,
+        links=True,  # only to measure link density; links are not kept
+        dedup=False,
+        with_metadata=False,  # see _page_metadata
+    )
+
+
+def options(url: str, fast: bool) -> Any:
+    options = copy(_base_options(fast))
+    options.url = url
+    options.source = url
+    return options
+
+
+# trafilatura's fast mode differs from its full run in two places (precision mode, no
+# comments). Its wild-text recovery (run when the main pass finds under MIN_EXTRACTED_SIZE
+# characters) keeps blocks whose class or id holds "teaser": such pages take the full run. And
+# it skips compare_extraction, which replaces the result with readability's or jusText's only
+# when the result is short (under MIN_EXTRACTED_SIZE), holds no <p> text or more tables than
+# paragraphs, keeps tags jusText is called for (SANITIZED_XPATH), or readability's text is over
+# twice as long. The full run costs about twice the fast one.
+_TEASER_MARK = "easer"
+
+
+class _FastChecks(NamedTuple):
+    min_extracted_size: int
+    unclean: Callable[[etree._Element], bool]  # holds tags that send a result to jusText
+
+
+@lru_cache(maxsize=1)
+def _fast_checks() -> _FastChecks | None:
+    """What `full_run_agrees` needs from trafilatura, or None: always take the full run."""
+    try:
+        from importlib.metadata import version
+
+        from monitor.adapters.trafilatura_internals import CHECKED_RELEASE, SANITIZED_XPATH
+
+        release = tuple(int(part) for part in version("trafilatura").split(".")[:2])
+    except (ImportError, ValueError):
+        return None
+    if release[:1] != CHECKED_RELEASE[:1] or release < CHECKED_RELEASE:
+        return None
+    minimum = _base_options(fast=False).min_extracted_size
+    parts = [re.fullmatch(r"\.//([a-z]+)", part) for part in SANITIZED_XPATH.split("|")]
+    if all(parts):
+        # A union of ".//tag" paths: one walk over the tree instead of one per tag.
+        tags = tuple(part[1] for part in parts if part)
+        return _FastChecks(minimum, lambda body: next(body.iter(*tags), None) is not None)
+    xpath = etree.XPath(SANITIZED_XPATH)
+    return _FastChecks(minimum, lambda body: bool(xpath(body)))
+
+
+_ALL_TEXT = etree.XPath("string()")
+_TEXT_NODES = etree.XPath("count(.//text())")
+_NO_P_TEXT = etree.XPath("not(.//p//text())")
+_TABLE_DOMINATED = etree.XPath("count(.//table) > count(.//p)")
+_READABILITY_DROPS = ("script", "style", "fencedframe")
+_SAFETY = 1.05
+
+
+def full_run_agrees(body: etree._Element, tree: HtmlElement) -> bool:
+    """Whether trafilatura's full run would return the same body as its fast run did."""
+    checks = _fast_checks()
+    if checks is None:
+        return False
+    # Never longer than the text trafilatura compares (" ".join(itertext()), stripped, before
+    # it drops repeated elements); string() is much faster than itertext().
+    length = len(_ALL_TEXT(body).strip())
+    if length < checks.min_extracted_size or checks.unclean(body):
+        return False
+    if _NO_P_TEXT(body) or _TABLE_DOMINATED(body):
+        return False
+    # Readability's text is part of the page's text: it can only be over twice as long if the
+    # page's text is.
+    return 2 * length >= _SAFETY * _readability_bound(tree, length)
+
+
+def _readability_bound(tree: HtmlElement, length: int) -> int:
+    """An upper bound on the whitespace-collapsed length of any text readability returns.
+
+    Readability keeps a subset of the page's text nodes in document order, minus scripts,
+    styles and "unlikely candidates" (subtrees whose class or id says comments, footer,
+    menu...), and writes "VIDEO" into the video iframes it keeps. Collapsing the whitespace of
+    joined pieces gives at most the sum of each stripped piece plus one separator. A cheap,
+    looser bound is returned when it already clears ``length`` (the extracted text's).
+    """
+    dropped = [el.text for el in tree.iter(*_READABILITY_DROPS) if el.text]
+    videos = 6 * sum(1 for _ in tree.iter("iframe"))
+    # Every text node unstripped, with the unlikely candidates: looser, but computed in C.
+    loose = len(_ALL_TEXT(tree)) + int(_TEXT_NODES(tree)) + videos
+    loose -= sum(map(len, dropped)) + len(dropped)
+    if 2 * length >= _SAFETY * loose:
+        return loose
+    return _kept_text_bound(tree)
+
+
+def _kept_text_bound(tree: HtmlElement) -> int:
+    """`_readability_bound` from the text readability can keep, stripped piece by piece."""
+    unlikely = _unlikely_candidate()
+    total = 0
+    stack = [tree]
+    while stack:
+        el = stack.pop()
+        if el is not tree and el.tail and (piece := el.tail.strip()):
+            total += len(piece) + 1  # a dropped element's tail stays
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _READABILITY_DROPS:
+            continue
+        if el is not tree and unlikely(el):
+            continue
+        if el.text and (piece := el.text.strip()):
+            total += len(piece) + 1
+        if tag == "iframe":
+            total += 6
+        stack.extend(el)
+    return total
+
+
+@lru_cache(maxsize=1)
+def _unlikely_candidate() -> Callable[[etree._Element], bool]:
+    """Readability's test for the elements it drops first (its own rule, via its patterns)."""
+    try:
+        from monitor.adapters.trafilatura_internals import FRAME_TAGS, unlikely_patterns
+
+        unlikely, maybe = unlikely_patterns()
+    except (ImportError, KeyError):  # another trafilatura: assume it drops nothing
+        return lambda _el: False
+
+    def test(el: etree._Element) -> bool:
+        attrs = " ".join(filter(None, (el.get("class"), el.get("id"))))
+        if len(attrs) < 2 or el.tag in FRAME_TAGS:
+            return False
+        low = attrs.lower()
+        return bool(unlikely.search(low)) and not maybe.search(low)
+
+    return test
