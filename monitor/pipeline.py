@@ -272,13 +272,7 @@ class Poller:
                 baseline,  # only recorded, so no dates or languages are needed
             )
         except ExtractError as exc:
-            # Keep the old body hash so the next poll parses the body again instead of skipping it.
-            result.outcome, result.error = FetchOutcome.ERROR, str(exc)
-            result.validators.body_hash = state.validators.body_hash
-            self._later(src, result, now, state)
-            summary.failed += 1
-            summary.errors.append((src.name, str(exc)))
-            return "failed"
+            return self._unparsed(src, result, state, now, summary, exc)
         # Decide what is new without writing; everything below commits in one transaction, so
         # a crash or a cancelled cycle leaves the passages new for the next poll.
         first = not state.baseline_done  # never stored: nothing known, nothing to look up
@@ -302,12 +296,7 @@ class Poller:
                 matched, cut = await self._match(fresh)
             except ExtractError as exc:
                 # Nothing is written: the passages stay new, to be matched at the next poll.
-                result.outcome, result.error = FetchOutcome.ERROR, str(exc)
-                result.validators.body_hash = state.validators.body_hash
-                self._later(src, result, now, state)
-                summary.failed += 1
-                summary.errors.append((src.name, str(exc)))
-                return "failed"
+                return self._unparsed(src, result, state, now, summary, exc)
             if cut:
                 # Said in the source's health, so an analyst can see why the end of a very
                 # long text found nothing.
@@ -356,6 +345,24 @@ class Poller:
             self._story_items.pop(key, None)
         if len(self._story_items) > len(self.stories):  # some went over STORY_LIMIT
             self._story_items = {k: v for k, v in self._story_items.items() if k in self.stories}
+
+    def _unparsed(
+        self,
+        src: Source,
+        result: FetchResult,
+        state: SourceState,
+        now: datetime,
+        summary: CycleSummary,
+        exc: ExtractError,
+    ) -> str:
+        """Record a fetched body that could not be parsed or matched as a failure. The old body
+        hash is kept, so the next poll parses the body again instead of skipping it."""
+        result.outcome, result.error = FetchOutcome.ERROR, str(exc)
+        result.validators.body_hash = state.validators.body_hash
+        self._later(src, result, now, state)
+        summary.failed += 1
+        summary.errors.append((src.name, str(exc)))
+        return "failed"
 
     def _later(self, src: Source, result: FetchResult, now: datetime, state: SourceState) -> None:
         """Queue an outcome that carries no text; written with others by `_flush_records`."""
