@@ -5,7 +5,8 @@ A channel module declares ``KIND``, its pydantic ``Config`` model (a `ChannelCon
 ``kind: Literal[KIND]``), ``PAYLOAD_ONLY`` and the functions ``payload_builder`` and ``send``
 (the `ChannelKind` protocol in `monitor.channels.base`). The config builds its ``channels``
 table from `CHANNELS`, so the accepted kinds, the error for an unknown one and the delivery
-dispatch all follow this list. docs/adding-a-channel.md walks through adding one.
+dispatch all follow this list, which holds every module of this package that declares a
+``KIND``: adding a kind is adding its module. docs/adding-a-channel.md walks through one.
 
 `monitor.config` imports this package, and nothing here may import the config module or the
 sending code: a channel module keeps its model at the top, built on `monitor.config_parts`,
@@ -15,18 +16,31 @@ and imports what it sends with (SMTP, HTTP, chat formats) inside ``send`` and
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field
 
-from monitor.channels import email, file, webhook
 from monitor.channels.base import ChannelConfig, ChannelKind, SendContext
 
 __all__ = ["CHANNELS", "ChannelConfig", "ChannelKind", "ChannelUnion", "SendContext", "kind_of"]
 
-# In the order `monitor check` names them ("kind must be one of: file, email, webhook").
-_MODULES: tuple[ModuleType, ...] = (file, email, webhook)
+# The shipped kinds first, in the order `monitor check` names them ("kind must be one of:
+# file, email, webhook"); a module added to this package comes after them, by name.
+_SHIPPED = ("file", "email", "webhook")
+
+
+def _discover() -> tuple[ModuleType, ...]:
+    """Every module of this package that declares a KIND: adding a channel is adding one."""
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    names = [n for n in _SHIPPED if n in names] + sorted(set(names) - set(_SHIPPED))
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in names]
+    return tuple(m for m in modules if hasattr(m, "KIND"))
+
+
+_MODULES: tuple[ModuleType, ...] = _discover()
 
 CHANNELS: dict[str, ChannelKind] = {m.KIND: m for m in _MODULES}
 
