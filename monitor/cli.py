@@ -143,9 +143,9 @@ def once(ctx: click.Context) -> None:
     """Run one poll cycle over all sources, then print a summary."""
     config = _load(ctx)
     from monitor import wiring
-    from monitor.daemon import AlreadyRunning, state_lock
     from monitor.fetch import Fetcher
     from monitor.outbox import write_feeds
+    from monitor.state_guard import AlreadyRunning, state_lock
     from monitor.store import Store, utcnow
     from monitor.store.faults import os_fault
 
@@ -206,10 +206,10 @@ def _progress(total: int) -> Callable[[Any, str], None] | None:
 def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
     """Build the digest now and send it (plus anything waiting in the outbox)."""
     config = _load(ctx)
-    from monitor.daemon import AlreadyRunning, state_lock
     from monitor.fetch import Fetcher
     from monitor.outbox import flush, queue_digest
     from monitor.sources import load_sources
+    from monitor.state_guard import AlreadyRunning, state_lock
     from monitor.store import Store, utcnow
 
     names = [channel] if channel else [n for n, c in config.channels.items() if c.enabled]
@@ -268,7 +268,8 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
 def run(ctx: click.Context) -> None:
     """Run the daemon: poll on schedule, send digests and alerts, until SIGTERM."""
     _load(ctx, secrets=True)
-    from monitor.daemon import AlreadyRunning, Daemon
+    from monitor.daemon import Daemon
+    from monitor.state_guard import AlreadyRunning
 
     try:
         asyncio.run(Daemon(ctx.obj["config"]).run())
@@ -429,7 +430,7 @@ def reset_state(ctx: click.Context, force: bool) -> None:
     """Move a damaged state database aside (renamed, never deleted) so the next start begins a
     new one: every source takes its baseline again."""
     config = _load(ctx)
-    from monitor.daemon import AlreadyRunning, state_lock
+    from monitor.state_guard import AlreadyRunning, state_lock
     from monitor.store import SchemaTooNew, StateDamaged, Store
     from monitor.store.faults import check_file, move_aside, os_fault
     from monitor.store.store import DB_NAME

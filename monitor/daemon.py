@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import os
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -27,50 +25,17 @@ from monitor.fetch import Fetcher
 from monitor.outbox import flush, queue_digest, write_feeds
 from monitor.schedule import cron_trigger
 from monitor.sources import seed_documents
-from monitor.store import StateDamaged, StateError, Store, utcnow
-from monitor.store.faults import os_fault
+from monitor.state_guard import StateGuard, state_lock
+from monitor.store import StateError, Store, utcnow
 from monitor.wiring import Pipeline
 
 log = logging.getLogger("monitor.daemon")
 
-LOCK_NAME = "monitor.lock"
 FLUSH_SECONDS = 30
 HEARTBEAT_SECONDS = 15
 # After the grace period, what is still running is cancelled; closing the fetcher, the parser
 # processes and the store must fit in what is left of Docker's 10 s (see compose.yaml).
 CANCEL_WAIT = 2.0
-
-
-class AlreadyRunning(RuntimeError):
-    pass
-
-
-@contextlib.contextmanager
-def state_lock(state_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on state/ so a second instance cannot corrupt the first's work."""
-    path = state_dir / LOCK_NAME
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:  # a read-only folder: one line naming it, not a traceback
-        raise os_fault(exc, path) or exc from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise AlreadyRunning(
-                f"another monitor (pid {other}) is using {state_dir}; stop it first, "
-                "or give this one its own [state] path"
-            ) from None
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-        except OSError as exc:
-            raise os_fault(exc, path) or exc from None
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def build_runtime(config: Config, store: Store) -> Pipeline:
@@ -104,7 +69,7 @@ class Daemon:
         self._seeds_signature: tuple[tuple[str, int, int], ...] | None = None
         # Why the state cannot be used right now (None: it can). Shown by /readyz; work that
         # writes state waits, and is retried at every tick until a probe write succeeds.
-        self.state_fault: StateError | None = None
+        self.state = StateGuard()  # faults of the state folder; see `monitor.state_guard`
         self._owed_digests: set[str] = set()  # scheduled digests a state fault held back
 
     @property
@@ -128,6 +93,7 @@ class Daemon:
         config = wiring.load(self.config_path)
         with state_lock(config.state_dir):
             self.store = Store(config.state_dir)
+            self.state.watch(self.store, config.state_dir)
             try:
                 self.rt = build_runtime(config, self.store)
                 await self._serve()
@@ -277,7 +243,7 @@ class Daemon:
         for name, chan in self.rt.config.channels.items():
             if not chan.enabled:
                 continue
-            with self._state_faults():
+            with self.state.catching():
                 last, _ = self.store.channel_run(name)
                 if last is None:
                     self.store.touch_channel(name, now)  # a new channel has missed nothing
@@ -327,61 +293,18 @@ class Daemon:
     def topic_ids(self) -> list[str]:
         return list(self.rt.config.topics)
 
+    @property
+    def state_fault(self) -> StateError | None:
+        """Why the state cannot be used right now (None: it can); /readyz shows it."""
+        return self.state.fault
+
     def config_loaded(self) -> bool:
         return self._rt is not None
 
-    # --- state faults ---------------------------------------------------------------------------
-    def _fault(self, exc: StateError) -> None:
-        """Note a state fault: one log line when it starts or changes, not one per tick."""
-        old = self.state_fault
-        if old is None or (type(old), old.kind) != (type(exc), exc.kind):
-            log.error(
-                "state fault: %s (not ready; polls and deliveries wait and are retried every tick)",
-                exc,
-                extra={"event": "state_fault"},
-            )
-        self.state_fault = exc
-        metrics.STATE_FAULT.set(1)
-
-    def _state_usable(self) -> bool:
-        """Whether work that writes state may run: after a fault, only once a probe write
-        succeeds again. A damaged database is not cured by waiting: it needs a restart."""
-        fault = self.state_fault
-        if fault is None:
-            return True
-        if isinstance(fault, StateDamaged):
-            return False
-        try:
-            self.store.probe_write()
-        except StateError as exc:
-            self._fault(exc)
-            return False
-        except OSError as exc:
-            self._fault(os_fault(exc, self.rt.config.state_dir) or fault)
-            return False
-        log.warning("state usable again (%s); ready", fault.path, extra={"event": "state_ok"})
-        self.state_fault = None
-        metrics.STATE_FAULT.set(0)
-        return True
-
-    @contextlib.contextmanager
-    def _state_faults(self) -> Iterator[None]:
-        """Turn a state fault in a job into not-ready: the daemon keeps running, nothing claimed
-        or marked sent in the failed transaction counts, and the next tick retries."""
-        try:
-            yield
-        except StateError as exc:
-            self._fault(exc)
-        except OSError as exc:  # a feed or digest file in the state folder
-            fault = os_fault(exc, exc.filename or self.rt.config.state_dir)
-            if fault is None:
-                raise
-            self._fault(fault)
-
     async def tick(self) -> None:
-        if not self._state_usable():
+        if not self.state.usable():
             return
-        with self._state_faults():
+        with self.state.catching():
             await self._tick()
             if self.stop.is_set():
                 return
@@ -459,12 +382,12 @@ class Daemon:
     async def digest_job(self, name: str) -> None:
         # Held back by a state fault, the digest is made at the first tick after it clears;
         # once queued, it is the outbox's to deliver.
-        if not self._state_usable():
+        if not self.state.usable():
             self._owed_digests.add(name)
             return
         self._owed_digests.discard(name)
         what = f"digest for {name}"
-        with self._quiet_stop(what), self._state_faults():
+        with self._quiet_stop(what), self.state.catching():
             async with self._job(what):
                 now = utcnow()
                 try:
@@ -475,9 +398,9 @@ class Daemon:
                 await flush(self.rt.config, self.store, self.fetcher, now, channel=name)
 
     async def flush_outbox(self) -> None:
-        if not self._state_usable():
+        if not self.state.usable():
             return
-        with self._quiet_stop("outbox delivery"), self._state_faults():
+        with self._quiet_stop("outbox delivery"), self.state.catching():
             async with self._job("outbox delivery"):
                 await flush(self.rt.config, self.store, self.fetcher, utcnow())
 
@@ -495,7 +418,7 @@ class Daemon:
             return
         except StateError as exc:
             log.error("config reload failed, keeping the running config: %s", exc)
-            self._fault(exc)
+            self.state.note(exc)
             return
         if config.web != self.rt.config.web:
             log.warning("[web] changed: host, port and token take effect at the next restart")

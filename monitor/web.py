@@ -32,7 +32,9 @@ class Daemonish(Protocol):
     store: Store
     last_tick: float | None
     heartbeat: float | None
-    state_fault: StateError | None
+
+    @property
+    def state_fault(self) -> StateError | None: ...
 
     def feed_path(self, topic: str) -> Path | None: ...
     def source_keys(self) -> list[str]: ...
