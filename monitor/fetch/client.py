@@ -17,7 +17,6 @@ import re
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,7 @@ import httpx
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody, TruncatedBody
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
+from monitor.fetch.threads import DaemonThreadPool
 from monitor.fetch.transport import GuardedTransport
 from monitor.gate import UrlRefused, normalize_url, origin, url_host
 from monitor.logs import one_line
@@ -187,17 +187,15 @@ class Fetcher:
         # Replaced in __aenter__ by one that resolves in the fetcher's own DNS threads.
         self.gate = Gate(self._allow, resolve_timeout=http.connect_timeout)
         self._sessions: dict[tuple[bool, bool], _Session] = {}  # (verify TLS, keep alive)
-        self._resolver: ThreadPoolExecutor | None = None
+        self._resolver: DaemonThreadPool | None = None
         self._open = False
 
     async def __aenter__(self) -> Fetcher:
         if self._open:
             return self
         # DNS lookups block a thread each; their own pool keeps a slow resolver from starving
-        # the default executor, which the extractors use for parsing.
-        self._resolver = ThreadPoolExecutor(
-            max_workers=min(32, self._http.concurrency), thread_name_prefix="monitor-dns"
-        )
+        # the default executor, and its daemon threads cannot hold the exit after SIGTERM.
+        self._resolver = DaemonThreadPool(min(32, self._http.concurrency), "monitor-dns")
         self.gate = Gate(
             self._allow, resolve_timeout=self._http.connect_timeout, executor=self._resolver
         )
