@@ -174,9 +174,8 @@ class Daemon:
         except TimeoutError:
             task = self._cancel_working(grace)
             if task is not None:
-                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                    async with asyncio.timeout(CANCEL_WAIT):
-                        await asyncio.shield(task)
+                # asyncio.wait never raises what the job raised: closing goes on regardless.
+                await asyncio.wait({task}, timeout=CANCEL_WAIT)
         self.scheduler.shutdown(wait=False)
 
     def _cancel_working(self, grace: float) -> asyncio.Task[None] | None:
@@ -422,7 +421,15 @@ class Daemon:
             return
         if config.web != self.rt.config.web:
             log.warning("[web] changed: host, port and token take effect at the next restart")
-        async with self._busy:
+        try:
+            await self._busy.acquire()
+        except BaseException:  # cancelled while waiting (shutdown): the new pipeline goes too
+            rt.close()
+            raise
+        try:
+            if self.stop.is_set():  # stopping: the running pipeline is being closed
+                rt.close()
+                return
             old_http = self.rt.config.http
             self.rt.poller.close()
             self.rt = rt
@@ -435,6 +442,8 @@ class Daemon:
                 "tick", trigger=IntervalTrigger(seconds=config.poll.tick_seconds)
             )
             self._schedule_channels()
+        finally:
+            self._busy.release()
         log.info(
             "config reloaded: %d sources, %d topics, %d channels",
             len(rt.poller.sources),

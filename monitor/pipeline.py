@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import gc
 import logging
 import os
@@ -50,6 +51,8 @@ SOURCE_SLACK = 10.0
 # Following a feed's links reads its articles in parallel within this many fetch time-outs.
 FOLLOW_BUDGET = 2
 T = TypeVar("T")
+# The deadline of the source being polled, in its task (see `Poller._cpu`).
+_DEADLINE: contextvars.ContextVar[asyncio.Timeout] = contextvars.ContextVar("source_deadline")
 
 
 @dataclass(slots=True)
@@ -120,6 +123,7 @@ class Poller:
         # Parser processes start now, in the background, rather than when the first page of
         # the first cycle arrives.
         self.sandbox.start()
+        self._slots = asyncio.Semaphore(self.sandbox.size)  # jobs running in the processes
         # What exists now (sources, topics, dictionaries, the story index) lives as long as the
         # poller: the cyclic collector need not walk it again on every pass of every cycle
         # (at 10,000 sources that walking was a tenth of a cycle's CPU). Refcounting still
@@ -136,11 +140,23 @@ class Poller:
 
     async def _cpu(self, what: str, fn: Callable[..., T], *args: object) -> T:
         """Run parsing or matching in a parser process; a job that does not finish (deadline,
-        memory cap, crash) becomes an ExtractError naming `what` stopped and why."""
-        try:
-            return await self.sandbox.run(fn, *args)
-        except SandboxError as exc:
-            raise ExtractError(f"{what} {exc}; skipped, tried again at the next poll") from None
+        memory cap, crash) becomes an ExtractError naming `what` stopped and why.
+
+        Waiting for a free process is not the source's fault: that time is added to the
+        source's own deadline, so that a queue behind slow pages fails no healthy source."""
+        loop = asyncio.get_running_loop()
+        queued = loop.time()
+        async with self._slots:
+            deadline = _DEADLINE.get(None)
+            when = deadline.when() if deadline is not None else None
+            if deadline is not None and when is not None:
+                deadline.reschedule(when + loop.time() - queued)
+            try:
+                return await self.sandbox.run(fn, *args)
+            except SandboxError as exc:
+                raise ExtractError(
+                    f"{what} {exc}; skipped, tried again at the next poll"
+                ) from None
 
     def close(self) -> None:
         self.sandbox.close()
@@ -173,6 +189,14 @@ class Poller:
         fault: list[StateError] = []  # the store cannot be written: stop, and say so once
 
         async def one(src: Source) -> None:
+            # A state fault anywhere in a source's poll, its failure handling included (which
+            # writes a batch of outcomes now and then), stops the cycle's other sources too.
+            try:
+                await one_source(src)
+            except StateError as exc:
+                fault.append(exc)
+
+        async def one_source(src: Source) -> None:
             try:
                 async with in_flight:
                     if fault:
@@ -180,15 +204,16 @@ class Poller:
                     self.in_flight += 1
                     try:
                         # Every step has its own bound; this holds even if one forgets its.
-                        async with asyncio.timeout(self._deadline(src)):
+                        # Time spent queued for a parser process is added (see `_cpu`).
+                        async with asyncio.timeout(self._deadline(src)) as deadline:
+                            _DEADLINE.set(deadline)
                             outcome = await self._poll(
                                 fetcher, src, states[src.key], summary
                             )
                     finally:
                         self.in_flight -= 1
-            except StateError as exc:
-                fault.append(exc)
-                return
+            except StateError:
+                raise
             except TimeoutError:
                 error = f"timed out after {self._deadline(src):.0f} s; polled again next time"
                 self._later(
@@ -434,9 +459,11 @@ class Poller:
 
         tasks = [asyncio.ensure_future(full(e)) for e in entries]
         budget = FOLLOW_BUDGET * self.config.http.total_timeout
-        _, late = await asyncio.wait(tasks, timeout=budget) if tasks else (set(), set())
-        for task in late:
-            task.cancel()
+        try:
+            _, late = await asyncio.wait(tasks, timeout=budget) if tasks else (set(), set())
+        finally:
+            for task in tasks:  # also when this poll itself is cancelled
+                task.cancel()
         if late:
             await asyncio.wait(late)
             log.warning(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -40,7 +41,8 @@ log = logging.getLogger("monitor.sandbox")
 T = TypeVar("T")
 
 START_TIMEOUT = 60.0  # a new process must be up (fork server started, setup run) within this
-CLOSE_WAIT = 10.0  # how long closing waits for processes still starting
+_PR_SET_PDEATHSIG = 1  # prctl option, from <sys/prctl.h>
+CLOSE_WAIT = 3.0  # how long closing waits for processes still starting (fits Docker's 10 s)
 
 
 class SandboxError(Exception):
@@ -107,7 +109,7 @@ class Sandbox:
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._count = 0  # processes alive or being started
-        self._waiters: deque[asyncio.Future[_Worker]] = deque()
+        self._waiters: deque[asyncio.Future[_Worker | None]] = deque()
         self._closed = False
         self._ready = threading.Event()
 
@@ -130,8 +132,7 @@ class Sandbox:
                 try:
                     worker = self._spawn()
                 except Exception as exc:
-                    with self._lock:
-                        self._count -= 1
+                    self._room_freed()
                     log.warning("%s process did not start: %s", self._name, exc)
                     return
                 self._release(worker)
@@ -152,7 +153,8 @@ class Sandbox:
             waiters = list(self._waiters)
             self._waiters.clear()
         for fut in waiters:
-            fut.get_loop().call_soon_threadsafe(_cancel, fut)
+            stopped = WorkerDied("stopped: the parser processes are shut down")
+            fut.get_loop().call_soon_threadsafe(_fail, fut, stopped)
         for worker in idle:
             _kill(worker)
         for worker in busy:
@@ -220,41 +222,61 @@ class Sandbox:
     # --- the pool --------------------------------------------------------------------------------
 
     async def _acquire(self) -> _Worker:
+        """An idle process, a new one if there is room, or the next one released. A waiter
+        woken with None was told that room was freed (a start failed, a process was
+        discarded): it starts a process itself."""
         loop = asyncio.get_running_loop()
-        with self._lock:
-            if self._closed:
-                raise WorkerDied("stopped: the parser processes are shut down")
-            if self._idle:
-                worker = self._idle.pop()
-                self._busy.add(worker)
-                return worker
-            spawn = self._count < self.size
-            if spawn:
-                self._count += 1
-            else:
-                waiter: asyncio.Future[_Worker] = loop.create_future()
-                self._waiters.append(waiter)
-        if spawn:
-            try:
-                worker = await asyncio.to_thread(self._spawn)
-            except BaseException:
-                with self._lock:
-                    self._count -= 1
-                raise
+        while True:
             with self._lock:
                 if self._closed:
-                    _kill(worker)
                     raise WorkerDied("stopped: the parser processes are shut down")
-                self._busy.add(worker)
-            return worker
-        try:
-            return await waiter
-        except asyncio.CancelledError:
-            with self._lock, contextlib.suppress(ValueError):
-                self._waiters.remove(waiter)
-            if waiter.done() and not waiter.cancelled():
-                self._release(waiter.result())  # handed over just as we were cancelled
-            raise
+                if self._idle:
+                    worker = self._idle.pop()
+                    self._busy.add(worker)
+                    return worker
+                spawn = self._count < self.size
+                if spawn:
+                    self._count += 1
+                else:
+                    waiter: asyncio.Future[_Worker | None] = loop.create_future()
+                    self._waiters.append(waiter)
+            if spawn:
+                try:
+                    worker = await asyncio.to_thread(self._spawn)
+                except BaseException:
+                    self._room_freed()
+                    raise
+                with self._lock:
+                    if self._closed:
+                        _kill(worker)
+                        raise WorkerDied("stopped: the parser processes are shut down")
+                    self._busy.add(worker)
+                return worker
+            try:
+                handed = await waiter
+            except asyncio.CancelledError:
+                with self._lock, contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+                if waiter.done() and not waiter.cancelled():
+                    if (got := waiter.result()) is not None:
+                        self._release(got)  # handed over just as we were cancelled
+                    else:
+                        self._room_freed(counted=False)  # pass the news on
+                raise
+            if handed is not None:
+                return handed
+
+    def _room_freed(self, counted: bool = True) -> None:
+        """A process slot is free (`counted`: one was reserved and is given back): wake the
+        first waiter to start a process itself, so that no job waits on a start that failed."""
+        with self._lock:
+            if counted:
+                self._count -= 1
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if not waiter.done():
+                    waiter.get_loop().call_soon_threadsafe(_wake, waiter)
+                    return
 
     def _release(self, worker: _Worker) -> None:
         """Give a worker that is between jobs to the next waiter, or back to the idle list."""
@@ -272,15 +294,12 @@ class Sandbox:
             self._idle.append(worker)
 
     def _discard(self, worker: _Worker) -> None:
-        """Kill a worker whose job did not end cleanly; a waiter gets a new one started."""
+        """Kill a worker whose job did not end cleanly; the first waiter starts its
+        replacement."""
         _kill(worker)
         with self._lock:
             self._busy.discard(worker)
-            self._count -= 1
-            waiters = [w for w in self._waiters if not w.done()]
-        if waiters and not self._closed:
-            # Someone is queued for a process: start its replacement now, off the event loop.
-            threading.Thread(target=self._prestart, daemon=True).start()
+        self._room_freed()
 
     def _spawn(self) -> _Worker:
         """Start one process and wait until it has run `setup` (blocking: call off the loop)."""
@@ -301,7 +320,12 @@ class Sandbox:
             name=f"monitor-{self._name}",
             daemon=True,
         )
-        process.start()
+        try:
+            process.start()
+        except (OSError, EOFError) as exc:  # the fork server could not be reached
+            child.close()
+            parent.close()
+            raise WorkerDied(f"failed: no {self._name} process could start ({exc})") from None
         child.close()
         worker = _Worker(process, parent)
         if not parent.poll(START_TIMEOUT):
@@ -319,16 +343,21 @@ class Sandbox:
         return worker
 
 
-def _hand_over(waiter: asyncio.Future[_Worker], worker: _Worker, pool: Sandbox) -> None:
+def _wake(waiter: asyncio.Future[_Worker | None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _fail(waiter: asyncio.Future[Any], error: BaseException) -> None:
+    if not waiter.done():
+        waiter.set_exception(error)
+
+
+def _hand_over(waiter: asyncio.Future[_Worker | None], worker: _Worker, pool: Sandbox) -> None:
     if waiter.done():  # cancelled meanwhile: the worker goes to the next one in line
         pool._release(worker)
     else:
         waiter.set_result(worker)
-
-
-def _cancel(fut: asyncio.Future[Any]) -> None:
-    if not fut.done():
-        fut.cancel()
 
 
 async def _readable(loop: asyncio.AbstractEventLoop, conn: Connection, timeout: float) -> None:
@@ -401,6 +430,7 @@ def _serve(
     # Ctrl-C reaches the whole process group: the parent decides what stops, not each worker
     # with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     _cap_memory(memory_mb)
     # The parent gone (its end of the pipe closed) ends the process quietly.
     with contextlib.suppress(EOFError, OSError):
@@ -418,13 +448,21 @@ def _jobs(
         return
     conn.send(("ready", None))
     while True:
-        fn, args = conn.recv()
+        try:
+            fn, args = conn.recv()  # a body near the cap can fail here already
+        except MemoryError:
+            conn.send(("memory", None))
+            continue
         try:
             answer: tuple[str, Any] = ("ok", fn(*args))
         except MemoryError:
             answer = ("memory", None)
-        except BaseException as exc:
+        except Exception as exc:
             answer = ("error", _portable(exc))
+        except BaseException as exc:
+            # SystemExit or KeyboardInterrupt from a job would stop the parent's event loop
+            # if re-raised there: it comes back as an ordinary error.
+            answer = ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
         del fn, args
         try:
             conn.send(answer)
@@ -434,6 +472,17 @@ def _jobs(
             raise
         except Exception as exc:  # an answer that does not pickle
             conn.send(("error", RuntimeError(f"unpicklable result: {exc}")))
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to kill this process when its parent (the fork server) dies. Without it,
+    a worker outlives a killed fork server, and the pool, which can no longer see it, cannot
+    stop it either (Linux only; elsewhere nothing is done)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _cap_memory(memory_mb: int) -> None:

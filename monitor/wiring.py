@@ -36,15 +36,19 @@ def stage_issues(config: Config, text: str) -> list[ConfigIssue]:
         # over the dictionaries for every topic's words.
         compile_topics(config.topics, config.aliases)
         return []
-    except TopicError:
+    except (TopicError, RecursionError):
         pass  # some topic is broken: compile each on its own to name every broken one
     issues = []
     for topic_id, topic in config.topics.items():
+        loc = ("topics", topic_id, "query")
         try:
             compile_topics({topic_id: topic}, config.aliases)
         except TopicError as exc:
             loc = ("topics", exc.topic, "query")
             issues.append(ConfigIssue(dotted(loc), exc.detail, locate(text, loc)))
+        except RecursionError:  # the parser's own recursion: a query nested beyond reason
+            why = "the query is nested too deeply (hundreds of levels); flatten it"
+            issues.append(ConfigIssue(dotted(loc), why, locate(text, loc)))
     return issues
 
 

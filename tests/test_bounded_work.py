@@ -269,3 +269,13 @@ async def test_an_item_longer_than_the_matcher_reads_is_matched_at_its_start_and
         f"warning: the text has {len(filler + STORY):,} characters; only the first 200,000 "
         "are matched (see 'Long texts' in the README)"
     ]
+
+
+def test_a_topic_nested_beyond_reason_is_a_config_error_not_a_traceback(tmp_path: Path) -> None:
+    deep = "(" * 3000 + "Truppen" + ")" * 3000
+    make_text = f"[topics.deep]\nquery = '{deep}'\n"
+    (tmp_path / "config.toml").write_text(make_text)
+    out = cli(tmp_path, "check")
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    assert "topics.deep.query: the query is nested too deeply" in out.stderr

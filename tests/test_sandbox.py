@@ -161,3 +161,75 @@ async def test_parser_processes_match_exactly_as_the_compiled_topics_do() -> Non
     expected = [matcher.match(t, title=None, language=lang) for t, _, lang in texts]
     assert [found for _, found, _ in answers] == expected
     assert sum(1 for found in expected if found) > 50  # the comparison is not vacuous
+
+
+def leave(code: int) -> None:
+    raise SystemExit(code)
+
+
+def flaky_setup(path: str) -> None:
+    """Fails while the file holds a positive count, one failure per start."""
+    from pathlib import Path
+
+    file = Path(path)
+    left = int(file.read_text())
+    if left > 0:
+        file.write_text(str(left - 1))
+        raise RuntimeError("not today")
+
+
+async def test_a_job_that_exits_comes_back_as_an_error_not_as_the_parents_exit(
+    sandbox: Sandbox,
+) -> None:
+    with pytest.raises(RuntimeError, match="SystemExit: 3"):
+        await sandbox.run(leave, 3)
+    assert await sandbox.run(spin, 0.0) == "done"
+
+
+async def test_jobs_queued_behind_a_failed_start_start_a_process_themselves(tmp_path) -> None:
+    count = tmp_path / "failures"
+    count.write_text("1")  # the first start (the pool's own, in the background) fails
+    box = Sandbox(1, Limits(timeout=30.0), setup=flaky_setup, setup_args=(str(count),))
+    box.start()
+    try:
+        # Queued while that start was under way: they must not wait for it forever.
+        answers = await asyncio.wait_for(
+            asyncio.gather(box.run(spin, 0.0), box.run(spin, 0.0)), 60
+        )
+    finally:
+        box.close()
+    assert answers == ["done", "done"]
+    assert count.read_text() == "0"  # the failed start did happen
+
+
+async def test_close_fails_queued_jobs_with_worker_died() -> None:
+    box = Sandbox(1, Limits(timeout=600.0))
+    running = asyncio.ensure_future(box.run(spin, 600.0))
+    queued = asyncio.ensure_future(box.run(spin, 0.0))
+    await asyncio.sleep(1.0)
+    box.close()
+    for job in (running, queued):
+        with pytest.raises(WorkerDied):
+            await asyncio.wait_for(job, 10)
+
+
+async def test_workers_die_with_their_fork_server() -> None:
+    """Killed fork server: its workers go too (they could no longer be stopped otherwise)."""
+    import multiprocessing.forkserver as fs
+
+    box = Sandbox(1, Limits(timeout=2.0))
+    try:
+        worker = await box.run(pid)
+        server = fs._forkserver._forkserver_pid
+        assert server is not None
+        os.kill(server, signal.SIGKILL)
+        for _ in range(50):
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            await asyncio.sleep(0.1)
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker, 0)
+    finally:
+        box.close()
