@@ -369,6 +369,11 @@ def _read_text(file: str) -> str:
         sys.exit(EXIT_CONFIG)
 
 
+def _why_lines(why: str) -> list[str]:
+    """An explanation as a list of lines, without the indent of the text form."""
+    return [line.strip() for line in why.splitlines()]
+
+
 @cli.command()
 @click.argument("file", default="-")
 @click.option("--json", "as_json", is_flag=True, help="with scores and evidence")
@@ -396,29 +401,35 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
         click.echo(f"error: {file}: matching {exc}", err=True)
         sys.exit(EXIT_FAILED)
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "topic": m.topic,
-                        "score": round(m.score, 3),
-                        "terms": list(m.evidence.terms),
-                        "rule": m.evidence.rule,
-                        "snippet": m.evidence.snippet,
-                        "spans": [list(x) for x in m.evidence.spans],
-                    }
-                    for m in found
+        matches: list[dict[str, Any]] = [
+            {
+                "topic": m.topic,
+                "score": round(m.score, 3),
+                "terms": list(m.evidence.terms),
+                "rule": m.evidence.rule,
+                "snippet": m.evidence.snippet,
+                "spans": [list(x) for x in m.evidence.spans],
+            }
+            for m in found
+        ]
+        data: Any = matches
+        if reasons is not None:
+            # One JSON document: the reasons go inside it, never after it.
+            for entry in matches:
+                entry["why"] = _why_lines(reasons.pop(entry["topic"], ""))
+            data = {
+                "matches": matches,
+                "not_matched": [
+                    {"topic": topic, "why": _why_lines(why)} for topic, why in reasons.items()
                 ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+            }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         for m in found:
             click.echo(m.topic)
-    if reasons is not None:
-        for topic, why in reasons.items():
-            click.echo(f"# {topic}: {why}")
+        if reasons is not None:
+            for topic, why in reasons.items():
+                click.echo(f"# {topic}: {why}")
     if not found:
         sys.exit(EXIT_FAILED)
 

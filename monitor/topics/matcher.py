@@ -53,7 +53,7 @@ from monitor.topics.analysis import (
     word_keys,
 )
 from monitor.topics.analysis import tokenize as _tokenize
-from monitor.topics.nodes import BODY_BASE, Doc, Found, Leaf, Node, Occurrence
+from monitor.topics.nodes import ANY, BODY_BASE, Doc, Found, Leaf, Node, Occurrence, Phrase
 from monitor.topics.prefilter import Prefilter, feature_anchors, node_anchors
 from monitor.topics.query import Compiler
 
@@ -363,21 +363,21 @@ class Matcher:
     ) -> dict[str, str]:
         """Per topic, a few lines: why it matched (rule, terms, score) or why it did not.
 
-        Like `match`, it looks at the first `max_chars` characters of text and title only.
+        Every topic's query is evaluated on the analysed paragraph, whatever the prefilters
+        would have skipped: they only leave out topics that cannot match, and the reason must be
+        the query's own (a topic skipped because one required term is missing may well have
+        others present), the same with the raw-text prefilter on or off. Like `match`, it looks
+        at the first `max_chars` characters of text and title only.
         """
         text, title, _ = self._cap(text, title)
         doc = self._doc(text, title, language)
-        candidates = set(self._candidates(doc))
-        out: dict[str, str] = {}
-        for index, topic in enumerate(self._topics):
-            out[topic.id] = self._explain_one(topic, doc, index in candidates)
-        return out
+        return {topic.id: self._explain_one(topic, doc) for topic in self._topics}
 
-    def _explain_one(self, topic: _Topic, doc: Doc, candidate: bool) -> str:
+    def _explain_one(self, topic: _Topic, doc: Doc) -> str:
         if not self._applies(topic, doc):
             wanted = ", ".join(topic.languages)
             return f"not matched: the topic is for {wanted}, the text is {doc.language}"
-        if not candidate:
+        if not any(_mentioned(leaf, doc) for leaf in topic.leaves.values()):
             names = sorted({leaf.label for leaf in topic.leaves.values()})
             shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
             return f"not matched: none of its terms occur ({shown})"
@@ -397,6 +397,12 @@ class Matcher:
             f"matched: score {score:g} (threshold {topic.threshold:g})\n"
             f"  rule: {evidence.rule}\n  terms: {terms}"
         )
+
+
+def _mentioned(leaf: Leaf, doc: Doc) -> bool:
+    """Does any word of the term occur in the paragraph (a phrase's words need not be in a row)?"""
+    parts = leaf.parts if isinstance(leaf, Phrase) else (leaf.fids,)
+    return any(doc.found(fids, ANY) for fids in parts)
 
 
 def _is_part(word: str, start: int, end: int) -> bool:
