@@ -33,6 +33,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ContentServer, WebhookReceiver, free_port
+from tests.test_daemon import get
+from tests.test_daemon import wait_for as daemon_wait_for
 
 FEED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>
 <item><guid>a</guid><title>Entry A</title><description>Text A</description></item>
@@ -419,22 +421,11 @@ def metrics_text(port: int) -> str:
 
 
 def readyz(port: int) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError:
-        return 0, ""
+    return get(f"http://127.0.0.1:{port}/readyz")
 
 
 def wait_for(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+    return daemon_wait_for(predicate, timeout)
 
 
 def outbox(db: Path) -> list[tuple[str, str, int]]:
