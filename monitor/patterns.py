@@ -7,8 +7,8 @@ cannot run that way (backreferences, lookarounds, atomic groups), and `PatternRe
 Patterns keep the meaning they had under ``re``: before RE2 sees a pattern, Python's Unicode
 shorthands (``\\d``, ``\\w``, ``\\s``, which RE2 reads as ASCII only) and a few escapes RE2 does
 not know (``\\Z``, ``\\u`` with four hex digits, ``\\U`` with eight, ``\\N{name}``,
-``{,n}``) are rewritten into RE2 syntax. ``\\b`` cannot be rewritten (RE2 has no lookarounds): it counts only ASCII
-letters, digits and ``_`` as word characters.
+``{,n}``) are rewritten into RE2 syntax. ``\\b`` cannot be rewritten (RE2 has no
+lookarounds): it counts only ASCII letters, digits and ``_`` as word characters.
 """
 
 from __future__ import annotations
