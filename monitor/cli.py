@@ -10,11 +10,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor.config import Config, ConfigError, gate_opt_ins, missing_secrets
+
+if TYPE_CHECKING:
+    from monitor.topics import Matcher
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_STATE = 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -327,15 +330,24 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
     click.echo("\n\n".join(p.text for p in doc.passages))
 
 
-def _isolated(config: Config | None, fn: Any, *args: Any) -> Any:
-    """Run `fn(*args)` in a parser process with the config's limits (see `monitor.sandbox`);
-    a job that does not finish becomes an ExtractError saying why."""
+def _isolated(
+    config: Config | None, fn: Any, *args: Any, matcher: Matcher | None = None
+) -> Any:
+    """Run `fn(*args)` in a parser process with the config's limits (see `monitor.sandbox`),
+    with `matcher`'s topics installed there as the poller installs them; a job that does not
+    finish becomes an ExtractError saying why."""
     from monitor.extract import ExtractError
     from monitor.sandbox import Limits, Sandbox, SandboxError
+    from monitor.topics.worker import freeze_matcher, install_matcher
 
     poll = config.poll if config is not None else None
     limits = Limits(poll.parse_timeout, poll.parse_memory_mb) if poll is not None else Limits()
-    sandbox = Sandbox(1, limits)
+    if matcher is None:
+        sandbox = Sandbox(1, limits)
+    else:
+        sandbox = Sandbox(
+            1, limits, setup=install_matcher, setup_args=(freeze_matcher(matcher),)
+        )
     try:
         return sandbox.run_sync(fn, *args)
     except SandboxError as exc:
@@ -396,7 +408,7 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
             err=True,
         )
     try:
-        _, found, reasons = _isolated(config, match_text, matcher, text, title, explain)
+        _, found, reasons = _isolated(config, match_text, text, title, explain, matcher=matcher)
     except ExtractError as exc:
         click.echo(f"error: {file}: matching {exc}", err=True)
         sys.exit(EXIT_FAILED)

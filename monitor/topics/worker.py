@@ -43,23 +43,29 @@ def match_passages(
     The language is detected here when the source did not give one: that, too, reads text
     from the web.
     """
-    if _matcher is None:
-        raise RuntimeError("no topics installed in this parser process")
+    matcher = _installed()
     out: list[tuple[str | None, list[TopicMatch], bool]] = []
     for text, title, language in passages:
-        text_cut = len(text) > _matcher.max_chars
+        text_cut = len(text) > matcher.max_chars
         if text_cut:  # the language is told by what is matched, not by a tail never read
-            text = cap_text(text, _matcher.max_chars)[0]
+            text = cap_text(text, matcher.max_chars)[0]
         language = language or detect_language(f"{title or ''} {text}")
-        found = _matcher.match(text, title=title, language=language)
+        found = matcher.match(text, title=title, language=language)
         out.append((language, found, text_cut))
     return out
 
 
+def _installed() -> Matcher:
+    if _matcher is None:
+        raise RuntimeError("no topics installed in this parser process")
+    return _matcher
+
+
 def match_text(
-    matcher: Matcher, text: str, title: str | None, explain: bool
+    text: str, title: str | None, explain: bool
 ) -> tuple[str | None, list[TopicMatch], dict[str, str] | None]:
-    """`monitor match`: one text with the given topics; the reasons too when asked."""
+    """`monitor match`: one text with the installed topics; the reasons too when asked."""
+    matcher = _installed()
     language = detect_language(cap_text(text, matcher.max_chars)[0])
     found = matcher.match(text, title=title, language=language)
     reasons = matcher.explain(text, title=title, language=language) if explain else None
