@@ -18,28 +18,8 @@ from tests.test_end_to_end import monitor
 DATA = REPO / "tests" / "data" / "state-v0.1.0"
 OLD_BASE = "http://127.0.0.1:46609"  # where make_state.py served the feed
 RSS = "application/rss+xml; charset=utf-8"
-# Topics that match old and new entries alike, so that anything re-reported would be an item.
-CONFIG = """
-[http]
-allow_networks = ["127.0.0.1/32"]
-respect_robots = false
-
-[seeds]
-enabled = false
-
-[[sources]]
-name = "Upgrade wire"
-url = "{base}/feed.xml"
-kind = "feed"
-
-[channels.files]
-kind = "file"
-send_empty = false
-
-[topics.troops]
-name = "Troops"
-query = "troops OR Truppen"
-
+# The config the state was made with, plus a topic that matches every entry, old and new alike.
+CONFIG = (DATA / "config.toml.in").read_text(encoding="utf-8") + """
 [topics.everything]
 name = "Everything"
 query = "update OR Hafen OR Schlagzeile OR harbour OR rail OR ferry OR budget OR storm"

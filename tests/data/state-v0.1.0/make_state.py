@@ -18,27 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CONFIG = """
-[http]
-allow_networks = ["127.0.0.1/32"]
-respect_robots = false
-
-[seeds]
-enabled = false
-
-[[sources]]
-name = "Upgrade wire"
-url = "{base}/feed.xml"
-kind = "feed"
-
-[channels.files]
-kind = "file"
-send_empty = false
-
-[topics.troops]
-name = "Troops"
-query = "troops OR Truppen"
-"""
+CONFIG = (HERE / "config.toml.in").read_text(encoding="utf-8")  # {base}: the feed server
 
 
 def main() -> None:
