@@ -35,13 +35,13 @@ from monitor.config_parts import (
     ConfigIssue,
     Duration,
     Strict,
+    check_http_url,
+    folder_name,
+    header_value,
     parse_duration,
+    read_regular_file,
     secret_from_env,
 )
-from monitor.config_parts import check_http_url as _check_http_url
-from monitor.config_parts import folder_name as _folder_name
-from monitor.config_parts import header_value as _header_value
-from monitor.config_parts import read_regular_file as _read_regular_file
 from monitor.source_kinds import KindName
 
 # Names other modules and tests import from here; the channel models live in their modules.
@@ -90,7 +90,7 @@ class HttpConfig(Strict):
                 raise ValueError(f"{net!r} is not an IP network such as 127.0.0.1/32") from None
         return value
 
-    _header = field_validator("user_agent", "contact")(classmethod(lambda cls, v: _header_value(v)))
+    _header = field_validator("user_agent", "contact")(classmethod(lambda cls, v: header_value(v)))
 
     @property
     def user_agent_header(self) -> str:
@@ -123,14 +123,14 @@ class SeedsConfig(Strict):
     enabled: bool = True
     interval: Duration = 6 * 3600
 
-    _path = field_validator("path")(classmethod(lambda cls, v: _folder_name(v)))
+    _path = field_validator("path")(classmethod(lambda cls, v: folder_name(v)))
 
 
 class StateConfig(Strict):
     path: str = "state"
     retention_days: int = Field(180, ge=1, le=MAX_DAYS)
 
-    _path = field_validator("path")(classmethod(lambda cls, v: _folder_name(v)))
+    _path = field_validator("path")(classmethod(lambda cls, v: folder_name(v)))
 
 
 class WebConfig(Strict):
@@ -178,7 +178,7 @@ class SourceConfig(Strict):
     )
     verify_tls: bool = True
 
-    _url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
 class TopicConfig(Strict):
@@ -314,7 +314,7 @@ def load_config(path: str | Path | None = None, checks: StageChecks | None = Non
     `checks` are what only the stages can check (see `monitor.wiring.load`); without them the
     config is valid as far as this module can tell, topic queries not compiled."""
     path = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
-    text = _read_regular_file(
+    text = read_regular_file(
         path,
         lambda why: ConfigError(path, [ConfigIssue("(file)", why)]),
         missing="not found; pass --config PATH or set MONITOR_CONFIG",

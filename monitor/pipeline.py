@@ -94,7 +94,6 @@ class Poller:
         # months of polls in minutes so that retention and story eviction happen).
         self.clock = clock
         self.store = store
-        self.matcher = matcher
         self.sources = list(sources)
         store.sync_sources(self.sources)
         self._records: list[FetchRecord] = []  # outcomes without text, not yet written
