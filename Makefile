@@ -3,24 +3,37 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint check once digest bench clean
+.PHONY: run test lint lock check once digest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The same install step the Dockerfile runs (pip install of this project), plus the test extra.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+# The install the Dockerfile runs: every package from a hashed lock (requirements-test.lock adds the
+# test extra to the image's requirements.lock, same versions), then this project without dependencies.
+$(VENV)/.installed: pyproject.toml requirements-test.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+# Compose files are linted by dclint (from the npm registry), installed beside the venv.
+DCLINT := $(VENV)/node/node_modules/.bin/dclint
+$(DCLINT):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node dclint@3.1.0
+
+# Rewrite both lock files after a change to pyproject.toml's requirements (uv resolves them).
+lock: $(VENV)/.installed
+	$(BIN)/pip install --quiet 'uv>=0.5'
+	PATH=$(BIN):$$PATH $(BIN)/python scripts/lock.py
 
 run: $(VENV)/.installed
 	$(BIN)/monitor check
 	$(BIN)/monitor run
 
-test: $(VENV)/.installed
-	$(BIN)/ruff check monitor tests benchmarks
+test: $(VENV)/.installed $(DCLINT)
+	$(BIN)/ruff check monitor tests benchmarks scripts
 	$(BIN)/hadolint Dockerfile
+	$(DCLINT) --max-warnings 0 compose.yaml
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
