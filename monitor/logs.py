@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
+
+from pythonjsonlogger import json as jsonlogger
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\s]+")
 
@@ -21,22 +23,28 @@ def one_line(text: object, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-# Attributes every LogRecord has; anything else was passed with `extra=` and belongs in the JSON.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+class JsonFormatter(jsonlogger.JsonFormatter):
+    """One JSON object per record: ts (UTC, ms), level, logger, msg, then whatever the call
+    passed with `extra=` (python-json-logger collects those, and serialises odd values)."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "{message}",
+            style="{",
+            rename_fields={"message": "msg", "exc_info": "exc"},
+            json_default=str,
+            json_ensure_ascii=False,
+        )
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        out = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        log_data["ts"] = datetime.fromtimestamp(record.created, UTC).isoformat(
+            timespec="milliseconds"
+        )
+        log_data["level"] = record.levelname.lower()
+        log_data["logger"] = record.name
+        super().add_fields(log_data, record, message_dict)
 
 
 def setup_logging(level: str = "INFO", json_logs: bool | None = None) -> None:

@@ -312,6 +312,22 @@ async def test_robots_names_our_agent(server: HostileServer, fetcher: Fetcher) -
     assert result.outcome == FetchOutcome.ROBOTS
 
 
+async def test_robots_follow_rfc_9309(server: HostileServer, fetcher: Fetcher) -> None:
+    """The most specific rule wins whatever its order, and `*` / `$` are patterns (RFC 9309);
+    Python's urllib.robotparser takes the first rule in file order and reads both literally."""
+    rules = b"User-agent: *\nDisallow: /news/\nAllow: /news/public/\nDisallow: /*.pdf$\n"
+    server.route("/robots.txt", reply(200, rules))
+    server.route("*", reply(200, b"page"))
+    public = await fetcher.fetch(server.url("/news/public/article"), respect_robots=True)
+    assert public.outcome == FetchOutcome.OK
+    closed = await fetcher.fetch(server.url("/news/internal"), respect_robots=True)
+    assert closed.outcome == FetchOutcome.ROBOTS
+    pdf = await fetcher.fetch(server.url("/reports/brief.pdf"), respect_robots=True)
+    assert pdf.outcome == FetchOutcome.ROBOTS
+    html = await fetcher.fetch(server.url("/reports/brief.pdf.html"), respect_robots=True)
+    assert html.outcome == FetchOutcome.OK
+
+
 async def test_robots_ignored_unless_asked(server: HostileServer, fetcher: Fetcher) -> None:
     server.route("/robots.txt", reply(200, b"User-agent: *\nDisallow: /\n"))
     server.route("*", reply(200, b"page"))

@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 # A server's wish to be left alone, or to be asked less often, is honoured up to one day; beyond
 # that a typo or a hostile header would silence a source for good.
@@ -112,7 +113,7 @@ def parse_max_age(headers: Mapping[str, str], now: datetime | None = None) -> fl
 
 @dataclass
 class _Rules:
-    parser: RobotFileParser | None  # None: everything is allowed
+    parser: Protego | None  # None: everything is allowed
     expires: float
 
 
@@ -145,14 +146,13 @@ class RobotsCache:
         rules = self._rules.get(origin)
         if rules is None or rules.parser is None:
             return True
-        return rules.parser.can_fetch(agent, url)
+        return bool(rules.parser.can_fetch(url, agent))
 
     def store(self, origin: str, text: str | None, ttl: float) -> None:
         """Remember the robots.txt `text` of `origin` (None: allow everything) for `ttl` seconds."""
-        parser = None
-        if text is not None:
-            parser = RobotFileParser()
-            parser.parse(text.splitlines())
+        # Protego, not urllib.robotparser: it follows RFC 9309 (the longest matching rule wins
+        # whatever its order; `*` and `$` are patterns), as the crawlers publishers test with do.
+        parser = Protego.parse(text) if text is not None else None
         self._rules.pop(origin, None)
         if len(self._rules) >= self._max:
             # Dicts keep insertion order, so the first entry is the oldest one stored.
