@@ -140,6 +140,19 @@ class WebConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(9464, ge=0, le=65535)
     token_env: str | None = Field(None, description="env var holding the bearer token")
+    # Where readers reach this server from outside (behind a proxy, say): the Atom feeds' self
+    # links use it. Unset, a served feed links to the address its reader used.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        url = check_http_url(url)
+        if "?" in url or "#" in url:
+            raise ValueError(f"{url!r}: a base URL takes no query or fragment")
+        return url.rstrip("/")
 
     @model_validator(mode="after")
     def _token_beyond_loopback(self) -> WebConfig:

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -284,6 +285,26 @@ class Daemon:
         if topic not in self.rt.config.topics:
             return None
         return self.rt.config.state_dir / "feeds" / f"{topic}.atom"
+
+    def channel_times(self) -> list[dict[str, Any]]:
+        """Each enabled channel's last digest and alert, and when its next digest is due."""
+        out = []
+        for name, chan in self.rt.config.channels.items():
+            if not chan.enabled:
+                continue
+            last_digest, last_alert = self.store.channel_run(name)
+            # No scheduler yet while the daemon starts: nothing is scheduled.
+            scheduler: AsyncIOScheduler | None = getattr(self, "scheduler", None)
+            job = scheduler.get_job(f"digest:{name}") if scheduler else None
+            out.append(
+                {
+                    "name": name,
+                    "last_digest": last_digest,
+                    "next_digest": job.next_run_time if job else None,
+                    "last_alert": last_alert,
+                }
+            )
+        return out
 
     def source_keys(self) -> list[str]:
         """The sources of the running config (the store also remembers removed ones)."""

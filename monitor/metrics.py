@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import platform
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from monitor import __version__
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# What ops dashboards expect of any Python service: process_* (CPU, memory, open files, start
+# time of this process; the parser processes are its children and not counted), python_info
+# and python_gc_*. Our own registry, so the library's default one is not served twice.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+BUILD = Info("monitor_build", "The running release", registry=REGISTRY)
+BUILD.info({"version": __version__, "python": platform.python_version()})
 
 POLL_CYCLES = Counter("monitor_poll_cycles", "Poll cycles run", registry=REGISTRY)
 FETCHES = Counter("monitor_fetches", "Fetches by outcome", ["outcome"], registry=REGISTRY)

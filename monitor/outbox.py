@@ -97,9 +97,14 @@ def write_feeds(
 ) -> list[Path]:
     """Rewrite state/feeds/<topic>.atom with each topic's newest matches, for feed readers."""
     citations = _citations(sources)
+    base = config.web.public_url
     feeds = {
         topic: topic_feed(
-            topic, cfg.name or topic, store.latest_matches(topic, MAX_ENTRIES, citations), now, None
+            topic,
+            cfg.name or topic,
+            store.latest_matches(topic, MAX_ENTRIES, citations),
+            now,
+            f"{base}/feeds/{topic}.atom" if base else None,
         )
         for topic, cfg in config.topics.items()
     }

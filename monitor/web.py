@@ -1,21 +1,28 @@
-"""Ops endpoints: /healthz, /readyz, /metrics and a read-only status page.
+"""Ops endpoints: /healthz, /readyz, /metrics, a read-only status page and the topic feeds.
 
-Bound to 127.0.0.1 by default. With a token configured, every route but the two probes needs
-`Authorization: Bearer <token>`; the probes reveal only "ok" or "not ok" (/readyz also names
-the kind of a state fault, without a path).
+Bound to 127.0.0.1 by default. With a token configured, every route but the two probes needs it:
+as `Authorization: Bearer <token>`, or as the password of HTTP basic auth (any user name), which
+browsers and feed readers can send. The Atom feeds also take it as `?token=`, since some readers
+can send nothing else; only there, because a URL ends up in logs and histories. The probes reveal
+only "ok" or "not ok" (/readyz also names the kind of a state fault, without a path).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 from jinja2 import Environment, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from lxml import etree
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor.metrics import REGISTRY
@@ -37,6 +44,7 @@ class Daemonish(Protocol):
     def state_fault(self) -> StateError | None: ...
 
     def feed_path(self, topic: str) -> Path | None: ...
+    def channel_times(self) -> list[dict[str, Any]]: ...
     def source_keys(self) -> list[str]: ...
     def topic_ids(self) -> list[str]: ...
     def config_loaded(self) -> bool: ...
@@ -45,13 +53,30 @@ class Daemonish(Protocol):
 _env: Environment = ImmutableSandboxedEnvironment(autoescape=select_autoescape(default=True))
 STATUS = _env.from_string(
     """<!doctype html><html><head><meta charset="utf-8"><title>source-monitor status</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 .bad{color:#a00}</style></head><body>
 <h1>source-monitor</h1>
 <p>Last poll tick: {{ last_tick or "not yet" }} · outbox: {{ depth }} waiting</p>
+<h2>Sources by health</h2>
+<p id="health">{% for state, n in health %}<span class="{{ 'bad' if state in bad else '' }}">
+{{ n }} {{ state }}</span>{{ " · " if not loop.last }}{% else %}no sources{% endfor %}</p>
+<h2>Channels</h2>
+<table id="channels"><tr><th>channel</th><th>last digest</th><th>next digest</th>
+<th>last alert</th></tr>
+{% for c in channels %}<tr><td>{{ c.name }}</td><td>{{ c.last_digest or "never" }}</td>
+<td>{{ c.next_digest or "not scheduled" }}</td><td>{{ c.last_alert or "never" }}</td></tr>
+{% endfor %}</table>
+<h2>Outbox</h2>
+{% if pending %}<table id="outbox"><tr><th>created</th><th>channel</th><th>kind</th>
+<th>items</th><th>attempts</th><th>last error</th></tr>
+{% for d in pending %}<tr><td>{{ d.created_at }}</td><td>{{ d.channel }}</td><td>{{ d.kind }}</td>
+<td>{{ d.item_count }}</td><td>{{ d.attempts }}</td>
+<td class="bad">{{ d.last_error or "" }}</td></tr>{% endfor %}</table>
+{% else %}<p id="outbox">Empty: every digest made was delivered.</p>{% endif %}
 <h2>Sources ({{ sources|length }})</h2>
-<table><tr><th>name</th><th>state</th><th>since</th><th>last error</th></tr>
+<table id="sources"><tr><th>name</th><th>state</th><th>since</th><th>last error</th></tr>
 {% for s in sources %}<tr><td>{{ s.name }}<br><small>{{ s.url }}</small></td>
 <td class="{{ 'bad' if s.state in bad else '' }}">{{ s.state }}</td>
 <td>{{ s.since or "" }}</td><td>{{ s.last_error or "" }}</td></tr>{% endfor %}</table>
@@ -68,18 +93,56 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 <td>{{ d.attempts }}</td><td>{{ d.last_error or d.detail or "" }}</td></tr>{% endfor %}</table>
 </body></html>"""
 )
+BAD_STATES = frozenset({"failing", "gone", "refused", "robots"})
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def _given_token(request: web.Request) -> str | None:
+    """The token the request carries: bearer, basic-auth password, or (feeds only) ?token=."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    if request.path.startswith("/feeds/"):
+        return request.query.get("token")
+    return None
+
+
+def with_self_link(document: bytes, href: str) -> bytes:
+    """The Atom document with a rel="self" link to `href` if it has none (our own file: parsed
+    without entities or network all the same)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    feed = etree.fromstring(document, parser)
+    links = feed.findall(f"{{{ATOM_NS}}}link")
+    if any(link.get("rel") == "self" for link in links):
+        return document
+    link = etree.Element(f"{{{ATOM_NS}}}link", rel="self", type="application/atom+xml", href=href)
+    updated = feed.find(f"{{{ATOM_NS}}}updated")
+    (updated if updated is not None else feed[-1]).addnext(link)
+    out: bytes = etree.tostring(feed, xml_declaration=True, encoding="UTF-8")
+    return out
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else None
 
 
 def make_app(daemon: Daemonish, token: str | None) -> web.Application:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        given = request.headers.get("Authorization", "")
+        given = _given_token(request) if token else None
         if (
             token
             and request.path not in PUBLIC
-            and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+            and not hmac.compare_digest((given or "").encode(), token.encode())
         ):
             response: web.StreamResponse = web.Response(status=401, text="token required\n")
+            # Browsers and feed readers then ask for it (any user name, the token as password).
+            response.headers["WWW-Authenticate"] = 'Basic realm="source-monitor", charset="UTF-8"'
         else:
             response = await handler(request)
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -114,15 +177,26 @@ def make_app(daemon: Daemonish, token: str | None) -> web.Application:
 
     async def status(_r: web.Request) -> web.Response:
         store = daemon.store
+        sources = store.health(daemon.source_keys())
+        # Sources in trouble first: they are what an operator opens this page for.
+        sources.sort(key=lambda src: (src.state not in BAD_STATES, src.name or ""))
+        counts = Counter(src.state for src in sources)
+        digests = store.outbox()
         html = STATUS.render(
             last_tick=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(daemon.last_tick))
             if daemon.last_tick
             else None,
             depth=store.outbox_depth(),
-            sources=store.health(daemon.source_keys()),
+            health=sorted(counts.items(), key=lambda kv: (kv[0] not in BAD_STATES, kv[0])),
+            channels=[
+                {**c, **{k: _when(c[k]) for k in ("last_digest", "next_digest", "last_alert")}}
+                for c in daemon.channel_times()
+            ],
+            pending=[d for d in digests if d["status"] != "sent"],
+            sources=sources,
             matches={t: store.latest_matches(t, 10, {}) for t in daemon.topic_ids()},
-            digests=store.outbox(),
-            bad={"failing", "gone", "refused", "robots"},
+            digests=digests,
+            bad=BAD_STATES,
         )
         return web.Response(text=html, content_type="text/html")
 
@@ -130,7 +204,11 @@ def make_app(daemon: Daemonish, token: str | None) -> web.Application:
         path = daemon.feed_path(request.match_info["topic"])
         if path is None or not path.is_file():
             raise web.HTTPNotFound(text="no such topic feed\n")
-        return web.Response(body=path.read_bytes(), content_type="application/atom+xml")
+        # Readers recognise a feed by its self link; without [web] public_url the file has
+        # none, so it is the address this reader used (never the token it may have sent).
+        here = str(request.url.with_query(None))
+        body = with_self_link(path.read_bytes(), here)
+        return web.Response(body=body, content_type="application/atom+xml")
 
     app = web.Application(middlewares=[guard])
     app.router.add_get("/feeds/{topic}.atom", feed)
