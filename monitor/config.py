@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -90,7 +91,31 @@ class HttpConfig(Strict):
                 raise ValueError(f"{net!r} is not an IP network such as 127.0.0.1/32") from None
         return value
 
+    # A forward proxy for sources and webhooks (else $HTTPS_PROXY / $HTTP_PROXY), the hosts that
+    # bypass it (else $NO_PROXY), and whether it may sit on a private network.
+    proxy: str | None = None
+    no_proxy: list[str] = Field(default_factory=list)
+    proxy_allow_private: bool = False
+
     _header = field_validator("user_agent", "contact")(classmethod(lambda cls, v: header_value(v)))
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value if "://" in value else f"http://{value}")
+        if parts.username or parts.password:
+            raise ValueError(
+                "credentials do not belong in the file; give them in the environment instead "
+                "(HTTPS_PROXY=http://user:password@host:port) and leave [http] proxy unset"
+            )
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(
+                f"{value!r}: only http:// proxies are supported (they tunnel https with "
+                "CONNECT); give http://host:port"
+            )
+        return value
 
     @property
     def user_agent_header(self) -> str:
@@ -359,6 +384,8 @@ def gate_opt_ins(config: Config) -> list[str]:
             f"[http] allow_networks lets sources, webhooks and email channels reach "
             f"{', '.join(config.http.allow_networks)}"
         )
+    if config.http.proxy_allow_private:
+        lines.append("[http] proxy_allow_private lets the forward proxy sit on a private network")
     for name, channel in config.channels.items():
         if line := channel.gate_opt_in(name):
             lines.append(line)

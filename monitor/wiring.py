@@ -9,12 +9,14 @@ problem with its key and line.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from monitor.config import Config, ConfigIssue, dotted, load_config, locate
+from monitor.fetch.proxy import ProxyRefused, proxy_routes
 from monitor.models import Source
 from monitor.pipeline import Poller
 from monitor.sources import load_sources
@@ -25,7 +27,18 @@ from monitor.topics import Matcher, TopicError, compile_topics
 def load(path: str | Path | None = None) -> Config:
     """The config at `path`, validated by the config model and by the stages; ConfigError
     naming every problem otherwise."""
-    return load_config(path, checks=stage_issues)
+    return load_config(path, checks=lambda c, t: proxy_issues(c, t) + stage_issues(c, t))
+
+
+def proxy_issues(config: Config, text: str) -> list[ConfigIssue]:
+    """A proxy the fetcher could not use, from the config or the environment's variables."""
+    try:
+        proxy_routes(config.http.proxy, config.http.no_proxy, os.environ)
+    except ProxyRefused as exc:
+        loc = ("http", "proxy")
+        line = locate(text, loc) if config.http.proxy else None
+        return [ConfigIssue(dotted(loc), str(exc), line)]
+    return []
 
 
 def stage_issues(config: Config, text: str) -> list[ConfigIssue]:

@@ -435,17 +435,20 @@ async def test_cookies_are_not_kept(server: HostileServer, fetcher: Fetcher) -> 
     assert "cookie" not in server.requests[1].headers
 
 
-async def test_proxy_environment_is_ignored(
+async def test_proxy_environment_cannot_route_around_the_gate(
     server: HostileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Proxy variables are honoured (tests/test_fetch_proxy.py), but neither a private target
+    nor a proxy on a private address passes without the config's say-so. (Before proxies were
+    supported, the variables were ignored outright.)"""
     async with HostileServer() as proxy:
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy"):
             monkeypatch.setenv(name, proxy.url("/"))
         server.route("/", reply(200, b"direct"))
-        async with Fetcher(config()) as f:
+        async with Fetcher(HttpConfig()) as f:
             result = await f.fetch(server.url("/"))
-        assert result.body == b"direct"
-        assert proxy.connections == 0
+        assert result.outcome == FetchOutcome.REFUSED
+        assert proxy.connections == 0 and server.connections == 0
 
 
 async def test_fetcher_must_be_entered() -> None:

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import ipaddress
 import logging
+import os
 import re
 import ssl
 import time
@@ -33,9 +34,10 @@ import httpx
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody, TruncatedBody
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
+from monitor.fetch.proxy import proxy_routes
 from monitor.fetch.threads import DaemonThreadPool
 from monitor.fetch.transport import GuardedTransport
-from monitor.gate import UrlRefused, normalize_url, origin, url_host
+from monitor.gate import LOCAL_RELAY_NETWORKS, UrlRefused, normalize_url, origin, url_host
 from monitor.logs import one_line
 from monitor.models import FetchOutcome, FetchResult, Validators
 
@@ -184,6 +186,8 @@ class Fetcher:
             http.concurrency, http.per_host_concurrency, http.per_host_delay
         )
         self._robots = RobotsCache()
+        # From the config, else from $HTTPS_PROXY/$HTTP_PROXY/$NO_PROXY (checked at load).
+        self._proxies = proxy_routes(http.proxy, http.no_proxy, os.environ)
         # Replaced in __aenter__ by one that resolves in the fetcher's own DNS threads.
         self.gate = Gate(self._allow, resolve_timeout=http.connect_timeout)
         self._sessions: dict[tuple[bool, bool], _Session] = {}  # (verify TLS, keep alive)
@@ -228,6 +232,11 @@ class Fetcher:
             keepalive_expiry=_KEEPALIVE_SECONDS,
             keep_alive=keep_alive,
             gate=self.gate,
+            proxies=self._proxies,
+            # A proxy on a private network is an explicit opt-in, as a local SMTP relay is.
+            proxy_gate=self.gate.widened(LOCAL_RELAY_NETWORKS)
+            if self._http.proxy_allow_private
+            else self.gate,
         )
         client = httpx.AsyncClient(
             transport=transport,

@@ -14,10 +14,15 @@ gate (`guard.Gate`, shared with every other connector) twice over:
 
 TLS still verifies the URL's host name (aiohttp sends it as SNI and checks the certificate
 against it), and aiohttp's errors become httpx's, so callers see one family of exceptions.
+
+Through a forward proxy (`proxy.ProxyRoutes`), the target's name is resolved here and judged by
+the gate before the proxy is asked for it (CONNECT for https, an absolute URL for http); only the
+proxy's own address is judged by the proxy's gate, which `proxy_allow_private` widens.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import ssl
@@ -32,6 +37,7 @@ from yarl import URL
 
 from monitor.fetch.aiohttp_internals import BoundedConnector, LineTooLong
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge, Unresolved
+from monitor.fetch.proxy import Proxy, ProxyRoutes
 from monitor.gate import IPNetwork
 
 # aiohttp reads a header section line by line; no line may be longer than this, whatever
@@ -43,17 +49,45 @@ _CHUNK = 64 * 1024
 _URL_IN_TEXT = re.compile(r"\b(https?://[^/\s]+)\S*")
 
 
-class GuardedResolver(AbstractResolver):
-    """Resolves through `Gate.resolve`: only names whose every address the gate accepts."""
+class ProxyAddressRefused(AddressRefused):
+    """The gate refused the proxy's own address."""
 
-    def __init__(self, gate: Gate) -> None:
+    def __str__(self) -> str:
+        hint = (
+            "; set [http] proxy_allow_private = true to use a proxy on a private network"
+            if self.reason not in ("link-local", "link-local (cloud metadata)")
+            else ""
+        )
+        return f"proxy {super().__str__()}{hint}"
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves through `Gate.resolve`: only names whose every address the gate accepts. The
+    proxies' names (`proxies`: name -> its gate) are judged by their own gate, and the
+    addresses they resolve to are noted in `proxy_addresses` for the socket check."""
+
+    def __init__(
+        self,
+        gate: Gate,
+        proxies: dict[str, Gate] | None = None,
+        proxy_addresses: set[str] | None = None,
+    ) -> None:
         self._gate = gate
+        self._proxies = proxies or {}
+        self._proxy_addresses = proxy_addresses if proxy_addresses is not None else set()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         try:
-            addresses = await self._gate.resolve(host, port)
+            if host in self._proxies:
+                try:
+                    addresses = await self._proxies[host].resolve(host, port)
+                except AddressRefused as exc:
+                    raise ProxyAddressRefused(exc.host, exc.address, exc.reason) from None
+                self._proxy_addresses.update(addresses)
+            else:
+                addresses = await self._gate.resolve(host, port)
         except TimeoutError:
             raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
         except Unresolved as exc:
@@ -113,10 +147,20 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         resolve_timeout: float | None = None,
         executor: Executor | None = None,
         gate: Gate | None = None,
+        proxies: ProxyRoutes | None = None,
+        proxy_gate: Gate | None = None,
     ) -> None:
         """`gate` is the shared gate (the Fetcher's); without one, a gate is made from `allow`,
-        `resolve_timeout` and `executor`."""
+        `resolve_timeout` and `executor`. `proxies` route requests through forward proxies, whose
+        own addresses `proxy_gate` judges (default: `gate`)."""
         self._gate = gate or Gate(allow, resolve_timeout=resolve_timeout, executor=executor)
+        self._proxies = proxies
+        self._proxy_gate = proxy_gate or self._gate
+        # Addresses of the proxies, as their names resolved (IP literals as written): sockets to
+        # them are judged by the proxy gate.
+        self._proxy_addresses: set[str] = {
+            p.host.strip("[]") for p in (proxies.proxies if proxies else []) if _is_ip(p.host)
+        }
         self._keep_alive = keep_alive
         self._ssl = ssl_context
         self._max_header_bytes = max_header_bytes
@@ -128,7 +172,13 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     def _checked_socket(self, addr_info: Any) -> socket.socket:
         family, kind, proto, _name, address = addr_info
         host = str(address[0])
-        self._gate.check(host, host)
+        if host in self._proxy_addresses:
+            try:
+                self._proxy_gate.check(host, host)
+            except AddressRefused as exc:
+                raise ProxyAddressRefused(exc.host, exc.address, exc.reason) from None
+        else:
+            self._gate.check(host, host)
         return socket.socket(family=family, type=kind, proto=proto)
 
     def _client(self) -> aiohttp.ClientSession:
@@ -143,7 +193,13 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 keepalive_timeout=self._keepalive if self._keep_alive else None,
                 force_close=not self._keep_alive,
                 ssl=self._ssl,
-                resolver=GuardedResolver(self._gate),
+                resolver=GuardedResolver(
+                    self._gate,
+                    {p.host: self._proxy_gate for p in self._proxies.proxies}
+                    if self._proxies
+                    else None,
+                    self._proxy_addresses,
+                ),
                 socket_factory=self._checked_socket,
             )
             line_cap = min(self._max_header_bytes, _LINE_CAP)
@@ -166,15 +222,24 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         timeout = request.extensions.get("timeout", {})
         host = request.url.host
         content = await request.aread()
+        target = URL(str(request.url), encoded=True)  # already normalised by the gate
+        proxy = self._proxies.for_url(target) if self._proxies else None
+        if self._proxies is not None:
+            # Judged here whichever way it goes: a proxy would resolve the name out of our
+            # sight, and a bypassed host could share an address with the proxy.
+            await self._judge_target(host, request.url.port or _default_port(target))
         try:
             response = await self._client().request(
                 request.method,
-                URL(str(request.url), encoded=True),  # already normalised by the gate
+                target,
                 # Names as written (Title-Case), not httpx's lower-cased view: some servers care.
-                headers=[
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
-                ],
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+                + _plain_proxy_login(proxy, target),
                 data=content or None,
+                proxy=proxy.url if proxy else None,
+                proxy_headers={"Proxy-Authorization": proxy.authorization}
+                if proxy and proxy.authorization
+                else None,
                 allow_redirects=False,  # each hop is checked by the caller
                 timeout=aiohttp.ClientTimeout(
                     total=None,
@@ -200,10 +265,43 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1"},
         )
 
+    async def _judge_target(self, host: str, port: int) -> None:
+        """The gate's verdict on the target's own addresses, before any proxy is asked."""
+        try:
+            await self._gate.resolve(host, port)
+        except TimeoutError:
+            raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
+        except Unresolved as exc:
+            raise httpx.ConnectError(str(exc)) from None
+
+    def proxy_for(self, url: str) -> Proxy | None:
+        """The proxy a request to `url` would go through (None: straight there)."""
+        return self._proxies.for_url(URL(url)) if self._proxies else None
+
     async def aclose(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def _plain_proxy_login(proxy: Proxy | None, target: URL) -> list[tuple[str, str]]:
+    """The proxy login as a header of a plain-http request, which the proxy reads itself; an
+    https request carries none (it goes on the CONNECT, and the target never sees it)."""
+    if proxy is None or proxy.authorization is None or target.scheme != "http":
+        return []
+    return [("Proxy-Authorization", proxy.authorization)]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _default_port(url: URL) -> int:
+    return 443 if url.scheme == "https" else 80
 
 
 def _mapped(exc: aiohttp.ClientError, host: str, header_limit: int) -> Exception:
