@@ -313,10 +313,11 @@ class Poller:
             for passage, previous in zip(fresh, edits, strict=True):
                 passage.previous = previous
             # Counters and tickers the page re-renders are not new text (nor recorded as seen).
-            lines = sort_volatile(
-                fresh, snapshot, before, self.store.volatile_lines(src.key), now
-            )
-            fresh, shapes = lines.report, lines.shapes
+            taught = self.store.volatile_lines(src.key)
+            lines = sort_volatile(fresh, snapshot, before, taught, now)
+            fresh = lines.report
+            if lines.shapes != taught:  # most pages have no such lines: nothing to write
+                shapes = lines.shapes
             if lines.skipped:
                 news = dataclasses.replace(
                     news, new_keys=[k for k in news.new_keys if k not in lines.skipped]
