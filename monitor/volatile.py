@@ -274,8 +274,9 @@ SHORT_LINE_WORDS = 6
 # A figure with its sign and separators: "1,234", "15.234,12", "+0,45", "−3".
 _FIGURE = re.compile(r"[+\-−±]?\d+(?:[.,'\u202f\u00a0 ]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+")
-# A line that ends like a sentence ("Troops rose to 12,000.") is text: its figures are news.
-_SENTENCE_END = re.compile(r"[.!?…][\"'”“»«)\]]*$")
+# A line that ends like a sentence ("Troops rose to 12,000.") is text: its figures are news. A
+# full stop after a short word is an abbreviation ("Aktualisiert vor 3 Min."), not an end.
+_SENTENCE_END = re.compile(r"(?:[!?…]|(?:\d|[^\W\d_]{4,})\.)[\"'”“»«)\]]*$")
 _SENTENCE_WORDS = 3
 
 

@@ -190,6 +190,8 @@ def test_line_shapes_cover_counters_but_never_sentences() -> None:
     assert line_shape("· 4 entries") == "· # entries"
     assert line_shape("DAX 15.234,12 +0,45 %") == line_shape("DAX 15.300,01 -0,2 %")
     assert line_shape("Berlin 12 °C") == line_shape("Berlin -3 °C")
+    # A full stop after an abbreviation does not make a sentence.
+    assert line_shape("Zuletzt aktualisiert 3 Min.") == "zuletzt aktualisiert # min."
     # Figures in sentences and in long text are news: they have no shape, so never learned.
     assert line_shape("Troops rose to 12,000.") is None
     assert line_shape(NEWS.format(n="12.000")) is None
