@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import dataclasses
 import gc
 import logging
 import os
@@ -23,6 +24,7 @@ from sqlalchemy import Connection
 from monitor import metrics
 from monitor.config import Config
 from monitor.detect import Novelty, keys_to_look_up, novelty, page_snapshot, previous_versions
+from monitor.detect.volatile_lines import LineShape, sort_volatile
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
 from monitor.extract.similar import StoryIndex, signature, to_bytes
@@ -303,11 +305,23 @@ class Poller:
         news = detect_new(self.store, src.key, doc.passages, first=first)
         fresh = news.fresh
         snapshot = page_snapshot(doc.passages) if kind.SNAPSHOTS else None
+        shapes: dict[str, LineShape] | None = None  # what the page taught, when it taught
         if snapshot is not None and fresh and not first:
+            before = self.store.page_snapshot(src.key)
             # Link each new paragraph to the paragraph it replaced, if it is an edit.
-            edits = previous_versions(fresh, snapshot, self.store.page_snapshot(src.key))
+            edits = previous_versions(fresh, snapshot, before)
             for passage, previous in zip(fresh, edits, strict=True):
                 passage.previous = previous
+            # Counters and tickers the page re-renders are not new text (nor recorded as seen).
+            taught = self.store.volatile_lines(src.key)
+            lines = sort_volatile(fresh, snapshot, before, taught, now)
+            fresh = lines.report
+            if lines.shapes != taught:  # most pages have no such lines: nothing to write
+                shapes = lines.shapes
+            if lines.skipped:
+                news = dataclasses.replace(
+                    news, new_keys=[k for k in news.new_keys if k not in lines.skipped]
+                )
         matched: list[tuple[Passage, list[TopicMatch]]] = []
         if baseline:
             summary.baseline += len(fresh)
@@ -340,6 +354,8 @@ class Poller:
             )
             if snapshot is not None:
                 self.store.save_page_snapshot(src.key, snapshot, now, conn, first=first)
+            if shapes is not None:
+                self.store.save_volatile_lines(src.key, shapes, now, conn)
             for passage, found in matched:
                 self._store_item(src, passage, found, now, summary, conn)
             self.store.record_fetch(

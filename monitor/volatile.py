@@ -264,3 +264,38 @@ def canonical_only_volatile(canon: str) -> bool:
         if word.lower() not in _STAMP_TOKENS and _PLAIN_LETTERS.issuperset(word):
             return False
     return not _LETTERS.search(_STAMP_ONLY.sub(" ", rest))
+
+
+# --- short lines whose figures change: learned per source (see monitor.detect.volatile_lines) ---
+
+# A line longer than this, or with more words, is text, never a counter or ticker line.
+SHORT_LINE_CHARS = 80
+SHORT_LINE_WORDS = 6
+# A figure with its sign and separators: "1,234", "15.234,12", "+0,45", "−3".
+_FIGURE = re.compile(r"[+\-−±]?\d+(?:[.,'\u202f\u00a0 ]\d+)*")
+_WORD = re.compile(r"[^\W\d_]+")
+# A line that ends like a sentence ("Troops rose to 12,000.") is text: its figures are news. A
+# full stop after a short word is an abbreviation ("Aktualisiert vor 3 Min."), not an end.
+_SENTENCE_END = re.compile(r"(?:[!?…]|(?:\d|[^\W\d_]{4,})\.)[\"'”“»«)\]]*$")
+_SENTENCE_WORDS = 3
+
+
+def line_shape(text: str) -> str | None:
+    """The shape of a short line holding a figure: lowercased, known volatile parts masked and
+    every figure replaced by "#", so "1,234 readers" and "987 readers" share "# readers".
+
+    None for anything else (longer text, a sentence, a line without a figure): only lines with
+    a shape can ever be learned as volatile, so the figures of article text are always kept.
+    """
+    line = " ".join(text.split())
+    if len(line) > SHORT_LINE_CHARS or not _has_digit(line):
+        return None
+    masked = mask_volatile(line).lower()
+    words = len(_WORD.findall(masked.replace(_V, " ")))
+    if words > SHORT_LINE_WORDS:
+        return None
+    if words >= _SENTENCE_WORDS and _SENTENCE_END.search(line):
+        return None
+    shape = _FIGURE.sub("#", masked)
+    # Without a figure left (only a masked timestamp), the line's key never changes anyway.
+    return shape if "#" in shape else None

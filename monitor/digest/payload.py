@@ -15,6 +15,7 @@ from monitor.digest.views import (
     clean,
     iso,
     safe_href,
+    story_count,
     title_line,
 )
 from monitor.models import Digest, Match, SourceHealth
@@ -98,6 +99,7 @@ def build_payload(
                 "urgent": digest.urgent,
                 "subject": subject,
                 "item_count": sum(len(ms) for _, ms in topics),
+                "story_count": story_count(digest),
                 "truncated": keep is not None or text_limit < 1000,
                 "topics": data_topics,
                 "failing_sources": [_health_payload(h) for h in failing[:MAX_FAILING_SHOWN]],

@@ -326,11 +326,24 @@ def count_text(n: int, labels: dict[str, str]) -> str:
     return labels["new_one"] if n == 1 else labels["new_many"].format(n=n)
 
 
+def story_count(digest: Digest) -> int:
+    """How many stories a digest shows: an item listed under several topics (or copies of one
+    story shown under different topics) is one story, so the header counts it once."""
+    return len(
+        {
+            ("story", m.story_id) if m.story_id is not None else ("match", m.id)
+            for ms in digest.topics.values()
+            for m in ms
+        }
+    )
+
+
 def build_subject(digest: Digest, tz: tzinfo) -> str:
-    """One line: prefix, ALERT for urgent digests, item counts per topic, the local date."""
+    """One line: prefix, ALERT for urgent digests, the number of stories and the items per
+    topic, the local date."""
     labels = LABELS[digest.language]
     topics = [(t, len(ms)) for t, ms in digest.topics.items() if ms]
-    total = sum(n for _, n in topics)
+    total = story_count(digest)
     day = _as_utc(digest.created).astimezone(tz).strftime("%Y-%m-%d")
     if total:
         listed = ", ".join(f"{clean(t, 60)} {n}" for t, n in topics[:MAX_SUBJECT_TOPICS])
@@ -348,7 +361,7 @@ def build_subject(digest: Digest, tz: tzinfo) -> str:
 
 
 def header_texts(digest: Digest, zone: tzinfo, labels: dict[str, str]) -> dict[str, str]:
-    total = sum(len(ms) for ms in digest.topics.values())
+    total = story_count(digest)
     return {
         "heading": f"{labels['alert']}: {labels['title']}" if digest.urgent else labels["title"],
         "summary": count_text(total, labels) if total else labels["none"],

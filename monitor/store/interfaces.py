@@ -7,13 +7,14 @@ passages, items and health); it is whatever the backend's `transaction()` yields
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy import Connection
 
+from monitor.detect.volatile_lines import LineShape
 from monitor.models import (
     Citation,
     Digest,
@@ -151,6 +152,20 @@ class DigestStore(Protocol):
 
 
 @runtime_checkable
+class VolatileLineStore(Protocol):
+    """What each page taught about its volatile lines (`monitor.detect.volatile_lines`)."""
+
+    def volatile_lines(self, key: str, conn: Connection | None = None) -> dict[str, LineShape]: ...
+    def save_volatile_lines(
+        self,
+        key: str,
+        shapes: Mapping[str, LineShape],
+        now: datetime,
+        conn: Connection | None = None,
+    ) -> None: ...
+
+
+@runtime_checkable
 class RetentionStore(Protocol):
     """Forgetting what is older than the retention period, across all parts."""
 
@@ -167,4 +182,5 @@ __all__ = [
     "RetentionStore",
     "SourceStore",
     "Transactions",
+    "VolatileLineStore",
 ]

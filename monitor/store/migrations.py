@@ -49,11 +49,17 @@ def _v4_entry_keys(conn: Connection) -> None:
     )
 
 
+def _volatile_lines(conn: Connection) -> None:
+    """Keep what each page taught about its volatile lines (counters, tickers)."""
+    schema.volatile_lines.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_edits,
     _v3_channel_start,
     _v4_entry_keys,
+    _volatile_lines,
 ]
 LATEST = len(MIGRATIONS)
 

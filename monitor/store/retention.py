@@ -42,6 +42,7 @@ class Retention(Part):
             snapshots_gone = conn.execute(
                 delete(s.page_snapshots).where(s.page_snapshots.c.updated_at < cutoff)
             ).rowcount
+            conn.execute(delete(s.volatile_lines).where(s.volatile_lines.c.updated_at < cutoff))
             sources_gone = 0
             if active is not None:
                 sources_gone = self._forget_removed(conn, cutoff, set(active))
@@ -75,6 +76,7 @@ class Retention(Part):
             chunk = gone[i : i + CHUNK]
             conn.execute(delete(s.seen).where(s.seen.c.source_key.in_(chunk)))
             conn.execute(delete(s.page_snapshots).where(s.page_snapshots.c.source_key.in_(chunk)))
+            conn.execute(delete(s.volatile_lines).where(s.volatile_lines.c.source_key.in_(chunk)))
             self._delete_items(
                 conn,
                 select(s.items.c.id).where(

@@ -182,3 +182,13 @@ rekey_pending = Table(
     Column("source_key", String, ForeignKey("sources.key", ondelete="CASCADE"), primary_key=True),
     Column("since", UTCDateTime(), nullable=False),
 )
+
+# What each page taught about its volatile lines (`monitor.detect.volatile_lines`): a JSON object
+# of line shapes, each [consecutive polls its values changed, when it was last on the page].
+volatile_lines = Table(
+    "volatile_lines",
+    metadata,
+    Column("source_key", String, ForeignKey("sources.key", ondelete="CASCADE"), primary_key=True),
+    Column("shapes", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

@@ -21,6 +21,7 @@ from monitor.store.migrations import migrate
 from monitor.store.passages import PassageRecords
 from monitor.store.retention import Retention
 from monitor.store.sources import FetchRecord, SourceRecords, SourceState
+from monitor.store.volatile_lines import VolatileLineRecords
 
 PROBE_BYTES = 256 * 1024  # written and removed to tell that the state folder has room again
 
@@ -36,7 +37,9 @@ __all__ = [
 ]
 
 
-class Store(SourceRecords, PassageRecords, ItemRecords, DigestRecords, Retention):
+class Store(
+    SourceRecords, PassageRecords, VolatileLineRecords, ItemRecords, DigestRecords, Retention
+):
     """Every part of the state on one engine, for callers that use several of them."""
 
     def __init__(self, state_dir: Path) -> None:
@@ -86,7 +89,13 @@ if TYPE_CHECKING:
     def _implements(
         store: Store,
     ) -> tuple[
-        i.SourceStore, i.PassageStore, i.ItemStore, i.DigestStore, i.RetentionStore, i.Transactions
+        i.SourceStore,
+        i.PassageStore,
+        i.VolatileLineStore,
+        i.ItemStore,
+        i.DigestStore,
+        i.RetentionStore,
+        i.Transactions,
     ]:
         """Never called: the type checker proves here that Store implements every interface."""
-        return store, store, store, store, store, store
+        return store, store, store, store, store, store, store
