@@ -15,6 +15,8 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+
 from monitor import metrics
 from monitor.channels import kind_of
 from monitor.config import Config
@@ -23,8 +25,9 @@ from monitor.digest.build import build_digest, channel_topics
 from monitor.digest.render import render_digest
 from monitor.dispatch import deliver
 from monitor.fetch import Fetcher
-from monitor.models import Citation, Delivery, Digest, RenderedDigest, Source
+from monitor.models import Citation, Delivery, Digest, Match, OutageNotice, RenderedDigest, Source
 from monitor.store import Store
+from monitor.store.outages import OutageRule
 
 log = logging.getLogger("monitor.outbox")
 
@@ -62,12 +65,22 @@ def queue_digest(
     # Digests given up on are reported with the sources, in every channel's next digests.
     failing += store.dead_deliveries(now - DEAD_REPORT_WINDOW)
     tz = ZoneInfo(channel.timezone)
-    select = partial(
+    matches = partial(
         store.unclaimed_matches, channel_name, kind, topics, channel.min_score, _citations(sources)
     )
+    rule = outage_rule(config)
+    outages: list[OutageNotice] = []
 
-    def build(found: list) -> Digest | None:
-        return build_digest(config, channel_name, found, failing, now, alert=alert)
+    def select(conn: Connection | None = None) -> list[Match]:
+        # Outages are read in the same transaction as the matches: what the digest tells is
+        # exactly what it claims (alerts tell of none).
+        outages[:] = (
+            [] if alert else store.pending_outages(channel_name, keys, now, rule, conn=conn)
+        )
+        return matches(conn=conn)
+
+    def build(found: list[Match]) -> Digest | None:
+        return build_digest(config, channel_name, found, failing, now, alert=alert, outages=outages)
 
     # The channel's kind says what payload is stored (a chat webhook stores the chat message
     # itself), so a retry re-sends exactly those bytes.
@@ -90,6 +103,11 @@ def queue_digest(
     digest, rendered = queued
     log.info("queued %s %s for channel %s", kind, digest.id, channel_name)
     return digest, rendered
+
+
+def outage_rule(config: Config) -> OutageRule:
+    """When a failing source is named in the digests (`[digest] outage_polls`, `outage_after`)."""
+    return OutageRule(polls=config.digest.outage_polls, after=float(config.digest.outage_after))
 
 
 def write_feeds(

@@ -7,7 +7,7 @@ passages, items and health); it is whatever the backend's `transaction()` yields
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -19,6 +19,7 @@ from monitor.models import (
     Digest,
     FetchResult,
     Match,
+    OutageNotice,
     Passage,
     RenderedDigest,
     Source,
@@ -26,6 +27,7 @@ from monitor.models import (
     TopicMatch,
 )
 from monitor.store.digests import OutboxEntry
+from monitor.store.outages import OutageRule
 from monitor.store.sources import FetchRecord, SourceState
 
 
@@ -151,6 +153,24 @@ class DigestStore(Protocol):
 
 
 @runtime_checkable
+class OutageStore(Protocol):
+    """Spells of sources being unreadable, and which channel was told of each start and end."""
+
+    def pending_outages(
+        self,
+        channel: str,
+        keys: Collection[str],
+        now: datetime,
+        rule: OutageRule,
+        *,
+        conn: Connection | None = None,
+    ) -> list[OutageNotice]: ...
+    def recent_outages(
+        self, now: datetime, rule: OutageRule, keys: Collection[str] | None = None
+    ) -> list[OutageNotice]: ...
+
+
+@runtime_checkable
 class RetentionStore(Protocol):
     """Forgetting what is older than the retention period, across all parts."""
 
@@ -163,6 +183,7 @@ class RetentionStore(Protocol):
 __all__ = [
     "DigestStore",
     "ItemStore",
+    "OutageStore",
     "PassageStore",
     "RetentionStore",
     "SourceStore",

@@ -49,11 +49,18 @@ def _v4_entry_keys(conn: Connection) -> None:
     )
 
 
+def _outages(conn: Connection) -> None:
+    """Record each source's spells of being unreadable, and which channel was told of each."""
+    schema.source_outages.create(conn, checkfirst=True)
+    schema.outage_notices.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_edits,
     _v3_channel_start,
     _v4_entry_keys,
+    _outages,
 ]
 LATEST = len(MIGRATIONS)
 

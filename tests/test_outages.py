@@ -1,0 +1,262 @@
+"""Outages in the digests, through the real CLI: a local feed that goes down for several polls
+and comes back is named once in the next digest of every channel ("not readable since …, last
+error …") and its recovery once in the one after; a single failure that recovered stays out."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ContentServer, SmtpSink, WebhookReceiver
+from tests.test_end_to_end import SECRET_ENV, bodies, monitor, rss, shipped_topics
+
+FEED = [
+    (
+        "wire-1",
+        "North Korean troops arrive in Russia's Far East",
+        "South Korea's intelligence service says special forces were shipped to Vladivostok.",
+    ),
+]
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+
+
+def write_config(
+    tmp: Path,
+    srv: ContentServer,
+    smtp: SmtpSink,
+    hook: WebhookReceiver,
+    digest: str = "",
+    send_empty: bool = False,
+) -> Path:
+    empty = "true" if send_empty else "false"
+    cfg = tmp / "config.toml"
+    cfg.write_text(
+        f"""
+[http]
+allow_networks = ["127.0.0.1/32"]
+respect_robots = false
+
+[seeds]
+enabled = false
+
+[digest]
+{digest}
+
+[[sources]]
+name = "Wire down"
+url = "{srv.base}/down.xml"
+kind = "feed"
+
+[[sources]]
+name = "Wire fine"
+url = "{srv.base}/fine.xml"
+kind = "feed"
+
+[channels.mail]
+kind = "email"
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+sender = "monitor@example.org"
+recipients = ["analysts@example.org"]
+send_empty = {empty}
+
+[channels.hook]
+kind = "webhook"
+url = "{hook.url}"
+secret_env = "{SECRET_ENV}"
+send_empty = {empty}
+
+[channels.files]
+kind = "file"
+send_empty = {empty}
+
+{shipped_topics()}
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def poll(cfg: Path) -> str:
+    done = monitor(cfg, "once")
+    assert done.returncode == 0 or "failed:" in done.stdout, done.stdout + done.stderr
+    return done.stdout
+
+
+def send(cfg: Path, hook: WebhookReceiver) -> str:
+    sent = monitor(cfg, "digest", env={SECRET_ENV: hook.secret or ""})
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    return sent.stdout
+
+
+def file_texts(tmp: Path) -> list[str]:
+    """Every text digest the file channel wrote, oldest first."""
+    folder = tmp / "state" / "digests"
+    paths = sorted(folder.rglob("*.txt"), key=lambda p: p.stat().st_mtime_ns)
+    return [p.read_text(encoding="utf-8") for p in paths]
+
+
+@pytest.fixture
+def world(
+    tmp_path: Path,
+    content_server: ContentServer,
+    smtp_server: SmtpSink,
+    webhook_receiver: WebhookReceiver,
+) -> tuple[Path, ContentServer, SmtpSink, WebhookReceiver]:
+    content_server.set("/down.xml", rss(FEED), RSS_TYPE)
+    content_server.set("/fine.xml", rss(FEED), RSS_TYPE)
+    return tmp_path, content_server, smtp_server, webhook_receiver
+
+
+def test_an_outage_is_named_once_and_its_recovery_once_in_every_format(
+    world: tuple[Path, ContentServer, SmtpSink, WebhookReceiver],
+) -> None:
+    tmp, srv, smtp, hook = world
+    cfg = write_config(tmp, srv, smtp, hook, 'outage_after = "1h"\noutage_polls = 2')
+    poll(cfg)  # the baseline: both readable
+
+    srv.set("/down.xml", "unavailable", "text/plain", status=503)
+    assert "failed: Wire down" in poll(cfg)
+    send(cfg, hook)  # one failed poll, a minute old: not an outage yet, and nothing else to say
+    assert not smtp.messages and not hook.accepted and not file_texts(tmp)
+
+    poll(cfg)  # the second failed poll in a row: an outage
+    send(cfg, hook)
+    [mail] = smtp.wait(1)
+    assert "1 source not readable" in str(mail["Subject"])
+    text, html = bodies(mail)
+    for part in (text, html):
+        assert "Sources not readable" in part
+        assert "Wire down" in part and "not readable since" in part
+        assert "HTTP 503" in part  # the last error
+        assert "Wire fine" not in part
+    [payload] = hook.accepted
+    [notice] = payload["data"]["outages"]
+    assert notice["event"] == "down" and notice["name"] == "Wire down"
+    assert notice["url"] == srv.base + "/down.xml" and notice["until"] == ""
+    assert "HTTP 503" in notice["last_error"] and notice["failures"] == 2
+    [written] = file_texts(tmp)
+    assert "Wire down: not readable since" in written and "HTTP 503" in written
+    [as_json] = (tmp / "state" / "digests").rglob("*.json")
+    assert json.loads(as_json.read_text(encoding="utf-8"))["data"]["outages"] == [notice]
+
+    # Still down at the next poll and digest: already told, nothing new to say.
+    poll(cfg)
+    send(cfg, hook)
+    assert len(smtp.messages) == 1 and len(hook.accepted) == 1 and len(file_texts(tmp)) == 1
+
+    srv.set("/down.xml", rss(FEED), RSS_TYPE)
+    poll(cfg)
+    send(cfg, hook)
+    mail = smtp.wait(2)[1]
+    assert "1 readable again" in str(mail["Subject"])
+    text, html = bodies(mail)
+    for part in (text, html):
+        assert "Sources readable again" in part and "Sources not readable" not in part
+        assert "Wire down" in part and "readable again since" in part
+    [notice] = hook.accepted[1]["data"]["outages"]
+    assert notice["event"] == "up" and notice["until"] and notice["since"]
+    assert "Wire down: readable again since" in file_texts(tmp)[1]
+
+    # Told once per channel: the next digest has nothing to say about it.
+    poll(cfg)
+    send(cfg, hook)
+    assert len(smtp.messages) == 2 and len(hook.accepted) == 2 and len(file_texts(tmp)) == 2
+
+
+def test_a_single_failure_that_recovered_stays_out(
+    world: tuple[Path, ContentServer, SmtpSink, WebhookReceiver],
+) -> None:
+    tmp, srv, smtp, hook = world
+    cfg = write_config(tmp, srv, smtp, hook, send_empty=True)
+    poll(cfg)
+    srv.set("/down.xml", "unavailable", "text/plain", status=503)
+    poll(cfg)
+    srv.set("/down.xml", rss(FEED), RSS_TYPE)
+    poll(cfg)
+    send(cfg, hook)
+    [mail] = smtp.wait(1)
+    text, html = bodies(mail)
+    for part in (text, html, str(mail["Subject"])):
+        assert "Wire down" not in part and "readable" not in part
+    assert hook.accepted[0]["data"]["outages"] == []
+
+
+def test_a_source_unreadable_for_longer_than_outage_after_is_named(
+    world: tuple[Path, ContentServer, SmtpSink, WebhookReceiver],
+) -> None:
+    tmp, srv, smtp, hook = world
+    # Only one failed poll, but for longer than outage_after (1 s here; "1h" by default).
+    cfg = write_config(tmp, srv, smtp, hook, 'outage_after = "1s"\noutage_polls = 10')
+    poll(cfg)
+    srv.set("/down.xml", "unavailable", "text/plain", status=503)
+    poll(cfg)
+    time.sleep(1.5)
+    send(cfg, hook)
+    [mail] = smtp.wait(1)
+    assert "Wire down: not readable since" in bodies(mail)[0]
+    assert [n["event"] for n in hook.accepted[0]["data"]["outages"]] == ["down"]
+
+
+def test_an_outage_over_before_the_digest_is_told_with_both_times(
+    world: tuple[Path, ContentServer, SmtpSink, WebhookReceiver],
+) -> None:
+    tmp, srv, smtp, hook = world
+    cfg = write_config(tmp, srv, smtp, hook)
+    poll(cfg)
+    srv.set("/down.xml", "unavailable", "text/plain", status=503)
+    poll(cfg)
+    poll(cfg)
+    srv.set("/down.xml", rss(FEED), RSS_TYPE)
+    poll(cfg)
+    send(cfg, hook)  # the source was unreadable at two polls, readable again before the digest
+    [mail] = smtp.wait(1)
+    text = bodies(mail)[0]
+    assert "Wire down: readable again since" in text and "not readable from" in text
+    assert "HTTP 503" in text
+    [notice] = hook.accepted[0]["data"]["outages"]
+    assert notice["event"] == "over" and notice["since"] < notice["until"]
+    poll(cfg)
+    send(cfg, hook)
+    assert len(smtp.messages) == 1 and len(hook.accepted) == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("outage_polls = 0", "digest.outage_polls"),
+        ('outage_after = "0s"', "digest.outage_after"),
+        ('outage_after = "soon"', "digest.outage_after"),
+        ("outage_afer = 60", "digest.outage_afer"),
+    ],
+)
+def test_bad_outage_settings_are_one_clear_line(
+    world: tuple[Path, ContentServer, SmtpSink, WebhookReceiver], setting: str, expected: str
+) -> None:
+    tmp, srv, smtp, hook = world
+    cfg = write_config(tmp, srv, smtp, hook, setting)
+    checked = monitor(cfg, "check", env={SECRET_ENV: "x"})
+    assert checked.returncode == 2
+    errors = [line for line in checked.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and expected in errors[0] and "line " in errors[0], checked.stderr
+
+
+def test_a_dry_run_shows_an_outage_and_claims_it_for_no_channel(
+    world: tuple[Path, ContentServer, SmtpSink, WebhookReceiver],
+) -> None:
+    tmp, srv, smtp, hook = world
+    cfg = write_config(tmp, srv, smtp, hook)
+    poll(cfg)
+    srv.set("/down.xml", "unavailable", "text/plain", status=503)
+    poll(cfg)
+    poll(cfg)
+    dry = monitor(cfg, "digest", "--dry-run", "--channel", "mail")
+    assert "Wire down: not readable since" in dry.stdout
+    # A dry run claims nothing: the real digest still tells it.
+    send(cfg, hook)
+    assert [n["name"] for n in hook.accepted[0]["data"]["outages"]] == ["Wire down"]
+    assert "Wire down: not readable since" in bodies(smtp.wait(1)[0])[0]
