@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import lxml.html
 import pytest
 
+from monitor.config import load_config
+from monitor.digest.build import build_digest
+from monitor.digest.render import render_digest
+from monitor.models import Digest, OutageNotice, SourceHealth
 from tests.conftest import ContentServer, SmtpSink, WebhookReceiver
 from tests.test_end_to_end import SECRET_ENV, bodies, monitor, rss, shipped_topics
 
@@ -260,3 +266,75 @@ def test_a_dry_run_shows_an_outage_and_claims_it_for_no_channel(
     send(cfg, hook)
     assert [n["name"] for n in hook.accepted[0]["data"]["outages"]] == ["Wire down"]
     assert "Wire down: not readable since" in bodies(smtp.wait(1)[0])[0]
+
+
+# --- many sources at once: grouped by error, capped with counts --------------------------------
+
+
+def visible(html: str) -> str:
+    """What a reader of the HTML digest sees, as one line of words."""
+    return " ".join(lxml.html.fromstring(html).text_content().split())
+
+
+def notice(i: int, event: str, error: str | None) -> OutageNotice:
+    return OutageNotice(
+        outage_id=i,
+        event=event,  # type: ignore[arg-type]
+        source_key=f"https://src{i:02d}.example/feed",
+        name=f"Source {i:02d}",
+        url=f"https://src{i:02d}.example/feed",
+        state="failing",
+        since=datetime(2026, 12, 1, 6, 0, tzinfo=UTC),
+        until=None if event == "down" else datetime(2026, 12, 1, 7, 15, tzinfo=UTC),
+        failures=3,
+        last_error=error,
+    )
+
+
+def test_a_mass_outage_is_grouped_by_error_and_capped() -> None:
+    dead_host = "connection refused by wire.example:443"
+    told = [notice(i, "down", dead_host) for i in range(30)]
+    told += [notice(30 + i, "down", f"HTTP 50{i} from site {i}") for i in range(8)]
+    told += [notice(40 + i, "up", dead_host) for i in range(15)]
+    digest = Digest("dg_x", "mail", datetime(2026, 12, 1, 8, tzinfo=UTC), {}, {}, outages=told)
+    rendered = render_digest(digest)
+    text, html = rendered.text, visible(rendered.html)
+    assert "38 sources not readable; 15 readable again" in rendered.subject
+    for part in (text, html):
+        assert part.count(dead_host) == 1  # one group for the dead host, not 30 lines
+        assert "Source 09: not readable since 2026-12-01 06:00 UTC" in part
+        assert "Source 10" not in part and "… and 20 more" in part
+        assert "… and 4 more sources with other errors" in part
+        assert "Source 49: readable again since 2026-12-01 07:15 UTC" in part
+        assert "Source 50" not in part and "… and 5 more" in part
+    assert text.count("\n- Source") == 10 + 4 + 10
+
+    german = render_digest(
+        Digest("dg_y", "mail", digest.created, {}, {}, outages=told[:1], language="de")
+    )
+    assert "Quellen nicht lesbar" in german.text
+    assert "Source 00: nicht lesbar seit 2026-12-01 06:00 UTC" in german.text
+    assert "Letzter Fehler: " + dead_host in german.text
+
+
+def test_a_newly_unreadable_source_is_not_listed_twice(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[channels.mail]\nkind = "file"\nsend_empty = false\n'
+        '[topics.t]\nquery = "Kursk"\nurgent = true\n',
+        encoding="utf-8",
+    )
+    config = load_config(cfg)
+    health = SourceHealth(
+        "https://src00.example/feed", "Source 00", "https://src00.example/feed", "failing",
+        datetime(2026, 11, 28, tzinfo=UTC), "HTTP 503",
+    )  # fmt: skip
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    told = [notice(0, "down", "HTTP 503")]
+    # An outage is news of its own: the digest goes out even though the channel sends no empty
+    # ones, and the source is not listed a second time among the failing ones.
+    built = build_digest(config, "mail", [], [health], now, outages=told)
+    assert built is not None and built.failing_sources == [] and built.outages == told
+    assert build_digest(config, "mail", [], [health], now) is None
+    # Alerts are for urgent matches only.
+    assert build_digest(config, "mail", [], [health], now, alert=True, outages=told) is None
