@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from monitor import metrics
 from monitor.channels import kind_of
 from monitor.config import Config
-from monitor.digest.atom import MAX_ENTRIES, topic_feed, write_topic_feeds
+from monitor.digest.atom import FEEDS_FOLDER, MAX_ENTRIES, topic_feed, write_topic_feeds
 from monitor.digest.build import build_digest, channel_topics
 from monitor.digest.render import render_digest
 from monitor.dispatch import deliver
@@ -113,15 +113,34 @@ def outage_rule(config: Config) -> OutageRule:
 def write_feeds(
     config: Config, store: Store, sources: Sequence[Source], now: datetime
 ) -> list[Path]:
-    """Rewrite state/feeds/<topic>.atom with each topic's newest matches, for feed readers."""
+    """Rewrite state/feeds/<topic>.atom with each topic's newest matches and the sources' recent
+    outages and recoveries, for feed readers."""
     citations = _citations(sources)
+    outages = store.recent_outages(now, outage_rule(config), {s.key for s in sources})
     feeds = {
         topic: topic_feed(
-            topic, cfg.name or topic, store.latest_matches(topic, MAX_ENTRIES, citations), now, None
+            topic,
+            cfg.name or topic,
+            store.latest_matches(topic, MAX_ENTRIES, citations),
+            now,
+            None,
+            outages,
         )
         for topic, cfg in config.topics.items()
     }
     return write_topic_feeds(config.state_dir, feeds)
+
+
+def feeds_behind(config: Config, store: Store) -> bool:
+    """Whether the Atom feeds are missing, or older than the last change to a source's outage
+    (a failed poll, or the poll that read it again): a cycle without matches must still rewrite
+    them then."""
+    folder = config.state_dir / FEEDS_FOLDER
+    try:
+        written = datetime.fromtimestamp(folder.stat().st_mtime, UTC)
+    except OSError:
+        return True
+    return store.outages_changed_since(written)
 
 
 async def flush(

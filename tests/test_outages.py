@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import lxml.etree
 import lxml.html
 import pytest
 
@@ -106,6 +107,17 @@ def file_texts(tmp: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in paths]
 
 
+def outage_entries(tmp: Path) -> list[tuple[str, str]]:
+    """(id, title) of the outage entries in the troop_deployment Atom feed, newest first."""
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = lxml.etree.parse(str(tmp / "state" / "feeds" / "troop_deployment.atom"))
+    return [
+        (e.findtext("a:id", namespaces=ns), e.findtext("a:title", namespaces=ns))
+        for e in feed.getroot().iterfind("a:entry", ns)
+        if ":outage/" in (e.findtext("a:id", namespaces=ns) or "")
+    ]
+
+
 @pytest.fixture
 def world(
     tmp_path: Path,
@@ -149,6 +161,9 @@ def test_an_outage_is_named_once_and_its_recovery_once_in_every_format(
     assert "Wire down: not readable since" in written and "HTTP 503" in written
     [as_json] = (tmp / "state" / "digests").rglob("*.json")
     assert json.loads(as_json.read_text(encoding="utf-8"))["data"]["outages"] == [notice]
+    # Atom: every topic's feed carries the outage as an entry of its own.
+    [down_entry] = outage_entries(tmp)
+    assert down_entry[1].startswith("Wire down: not readable since")
 
     # Still down at the next poll and digest: already told, nothing new to say.
     poll(cfg)
@@ -167,6 +182,9 @@ def test_an_outage_is_named_once_and_its_recovery_once_in_every_format(
     [notice] = hook.accepted[1]["data"]["outages"]
     assert notice["event"] == "up" and notice["until"] and notice["since"]
     assert "Wire down: readable again since" in file_texts(tmp)[1]
+    up_entry, again = outage_entries(tmp)
+    assert again == down_entry and up_entry[0] == down_entry[0] + "/up"
+    assert up_entry[1].startswith("Wire down: readable again since")
 
     # Told once per channel: the next digest has nothing to say about it.
     poll(cfg)

@@ -168,6 +168,7 @@ class OutageStore(Protocol):
     def recent_outages(
         self, now: datetime, rule: OutageRule, keys: Collection[str] | None = None
     ) -> list[OutageNotice]: ...
+    def outages_changed_since(self, moment: datetime) -> bool: ...
 
 
 @runtime_checkable

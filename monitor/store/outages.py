@@ -207,6 +207,13 @@ class OutageRecords(Part):
             and rule.reportable(r.failures, r.started_at, r.last_failed_at, r.ended_at, now)
         ]
 
+    def outages_changed_since(self, moment: datetime) -> bool:
+        """Whether a spell began, had another failed poll or ended after `moment`."""
+        o = s.source_outages.c
+        changed = select(o.id).where(or_(o.last_failed_at > moment, o.ended_at > moment)).exists()
+        with self.engine.connect() as conn:
+            return bool(conn.execute(select(changed)).scalar())
+
     @contextlib.contextmanager
     def _read(self, conn: Connection | None) -> Iterator[Connection]:
         # Inside the digest's transaction, read there: what is read is what gets claimed.
