@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import lxml.etree
 import lxml.html
 import pytest
+from sqlalchemy import text
 
 from monitor.config import load_config
 from monitor.digest.build import build_digest
 from monitor.digest.render import render_digest
-from monitor.models import Digest, OutageNotice, SourceHealth
+from monitor.models import Digest, FetchOutcome, FetchResult, OutageNotice, Source, SourceHealth
+from monitor.store import FetchRecord, Store
+from monitor.store.migrations import LATEST
+from monitor.store.outages import OutageRule
 from tests.conftest import ContentServer, SmtpSink, WebhookReceiver
 from tests.test_end_to_end import SECRET_ENV, bodies, monitor, rss, shipped_topics
 
@@ -356,3 +360,113 @@ def test_a_newly_unreadable_source_is_not_listed_twice(tmp_path: Path) -> None:
     assert build_digest(config, "mail", [], [health], now) is None
     # Alerts are for urgent matches only.
     assert build_digest(config, "mail", [], [health], now, alert=True, outages=told) is None
+
+
+# --- the store: spells, exactly once per channel, restarts, retention, upgrades -------------------
+
+KEY = "https://a.example/feed"
+RULE = OutageRule(polls=2, after=3600)
+T0 = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+
+def failed(store: Store, at: datetime, error: str = "HTTP 503 Service Unavailable") -> None:
+    result = FetchResult(KEY, FetchOutcome.ERROR, status=503, error=error)
+    store.record_fetch(KEY, result, at, 600)
+
+
+def read(store: Store, at: datetime) -> None:
+    store.record_fetches(
+        [FetchRecord(KEY, FetchResult(KEY, FetchOutcome.NOT_MODIFIED), at, 600,
+                     store.source_state(KEY))]
+    )  # fmt: skip
+
+
+def tell(store: Store, channel: str, at: datetime) -> list[OutageNotice]:
+    """What the channel's digest at `at` says, claimed as a real digest claims it."""
+    from monitor.store.outages import claim_outages
+
+    told = store.pending_outages(channel, [KEY], at, RULE)
+    with store.transaction() as conn:
+        claim_outages(conn, channel, f"dg_{channel}_{at:%H%M}", told)
+    return told
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    st = Store(tmp_path / "state")
+    st.sync_sources(
+        [Source(key=KEY, url=KEY, kind="feed", name="A", interval_seconds=600, origin="config")]
+    )
+    return st
+
+
+def test_spells_are_told_once_per_channel_across_restarts(store: Store, tmp_path: Path) -> None:
+    read(store, T0)
+    failed(store, T0 + timedelta(minutes=10))
+    assert tell(store, "mail", T0 + timedelta(minutes=20)) == []  # one failure, ten minutes
+    # Still one failed poll, but over an hour ago: unreadable for longer than `after`.
+    [down] = tell(store, "mail", T0 + timedelta(minutes=71))
+    assert down.event == "down" and down.since == T0 + timedelta(minutes=10)
+    assert down.last_error == "HTTP 503 Service Unavailable" and down.until is None
+    failed(store, T0 + timedelta(minutes=80), "connection refused by a.example:443")
+    store.close()
+
+    again = Store(tmp_path / "state")  # a restart: what was told stays told
+    assert tell(again, "mail", T0 + timedelta(minutes=90)) == []
+    [late] = tell(again, "hook", T0 + timedelta(minutes=90))  # another channel hears it too
+    assert late.event == "down" and late.failures == 2 and "refused" in (late.last_error or "")
+    read(again, T0 + timedelta(minutes=100))
+    [up] = tell(again, "mail", T0 + timedelta(minutes=110))
+    assert up.event == "up" and up.until == T0 + timedelta(minutes=100)
+    assert tell(again, "mail", T0 + timedelta(minutes=120)) == []
+    assert [n.event for n in tell(again, "hook", T0 + timedelta(minutes=120))] == ["up"]
+    # A channel first configured after the spell ended does not hear of it.
+    again.sync_channels(["late"], T0 + timedelta(minutes=130))
+    assert tell(again, "late", T0 + timedelta(minutes=140)) == []
+    again.close()
+
+
+def test_a_single_failure_never_counts_however_long_the_interval(store: Store) -> None:
+    failed(store, T0)
+    read(store, T0 + timedelta(hours=3))  # the next poll, hours later, read it again
+    assert tell(store, "mail", T0 + timedelta(hours=4)) == []
+    assert store.recent_outages(T0 + timedelta(hours=4), RULE) == []
+
+
+def test_retention_forgets_spells_that_ended_long_ago(store: Store) -> None:
+    failed(store, T0)
+    failed(store, T0 + timedelta(minutes=10))
+    read(store, T0 + timedelta(minutes=20))
+    assert [n.event for n in tell(store, "mail", T0 + timedelta(minutes=30))] == ["over"]
+    assert store.prune(T0 + timedelta(days=10), 30)["outages"] == 0
+    assert store.prune(T0 + timedelta(days=31), 30)["outages"] == 1
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM outage_notices")).scalar() == 0
+
+
+def test_the_migration_is_idempotent_and_upgrades_an_old_state(tmp_path: Path) -> None:
+    import shutil
+
+    from monitor.store.migrations import MIGRATIONS
+
+    old = Path(__file__).parent / "data" / "state-v0.1.0"
+    shutil.copytree(old, tmp_path / "state", ignore=shutil.ignore_patterns("*.md", "*.toml"))
+    upgraded = Store(tmp_path / "state")
+    assert upgraded.version == LATEST
+    with upgraded.engine.begin() as conn:
+        MIGRATIONS[-1](conn)  # run again: nothing to do, nothing fails
+    assert upgraded.pending_outages("mail", [KEY], T0, RULE) == []
+    upgraded.close()
+
+
+def test_feeds_fall_behind_when_an_outage_changes(tmp_path: Path, store: Store) -> None:
+    from monitor.outbox import feeds_behind
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[topics.t]\nquery = "Kursk"\n', encoding="utf-8")
+    config = load_config(cfg)
+    assert feeds_behind(config, store)  # never written
+    (config.state_dir / "feeds").mkdir(parents=True)
+    assert not feeds_behind(config, store)
+    failed(store, datetime.now(UTC) + timedelta(seconds=5))  # after the feeds were written
+    assert feeds_behind(config, store)
