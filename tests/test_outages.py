@@ -470,3 +470,17 @@ def test_feeds_fall_behind_when_an_outage_changes(tmp_path: Path, store: Store) 
     assert not feeds_behind(config, store)
     failed(store, datetime.now(UTC) + timedelta(seconds=5))  # after the feeds were written
     assert feeds_behind(config, store)
+
+
+def test_chat_messages_name_outages_and_recoveries_first() -> None:
+    from monitor.notify.slack import slack_payload
+    from monitor.notify.teams import teams_payload
+
+    told = [notice(1, "down", "HTTP 503 from wire"), notice(2, "up", "HTTP 503 from wire")]
+    digest = Digest("dg_c", "chat", datetime(2026, 12, 1, 8, tzinfo=UTC), {}, {}, outages=told)
+    slack = json.dumps(slack_payload(digest), ensure_ascii=False)
+    teams = json.dumps(teams_payload(digest), ensure_ascii=False)
+    for message in (slack, teams):
+        assert "Source 01" in message and "not readable, since 2026-12-01 06:00 UTC" in message
+        assert "HTTP 503 from wire" in message
+        assert "Source 02" in message and "readable again, since 2026-12-01 07:15 UTC" in message

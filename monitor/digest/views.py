@@ -73,6 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
         "down_from": "not readable from {since} to {until}",
         "recovered": "Sources readable again",
         "recovered_short": "readable again",
+        "down_short": "not readable",
         "up_since": "readable again since {until}",
         "more_errors": "… and {n} more sources with other errors",
     },
@@ -113,6 +114,7 @@ LABELS: dict[str, dict[str, str]] = {
         "down_from": "nicht lesbar von {since} bis {until}",
         "recovered": "Quellen wieder lesbar",
         "recovered_short": "wieder lesbar",
+        "down_short": "nicht lesbar",
         "up_since": "wieder lesbar seit {until}",
         "more_errors": "… und {n} weitere Quellen mit anderen Fehlern",
     },
@@ -434,6 +436,27 @@ def outage_section(
         up_count=len(ups),
         up_more=labels["more"].format(n=up_rest) if up_rest else "",
     )
+
+
+def outage_health_views(
+    notices: list[OutageNotice], tz: tzinfo, labels: dict[str, str]
+) -> list[HealthView]:
+    """Outages as lines of the failing-sources list, for formats too short for the outage
+    section (the chat messages): "Wire — not readable, since …: error"."""
+    views = []
+    for n in notices:
+        down = n.event == "down"
+        views.append(
+            HealthView(
+                name=clean(n.name, 200) or clean(n.source_key, 200),
+                url=clean(n.url, 300),
+                href=safe_href(n.url),
+                state=labels["down_short"] if down else labels["recovered_short"],
+                since=local_time(n.since if down else n.until, tz, labels["unknown"]),
+                error=clean(n.last_error, MAX_ERROR) if n.event != "up" else "",
+            )
+        )
+    return views
 
 
 # --- subject and payload ---------------------------------------------------------------------
