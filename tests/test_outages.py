@@ -484,3 +484,17 @@ def test_chat_messages_name_outages_and_recoveries_first() -> None:
         assert "Source 01" in message and "not readable, since 2026-12-01 06:00 UTC" in message
         assert "HTTP 503 from wire" in message
         assert "Source 02" in message and "readable again, since 2026-12-01 07:15 UTC" in message
+
+
+def test_the_outage_part_works_alone_behind_its_own_interface(store: Store) -> None:
+    from monitor.store import interfaces
+    from monitor.store.outages import OutageRecords
+
+    part = OutageRecords(store.engine)
+    assert isinstance(store, interfaces.OutageStore) and isinstance(part, interfaces.OutageStore)
+    others = [interfaces.SourceStore, interfaces.DigestStore, interfaces.RetentionStore]
+    assert not any(isinstance(part, other) for other in others)
+    failed(store, T0)
+    failed(store, T0 + timedelta(minutes=10))
+    told = part.pending_outages("mail", [KEY], T0 + timedelta(hours=1), RULE)
+    assert [n.event for n in told] == ["down"]
