@@ -158,6 +158,17 @@ class StateConfig(Strict):
     _path = field_validator("path")(classmethod(lambda cls, v: folder_name(v)))
 
 
+class DigestConfig(Strict):
+    """What digests tell besides matches."""
+
+    outage_after: Duration = Field(
+        3600, gt=0, description="a source unreadable longer than this is named in the next digest"
+    )
+    outage_polls: int = Field(
+        2, ge=1, le=1000, description="so is one whose last this many polls failed"
+    )
+
+
 class WebConfig(Strict):
     """Health, metrics and a read-only status page for ops."""
 
@@ -240,6 +251,7 @@ class Config(Strict):
     seeds: SeedsConfig = SeedsConfig()
     state: StateConfig = StateConfig()
     web: WebConfig = WebConfig()
+    digest: DigestConfig = DigestConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     topics: dict[str, TopicConfig] = Field(default_factory=dict)

@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor import metrics, wiring
 from monitor.config import Config, ConfigError, gate_opt_ins
 from monitor.fetch import Fetcher
-from monitor.outbox import flush, queue_digest, write_feeds
+from monitor.outbox import feeds_behind, flush, queue_digest, write_feeds
 from monitor.schedule import cron_trigger
 from monitor.sources import seed_documents
 from monitor.state_guard import StateGuard, state_lock
@@ -367,7 +367,7 @@ class Daemon:
             )
             for name, error in summary.errors:
                 log.warning("source %s: %s", name, error)
-            if summary.matches or not (rt.config.state_dir / "feeds").exists():
+            if summary.matches or feeds_behind(rt.config, self.store):
                 write_feeds(rt.config, self.store, rt.poller.sources, utcnow())
             await self._alerts()
             await flush(rt.config, self.store, self.fetcher, utcnow())

@@ -156,6 +156,24 @@ class SourceHealth:
     last_error: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class OutageNotice:
+    """One spell of a source being unreadable, as a digest tells it: `event` "down" (not readable
+    since `since`), "up" (readable again since `until`, after a spell already reported) or
+    "over" (a spell that began and ended since the last digest: both at once)."""
+
+    outage_id: int
+    event: Literal["down", "up", "over"]
+    source_key: str
+    name: str
+    url: str
+    state: str
+    since: datetime
+    until: datetime | None
+    failures: int
+    last_error: str | None
+
+
 @dataclass(slots=True)
 class Digest:
     """One digest for one channel: matches grouped by topic, plus source health."""
@@ -166,6 +184,8 @@ class Digest:
     topics: dict[str, list[Match]]  # topic id -> matches, ranked
     topic_names: dict[str, str]
     failing_sources: list[SourceHealth] = field(default_factory=list)
+    # Sources that became unreadable or readable again since the channel's last digest.
+    outages: list[OutageNotice] = field(default_factory=list)
     language: Literal["en", "de"] = "en"
     urgent: bool = False
     # Copies of a story folded into the item shown for it: shown match id -> folded match ids.

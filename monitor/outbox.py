@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+
 from monitor import metrics
 from monitor.channels import kind_of
 from monitor.config import Config
-from monitor.digest.atom import MAX_ENTRIES, topic_feed, write_topic_feeds
+from monitor.digest.atom import FEEDS_FOLDER, MAX_ENTRIES, topic_feed, write_topic_feeds
 from monitor.digest.build import build_digest, channel_topics
 from monitor.digest.render import render_digest
 from monitor.dispatch import deliver
 from monitor.fetch import Fetcher
-from monitor.models import Citation, Delivery, Digest, RenderedDigest, Source
+from monitor.models import Citation, Delivery, Digest, Match, OutageNotice, RenderedDigest, Source
 from monitor.store import Store
+from monitor.store.outages import OutageRule
 
 log = logging.getLogger("monitor.outbox")
 
@@ -62,12 +65,22 @@ def queue_digest(
     # Digests given up on are reported with the sources, in every channel's next digests.
     failing += store.dead_deliveries(now - DEAD_REPORT_WINDOW)
     tz = ZoneInfo(channel.timezone)
-    select = partial(
+    matches = partial(
         store.unclaimed_matches, channel_name, kind, topics, channel.min_score, _citations(sources)
     )
+    rule = outage_rule(config)
+    outages: list[OutageNotice] = []
 
-    def build(found: list) -> Digest | None:
-        return build_digest(config, channel_name, found, failing, now, alert=alert)
+    def select(conn: Connection | None = None) -> list[Match]:
+        # Outages are read in the same transaction as the matches: what the digest tells is
+        # exactly what it claims (alerts tell of none).
+        outages[:] = (
+            [] if alert else store.pending_outages(channel_name, keys, now, rule, conn=conn)
+        )
+        return matches(conn=conn)
+
+    def build(found: list[Match]) -> Digest | None:
+        return build_digest(config, channel_name, found, failing, now, alert=alert, outages=outages)
 
     # The channel's kind says what payload is stored (a chat webhook stores the chat message
     # itself), so a retry re-sends exactly those bytes.
@@ -92,12 +105,19 @@ def queue_digest(
     return digest, rendered
 
 
+def outage_rule(config: Config) -> OutageRule:
+    """When a failing source is named in the digests (`[digest] outage_polls`, `outage_after`)."""
+    return OutageRule(polls=config.digest.outage_polls, after=float(config.digest.outage_after))
+
+
 def write_feeds(
     config: Config, store: Store, sources: Sequence[Source], now: datetime
 ) -> list[Path]:
-    """Rewrite state/feeds/<topic>.atom with each topic's newest matches, for feed readers."""
+    """Rewrite state/feeds/<topic>.atom with each topic's newest matches and the sources' recent
+    outages and recoveries, for feed readers."""
     citations = _citations(sources)
     base = config.web.public_url
+    outages = store.recent_outages(now, outage_rule(config), {s.key for s in sources})
     feeds = {
         topic: topic_feed(
             topic,
@@ -105,10 +125,23 @@ def write_feeds(
             store.latest_matches(topic, MAX_ENTRIES, citations),
             now,
             f"{base}/feeds/{topic}.atom" if base else None,
+            outages,
         )
         for topic, cfg in config.topics.items()
     }
     return write_topic_feeds(config.state_dir, feeds)
+
+
+def feeds_behind(config: Config, store: Store) -> bool:
+    """Whether the Atom feeds are missing, or older than the last change to a source's outage
+    (a failed poll, or the poll that read it again): a cycle without matches must still rewrite
+    them then."""
+    folder = config.state_dir / FEEDS_FOLDER
+    try:
+        written = datetime.fromtimestamp(folder.stat().st_mtime, UTC)
+    except OSError:
+        return True
+    return store.outages_changed_since(written)
 
 
 async def flush(

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from monitor.digest.payload import PAYLOAD_VERSION, encode_payload
 from monitor.digest.render import render_digest
-from monitor.models import Citation, Digest, Evidence, Match, SourceHealth
+from monitor.models import Citation, Digest, Evidence, Match, OutageNotice, SourceHealth
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "webhook-schema.json"
 CREATED = datetime(2026, 11, 22, 6, 30, tzinfo=UTC)
@@ -61,6 +61,26 @@ def failing(n: int) -> list[SourceHealth]:
             "error",
             None if i == 1 else datetime(2026, 11, 19, 8, 0, tzinfo=UTC),
             None if i == 2 else f"HTTP 503 from feed {i}",
+        )
+        for i in range(n)
+    ]
+
+
+def outages(n: int) -> list[OutageNotice]:
+    """Outage notices of every kind: down, up and over, one with no error and an odd URL."""
+    events = ("down", "up", "over")
+    return [
+        OutageNotice(
+            outage_id=i,
+            event=events[i % 3],  # type: ignore[arg-type]
+            source_key=f"https://down{i}.example/rss",
+            name=f"Down {i} \u202e<b>",
+            url="javascript:alert(1)" if i == 0 else f"https://down{i}.example/rss",
+            state="gone" if i == 4 else "failing",
+            since=datetime(2026, 11, 21, 8, 0, tzinfo=UTC),
+            until=None if i % 3 == 0 else datetime(2026, 11, 21, 9, 30, tzinfo=UTC),
+            failures=2 + i,
+            last_error=None if i == 1 else f"connection refused by down{i}.example:443",
         )
         for i in range(n)
     ]
@@ -132,6 +152,8 @@ CASES: dict[str, Callable[[], Digest]] = {
     "german alert": german_alert,
     "failing sources beyond the cap": lambda: digest({}, failing_sources=failing(60)),
     "empty digest": lambda: digest({}),
+    "outages and recoveries": lambda: digest({}, outages=outages(3)),
+    "outages beyond the cap": lambda: digest({}, outages=outages(60)),
     "empty german digest with empty topics": lambda: digest({"treaty_articles": []}, language="de"),
     "hostile text": hostile_digest,
     "truncated to the size limit": big_digest,
@@ -159,6 +181,11 @@ def test_cases_cover_what_the_schema_distinguishes() -> None:
     assert payloads["empty digest"]["data"]["topics"] == {}
     assert payloads["failing sources beyond the cap"]["data"]["failing_sources_omitted"] == 10
     assert payloads["truncated to the size limit"]["data"]["truncated"] is True
+    told = payloads["outages and recoveries"]["data"]["outages"]
+    assert [n["event"] for n in told] == ["down", "up", "over"]
+    assert told[0]["until"] == "" and told[1]["last_error"] == "" and told[2]["until"]
+    assert payloads["outages beyond the cap"]["data"]["outages_omitted"] == 10
+    assert payloads["empty digest"]["data"]["outages"] == []
     items = payloads["english digest"]["data"]["topics"]["troop_deployment"]["items"]
     assert items[1]["link"] == "" and items[1]["published"] == "" and items[1]["title"] == ""
 

@@ -16,15 +16,16 @@ from pathlib import Path
 from lxml import etree
 
 from monitor.atomicfile import fsync_dir, write_atomic
-from monitor.digest.views import MAX_SNIPPET, MAX_TITLE, clean, iso, safe_href
+from monitor.digest.views import LABELS, MAX_ERROR, MAX_SNIPPET, MAX_TITLE, clean, iso, safe_href
 from monitor.extract.titles import title_text
-from monitor.models import Match
+from monitor.models import Match, OutageNotice
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # tag: URIs (RFC 4151) depend on nothing that can change, such as the host the feed is served
 # from, so a reader never sees an entry twice; the date is fixed when the scheme was minted.
 TAG_PREFIX = "tag:source-monitor,2026:"
 MAX_ENTRIES = 200  # newest first; a reader polls often enough that older entries add nothing
+MAX_OUTAGE_ENTRIES = 50  # outages and recoveries of sources, on top of the matches
 MAX_CONTENT = 4000
 FEEDS_FOLDER = "feeds"
 
@@ -79,14 +80,51 @@ def _entry(feed: etree._Element, match: Match) -> None:
             _add(entry, "category", term=term)
 
 
+def _outage_entries(feed: etree._Element, outages: Sequence[OutageNotice]) -> None:
+    """One entry when a source became unreadable and one when it was readable again, each with
+    an id of its own, so a reader shows each event once (a feed has no "channel" to claim it)."""
+    labels = LABELS["en"]
+    events: list[tuple[datetime, str, OutageNotice]] = []
+    for n in outages:
+        events.append((n.since, "down", n))
+        if n.until is not None:
+            events.append((n.until, "up", n))
+    events.sort(key=lambda e: (iso(e[0]), e[2].outage_id, e[1]), reverse=True)
+    for when, event, n in events[:MAX_OUTAGE_ENTRIES]:
+        name = xml_text(n.name, 200) or xml_text(n.source_key, 200)
+        if event == "down":
+            title = f"{name}: {labels['down_since'].format(since=iso(n.since))}"
+            summary = f"{labels['last_error']}: {xml_text(n.last_error, MAX_ERROR) or '–'}"
+            suffix = ""
+        else:
+            title = f"{name}: {labels['up_since'].format(until=iso(n.until))}"
+            summary = labels["down_from"].format(since=iso(n.since), until=iso(n.until))
+            suffix = "/up"
+        entry = _add(feed, "entry")
+        _add(entry, "id", f"{TAG_PREFIX}outage/{n.outage_id}{suffix}")
+        _add(entry, "title", title, type="text")
+        if href := safe_href(n.url):
+            _add(entry, "link", rel="related", type="text/html", href=href)
+        _add(entry, "updated", iso(when))
+        author = _add(entry, "author")
+        _add(author, "name", "source-monitor")
+        _add(entry, "summary", summary, type="text")
+        # No alternate link: RFC 4287 4.1.2 asks for content.
+        _add(entry, "content", f"{title}. {summary}. {xml_text(n.url, 300)}", type="text")
+        _add(entry, "category", term="source-outage" if event == "down" else "source-recovery")
+
+
 def topic_feed(
     topic_id: str,
     topic_name: str,
     matches: Sequence[Match],
     updated: datetime,
     self_url: str | None,
+    outages: Sequence[OutageNotice] = (),
 ) -> bytes:
-    """A UTF-8 Atom document with one entry per match, newest first (at most MAX_ENTRIES).
+    """A UTF-8 Atom document with one entry per match, newest first (at most MAX_ENTRIES), then
+    the recent outages and recoveries of sources (at most MAX_OUTAGE_ENTRIES): a reader of a
+    topic must not take a silent source for a quiet one.
 
     `updated` is the feed's own atom:updated; `self_url`, when it is an http(s) URL, becomes the
     rel="self" link readers use to recognise the feed. ValueError if `topic_id` is not [a-z0-9_].
@@ -108,6 +146,7 @@ def topic_feed(
     newest = sorted(unique.values(), key=lambda m: (iso(m.first_seen), m.id), reverse=True)
     for match in newest[:MAX_ENTRIES]:
         _entry(feed, match)
+    _outage_entries(feed, outages)
     document: bytes = etree.tostring(
         feed, xml_declaration=True, encoding="UTF-8", pretty_print=True
     )

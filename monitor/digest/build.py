@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from monitor.models import Digest, Match, SourceHealth
+from monitor.models import Digest, Match, OutageNotice, SourceHealth
 from monitor.store import new_digest_id
 
 if TYPE_CHECKING:
@@ -30,9 +30,13 @@ def build_digest(
     now: datetime,
     *,
     alert: bool = False,
+    outages: Sequence[OutageNotice] = (),
 ) -> Digest | None:
     """Group by topic (config order), fold one story's copies into one item, rank by score then
     recency. Returns None when there is nothing to say and the channel does not want empty digests.
+
+    `outages` (sources unreadable or readable again) are news of their own: a digest that tells
+    of one goes out even when it has no match, so that silence always means nothing happened.
     """
     channel = config.channels[channel_name]
     order = channel_topics(config, channel_name, urgent_only=alert)
@@ -59,15 +63,19 @@ def build_digest(
             ]
         if best:
             grouped[topic] = sorted(best.values(), key=_rank, reverse=True)
-    if not grouped and (alert or not channel.send_empty):
+    outages = [] if alert else list(outages)
+    if not grouped and not outages and (alert or not channel.send_empty):
         return None
+    # A source named as newly unreadable is not listed a second time among the failing ones.
+    told = {n.source_key for n in outages if n.event == "down"}
     return Digest(
         id=new_digest_id(),
         channel=channel_name,
         created=now,
         topics=grouped,
         topic_names={t: config.topics[t].name or t for t in order},
-        failing_sources=[] if alert else list(failing),
+        failing_sources=[] if alert else [h for h in failing if h.key not in told],
+        outages=outages,
         language=channel.language,
         urgent=alert,
         absorbed=absorbed,

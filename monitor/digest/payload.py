@@ -18,7 +18,7 @@ from monitor.digest.views import (
     story_count,
     title_line,
 )
-from monitor.models import Digest, Match, SourceHealth
+from monitor.models import Digest, Match, OutageNotice, SourceHealth
 
 PAYLOAD_VERSION = 1  # bump on any incompatible change to the standard payload
 PAYLOAD_LIMIT = 20_000  # bytes; Standard Webhooks asks for payloads under about 20 kB
@@ -64,6 +64,22 @@ def _health_payload(health: SourceHealth) -> dict[str, str]:
     }
 
 
+def _outage_payload(notice: OutageNotice) -> dict[str, Any]:
+    return {
+        # "down": not readable since `since`; "up": readable again since `until` after a spell
+        # told before; "over": a spell not told before that began at `since`, ended at `until`.
+        "event": notice.event,
+        "key": clean(notice.source_key, 300),
+        "name": clean(notice.name, 200),
+        "url": clean(notice.url, 300),
+        "state": clean(notice.state, 40),
+        "since": iso(notice.since),
+        "until": iso(notice.until),
+        "failures": notice.failures,
+        "last_error": clean(notice.last_error, MAX_ERROR),
+    }
+
+
 def build_payload(
     digest: Digest,
     subject: str,
@@ -88,6 +104,7 @@ def build_payload(
                 "items": [_item_payload(m, text_limit) for m in matches[:n]],
             }
         failing = digest.failing_sources
+        outages = digest.outages
         return {
             "type": "alert.created" if digest.urgent else "digest.created",
             "version": PAYLOAD_VERSION,
@@ -104,6 +121,8 @@ def build_payload(
                 "topics": data_topics,
                 "failing_sources": [_health_payload(h) for h in failing[:MAX_FAILING_SHOWN]],
                 "failing_sources_omitted": max(0, len(failing) - MAX_FAILING_SHOWN),
+                "outages": [_outage_payload(n) for n in outages[:MAX_FAILING_SHOWN]],
+                "outages_omitted": max(0, len(outages) - MAX_FAILING_SHOWN),
             },
         }
 

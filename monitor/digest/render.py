@@ -33,6 +33,7 @@ from monitor.digest.views import (
     header_texts,
     health_view,
     item_view,
+    outage_section,
 )
 from monitor.models import Digest, RenderedDigest
 
@@ -102,6 +103,7 @@ def render_digest(
             if len(failing) > MAX_FAILING_SHOWN
             else ""
         ),
+        "outages": outage_section(digest.outages, zone, labels),
         "footer": head["footer"],
     }
     text = ENV.get_template("digest.txt").render(context)

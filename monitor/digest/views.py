@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from monitor.detect import changed_words
 from monitor.extract.titles import title_text
-from monitor.models import Digest, Match, SourceHealth
+from monitor.models import Digest, Match, OutageNotice, SourceHealth
 
 MAX_SNIPPET = 600  # characters of snippet shown per item in text and HTML
 MAX_TITLE = 300
@@ -24,6 +24,9 @@ MAX_URL = 2048  # longer URLs are not linked: no real article needs more, data: 
 MAX_ERROR = 300
 MAX_FAILING_SHOWN = 50  # a mass outage must not turn the digest into a list of sources
 MAX_SUBJECT_TOPICS = 5
+# Outages grouped by their last error: a dead host is one group, not a page of sources.
+MAX_OUTAGE_GROUPS = 5
+MAX_OUTAGE_NAMES = 10  # sources named per group, and recoveries named in all
 
 # Bidi overrides can make a title read differently from what it is; C0/C1 controls break layout.
 _UNSAFE_CHARS = re.compile(
@@ -63,6 +66,16 @@ LABELS: dict[str, dict[str, str]] = {
         "created": "Created",
         "channel": "Channel",
         "footer": "Sent by source-monitor to channel {channel}. Digest {id}.",
+        "outages": "Sources not readable",
+        "outages_short": "sources not readable",
+        "outages_one": "source not readable",
+        "down_since": "not readable since {since}",
+        "down_from": "not readable from {since} to {until}",
+        "recovered": "Sources readable again",
+        "recovered_short": "readable again",
+        "down_short": "not readable",
+        "up_since": "readable again since {until}",
+        "more_errors": "… and {n} more sources with other errors",
     },
     "de": {
         "title": "source-monitor Übersicht",
@@ -94,6 +107,16 @@ LABELS: dict[str, dict[str, str]] = {
         "created": "Erstellt",
         "channel": "Kanal",
         "footer": "Gesendet von source-monitor an Kanal {channel}. Übersicht {id}.",
+        "outages": "Quellen nicht lesbar",
+        "outages_short": "Quellen nicht lesbar",
+        "outages_one": "Quelle nicht lesbar",
+        "down_since": "nicht lesbar seit {since}",
+        "down_from": "nicht lesbar von {since} bis {until}",
+        "recovered": "Quellen wieder lesbar",
+        "recovered_short": "wieder lesbar",
+        "down_short": "nicht lesbar",
+        "up_since": "wieder lesbar seit {until}",
+        "more_errors": "… und {n} weitere Quellen mit anderen Fehlern",
     },
 }
 
@@ -319,6 +342,123 @@ def health_view(health: SourceHealth, tz: tzinfo, labels: dict[str, str]) -> Hea
     )
 
 
+@dataclass(slots=True)
+class OutageLine:
+    """One source in the outage section: its name, address and what happened when."""
+
+    name: str
+    url: str
+    href: str | None
+    when: str  # "not readable since …", or "readable again since …"
+
+
+@dataclass(slots=True)
+class OutageGroup:
+    """Sources that became unreadable with the same last error."""
+
+    error: str
+    sources: list[OutageLine]
+    more: str  # "… and N more", or ""
+
+
+@dataclass(slots=True)
+class OutageSection:
+    down: list[OutageGroup]
+    down_count: int
+    down_more: str  # sources in groups beyond MAX_OUTAGE_GROUPS, or ""
+    up: list[OutageLine]
+    up_count: int
+    up_more: str
+
+
+def _outage_line(notice: OutageNotice, when: str) -> OutageLine:
+    return OutageLine(
+        name=clean(notice.name, 200) or clean(notice.source_key, 200),
+        url=clean(notice.url, 300),
+        href=safe_href(notice.url),
+        when=when,
+    )
+
+
+def outage_section(
+    notices: list[OutageNotice], tz: tzinfo, labels: dict[str, str]
+) -> OutageSection | None:
+    """The outage section of a digest: new outages grouped by their last error (biggest group
+    first), then recoveries; both capped with a count. A spell that began and ended since the
+    last digest is told with both times among the recoveries. None when there is nothing."""
+    if not notices:
+        return None
+
+    def at(moment: datetime | None) -> str:
+        return local_time(moment, tz, labels["unknown"])
+
+    groups: dict[str, list[OutageNotice]] = {}
+    for n in notices:
+        if n.event == "down":
+            groups.setdefault(clean(n.last_error, MAX_ERROR), []).append(n)
+    ordered = sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
+    down = []
+    for error, members in ordered[:MAX_OUTAGE_GROUPS]:
+        members.sort(key=lambda n: (clean(n.name).casefold(), n.source_key))
+        shown = members[:MAX_OUTAGE_NAMES]
+        rest = len(members) - len(shown)
+        down.append(
+            OutageGroup(
+                error=error or labels["unknown"],
+                sources=[
+                    _outage_line(n, labels["down_since"].format(since=at(n.since))) for n in shown
+                ],
+                more=labels["more"].format(n=rest) if rest else "",
+            )
+        )
+    beyond = sum(len(m) for _, m in ordered[MAX_OUTAGE_GROUPS:])
+    ups = sorted(
+        (n for n in notices if n.event in ("up", "over")),
+        key=lambda n: (clean(n.name).casefold(), n.source_key),
+    )
+    up = []
+    for n in ups[:MAX_OUTAGE_NAMES]:
+        when = labels["up_since"].format(until=at(n.until))
+        if n.event == "over":
+            when += " (" + labels["down_from"].format(since=at(n.since), until=at(n.until))
+            if n.last_error:
+                when += f"; {labels['last_error']}: {clean(n.last_error, MAX_ERROR)}"
+            when += ")"
+        else:
+            when += " (" + labels["down_since"].format(since=at(n.since)) + ")"
+        up.append(_outage_line(n, when))
+    up_rest = len(ups) - len(up)
+    return OutageSection(
+        down=down,
+        down_count=sum(len(m) for m in groups.values()),
+        down_more=labels["more_errors"].format(n=beyond) if beyond else "",
+        up=up,
+        up_count=len(ups),
+        up_more=labels["more"].format(n=up_rest) if up_rest else "",
+    )
+
+
+def outage_health_views(
+    notices: list[OutageNotice], tz: tzinfo, labels: dict[str, str]
+) -> list[HealthView]:
+    """Outages as lines of the failing-sources list, for formats too short for the outage
+    section (the chat messages): "Wire — not readable, since …: error"."""
+    views = []
+    for n in notices:
+        down = n.event == "down"
+        views.append(
+            HealthView(
+                name=clean(n.name, 200) or clean(n.source_key, 200),
+                url=clean(n.url, 300),
+                href=safe_href(n.url),
+                state=labels["down_short"] if down else labels["recovered_short"],
+                since=local_time(n.since if down else n.until, tz, labels["unknown"]),
+                error=clean(n.last_error, MAX_ERROR) if n.event != "up" else "",
+            )
+        )
+    return views
+
+
 # --- subject and payload ---------------------------------------------------------------------
 
 
@@ -352,6 +492,11 @@ def build_subject(digest: Digest, tz: tzinfo) -> str:
         body = f"{count_text(total, labels)}: {listed}"
     else:
         body = labels["none"]
+    if down := sum(1 for n in digest.outages if n.event == "down"):
+        word = labels["outages_one"] if down == 1 else labels["outages_short"]
+        body += f"; {down} {word}"
+    if up := sum(1 for n in digest.outages if n.event != "down"):
+        body += f"; {up} {labels['recovered_short']}"
     if failing := len(digest.failing_sources):
         word = labels["failing_one"] if failing == 1 else labels["failing_short"]
         body += f"; {failing} {word}"

@@ -18,6 +18,7 @@ from monitor.digest.views import (
     header_texts,
     health_view,
     item_view,
+    outage_health_views,
 )
 from monitor.models import Digest
 
@@ -64,6 +65,10 @@ def chat_view(digest: Digest, zone: tzinfo, max_items: int, snippet: int) -> Cha
         for topic, matches in digest.topics.items()
         if matches
     ]
+    # Outages and recoveries first (they are this digest's news), then the long-failing sources.
+    failing = outage_health_views(digest.outages, zone, labels) + [
+        health_view(h, zone, labels) for h in digest.failing_sources
+    ]
     if snippet <= 0:
         for topic in topics:
             for item in topic.items:
@@ -77,8 +82,8 @@ def chat_view(digest: Digest, zone: tzinfo, max_items: int, snippet: int) -> Cha
         footer=head["footer"],
         urgent=digest.urgent,
         topics=topics,
-        failing=[health_view(h, zone, labels) for h in digest.failing_sources[:CHAT_MAX_FAILING]],
-        failing_count=len(digest.failing_sources),
+        failing=failing[:CHAT_MAX_FAILING],
+        failing_count=len(failing),
     )
 
 

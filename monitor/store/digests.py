@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from monitor.models import Digest, Match, RenderedDigest, SourceHealth
 from monitor.store import schema as s
 from monitor.store.engine import Part
+from monitor.store.outages import claim_outages
 
 # Outbox retry schedule for deliveries, in seconds (then the last value repeats).
 RETRY_SCHEDULE = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
@@ -47,7 +48,8 @@ class DigestRecords(Part):
         If the process dies before the commit nothing is claimed; after it, the outbox holds the
         rendered digest and it will be sent (again, with the same id) until delivery succeeds.
         With `payload_only` (webhook channels) only the matches the payload carries are claimed;
-        those a size limit left out wait for the channel's next digest.
+        those a size limit left out wait for the channel's next digest. The outages and
+        recoveries the digest tells of are claimed with it (every format carries them all).
         """
         with self.engine.begin() as conn:
             found = select_matches(conn=conn)
@@ -82,6 +84,7 @@ class DigestRecords(Part):
                         for m in claimed
                     ],
                 )
+            claim_outages(conn, channel, digest.id, digest.outages)
             self._ran(conn, channel, kind, now)
         return digest, rendered
 

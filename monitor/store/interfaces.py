@@ -7,7 +7,7 @@ passages, items and health); it is whatever the backend's `transaction()` yields
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -20,6 +20,7 @@ from monitor.models import (
     Digest,
     FetchResult,
     Match,
+    OutageNotice,
     Passage,
     RenderedDigest,
     Source,
@@ -27,6 +28,7 @@ from monitor.models import (
     TopicMatch,
 )
 from monitor.store.digests import OutboxEntry
+from monitor.store.outages import OutageRule
 from monitor.store.sources import FetchRecord, SourceState
 
 
@@ -165,6 +167,24 @@ class VolatileLineStore(Protocol):
     ) -> None: ...
 
 
+class OutageStore(Protocol):
+    """Spells of sources being unreadable, and which channel was told of each start and end."""
+
+    def pending_outages(
+        self,
+        channel: str,
+        keys: Collection[str],
+        now: datetime,
+        rule: OutageRule,
+        *,
+        conn: Connection | None = None,
+    ) -> list[OutageNotice]: ...
+    def recent_outages(
+        self, now: datetime, rule: OutageRule, keys: Collection[str] | None = None
+    ) -> list[OutageNotice]: ...
+    def outages_changed_since(self, moment: datetime) -> bool: ...
+
+
 @runtime_checkable
 class RetentionStore(Protocol):
     """Forgetting what is older than the retention period, across all parts."""
@@ -178,6 +198,7 @@ class RetentionStore(Protocol):
 __all__ = [
     "DigestStore",
     "ItemStore",
+    "OutageStore",
     "PassageStore",
     "RetentionStore",
     "SourceStore",

@@ -54,12 +54,19 @@ def _volatile_lines(conn: Connection) -> None:
     schema.volatile_lines.create(conn, checkfirst=True)
 
 
+def _outages(conn: Connection) -> None:
+    """Record each source's spells of being unreadable, and which channel was told of each."""
+    schema.source_outages.create(conn, checkfirst=True)
+    schema.outage_notices.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_edits,
     _v3_channel_start,
     _v4_entry_keys,
     _volatile_lines,
+    _outages,
 ]
 LATEST = len(MIGRATIONS)
 

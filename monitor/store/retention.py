@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Select, and_, delete, select
 
 from monitor.store import schema as s
 from monitor.store.engine import CHUNK, Part
+from monitor.store.outages import prune_outages
 
 
 class Retention(Part):
@@ -19,10 +20,11 @@ class Retention(Part):
         self, now: datetime, retention_days: int, active: Iterable[str] | None = None
     ) -> dict[str, int]:
         """Forget what is older than the retention period: fingerprints, delivered items and
-        digests, page snapshots, and, when the configured sources are given as `active`, every
-        row of a source that is no longer configured and was last polled before the period
-        (re-added within it, a source keeps its baseline). Items that an undelivered digest
-        holds are kept, and with them their source's row. Then the WAL is emptied.
+        digests, page snapshots, spells of outages that ended, and, when the configured sources
+        are given as `active`, every row of a source that is no longer configured and was last
+        polled before the period (re-added within it, a source keeps its baseline). Items that an
+        undelivered digest holds are kept, and with them their source's row. Then the WAL is
+        emptied.
         """
         cutoff = now - timedelta(days=retention_days)
         with self.engine.begin() as conn:
@@ -46,12 +48,14 @@ class Retention(Part):
             sources_gone = 0
             if active is not None:
                 sources_gone = self._forget_removed(conn, cutoff, set(active))
+            outages_gone = prune_outages(conn, cutoff)
         self.checkpoint()
         return {
             "fingerprints": seen_gone,
             "items": items_gone,
             "snapshots": snapshots_gone,
             "sources": sources_gone,
+            "outages": outages_gone,
         }
 
     @staticmethod

@@ -192,3 +192,30 @@ volatile_lines = Table(
     Column("shapes", Text, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# Each spell in which a source could not be read: from its first failed poll to the first poll
+# that read it again (`ended_at`). No foreign key: retention removes a source's spells with it.
+source_outages = Table(
+    "source_outages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_key", String, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("last_failed_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),  # the poll that read it again; None while it lasts
+    Column("failures", Integer, nullable=False),  # failed polls in a row
+    Column("state", String(16), nullable=False),  # the source's state at its last failed poll
+    Column("last_error", Text),
+)
+Index("ix_source_outages_source", source_outages.c.source_key, source_outages.c.ended_at)
+
+# Which outage (event "down") and which recovery (event "up") each channel was told about, and in
+# which digest. The primary key is the exactly-once guarantee, as in digest_matches.
+outage_notices = Table(
+    "outage_notices",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("outage_id", Integer, primary_key=True),
+    Column("event", String(4), primary_key=True),  # down | up
+    Column("digest_id", String(40), nullable=False),
+)

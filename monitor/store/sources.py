@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from monitor.models import FetchOutcome, FetchResult, Source, SourceHealth, Validators
 from monitor.store import schema as s
 from monitor.store.engine import Part, utcnow
+from monitor.store.outages import FetchHealth, track_outages
 
 # Backoff for failing sources: doubles per consecutive failure, capped, with jitter so that many
 # sources failing together (a dead host) do not come back in lockstep.
@@ -42,6 +43,8 @@ class FetchRecord:
 # Statements built once: their SET clause comes from the parameters, so SQLAlchemy compiles each
 # shape once and does not coerce every value again for every source.
 _UPDATE_SOURCE = update(s.sources).where(s.sources.c.key == bindparam("_key"))
+
+HEALTHY = frozenset({"ok", "not_modified"})  # states of a source that could be read
 
 
 class SourceRecords(Part):
@@ -119,11 +122,13 @@ class SourceRecords(Part):
         `before` is the state read at the start of the cycle; without it, it is read here.
         `baseline_done` also marks the source's baseline as taken, in the same statement.
         """
-        values = self._fetch_values(result, now, interval, before or self.source_state(key))
+        before = before or self.source_state(key)
+        values = self._fetch_values(result, now, interval, before)
         if baseline_done:
             values["baseline_done"] = True
         with self._tx(conn) as tx:
             tx.execute(_UPDATE_SOURCE, {"_key": key, **values})
+            track_outages(tx, _outage_changes([(key, values, now, before)]))
 
     def record_fetches(self, records: Sequence[FetchRecord]) -> None:
         """Store many fetch outcomes in one transaction (a cycle's 304s and failures).
@@ -132,14 +137,17 @@ class SourceRecords(Part):
         columns they set, the rows go to SQLite as a few executemany calls.
         """
         groups: dict[tuple[str, ...], list[dict[str, object]]] = {}  # columns -> rows
+        outcomes = []
         for rec in records:
             values = self._fetch_values(rec.result, rec.now, rec.interval, rec.before)
             groups.setdefault(tuple(sorted(values)), []).append({"_key": rec.key, **values})
+            outcomes.append((rec.key, values, rec.now, rec.before))
         if not groups:
             return
         with self.engine.begin() as tx:
             for rows in groups.values():
                 tx.execute(_UPDATE_SOURCE, rows)
+            track_outages(tx, _outage_changes(outcomes))
 
     @staticmethod
     def _fetch_values(
@@ -154,7 +162,7 @@ class SourceRecords(Part):
         }[result.outcome]
         if result.outcome is FetchOutcome.ERROR and result.status in (404, 410):
             state = "gone"
-        healthy = {"ok", "not_modified"}
+        healthy = HEALTHY
         values: dict[str, object] = {"last_polled_at": now, "state": state}
         if state in healthy:
             v = result.validators
@@ -201,3 +209,26 @@ class SourceRecords(Part):
             for h in self.health(keys)
             if h.state in bad and h.since is not None and h.since <= before
         ]
+
+
+def _outage_changes(
+    outcomes: Sequence[tuple[str, dict[str, object], datetime, SourceState]],
+) -> list[FetchHealth]:
+    """The fetches that open, extend or close a spell of being unreadable (failures, and the
+    first good poll after failures); healthy polls of healthy sources are left out."""
+    changes = []
+    for key, values, now, before in outcomes:
+        failed = values["state"] not in HEALTHY
+        if failed or before.failures:
+            error = values.get("last_error")
+            changes.append(
+                FetchHealth(
+                    key=key,
+                    failed=failed,
+                    failures_before=before.failures,
+                    state=str(values["state"]),
+                    error=error if isinstance(error, str) else None,
+                    now=now,
+                )
+            )
+    return changes

@@ -18,6 +18,7 @@ from monitor.store.engine import DB_NAME, WAL_SIZE_LIMIT, create_database, open_
 from monitor.store.faults import check_contents, check_file, os_fault
 from monitor.store.items import ItemRecords
 from monitor.store.migrations import migrate
+from monitor.store.outages import OutageRecords
 from monitor.store.passages import PassageRecords
 from monitor.store.retention import Retention
 from monitor.store.sources import FetchRecord, SourceRecords, SourceState
@@ -38,7 +39,13 @@ __all__ = [
 
 
 class Store(
-    SourceRecords, PassageRecords, VolatileLineRecords, ItemRecords, DigestRecords, Retention
+    SourceRecords,
+    PassageRecords,
+    VolatileLineRecords,
+    ItemRecords,
+    DigestRecords,
+    OutageRecords,
+    Retention,
 ):
     """Every part of the state on one engine, for callers that use several of them."""
 
