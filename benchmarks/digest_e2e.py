@@ -319,8 +319,9 @@ class WorldServer:
             if outlet.feed_counter:
                 body += " " + outlet.feed_counter.format(**counters)
             published = self.when(story.tick, minute=5 + i)
-            updated = max([published] + [self.when(e.tick, 7) for e in story.edits
-                                         if e.tick <= self.tick])
+            updated = max(
+                [published] + [self.when(e.tick, 7) for e in story.edits if e.tick <= self.tick]
+            )
             link = f"{url}/a/{story.id}.html"
             if outlet.feed == "atom":
                 entries.append(
@@ -354,13 +355,16 @@ class WorldServer:
     # -- pages
 
     def chrome(self, outlet: Outlet, title: str, main: str, counters: dict[str, str]) -> str:
-        nav = " ".join(f'<a href="/{outlet.id}/s{i}">{escape(n)}</a>' for i, n in enumerate(outlet.nav))
+        nav = " ".join(
+            f'<a href="/{outlet.id}/s{i}">{escape(n)}</a>' for i, n in enumerate(outlet.nav)
+        )
         related = "".join(
             f'<li><a href="/{outlet.id}/a/{s.id}.html">{escape(s.version(self.tick)[0])}</a></li>'
             for s in self.visible(outlet, "feed")[:3]
         )
         meta = "".join(
-            f'<p class="meta">{escape(line.format(**counters))}</p>' for line in outlet.counter_lines
+            f'<p class="meta">{escape(line.format(**counters))}</p>'
+            for line in outlet.counter_lines
         )
         return (
             f'<!doctype html><html lang="{outlet.lang}"><head><meta charset="utf-8">'
@@ -509,9 +513,9 @@ send_empty = true
 
 def cli(config: Path, log: list[str], *args: str) -> None:
     """Run the real CLI; its output goes into the run log (a failure is logged, not fatal)."""
+    started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), "--log-level", "WARNING",
-         *args],
+        [sys.executable, "-m", "monitor", "--config", str(config), "--log-level", "WARNING", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -519,7 +523,8 @@ def cli(config: Path, log: list[str], *args: str) -> None:
         check=False,
         env={**os.environ, "PYTHONHASHSEED": "0"},
     )
-    log.append(f"$ monitor {' '.join(args)}  (exit {done.returncode})")
+    took = time.monotonic() - started
+    log.append(f"$ monitor {' '.join(args)}  (exit {done.returncode}, {took:.1f} s)")
     log += [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
 
 
@@ -586,11 +591,15 @@ def identify(world: World, shown: Shown, at_tick: int) -> None:
     for story in outlet.stories:
         if story.place != shown.source and shown.source != "?":
             continue
-        texts = [story.title, *story.text] + [p for e in story.edits for p in [e.title or "", *e.text]]
+        texts = [story.title, *story.text]
+        texts += [p for e in story.edits for p in [e.title or "", *e.text]]
         overlap = len(seen & words(" ".join(texts))) / len(seen)
         candidates.append((overlap, story, None))
-    chrome = {"navigation": " ".join(outlet.nav), "cookie": outlet.cookie,
-              "counter": " ".join(outlet.counter_lines)}
+    chrome = {
+        "navigation": " ".join(outlet.nav),
+        "cookie": outlet.cookie,
+        "counter": " ".join(outlet.counter_lines),
+    }
     # Related-article boxes show other feed stories' titles on every page.
     chrome["related"] = " ".join(s.title for s in outlet.stories if s.place == "feed")
     for name, text in chrome.items():
@@ -609,11 +618,16 @@ def collect(server: WorldServer, payloads: list[tuple[int, dict[str, Any]]]) -> 
         data = payload.get("data") or {}
         topics = data.get("topics") or {}
         by_key: dict[tuple[str, ...], Shown] = {}
-        for topic, block in (topics.items() if isinstance(topics, dict) else []):
+        for topic, block in topics.items() if isinstance(topics, dict) else []:
             for item in (block or {}).get("items") or []:
                 outlet, source = locate(server, item)
-                key = (str(item.get("source_key") or item.get("source")), str(item.get("link")),
-                       str(item.get("title")), str(item.get("snippet"))[:80], str(is_update(item)))
+                key = (
+                    str(item.get("source_key") or item.get("source")),
+                    str(item.get("link")),
+                    str(item.get("title")),
+                    str(item.get("snippet"))[:80],
+                    str(is_update(item)),
+                )
                 if key in by_key:
                     by_key[key].topics.append(topic)
                     continue
@@ -634,7 +648,9 @@ def collect(server: WorldServer, payloads: list[tuple[int, dict[str, Any]]]) -> 
     return out
 
 
-def outage_report(server: WorldServer, payloads: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+def outage_report(
+    server: WorldServer, payloads: list[tuple[int, dict[str, Any]]]
+) -> dict[str, Any]:
     """Whether the digests name the down outlet while it is down, and its recovery after."""
     down_outlets = [o for o in server.world.outlets.values() if o.down]
     found_key = False
@@ -650,8 +666,10 @@ def outage_report(server: WorldServer, payloads: list[tuple[int, dict[str, Any]]
             blob = json.dumps(value, ensure_ascii=False)
             for outlet in down_outlets:
                 if outlet.name in blob or f"/{outlet.id}/" in blob:
-                    target = recovered if ("recover" in low or "recover" in blob.lower()
-                                           and tick > max(outlet.down)) else named
+                    recovery = "recover" in low or (
+                        "recover" in blob.lower() and tick > max(outlet.down)
+                    )
+                    target = recovered if recovery else named
                     target[outlet.id].append(tick)
     if not found_key:
         return {"outage_named": "n/a", "recovery_named": "n/a"}
@@ -672,24 +690,40 @@ def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
         return world.outlets[outlet_id].held_out == (half == "held_out")
 
     expected: set[tuple[str, str]] = set()
-    for story in world.stories():
-        if not in_half(story.outlet):
+    for labelled in world.stories():
+        if not in_half(labelled.outlet):
             continue
-        if story.expect == "new":
-            expected.add((story.unit, "new"))
-        for edit in story.edits:
+        if labelled.expect == "new":
+            expected.add((labelled.unit, "new"))
+        for edit in labelled.edits:
             if edit.expect == "update":
-                expected.add((story.id, "update"))
+                expected.add((labelled.id, "update"))
             elif edit.expect == "new":
-                expected.add((story.unit, "new"))
+                expected.add((labelled.unit, "new"))
     # A story that only becomes relevant by an edit is new then (not an update).
-    becomes_new = {s.id: min(e.tick for e in s.edits if e.expect == "new")
-                   for s in world.stories() if any(e.expect == "new" for e in s.edits)}
+    becomes_new = {
+        s.id: min(e.tick for e in s.edits if e.expect == "new")
+        for s in world.stories()
+        if any(e.expect == "new" for e in s.edits)
+    }
+    becomes_topics = {s.id: [t for e in s.edits for t in e.topics or []] for s in world.stories()}
 
     reported: dict[tuple[str, str], int] = {}  # unit -> tick first reported
     wrong: set[tuple[str, str]] = set()
-    counts = {"first_poll": 0, "duplicates": 0, "volatile": 0, "immaterial_edit": 0, "chrome": 0,
-              "irrelevant": 0, "unmapped": 0, "split_items": 0, "too_early": 0}
+    counts = {
+        "first_poll": 0,
+        "duplicate": 0,
+        "volatile": 0,
+        "immaterial_edit": 0,
+        "chrome": 0,
+        "irrelevant": 0,
+        "unmapped": 0,
+        "split_items": 0,
+        "too_early": 0,
+        "wrong_topic": 0,
+        "not_new": 0,
+    }
+    lang_of = {st.id: world.outlets[st.outlet].lang for st in world.stories()}
     new_members: dict[str, set[str]] = {}
     for s in sorted(shown, key=lambda s: s.tick):
         if not in_half(s.outlet):
@@ -698,14 +732,17 @@ def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
             counts["first_poll"] += 1
         story = s.story
         if story is None:
-            kind = "chrome" if s.chrome else "unmapped"
+            # A counter line is volatile text; navigation, related and cookie boxes are chrome.
+            kind = ("volatile" if s.chrome == "counter" else "chrome") if s.chrome else "unmapped"
             counts[kind] += 1
             s.verdict = kind
             wrong.add((f"{kind}:{s.outlet}:{s.title[:40]}:{s.snippet[:40]}", s.kind))
             continue
         edits_now = [e for e in story.edits if e.tick <= s.tick]
         last_edit = edits_now[-1] if edits_now else None
-        relevant = bool(story.topics) or story.id in becomes_new and becomes_new[story.id] <= s.tick
+        relevant = bool(story.topics) or (
+            story.id in becomes_new and becomes_new[story.id] <= s.tick
+        )
         if not relevant:
             counts["irrelevant"] += 1
             s.verdict = "irrelevant"
@@ -715,6 +752,8 @@ def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
             unit = (story.id, "update")
             if unit in expected and last_edit and last_edit.expect == "update":
                 s.verdict = "ok" if unit not in reported else "duplicate"
+            elif last_edit and last_edit.expect == "new":
+                s.verdict = "not_new"  # never received before: must be reported as new
             elif last_edit and last_edit.tick == s.tick and last_edit.expect == "none":
                 s.verdict = "immaterial_edit"
             else:
@@ -724,10 +763,16 @@ def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
             start = becomes_new.get(story.id, story.tick)
             if s.tick < start or s.tick == 0:
                 s.verdict = "too_early" if s.tick else "first_poll"
+            elif (
+                story.group
+                and new_members.get(story.group)
+                and (story.id not in new_members[story.group])
+            ):
+                shown_langs = {lang_of[m] for m in new_members[story.group]}
+                # Copies in another language need not be grouped (no translation model here).
+                s.verdict = "split" if lang_of[story.id] in shown_langs else "other_language"
             elif unit in reported and reported[unit] < s.tick:
-                if story.group and story.id not in new_members.get(story.group, set()):
-                    s.verdict = "split"
-                elif last_edit and last_edit.tick == s.tick and last_edit.expect == "none":
+                if last_edit and last_edit.tick == s.tick and last_edit.expect == "none":
                     s.verdict = "immaterial_edit"
                 elif last_edit and last_edit.tick == s.tick:
                     s.verdict = "duplicate"
@@ -735,11 +780,15 @@ def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
                     s.verdict = "volatile"
             else:
                 s.verdict = "ok"
-            if story.group and s.verdict in ("ok", "split"):
+            if story.group and s.verdict in ("ok", "split", "other_language"):
                 new_members.setdefault(story.group, set()).add(story.id)
+        if set(s.topics) - set(story.topics or becomes_topics.get(story.id, [])):
+            counts["wrong_topic"] += 1  # informative: the story is right, a topic is not
         if s.verdict == "ok":
             reported.setdefault(unit, s.tick)
-        elif s.verdict in ("duplicate", "immaterial_edit", "volatile", "too_early"):
+        elif s.verdict == "first_poll":
+            wrong.add((f"first_poll:{story.id}", s.kind))
+        elif s.verdict in ("duplicate", "immaterial_edit", "volatile", "too_early", "not_new"):
             counts[s.verdict] += 1
             wrong.add((f"{s.verdict}:{story.id}:{s.tick}", s.kind))
         elif s.verdict == "split":
@@ -748,9 +797,8 @@ def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
     total_reported = len(set(reported)) + len(wrong)
     # A group is split when two of its same-language copies are separate items.
     split_groups = 0
-    for group, members in new_members.items():
-        langs = [world.outlets[next(s for s in world.stories() if s.id == m).outlet].lang
-                 for m in members]
+    for members in new_members.values():
+        langs = [lang_of[m] for m in members]
         if any(langs.count(lang) > 1 for lang in set(langs)):
             split_groups += 1
     return {
@@ -765,6 +813,98 @@ def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
     }
 
 
+# --- checking the scorer itself --------------------------------------------------------------
+
+
+def ideal_payloads(server: WorldServer) -> list[tuple[int, dict[str, Any]]]:
+    """What a perfect run would deliver: every expected unit once, at its tick."""
+    world = server.world
+    per_tick: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    seen_groups: set[str] = set()
+    for story in sorted(world.stories(), key=lambda s: s.tick):
+        outlet = world.outlets[story.outlet]
+        url = {n.rsplit(" – ", 1)[1]: u for n, u, _k in source_urls(server, outlet)}[story.place]
+        events: list[tuple[int, str, Edit | None]] = []
+        if story.expect == "new":
+            late = [t for t in range(story.tick, world.ticks) if t not in outlet.down]
+            events.append((late[0], "new", None))
+        events += [(e.tick, e.expect, e) for e in story.edits if e.expect in ("new", "update")]
+        for tick, kind, edit in events:
+            if kind == "new" and story.group:
+                if story.group in seen_groups:
+                    continue
+                seen_groups.add(story.group)
+            title, text = story.version(tick)
+            item = {
+                "source_key": url,
+                "link": f"{server.base}/{outlet.id}/a/{story.id}.html",
+                "title": title,
+                "snippet": " ".join(text)[:300],
+                "previous": " ".join(story.text) if kind == "update" else "",
+            }
+            labels = story.topics or (edit.topics if edit and edit.topics else [])
+            per_tick.setdefault(tick, []).extend((t, item) for t in labels)
+    out = []
+    for tick in range(world.ticks):
+        topics: dict[str, Any] = {}
+        for topic, item in per_tick.get(tick, []):
+            topics.setdefault(topic, {"items": []})["items"].append(item)
+        out.append((tick, {"type": "digest.created", "data": {"id": f"d{tick}", "topics": topics}}))
+    return out
+
+
+def self_check() -> None:
+    """The scorer gives 1.0 to a perfect run and counts every kind of fault it is shown."""
+    world = load_world()
+    server = WorldServer(world, datetime(2026, 1, 1, tzinfo=UTC))
+    try:
+        ideal = ideal_payloads(server)
+        figures = score(world, collect(server, ideal), "all")
+        assert figures["precision"] == figures["recall"] == 1.0, figures
+        assert figures["expected"] == figures["correct"] > 0, figures
+        # Faults: a story again a tick later, a second copy of a syndicated story, a counter
+        # line, the last digest lost.
+        story = next(s for s in world.stories() if s.group and s.expect == "new")
+        twin = next(
+            s
+            for s in world.stories()
+            if s.group == story.group
+            and s is not story
+            and world.outlets[s.outlet].lang == world.outlets[story.outlet].lang
+        )
+        counter_outlet = next(o for o in world.outlets.values() if o.dossier_title)
+        faulty = [(t, json.loads(json.dumps(p))) for t, p in ideal[:-1]]
+        extra = [
+            (story, story.tick + 1, " ".join(story.text)),
+            (twin, story.tick, " ".join(twin.text)),
+        ]
+        for s, tick, text in extra:
+            outlet = world.outlets[s.outlet]
+            url = f"{server.base}/{outlet.id}/feed.xml"
+            item = {"source_key": url, "title": s.title, "snippet": text, "previous": ""}
+            faulty[tick][1]["data"]["topics"].setdefault(s.topics[0], {"items": []})[
+                "items"
+            ].append(item)
+        counter = counter_outlet.counter_lines[0].format(readers="1,234")
+        faulty[1][1]["data"]["topics"].setdefault("sanctions", {"items": []})["items"].append(
+            {
+                "source_key": f"{server.base}/{counter_outlet.id}/dossier.html",
+                "title": "",
+                "snippet": counter,
+                "previous": counter,
+            }
+        )
+        bad = score(world, collect(server, faulty), "all")
+        assert bad["duplicate"] + bad["volatile"] >= 2, bad
+        assert bad["split_groups"] == 1, bad
+        assert bad["recall"] < 1.0 and bad["precision"] < 1.0, bad
+        if os.environ.get("E2E_SHOW"):
+            print(json.dumps(bad, indent=1))
+    finally:
+        server.httpd.server_close()
+    print("self-check passed: a perfect run scores 1.0, faults are counted")
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -772,7 +912,8 @@ def run(keep: Path | None, verbose: bool) -> dict[str, Any]:
     world = load_world()
     # Entry dates a few hours back from now, so nothing is older than any retention or window.
     base_time = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
-        hours=world.ticks + 1)
+        hours=world.ticks + 1
+    )
     folder = Path(tempfile.mkdtemp(prefix="digest-e2e-"))
     log: list[str] = []
     started = time.monotonic()
@@ -783,8 +924,7 @@ def run(keep: Path | None, verbose: bool) -> dict[str, Any]:
                 server.tick = receiver.tick = tick
                 log.append(f"# tick {tick}")
                 cli(config, log, "once")
-                cli(config, log, "digest", "--channel", "hook")
-                cli(config, log, "digest", "--channel", "files")
+                cli(config, log, "digest")  # every channel: the webhook and the files
             payloads = list(receiver.payloads)
             shown = collect(server, payloads)
             outage = outage_report(server, payloads)
@@ -799,9 +939,17 @@ def run(keep: Path | None, verbose: bool) -> dict[str, Any]:
         }
         if verbose:
             result["items"] = [
-                {"tick": s.tick, "kind": s.kind, "outlet": s.outlet, "source": s.source,
-                 "story": s.story.id if s.story else s.chrome, "verdict": s.verdict,
-                 "topics": s.topics, "title": s.title[:80], "also": s.also}
+                {
+                    "tick": s.tick,
+                    "kind": s.kind,
+                    "outlet": s.outlet,
+                    "source": s.source,
+                    "story": s.story.id if s.story else s.chrome,
+                    "verdict": s.verdict,
+                    "topics": s.topics,
+                    "title": s.title[:80],
+                    "also": s.also,
+                }
                 for s in shown
             ]
         if keep:
@@ -809,10 +957,12 @@ def run(keep: Path | None, verbose: bool) -> dict[str, Any]:
             shutil.copytree(folder, keep / "run", dirs_exist_ok=True)
             (keep / "payloads.json").write_text(
                 json.dumps([{"tick": t, **p} for t, p in payloads], indent=1, ensure_ascii=False),
-                encoding="utf-8")
+                encoding="utf-8",
+            )
             (keep / "cli.log").write_text("\n".join(log) + "\n", encoding="utf-8")
-            (keep / "result.json").write_text(json.dumps(result, indent=1, ensure_ascii=False),
-                                              encoding="utf-8")
+            (keep / "result.json").write_text(
+                json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8"
+            )
         return result
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -820,12 +970,20 @@ def run(keep: Path | None, verbose: bool) -> dict[str, Any]:
 
 def table(result: dict[str, Any]) -> str:
     rows = [
-        ("story precision", "precision"), ("story recall", "recall"),
-        ("expected units", "expected"), ("reported units", "reported"),
-        ("split syndicated stories", "split_groups"), ("volatile-text reports", "volatile"),
-        ("immaterial-edit reports", "immaterial_edit"), ("first-poll reports", "first_poll"),
-        ("duplicates across digests", "duplicates"), ("chrome reported", "chrome"),
-        ("irrelevant reported", "irrelevant"), ("unmapped items", "unmapped"),
+        ("story precision", "precision"),
+        ("story recall", "recall"),
+        ("expected units", "expected"),
+        ("reported units", "reported"),
+        ("split syndicated stories", "split_groups"),
+        ("volatile-text reports", "volatile"),
+        ("immaterial-edit reports", "immaterial_edit"),
+        ("first-poll reports", "first_poll"),
+        ("duplicates across digests", "duplicate"),
+        ("chrome reported", "chrome"),
+        ("irrelevant reported", "irrelevant"),
+        ("unmapped items", "unmapped"),
+        ("updates of unreceived items", "not_new"),
+        ("items under a wrong topic", "wrong_topic"),
     ]
     halves = result["halves"]
     lines = [f"{'':28}{'all':>10}{'tuning':>10}{'held-out':>10}"]
@@ -848,15 +1006,23 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--keep", type=Path, help="keep state, digests, payloads and CLI log here")
     parser.add_argument("--verbose", action="store_true", help="list every item and its verdict")
+    parser.add_argument(
+        "--self-check", action="store_true", help="check the scorer on made-up digests, no CLI"
+    )
     args = parser.parse_args()
+    if args.self_check:
+        self_check()
+        return
     result = run(args.keep, args.verbose)
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
         return
     print(table(result))
     for item in result.get("items", []):
-        print(f"  t{item['tick']} {item['kind']:6} {item['verdict']:15} {item['outlet']}/"
-              f"{item['source']} {item['story']}: {item['title']}")
+        print(
+            f"  t{item['tick']} {item['kind']:6} {item['verdict']:15} {item['outlet']}/"
+            f"{item['source']} {item['story']}: {item['title']}"
+        )
 
 
 if __name__ == "__main__":
