@@ -685,8 +685,8 @@ def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
     """Figures over the outlets of one half: "all", "tuning" or "held_out"."""
 
     def in_half(outlet_id: str | None) -> bool:
-        if half == "all" or outlet_id is None:
-            return half == "all" or outlet_id is not None
+        if outlet_id is None or half == "all":
+            return half == "all"  # an item from no known outlet counts in the whole only
         return world.outlets[outlet_id].held_out == (half == "held_out")
 
     expected: set[tuple[str, str]] = set()
@@ -898,6 +898,14 @@ def self_check() -> None:
         assert bad["duplicate"] + bad["volatile"] >= 2, bad
         assert bad["split_groups"] == 1, bad
         assert bad["recall"] < 1.0 and bad["precision"] < 1.0, bad
+        # Outages: no key is n/a, an empty list is "no", the down outlet listed is "yes".
+        assert outage_report(server, ideal)["outage_named"] == "n/a"
+        down = next(o for o in world.outlets.values() if o.down)
+        for tick, payload in ideal:
+            listed = tick == max(down.down)
+            payload["data"]["failing_sources"] = [{"name": f"{down.name} – feed"}] if listed else []
+        assert outage_report(server, ideal)["outage_named"] == "yes"
+        assert outage_report(server, ideal)["recovery_named"] == "no"
         if os.environ.get("E2E_SHOW"):
             print(json.dumps(bad, indent=1))
     finally:
@@ -989,8 +997,12 @@ def table(result: dict[str, Any]) -> str:
     lines = [f"{'':28}{'all':>10}{'tuning':>10}{'held-out':>10}"]
     for label, key in rows:
         lines.append(f"{label:28}" + "".join(f"{halves[h][key]!s:>10}" for h in halves))
-    lines.append(f"{'outage named':28}{result['outage_named']!s:>10}")
-    lines.append(f"{'recovery named':28}{result['recovery_named']!s:>10}")
+    for label, key, ticks in (
+        ("outage named", "outage_named", "named_at_ticks"),
+        ("recovery named", "recovery_named", "recovery_at_ticks"),
+    ):
+        at = f"  (at ticks {result[ticks]})" if result.get(ticks) else ""
+        lines.append(f"{label:28}{result[key]!s:>10}{at}")
     lines.append(
         f"({result['outlets']} outlets, {result['stories']} stories, {result['ticks']} ticks, "
         f"{result['digests']} webhook payloads, {result['seconds']} s)"
