@@ -1001,7 +1001,8 @@ def table(result: dict[str, Any]) -> str:
         ("outage named", "outage_named", "named_at_ticks"),
         ("recovery named", "recovery_named", "recovery_at_ticks"),
     ):
-        at = f"  (at ticks {result[ticks]})" if result.get(ticks) else ""
+        found = {k: v for k, v in (result.get(ticks) or {}).items() if v}
+        at = f"  (at ticks {found})" if found else ""
         lines.append(f"{label:28}{result[key]!s:>10}{at}")
     lines.append(
         f"({result['outlets']} outlets, {result['stories']} stories, {result['ticks']} ticks, "
