@@ -5,6 +5,7 @@ digest parts on their own."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -210,3 +211,42 @@ def test_atom_shows_a_story_once_under_its_first_id() -> None:
     assert [c.findtext(f"{ATOM}name") for c in story.iter(f"{ATOM}contributor")] == [
         "courier", "post"
     ]  # fmt: skip
+
+
+def test_stories_stored_with_an_older_releases_minhash_still_group_after_an_upgrade(
+    tmp_path: Path,
+) -> None:
+    # Releases before issue 14 stored datasketch's LeanMinHash (seed, permutations, 128 values):
+    # the poller cannot read it, so it signs the item's stored title and text again.
+    from monitor.extract.similar import signature
+    from monitor.models import Passage, TopicMatch
+    from monitor.sources import load_sources
+    from monitor.store import Store, utcnow
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[[sources]]\nname = "Wire"\nurl = "https://wire.example.org/feed"\nkind = "feed"\n'
+        f"[seeds]\nenabled = false\n[channels.out]\nkind = 'file'\n\n{shipped_topics()}",
+        encoding="utf-8",
+    )
+    config = wiring.load(cfg)
+    store = Store(config.state_dir)
+    [source] = load_sources(config)
+    store.sync_sources([source])
+    old = (1).to_bytes(8, "little") + (128).to_bytes(4, "little") + bytes(range(256)) * 2
+    found = [TopicMatch("troop_deployment", 2.0, Evidence(("Kursk",), "r", "s", ()))]
+    passage = Passage("w1", "\n\n".join(WIRE), title=WIRE_TITLE, language="en")
+    store.add_item(
+        source.key, passage, found, utcnow(),
+        minhash=base64.b64encode(old).decode(),
+    )  # fmt: skip
+    poller = wiring.build(config, store).poller
+    try:
+        assert f"{source.key}\x00w1" in poller.stories
+        copy = signature("More North Korean troops head for Kursk\n" + "\n\n".join(WIRE[:2]))
+        assert copy is not None
+        post = "https://post.example.org/feed"
+        assert poller.stories.nearest(copy, post) == f"{source.key}\x00w1"
+    finally:
+        poller.close()
+        store.close()
