@@ -64,12 +64,20 @@ OUTROS = {
 # Small rewordings outlets make (first occurrence only).
 SWAPS = {
     "de": [
-        ("sagte", "erklärte"), ("rund", "etwa"), ("nach Angaben", "laut Angaben"),
-        ("kritisierte", "bemängelte"), ("mindestens", "wenigstens"), ("soll", "solle"),
+        ("sagte", "erklärte"),
+        ("rund", "etwa"),
+        ("nach Angaben", "laut Angaben"),
+        ("kritisierte", "bemängelte"),
+        ("mindestens", "wenigstens"),
+        ("soll", "solle"),
     ],
     "en": [
-        ("said", "told reporters"), ("about", "around"), ("more than", "over"),
-        ("on Monday", "on Monday morning"), ("would", "will"), ("warned", "cautioned"),
+        ("said", "told reporters"),
+        ("about", "around"),
+        ("more than", "over"),
+        ("on Monday", "on Monday morning"),
+        ("would", "will"),
+        ("warned", "cautioned"),
     ],
 }
 _DATELINE = re.compile(r"^[A-ZÄÖÜ][A-ZÄÖÜ /().-]+ \((?:dpa|Reuters|AP)\) - ")
@@ -125,8 +133,10 @@ def copies(lang: str, story: dict[str, list[str]], rng: random.Random) -> list[t
         sentences.pop(rng.randrange(len(sentences)))
         body[1] = " ".join(sentences)
     body = [swap(p, lang, rng, 2) for p in body]
-    stamp = "Aktualisiert vor 12 Minuten · 1.234 Leser" if lang == "de" else (
-        "Updated 12 minutes ago · 1,234 readers"
+    stamp = (
+        "Aktualisiert vor 12 Minuten · 1.234 Leser"
+        if lang == "de"
+        else ("Updated 12 minutes ago · 1,234 readers")
     )
     out.append(("outlet-2", heads[2] + "\n" + "\n\n".join([stamp, *body, OUTROS[lang][0]])))
 

@@ -31,6 +31,9 @@ from monitor.volatile import mask_volatile
 SHINGLE_WORDS = 3
 SKETCH_SIZE = 256
 POSTED = 64  # smallest hashes of each story in the lookup index
+# A hash posted by more stories than this is an outlet's boilerplate ("Mehr zum Thema ..."), not
+# a story's: looking it up would compare a new story with every story of that outlet.
+COMMON = 100
 DEFAULT_THRESHOLD = 0.42  # containment; tuned on the tune half of the labelled set
 MIN_SHARED = 10  # shingles two copies share at least (about one sentence)
 _MAGIC = b"SK1"  # stored sketches start with it; anything else is from an older release
@@ -227,7 +230,9 @@ class StoryIndex:
         closely, or None (earliest on ties)."""
         candidates: set[str] = set()
         for h in sig.hashes:
-            candidates.update(self._posted.get(h, ()))
+            keys = self._posted.get(h, ())
+            if len(keys) <= COMMON:
+                candidates.update(keys)
         best: str | None = None
         best_score = -1.0
         for candidate in candidates:
