@@ -27,7 +27,7 @@ from monitor.detect import Novelty, keys_to_look_up, novelty, page_snapshot, pre
 from monitor.detect.volatile_lines import LineShape, sort_volatile
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
-from monitor.extract.similar import StoryIndex, signature, to_bytes
+from monitor.extract.similar import Sketch, StoryIndex, from_bytes, signature, to_bytes
 from monitor.fetch import Fetcher
 from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
 from monitor.sandbox import Limits, Sandbox, SandboxError
@@ -115,12 +115,18 @@ class Poller:
         self.in_flight = 0  # sources between "fetch started" and "stored"
         self.stories = StoryIndex(limit=STORY_LIMIT)
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
-        for item_id, story_id, source_key, passage_key, stored, seen in store.recent_minhashes(
-            self.clock() - STORY_WINDOW
+        for item_id, story_id, source_key, passage_key, stored, seen, text in (
+            store.recent_minhashes(self.clock() - STORY_WINDOW)
         ):
             key = f"{source_key}\x00{passage_key}"
-            self.stories.add_bytes(key, base64.b64decode(stored), seen)
-            self._story_items[key] = story_id or item_id
+            sig: Sketch | None
+            try:
+                sig = from_bytes(base64.b64decode(stored))
+            except ValueError:  # a MinHash of an older release: sign its stored text again
+                sig = signature(text)
+            if sig is not None:
+                self.stories.add_signature(key, sig, seen)
+                self._story_items[key] = story_id or item_id
         # Parser processes start now, in the background, rather than when the first page of
         # the first cycle arrives.
         self.sandbox.start()
@@ -521,10 +527,8 @@ class Poller:
         sig = signature(f"{passage.title or ''}\n{passage.text}")
         # The same story already seen from another source: share its item id, so the digest
         # shows it once with "also reported by".
-        root = self.stories.nearest(sig) if sig is not None else None
-        story_id = None
-        if root is not None and not root.startswith(f"{src.key}\x00"):
-            story_id = self._story_items.get(root)
+        root = self.stories.nearest(sig, src.key) if sig is not None else None
+        story_id = self._story_items.get(root) if root is not None else None
         stored = base64.b64encode(to_bytes(sig)).decode() if sig is not None else None
         item_id = self.store.add_item(
             src.key, passage, found, now, story_id=story_id, minhash=stored, conn=conn

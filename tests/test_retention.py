@@ -265,9 +265,9 @@ def test_a_new_poller_frees_what_the_old_one_held_in_reference_cycles(tmp_path: 
     config = make(tmp_path, "")
     store = Store(config.state_dir)
     old = poller_for(config, store)
-    # The LSH index holds every story signature and sits in a reference cycle: only the cyclic
-    # collector frees it, and never while it is frozen.
-    lsh = weakref.ref(old.stories._lsh)
+    # The story index holds every story sketch; the poller sits in reference cycles, so only
+    # the cyclic collector frees it, and never while it is frozen.
+    lsh = weakref.ref(old.stories)
     old.close()
     del old
     new = poller_for(config, store)  # a reload

@@ -9,7 +9,8 @@ cannot carry at all (most C0 controls, lone surrogates, U+FFFE/U+FFFF) are remov
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -52,6 +53,22 @@ def _add(
     return element
 
 
+def one_per_story(matches: Iterable[Match]) -> list[Match]:
+    """One match per syndicated story: its fullest copy, under the id of the story's first
+    match, so that a fuller copy arriving later updates the entry rather than adding one."""
+    stories: dict[int, list[Match]] = {}
+    for m in matches:
+        stories.setdefault(m.story_id if m.story_id is not None else -m.id, []).append(m)
+    shown = []
+    for copies in stories.values():
+        first = min(copies, key=lambda m: m.id)
+        fullest = max(copies, key=lambda m: (len(m.text), -m.id))
+        if len(copies) > 1:
+            fullest = replace(fullest, id=first.id, first_seen=first.first_seen)
+        shown.append(fullest)
+    return shown
+
+
 def _entry(feed: etree._Element, match: Match) -> None:
     entry = _add(feed, "entry")
     _add(entry, "id", entry_id(match))
@@ -69,6 +86,9 @@ def _entry(feed: etree._Element, match: Match) -> None:
     _add(author, "name", xml_text(match.source_name, 200) or xml_text(match.source_key, 200))
     snippet = xml_text(match.evidence.snippet or match.text, MAX_SNIPPET)
     _add(entry, "summary", snippet, type="text")
+    for name in match.also_reported_by[:20]:  # the other outlets that carried the story
+        if name := xml_text(name, 200):
+            _add(_add(entry, "contributor"), "name", name)
     if not href:
         # RFC 4287 4.1.2: an entry without an alternate link must carry its content.
         _add(entry, "content", xml_text(match.text, MAX_CONTENT) or snippet, type="text")
@@ -143,7 +163,9 @@ def topic_feed(
     _add(feed, "generator", "source-monitor")
 
     unique = {m.id: m for m in matches}  # atom:id must be unique within the feed
-    newest = sorted(unique.values(), key=lambda m: (iso(m.first_seen), m.id), reverse=True)
+    newest = sorted(
+        one_per_story(unique.values()), key=lambda m: (iso(m.first_seen), m.id), reverse=True
+    )
     for match in newest[:MAX_ENTRIES]:
         _entry(feed, match)
     _outage_entries(feed, outages)

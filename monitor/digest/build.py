@@ -32,8 +32,9 @@ def build_digest(
     alert: bool = False,
     outages: Sequence[OutageNotice] = (),
 ) -> Digest | None:
-    """Group by topic (config order), fold one story's copies into one item, rank by score then
-    recency. Returns None when there is nothing to say and the channel does not want empty digests.
+    """Group by topic (config order), fold one story's copies into one item (shown by its fullest
+    copy, the others named under it), rank by the story's best score then recency. Returns None
+    when there is nothing to say and the channel does not want empty digests.
 
     `outages` (sources unreadable or readable again) are news of their own: a digest that tells
     of one goes out even when it has no match, so that silence always means nothing happened.
@@ -44,15 +45,17 @@ def build_digest(
     absorbed: dict[int, list[int]] = {}
     for topic in order:
         best: dict[int | str, Match] = {}
+        top: dict[int | str, tuple[float, datetime]] = {}  # the story's best rank
         for m in (m for m in matches if m.topic == topic):
             story = m.story_id if m.story_id is not None else f"m{m.id}"
             kept = best.get(story)
+            top[story] = max(top.get(story, _rank(m)), _rank(m))
             if kept is None:
                 best[story] = m
                 continue
-            # Another outlet's copy of a story already in this topic: keep the stronger one and
-            # name the other source under it.
-            winner, loser = (m, kept) if _rank(m) > _rank(kept) else (kept, m)
+            # Another outlet's copy of a story already in this topic: show the fullest copy (an
+            # outlet may print only the first paragraphs) and name the other source under it.
+            winner, loser = (m, kept) if fuller(m, kept) else (kept, m)
             names = {*winner.also_reported_by, *loser.also_reported_by, loser.source_name}
             winner.also_reported_by = sorted(names - {winner.source_name})
             best[story] = winner
@@ -62,7 +65,8 @@ def build_digest(
                 *absorbed.pop(loser.id, []),
             ]
         if best:
-            grouped[topic] = sorted(best.values(), key=_rank, reverse=True)
+            ranked = sorted(best, key=lambda story: top[story], reverse=True)
+            grouped[topic] = [best[story] for story in ranked]
     outages = [] if alert else list(outages)
     if not grouped and not outages and (alert or not channel.send_empty):
         return None
@@ -80,6 +84,12 @@ def build_digest(
         urgent=alert,
         absorbed=absorbed,
     )
+
+
+def fuller(a: Match, b: Match) -> bool:
+    """Whether copy `a` of a story is the one to show rather than `b`: the longer text, or on a
+    tie the one that came first."""
+    return (len(a.text), -a.id) > (len(b.text), -b.id)
 
 
 def _rank(m: Match) -> tuple[float, datetime]:

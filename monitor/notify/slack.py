@@ -40,12 +40,14 @@ def _slack_text(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def _slack_item(item: ItemView, link: bool) -> str:
+def _slack_item(item: ItemView, link: bool, also: str) -> str:
     title = slack_escape(item.title)
     if link and item.href:
         # The URL is escaped too: Slack reads the whole message as escaped text.
         title = f"<{slack_escape(item.href)}|{title}>"
     lines = [f"*{title}*", slack_escape(f"{item.source} · {item.published}")]
+    if item.also:  # the other outlets that carried the story
+        lines.append(slack_escape(f"{also}: {item.also}"))
     if item.segments:
         lines.append(marked_snippet(item.segments, slack_escape, "*", intraword=False))
     return "\n".join(lines)
@@ -161,7 +163,10 @@ def slack_payload(
     note_room = 40  # for "… and N more" at the end of a section
     # A link of a few kB would eat the budget of several items; such an item keeps only its title.
     parts = [
-        [_slack_item(item, link=len(item.href or "") <= SLACK_MAX_LINK) for item in topic.items]
+        [
+            _slack_item(item, len(item.href or "") <= SLACK_MAX_LINK, view.labels["also"])
+            for item in topic.items
+        ]
         for topic in shown
     ]
     budget = SLACK_MAX_TOTAL - _slack_chars(blocks + tail) - 100  # 100: the "more topics" note

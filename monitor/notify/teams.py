@@ -74,6 +74,8 @@ def _teams_body(view: ChatView) -> list[dict[str, Any]]:
                 title = teams_escape(item.title)
             body.append(_text_block(title, weight="Bolder", spacing="Medium"))
             meta = f"{item.source} · {item.published}"
+            if item.also:  # the other outlets that carried the story
+                meta += f" · {labels['also']}: {item.also}"
             if item.terms:
                 meta += f" · {labels['terms']}: {item.terms}"
             body.append(

@@ -64,9 +64,10 @@ class ItemRecords(Part):
 
     def recent_minhashes(
         self, since: datetime
-    ) -> list[tuple[int, int | None, str, str, str, datetime]]:
-        """(item id, story id, source key, passage key, signature, first seen) of recent items,
-        oldest first."""
+    ) -> list[tuple[int, int | None, str, str, str, datetime, str]]:
+        """(item id, story id, source key, passage key, signature, first seen, title and text)
+        of recent items, oldest first. The text lets a signature of an older release be made
+        again."""
         query = (
             select(
                 s.items.c.id,
@@ -75,6 +76,7 @@ class ItemRecords(Part):
                 s.items.c.passage_key,
                 s.items.c.minhash,
                 s.items.c.first_seen,
+                func.coalesce(s.items.c.title, "") + "\n" + s.items.c.text,
             )
             .where(s.items.c.first_seen >= since, s.items.c.minhash.is_not(None))
             .order_by(s.items.c.id)

@@ -97,7 +97,7 @@ items = Table(
     Column("published", UTCDateTime()),
     Column("first_seen", UTCDateTime(), nullable=False),
     Column("story_id", Integer),  # the first item of the same story from another source
-    Column("minhash", Text),  # base64 MinHash signature, for grouping syndicated stories
+    Column("minhash", Text),  # base64 story sketch (extract/similar.py), groups syndicated stories
     Column("previous", Text),  # the paragraph this one replaced, when it is an edit
     UniqueConstraint("source_key", "passage_key", name="uq_items_source_passage"),
 )
