@@ -16,7 +16,17 @@ from pathlib import Path
 from lxml import etree
 
 from monitor.atomicfile import fsync_dir, write_atomic
-from monitor.digest.views import MAX_SNIPPET, MAX_TITLE, clean, iso, safe_href
+from monitor.digest.views import (
+    LABELS,
+    MAX_CHANGES,
+    MAX_SNIPPET,
+    MAX_TITLE,
+    change_sentence,
+    clean,
+    iso,
+    safe_href,
+    update_changes,
+)
 from monitor.extract.titles import title_text
 from monitor.models import Match
 
@@ -57,6 +67,16 @@ def _entry(feed: etree._Element, match: Match) -> None:
     title = (
         xml_text(title_text(match.title), MAX_TITLE) or xml_text(match.text, 100) or "(untitled)"
     )
+    labels = LABELS["en"]
+    update = ""
+    if match.previous is not None:
+        # An update is an entry of its own (its own match id), told apart in its title and
+        # led by what changed since the version it replaced.
+        title = f"{labels['update_tag']}: {title}"
+        titles, runs = update_changes(match)
+        update = xml_text(
+            change_sentence(titles, runs[:MAX_CHANGES], labels, len(runs) - MAX_CHANGES)
+        )
     _add(entry, "title", title, type="text")
     href = safe_href(match.link)
     if href:
@@ -67,7 +87,7 @@ def _entry(feed: etree._Element, match: Match) -> None:
     author = _add(entry, "author")
     _add(author, "name", xml_text(match.source_name, 200) or xml_text(match.source_key, 200))
     snippet = xml_text(match.evidence.snippet or match.text, MAX_SNIPPET)
-    _add(entry, "summary", snippet, type="text")
+    _add(entry, "summary", f"{update} {snippet}" if update else snippet, type="text")
     if not href:
         # RFC 4287 4.1.2: an entry without an alternate link must carry its content.
         _add(entry, "content", xml_text(match.text, MAX_CONTENT) or snippet, type="text")
