@@ -29,7 +29,7 @@ REVISED = TEXT.replace("10,000", "12,000")
 DENIED = REVISED + " Pyongyang denied that any of its soldiers were in Russia."
 # Not material: a typo fixed, white space, the time stamp of the entry.
 COSMETIC = TEXT.replace("Updated 08:05", "Updated 09:41").replace("moved into", "moved  in to")
-PORT = ("port-1", "Ferry traffic resumes in Rason", "Ferries run again between Rason and the coast.")
+PORT = ("port-1", "Ferry traffic resumes in Rason", "Ferries run again between Rason and Najin.")
 PORT_TROOPS = (
     "port-1",
     "North Korean troops board ships in Rason",

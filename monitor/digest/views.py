@@ -350,14 +350,22 @@ def change_sentence(
     """The changes of an update as one sentence in the channel's language (no markup: every
     format shows it as it is), e.g. 'What changed: “3,000” became “10,000”; “Pyongyang
     denied the report.” was added.' Empty when there is nothing to say."""
-    clauses = [labels["title_became"].format(before=c.before, after=c.after) for c in titles]
+
+    def bare(words: str) -> str:
+        # The sentence has its own punctuation: "… was added." not "….” was added."
+        return words.rstrip(" .,;:")
+
+    clauses = [
+        labels["title_became"].format(before=bare(c.before), after=bare(c.after)) for c in titles
+    ]
     for c in changes:
-        if c.before and c.after:
-            clauses.append(labels["became"].format(before=c.before, after=c.after))
-        elif c.after:
-            clauses.append(labels["added"].format(after=c.after))
-        else:
-            clauses.append(labels["removed"].format(before=c.before))
+        before, after = bare(c.before), bare(c.after)
+        if before and after:
+            clauses.append(labels["became"].format(before=before, after=after))
+        elif after:
+            clauses.append(labels["added"].format(after=after))
+        elif before:
+            clauses.append(labels["removed"].format(before=before))
     if more > 0:
         clauses.append(labels["more_changes"].format(n=more))
     if not clauses:
