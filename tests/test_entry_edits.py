@@ -147,8 +147,9 @@ def test_an_edited_entry_is_one_update_with_the_net_change_in_every_format(
     assert "denied" in update["change_summary"] and "10,000" in update["previous"]
     written = sorted((tmp_path / "state" / "digests").glob("*.json"))
     assert len(written) == 2
-    saved = json.loads(written[-1].read_text(encoding="utf-8"))
-    assert [i["kind"] for i in hook_items(saved)] == ["update"]
+    # File names do not sort by time: the first digest has the new item, the second the update.
+    kinds = [[i["kind"] for i in hook_items(json.loads(p.read_text("utf-8")))] for p in written]
+    assert sorted(kinds) == [["new"], ["update"]]
     atom = (tmp_path / "state" / "feeds" / "troop_deployment.atom").read_text(encoding="utf-8")
     assert "Update: Pentagon: 12,000 North Korean soldiers now in Kursk" in atom
     assert "What changed:" in atom
