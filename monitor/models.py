@@ -88,6 +88,7 @@ class Passage:
     published: datetime | None = None
     language: str | None = None
     previous: str | None = None  # for an edited paragraph: the text it replaced
+    previous_title: str | None = None  # for an edited feed entry: the title it had
     # The key an older release gave this passage, where it differs (see `monitor.detect.novelty`).
     former_key: str | None = None
 
@@ -144,6 +145,13 @@ class Match:
     also_reported_by: list[str] = field(default_factory=list)
     story_id: int | None = None  # items of one syndicated story share it
     previous: str | None = None  # for an edited paragraph: the text it replaced
+    # An edited feed entry: what the reader last received of it (None: never received, so the
+    # edit is reported as new), the item of its first report, and the matches of its older
+    # versions that this one stands for in a digest (claimed with it, never shown).
+    previous_title: str | None = None
+    revises: int | None = None
+    folded: list[int] = field(default_factory=list)
+    item_id: int | None = None  # the stored item (entry or paragraph) the match is of
 
 
 @dataclass(slots=True)

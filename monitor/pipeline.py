@@ -23,7 +23,14 @@ from sqlalchemy import Connection
 
 from monitor import metrics
 from monitor.config import Config
-from monitor.detect import Novelty, keys_to_look_up, novelty, page_snapshot, previous_versions
+from monitor.detect import (
+    Novelty,
+    entry_edit,
+    keys_to_look_up,
+    novelty,
+    page_snapshot,
+    previous_versions,
+)
 from monitor.detect.volatile_lines import LineShape, sort_volatile
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
@@ -68,6 +75,7 @@ class CycleSummary:
     baseline: int = 0
     matches: int = 0
     matches_by_topic: dict[str, int] = field(default_factory=dict)
+    updated: int = 0  # known feed entries edited materially (matched like new ones)
     seconds: float = 0.0
     errors: list[tuple[str, str]] = field(default_factory=list)
 
@@ -310,6 +318,11 @@ class Poller:
         first = not state.baseline_done  # never stored: nothing known, nothing to look up
         news = detect_new(self.store, src.key, doc.passages, first=first)
         fresh = news.fresh
+        # Feed entries keep their key when edited: a material edit of a known one is an update.
+        edited: list[Passage] = []
+        versions: list[tuple[str, str, str]] = []
+        if kind.ENTRY_VERSIONS:
+            edited, versions = detect_edits(self.store, src.key, doc.passages, fresh, first=first)
         snapshot = page_snapshot(doc.passages) if kind.SNAPSHOTS else None
         shapes: dict[str, LineShape] | None = None  # what the page taught, when it taught
         if snapshot is not None and fresh and not first:
@@ -336,8 +349,9 @@ class Poller:
             metrics.NEW_PASSAGES.inc(len(fresh))
             if src.follow_links and kind.FOLLOWS_LINKS:
                 fresh = await self._follow(fetcher, src, fresh)
+            summary.updated += len(edited)
             try:
-                matched, cut = await self._match(fresh)
+                matched, cut = await self._match([*fresh, *edited])
             except ExtractError as exc:
                 # Nothing is written: the passages stay new, to be matched at the next poll.
                 return self._unparsed(src, result, state, now, summary, exc)
@@ -362,8 +376,13 @@ class Poller:
                 self.store.save_page_snapshot(src.key, snapshot, now, conn, first=first)
             if shapes is not None:
                 self.store.save_volatile_lines(src.key, shapes, now, conn)
+            self.store.save_entry_versions(src.key, versions, now, conn, first=first)
+            updates = {id(p) for p in edited}
             for passage, found in matched:
-                self._store_item(src, passage, found, now, summary, conn)
+                if id(passage) in updates:
+                    self._store_update(src, passage, found, now, summary, conn)
+                else:
+                    self._store_item(src, passage, found, now, summary, conn)
             self.store.record_fetch(
                 src.key,
                 result,
@@ -514,6 +533,30 @@ class Poller:
                 matched.append((passage, found))
         return matched, cut
 
+    def _store_update(
+        self,
+        src: Source,
+        passage: Passage,
+        found: list[TopicMatch],
+        now: datetime,
+        summary: CycleSummary,
+        conn: Connection,
+    ) -> None:
+        """Store a materially edited feed entry that matches: an update of the entry's first
+        report, or, if it was never reported (it matched no topic before), a new item."""
+        first = self.store.entry_item(src.key, passage.key, conn)
+        if first is None:
+            passage.previous = passage.previous_title = None  # new to the reader
+            self._store_item(src, passage, found, now, summary, conn)
+            return
+        item_id, story_id = first
+        # Same story as its first report (so "also reported by" still holds); no signature of
+        # its own: the story is already indexed by the first report.
+        self.store.add_item(
+            src.key, passage, found, now, story_id=story_id or item_id, revises=item_id, conn=conn
+        )
+        self._count(found, summary)
+
     def _store_item(
         self,
         src: Source,
@@ -539,6 +582,10 @@ class Poller:
             self.stories.add_signature(key, sig, now)
             # Only indexed stories are ever looked up here.
             self._story_items[key] = story_id or item_id  # the root item of its story
+        self._count(found, summary)
+
+    @staticmethod
+    def _count(found: list[TopicMatch], summary: CycleSummary) -> None:
         summary.matches += len(found)
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()
@@ -555,3 +602,34 @@ def detect_new(
     lookup = keys_to_look_up(passages, first=first, rekeying=rekeying)
     known = store.known_keys(key, lookup) if lookup else set()
     return novelty(passages, known, rekeying=rekeying)
+
+
+def detect_edits(
+    store: Store,
+    key: str,
+    passages: Sequence[Passage],
+    fresh: Sequence[Passage],
+    *,
+    first: bool = False,
+) -> tuple[list[Passage], list[tuple[str, str, str]]]:
+    """The known feed entries edited materially since the version kept of them (each given the
+    kept title and text as `previous_title` and `previous`), and the (key, title, text) versions
+    to keep now: of entries with none yet (new ones, and all after an upgrade, which so reports
+    nothing again) and of the edited ones. Reads only, like `detect_new`."""
+    if first:
+        return [], [(p.key, p.title or "", p.text) for p in passages]
+    new = {p.key for p in fresh}
+    kept = store.entry_versions(key, [p.key for p in passages])
+    edited: list[Passage] = []
+    versions: list[tuple[str, str, str]] = []
+    for p in passages:
+        current = (p.title or "", p.text)
+        old = kept.get(p.key)
+        if old is None or p.key in new:
+            versions.append((p.key, *current))
+        elif entry_edit(old, current) is not None:
+            # Kept only at a material edit: small changes never add up unseen.
+            p.previous_title, p.previous = old
+            edited.append(p)
+            versions.append((p.key, *current))
+    return edited, versions

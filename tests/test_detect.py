@@ -5,7 +5,9 @@ import sys
 
 from monitor.detect import (
     changed_words,
+    entry_edit,
     keys_to_look_up,
+    material_changes,
     novelty,
     page_snapshot,
     previous_version,
@@ -98,3 +100,65 @@ def test_detect_reads_no_database_and_extract_does_not_import_detect() -> None:
 
     assert loaded("monitor.detect", ("sqlalchemy", "monitor.store")) == []
     assert loaded("monitor.extract.pages, monitor.extract.feeds", ("monitor.detect",)) == []
+
+
+# --- feed entries: which edits are material (issue 14, point 1) -------------------------------
+
+ENTRY_DE = (
+    "Aktualisiert 08:05 Uhr. Nordkorea hat nach Angaben des NIS bereits 3.000 Soldaten nach "
+    "Russland entsandt, sagte Sprecher Kim am Montag in Seoul."
+)
+ENTRY_EN = (
+    "Updated 3 minutes ago. South Korea's spy agency said on Monday that North Korea has sent "
+    "about 3,000 troops to Russia, spokesman Lee told reporters in Seoul."
+)
+MATERIAL = {
+    "a figure (de)": (ENTRY_DE, ENTRY_DE.replace("3.000", "10.000")),
+    "a figure (en)": (ENTRY_EN, ENTRY_EN.replace("3,000", "12,000")),
+    "a figure added": (ENTRY_EN, ENTRY_EN.replace("about 3,000", "about 3,000 of 5,000")),
+    "a name (de)": (ENTRY_DE, ENTRY_DE.replace("NIS", "Pentagons")),
+    "a name (en)": (ENTRY_EN, ENTRY_EN.replace("Lee", "Park")),
+    "a place": (ENTRY_EN, ENTRY_EN.replace("in Seoul", "in Busan")),
+    "a weekday": (ENTRY_EN, ENTRY_EN.replace("Monday", "Tuesday")),
+    "a negation added (de)": (ENTRY_DE, ENTRY_DE.replace("hat nach", "hat nicht nach")),
+    "a negation added (en)": (ENTRY_EN, ENTRY_EN.replace("has sent", "has not sent")),
+    "a negation as n't": (ENTRY_EN, ENTRY_EN.replace("has sent", "hasn't sent")),
+    "a negation removed (de)": (ENTRY_DE.replace("entsandt", "keine Soldaten entsandt"), ENTRY_DE),
+    "a sentence added": (ENTRY_EN, ENTRY_EN + " Pyongyang denied the report on state television."),
+    "a sentence removed": (ENTRY_DE + " Die Lage bleibt nach Angaben der Armee ruhig.", ENTRY_DE),
+}
+NOT_MATERIAL = {
+    "identical": (ENTRY_EN, ENTRY_EN),
+    "white space": (ENTRY_EN, "  " + ENTRY_EN.replace(" ", "  ").replace("Seoul.", "Seoul.\n")),
+    "a typo fixed (en)": (ENTRY_EN.replace("reporters", "reportres"), ENTRY_EN),
+    "a typo fixed (de)": (ENTRY_DE.replace("Soldaten", "Soldatne"), ENTRY_DE),
+    "a name respelt": (ENTRY_DE.replace("Kim", "Kimm"), ENTRY_DE),
+    "case": (ENTRY_EN, ENTRY_EN.replace("spy agency", "Spy Agency")),
+    "punctuation": (ENTRY_DE, ENTRY_DE.replace(", sagte", " – sagte")),
+    "number separators": (ENTRY_DE, ENTRY_DE.replace("3.000", "3000")),
+    "a time stamp": (ENTRY_DE, ENTRY_DE.replace("08:05", "09:41")),
+    "a relative time": (ENTRY_EN, ENTRY_EN.replace("3 minutes", "25 minutes")),
+    "a plain word swapped": (ENTRY_EN, ENTRY_EN.replace("told reporters", "told journalists")),
+}
+
+
+def test_material_edits_of_an_entry_are_numbers_names_negations_and_sentences() -> None:
+    for case, (old, new) in MATERIAL.items():
+        assert entry_edit(("t", old), ("t", new)) is not None, case
+
+
+def test_typos_whitespace_timestamps_and_counters_are_not_material_edits() -> None:
+    for case, (old, new) in NOT_MATERIAL.items():
+        assert entry_edit(("t", old), ("t", new)) is None, case
+
+
+def test_a_title_edit_counts_like_a_text_edit_and_says_what_changed() -> None:
+    edit = entry_edit(("3,000 troops sent", ENTRY_EN), ("12,000 troops sent", ENTRY_EN))
+    assert edit is not None
+    titles, texts = edit
+    assert [(c.before, c.after) for c in titles] == [("3,000", "12,000")] and texts == []
+    # Shown are the material runs only: the typo fixed elsewhere in the entry is left out.
+    edited = ENTRY_DE.replace("3.000", "10.000").replace("Russland", "Rusland")
+    assert [(c.before, c.after) for c in material_changes(ENTRY_DE, edited)] == [
+        ("3.000", "10.000")
+    ]

@@ -700,7 +700,14 @@ def test_an_edited_paragraph_shows_what_changed() -> None:
     )
     digest = Digest("dg_1", "c", now, {"t": [match]}, {"t": "T"}, language="de")
     rendered = render_digest(digest)
-    assert "Geändert: 3.000 → 10.000" in rendered.text
-    assert "<del>3.000</del> → <ins>10.000</ins>" in rendered.html
+    # One sentence in the channel's language, the same in every format; no <del>/<ins> markup
+    # (point 7 of issue 14: the old "Geändert: <del>3.000</del> → <ins>10.000</ins>" line).
+    sentence = "Was sich geändert hat: aus „3.000“ wurde „10.000“."
+    assert sentence in rendered.text
+    assert "[Aktualisiert] Lage" in rendered.text
+    assert sentence in rendered.html
+    assert "<del>" not in rendered.html and "<ins>" not in rendered.html
     item = rendered.payload["data"]["topics"]["t"]["items"][0]
     assert "3.000 Soldaten" in item["previous"]
+    assert item["kind"] == "update" and item["change_summary"] == sentence
+    assert item["changes"] == [{"before": "3.000", "after": "10.000"}]

@@ -275,3 +275,34 @@ def test_a_new_poller_frees_what_the_old_one_held_in_reference_cycles(tmp_path: 
     assert lsh() is None
     new.close()
     store.close()
+
+
+def test_prune_forgets_the_kept_version_of_a_feed_entry_with_its_fingerprint(
+    tmp_path: Path,
+) -> None:
+    """A kept entry version goes when the entry's fingerprint goes, and with a removed source
+    (whose row could not be deleted while a version still pointed at it)."""
+    store = Store(tmp_path)
+    url = "https://wire.example.org/feed"
+    feed, gone = Source(url, url, "feed", "wire", 3600, "config"), page("gone")
+    store.sync_sources([feed, gone])
+    now = utcnow()
+    old, recent = now - timedelta(days=RETENTION + 1), now - timedelta(days=1)
+    remember(store, feed.key, [Passage("e1", "Alt"), Passage("e2", "Neu")], old)
+    remember(store, feed.key, [Passage("e2", "Neu")], recent)  # e2 still in the feed
+    store.save_entry_versions(feed.key, [("e1", "A", "Alt"), ("e2", "B", "Neu")], old)
+    remember(store, gone.key, [Passage("g1", "Weg")], old)
+    store.save_entry_versions(gone.key, [("g1", "G", "Weg")], old)
+    with sqlite3.connect(store.path) as conn:  # `gone`: removed from the config long ago
+        conn.execute(
+            "UPDATE sources SET state_since = '2000-01-01 00:00:00.000000' WHERE key = ?",
+            (gone.key,),
+        )
+
+    pruned = store.prune(now, RETENTION, [feed.key])
+
+    assert pruned["entry_versions"] == 2
+    assert store.entry_versions(feed.key, ["e1", "e2"]) == {"e2": ("B", "Neu")}
+    assert pruned["sources"] == 1 and not source_row(store, gone.key)
+    assert count(store, "entry_versions", gone.key) == 0
+    store.close()

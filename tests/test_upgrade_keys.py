@@ -89,6 +89,11 @@ def test_state_of_0_1_0_upgraded_reports_only_what_is_new(
     assert "1 new passages (0 baseline)" in first.stdout, first.stdout
     assert items(tmp_path) == ["Troops cross the border at dawn", "More troops reach the port"]
     assert pending() == 0  # moved: from now on only the new keys count
+    # Entries 0.1.0 saw get a kept version now, without being reported: their edits count
+    # from here on (issue 14), and the upgrade reports none of them as edited.
+    with sqlite3.connect(tmp_path / "state" / "monitor.db") as db:
+        assert db.execute("SELECT count(*) FROM entry_versions").fetchone()[0] >= 17
+        assert db.execute("SELECT count(*) FROM items WHERE revises IS NOT NULL").fetchone()[0] == 0
 
     # After the move, a new update under the shared link is new: identity is more than the link.
     content_server.set("/feed.xml", with_items(seen_by_0_1_0, NEW_UPDATE, NEW_ENTRY), RSS)

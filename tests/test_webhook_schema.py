@@ -147,7 +147,23 @@ def big_digest() -> Digest:
     )
 
 
+def update_digest() -> Digest:
+    """An edited feed entry the channel received before: kind "update" with what changed."""
+    text = "Nordkoreanische Soldaten in Kursk: nach NIS-Angaben 10.000, Pjöngjang dementiert."
+    edited = item(
+        6,
+        "troop_deployment",
+        snippet=text,
+        title="10.000 Soldaten in Kursk",
+        previous="Nordkoreanische Soldaten in Kursk: nach NIS-Angaben 3.000.",
+        previous_title="3.000 Soldaten in Kursk",
+        revises=2,
+    )
+    return digest({"troop_deployment": [edited]}, language="en")
+
+
 CASES: dict[str, Callable[[], Digest]] = {
+    "an update": update_digest,
     "english digest": english_digest,
     "german alert": german_alert,
     "failing sources beyond the cap": lambda: digest({}, failing_sources=failing(60)),
@@ -175,6 +191,12 @@ def test_real_payloads_validate(validator: Draft202012Validator, case: str) -> N
 
 def test_cases_cover_what_the_schema_distinguishes() -> None:
     payloads = {case: payload_of(make) for case, make in CASES.items()}
+    [update] = payloads["an update"]["data"]["topics"]["troop_deployment"]["items"]
+    assert update["kind"] == "update" and update["changes"][0] == {
+        "before": "3.000",
+        "after": "10.000",
+    }
+    assert update["change_summary"].startswith("What changed: the title “3.000” became “10.000”")
     assert payloads["german alert"]["type"] == "alert.created"
     assert payloads["german alert"]["data"]["language"] == "de"
     assert payloads["english digest"]["type"] == "digest.created"

@@ -17,7 +17,18 @@ from pathlib import Path
 from lxml import etree
 
 from monitor.atomicfile import fsync_dir, write_atomic
-from monitor.digest.views import LABELS, MAX_ERROR, MAX_SNIPPET, MAX_TITLE, clean, iso, safe_href
+from monitor.digest.views import (
+    LABELS,
+    MAX_CHANGES,
+    MAX_ERROR,
+    MAX_SNIPPET,
+    MAX_TITLE,
+    change_sentence,
+    clean,
+    iso,
+    safe_href,
+    update_changes,
+)
 from monitor.extract.titles import title_text
 from monitor.models import Match, OutageNotice
 
@@ -75,6 +86,16 @@ def _entry(feed: etree._Element, match: Match) -> None:
     title = (
         xml_text(title_text(match.title), MAX_TITLE) or xml_text(match.text, 100) or "(untitled)"
     )
+    labels = LABELS["en"]
+    update = ""
+    if match.previous is not None:
+        # An update is an entry of its own (its own match id), told apart in its title and
+        # led by what changed since the version it replaced.
+        title = f"{labels['update_tag']}: {title}"
+        titles, runs = update_changes(match)
+        update = xml_text(
+            change_sentence(titles, runs[:MAX_CHANGES], labels, len(runs) - MAX_CHANGES)
+        )
     _add(entry, "title", title, type="text")
     href = safe_href(match.link)
     if href:
@@ -85,7 +106,7 @@ def _entry(feed: etree._Element, match: Match) -> None:
     author = _add(entry, "author")
     _add(author, "name", xml_text(match.source_name, 200) or xml_text(match.source_key, 200))
     snippet = xml_text(match.evidence.snippet or match.text, MAX_SNIPPET)
-    _add(entry, "summary", snippet, type="text")
+    _add(entry, "summary", f"{update} {snippet}" if update else snippet, type="text")
     for name in match.also_reported_by[:20]:  # the other outlets that carried the story
         if name := xml_text(name, 200):
             _add(_add(entry, "contributor"), "name", name)

@@ -42,7 +42,8 @@ def build_digest(
     channel = config.channels[channel_name]
     order = channel_topics(config, channel_name, urgent_only=alert)
     grouped: dict[str, list[Match]] = {}
-    absorbed: dict[int, list[int]] = {}
+    # An edited entry's older versions are claimed with the version shown for them.
+    absorbed: dict[int, list[int]] = {m.id: list(m.folded) for m in matches if m.folded}
     for topic in order:
         best: dict[int | str, Match] = {}
         top: dict[int | str, tuple[float, datetime]] = {}  # the story's best rank

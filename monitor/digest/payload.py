@@ -8,15 +8,19 @@ from datetime import tzinfo
 from typing import Any
 
 from monitor.digest.views import (
+    LABELS,
+    MAX_CHANGES,
     MAX_ERROR,
     MAX_FAILING_SHOWN,
     MAX_TITLE,
     build_subject,
+    change_sentence,
     clean,
     iso,
     safe_href,
     story_count,
     title_line,
+    update_changes,
 )
 from monitor.models import Digest, Match, OutageNotice, SourceHealth
 
@@ -29,8 +33,9 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _item_payload(match: Match, limit: int) -> dict[str, Any]:
+def _item_payload(match: Match, limit: int, labels: dict[str, str]) -> dict[str, Any]:
     evidence = match.evidence
+    titles, runs = update_changes(match)
     return {
         "id": str(match.id),
         "title": title_line(match.title, min(limit, MAX_TITLE)),
@@ -50,6 +55,16 @@ def _item_payload(match: Match, limit: int) -> dict[str, Any]:
         ],
         "also_reported_by": [clean(name, 200) for name in match.also_reported_by[:20]],
         "previous": clean(match.previous, limit),
+        "kind": "update" if match.previous is not None else "new",
+        "previous_title": title_line(match.previous_title, min(limit, MAX_TITLE))
+        if match.previous is not None
+        else "",
+        "changes": [
+            {"before": c.before, "after": c.after} for c in [*titles, *runs][: MAX_CHANGES + 1]
+        ],
+        "change_summary": change_sentence(
+            titles, runs[:MAX_CHANGES], labels, len(runs) - MAX_CHANGES
+        ),
     }
 
 
@@ -92,6 +107,7 @@ def build_payload(
     are left out (round robin, so every topic keeps its best items) and counted in `omitted`.
     """
     topics = [(t, ms) for t, ms in digest.topics.items() if ms]
+    labels = LABELS[digest.language]
 
     def assemble(text_limit: int, keep: dict[str, int] | None) -> dict[str, Any]:
         data_topics: dict[str, Any] = {}
@@ -101,7 +117,7 @@ def build_payload(
                 "name": clean(digest.topic_names.get(topic, topic), 200),
                 "count": len(matches),
                 "omitted": len(matches) - n,
-                "items": [_item_payload(m, text_limit) for m in matches[:n]],
+                "items": [_item_payload(m, text_limit, labels) for m in matches[:n]],
             }
         failing = digest.failing_sources
         outages = digest.outages
@@ -146,7 +162,7 @@ def build_payload(
             if rank >= len(matches):
                 full.add(topic)
                 continue
-            size = len(encode_payload(_item_payload(matches[rank], text_limit))) + 1
+            size = len(encode_payload(_item_payload(matches[rank], text_limit, labels))) + 1
             if size > budget:
                 full.add(topic)
                 continue

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from urllib.parse import urlsplit
 
-from monitor.detect import changed_words
+from monitor.detect import Change, material_changes
+from monitor.detect.edits import text_changes
 from monitor.extract.titles import title_text
 from monitor.models import Digest, Match, OutageNotice, SourceHealth
 
@@ -27,6 +28,7 @@ MAX_SUBJECT_TOPICS = 5
 # Outages grouped by their last error: a dead host is one group, not a page of sources.
 MAX_OUTAGE_GROUPS = 5
 MAX_OUTAGE_NAMES = 10  # sources named per group, and recoveries named in all
+MAX_CHANGES = 3  # changes of one update named in its sentence; the rest are counted
 
 # Bidi overrides can make a title read differently from what it is; C0/C1 controls break layout.
 _UNSAFE_CHARS = re.compile(
@@ -53,6 +55,13 @@ LABELS: dict[str, dict[str, str]] = {
         "cited_in": "Cited in",
         "also": "Also reported by",
         "changed": "Edited",
+        "update_tag": "Update",
+        "what_changed": "What changed: {clauses}.",
+        "became": "“{before}” became “{after}”",
+        "added": "“{after}” was added",
+        "removed": "“{before}” was removed",
+        "title_became": "the title “{before}” became “{after}”",
+        "more_changes": "{n} more change(s)",
         "failing": "Sources with errors",
         "failing_short": "sources failing",
         "failing_one": "source failing",
@@ -94,6 +103,13 @@ LABELS: dict[str, dict[str, str]] = {
         "cited_in": "Zitiert in",
         "also": "Auch berichtet von",
         "changed": "Geändert",
+        "update_tag": "Aktualisiert",
+        "what_changed": "Was sich geändert hat: {clauses}.",
+        "became": "aus „{before}“ wurde „{after}“",
+        "added": "„{after}“ kam hinzu",
+        "removed": "„{before}“ wurde gestrichen",
+        "title_became": "aus dem Titel „{before}“ wurde „{after}“",
+        "more_changes": "{n} weitere Änderung(en)",
         "failing": "Quellen mit Fehlern",
         "failing_short": "Quellen mit Fehlern",
         "failing_one": "Quelle mit Fehlern",
@@ -275,6 +291,10 @@ class ItemView:
     citations: list[tuple[str, str]] = field(default_factory=list)
     also: str = ""
     changes: list[tuple[str, str]] = field(default_factory=list)  # an edit: (before, after)
+    # An update (an edited paragraph, or an edited feed entry the reader had received): the
+    # changes as one plain sentence, e.g. 'What changed: “3,000” became “10,000”.'
+    update: bool = False
+    change_line: str = ""
 
     @property
     def snippet_marked(self) -> str:
@@ -305,6 +325,8 @@ def item_view(
 ) -> ItemView:
     title = title_line(match.title, MAX_TITLE) or clean(match.text, 100) or labels["untitled"]
     evidence = match.evidence
+    title_changes, runs = update_changes(match)
+    changes = runs[:MAX_CHANGES]
     return ItemView(
         title=title,
         href=safe_href(match.link),
@@ -319,16 +341,59 @@ def item_view(
         ),
         citations=[(clean(c.document, 200), clean(c.context, 400)) for c in match.citations],
         also=", ".join(clean(name, 200) for name in match.also_reported_by if name.strip()),
-        changes=_changes(match.previous, match.text),
+        changes=[(c.before or "–", c.after or "–") for c in changes],
+        update=match.previous is not None,
+        change_line=change_sentence(title_changes, changes, labels, len(runs) - len(changes)),
     )
 
 
-def _changes(previous: str | None, text: str, limit: int = 3) -> list[tuple[str, str]]:
-    """For an edited paragraph, the word runs that changed, e.g. [("3.000", "10.000")]."""
-    if not previous:
-        return []
-    pairs = changed_words(previous, text)
-    return [(clean(a, 120) or "–", clean(b, 120) or "–") for a, b in pairs[:limit]]
+def update_changes(match: Match) -> tuple[list[Change], list[Change]]:
+    """What an update changed, cleaned for showing: the title's material changes and the text's
+    (its material ones; all of them when none is material, as for a paragraph whose only edit
+    is a word). ([], []) for an item that is no update."""
+    if match.previous is None:
+        return [], []
+    titles: list[Change] = []
+    if match.previous_title is not None:
+        old, new = title_line(match.previous_title), title_line(match.title)
+        titles = [c for c in text_changes(old, new) if c.material] if old != new else []
+    runs = material_changes(match.previous, match.text) or text_changes(
+        match.previous, match.text
+    )
+
+    def shown(changes: list[Change]) -> list[Change]:
+        return [Change(clean(c.before, 160), clean(c.after, 160), c.material) for c in changes]
+
+    return shown(titles[:1]), shown(runs)
+
+
+def change_sentence(
+    titles: list[Change], changes: list[Change], labels: dict[str, str], more: int = 0
+) -> str:
+    """The changes of an update as one sentence in the channel's language (no markup: every
+    format shows it as it is), e.g. 'What changed: “3,000” became “10,000”; “Pyongyang
+    denied the report.” was added.' Empty when there is nothing to say."""
+
+    def bare(words: str) -> str:
+        # The sentence has its own punctuation: "… was added." not "….” was added."
+        return words.rstrip(" .,;:")
+
+    clauses = [
+        labels["title_became"].format(before=bare(c.before), after=bare(c.after)) for c in titles
+    ]
+    for c in changes:
+        before, after = bare(c.before), bare(c.after)
+        if before and after:
+            clauses.append(labels["became"].format(before=before, after=after))
+        elif after:
+            clauses.append(labels["added"].format(after=after))
+        elif before:
+            clauses.append(labels["removed"].format(before=before))
+    if more > 0:
+        clauses.append(labels["more_changes"].format(n=more))
+    if not clauses:
+        return ""
+    return labels["what_changed"].format(clauses="; ".join(clauses))
 
 
 def health_view(health: SourceHealth, tz: tzinfo, labels: dict[str, str]) -> HealthView:

@@ -3,9 +3,11 @@ says what differs between kinds.
 
 A kind module declares ``KIND``; ``ACCEPT``, the Accept header its fetches send; ``ROBOTS``,
 whether robots.txt applies; ``SNAPSHOTS``, whether its passages are kept as a snapshot so that
-edits are found; ``FOLLOWS_LINKS``, whether ``follow_links`` applies; and ``extract``, which
-turns fetched bytes into a `Document` in a parser process (the `SourceKindModule` protocol). The
-config's ``kind`` key accepts exactly the kinds listed here.
+edits are found; ``ENTRY_VERSIONS``, whether a passage keeps its key when edited and a version
+of it is kept so that its material edits are reported as updates; ``FOLLOWS_LINKS``, whether
+``follow_links`` applies; and ``extract``, which turns fetched bytes into a `Document` in a
+parser process (the `SourceKindModule` protocol). The config's ``kind`` key accepts exactly the
+kinds listed here.
 
 Where a source came from (config.toml or a seed document) is its origin, not a kind: cited
 URLs are page sources. Like the channel registry, this package is imported by the config, so a
@@ -28,6 +30,7 @@ class SourceKindModule(Protocol):
     ACCEPT: str
     ROBOTS: bool
     SNAPSHOTS: bool
+    ENTRY_VERSIONS: bool
     FOLLOWS_LINKS: bool
 
     def extract(

@@ -1,8 +1,9 @@
 """Feed sources: RSS, Atom or RDF, read with feedparser; each entry is a passage.
 
-No robots.txt check (a feed is published to be polled), no page snapshots (an entry is new or
-not; edits are tracked for pages only), and ``follow_links`` may replace an entry's teaser by
-the main text of the article it links to.
+No robots.txt check (a feed is published to be polled), no page snapshots: an entry keeps its
+key (its id) when it is edited, so a version of each entry is kept instead and a material edit
+(a number, a name, a negation, a sentence) is reported as an update. ``follow_links`` may
+replace an entry's teaser by the main text of the article it links to.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ ACCEPT = (
 )
 ROBOTS = False
 SNAPSHOTS = False
+ENTRY_VERSIONS = True
 FOLLOWS_LINKS = True
 
 

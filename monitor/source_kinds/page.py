@@ -17,6 +17,7 @@ KIND: Final = "page"
 ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ROBOTS = True
 SNAPSHOTS = True
+ENTRY_VERSIONS = False  # an edited paragraph has a new key: new text, linked by the snapshot
 FOLLOWS_LINKS = False
 
 

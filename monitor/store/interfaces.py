@@ -91,6 +91,16 @@ class PassageStore(Protocol):
         *,
         first: bool = False,
     ) -> None: ...
+    def entry_versions(self, key: str, keys: Sequence[str]) -> dict[str, tuple[str, str]]: ...
+    def save_entry_versions(
+        self,
+        key: str,
+        versions: Sequence[tuple[str, str, str]],
+        now: datetime,
+        conn: Connection | None = None,
+        *,
+        first: bool = False,
+    ) -> None: ...
 
 
 @runtime_checkable
@@ -107,7 +117,11 @@ class ItemStore(Protocol):
         story_id: int | None = None,
         minhash: str | None = None,
         conn: Connection | None = None,
+        revises: int | None = None,
     ) -> int: ...
+    def entry_item(
+        self, source_key: str, passage_key: str, conn: Connection | None = None
+    ) -> tuple[int, int | None] | None: ...
     def recent_minhashes(
         self, since: datetime
     ) -> list[tuple[int, int | None, str, str, str, datetime, str]]: ...
@@ -167,6 +181,7 @@ class VolatileLineStore(Protocol):
     ) -> None: ...
 
 
+@runtime_checkable
 class OutageStore(Protocol):
     """Spells of sources being unreadable, and which channel was told of each start and end."""
 

@@ -27,19 +27,31 @@ class ItemRecords(Part):
         story_id: int | None = None,
         minhash: str | None = None,
         conn: Connection | None = None,
+        revises: int | None = None,
     ) -> int:
-        """Store a new passage and its topic matches; return the item id."""
+        """Store a new passage and its topic matches; return the item id. `revises`: the passage
+        is an edited feed entry, reported before as that item."""
         with self._tx(conn) as conn:
+            passage_key = passage.key
+            if revises is not None:
+                # Each version of an entry is an item of its own: a report (and its claims) of
+                # its own, keyed apart from the entry's first.
+                versions = conn.execute(
+                    select(func.count()).select_from(s.items).where(s.items.c.revises == revises)
+                ).scalar_one()
+                passage_key = f"{passage.key}\x00v{versions + 2}"
             row = conn.execute(
                 insert(s.items).values(
                     source_key=source_key,
-                    passage_key=passage.key,
+                    passage_key=passage_key,
                     title=passage.title,
                     link=passage.link,
                     text=passage.text,
                     language=passage.language,
                     published=passage.published,
                     previous=passage.previous,
+                    previous_title=passage.previous_title,
+                    revises=revises,
                     first_seen=now,
                     story_id=story_id,
                     minhash=minhash,
@@ -61,6 +73,19 @@ class ItemRecords(Part):
                     )
                 )
         return int(item_id)
+
+    def entry_item(
+        self, source_key: str, passage_key: str, conn: Connection | None = None
+    ) -> tuple[int, int | None] | None:
+        """(item id, story id) of the first report of a source's passage, or None if it was
+        never reported (it matched no topic)."""
+        with self._tx(conn) as tx:
+            row = tx.execute(
+                select(s.items.c.id, s.items.c.story_id).where(
+                    s.items.c.source_key == source_key, s.items.c.passage_key == passage_key
+                )
+            ).first()
+        return (row[0], row[1]) if row is not None else None
 
     def recent_minhashes(
         self, since: datetime
@@ -107,7 +132,7 @@ class ItemRecords(Part):
         )
         # A channel added later starts from then (no bound for one never registered).
         query = query.where((started.is_(None)) | (s.matches.c.created_at >= started))
-        return self._matches(query.order_by(s.matches.c.id), citations, conn)
+        return self._matches(query.order_by(s.matches.c.id), citations, conn, channel=channel)
 
     def latest_matches(
         self, topic: str, limit: int, citations: dict[str, list[Citation]]
@@ -137,6 +162,8 @@ class ItemRecords(Part):
                 s.items.c.first_seen,
                 s.items.c.story_id,
                 s.items.c.previous,
+                s.items.c.previous_title,
+                s.items.c.revises,
                 s.sources.c.name.label("source_name"),
             )
             .join(s.items, s.items.c.id == s.matches.c.item_id)
@@ -149,7 +176,12 @@ class ItemRecords(Part):
         query: Select[Any],
         citations: dict[str, list[Citation]],
         conn: Connection | None,
+        *,
+        channel: str | None = None,
     ) -> list[Match]:
+        """Matches of the rows `query` selects. For a `channel`, the versions of one edited
+        feed entry become one match (its newest, standing for the others) whose previous text is
+        what the channel last received of the entry (see `_net_updates`)."""
         own = conn is None
         conn = conn or self.engine.connect()
         try:
@@ -164,6 +196,7 @@ class ItemRecords(Part):
                     .where((s.items.c.story_id.in_(story_ids)) | (s.items.c.id.in_(story_ids)))
                 ):
                     related.setdefault(sid, set()).add(name)
+            received = _received(conn, channel, rows) if channel is not None else {}
         finally:
             if own:
                 conn.close()
@@ -194,6 +227,66 @@ class ItemRecords(Part):
                     also_reported_by=others,
                     story_id=sid,
                     previous=r["previous"],
+                    previous_title=r["previous_title"],
+                    revises=r["revises"],
+                    item_id=r["item_id"],
                 )
             )
-        return out
+        return _net_updates(out, received) if channel is not None else out
+
+
+def _received(
+    conn: Connection, channel: str, rows: Sequence[Any]
+) -> dict[int, list[tuple[int, str | None, str]]]:
+    """For each edited entry among `rows` (by the item of its first report): the versions of it
+    that `channel` has received in a digest or an alert, as (item id, title, text)."""
+    entries = {r["revises"] for r in rows if r["revises"] is not None}
+    if not entries:
+        return {}
+    i = s.items.c
+    claimed = (
+        select(s.matches.c.item_id)
+        .join(s.digest_matches, s.digest_matches.c.match_id == s.matches.c.id)
+        .where(s.digest_matches.c.channel == channel)
+    )
+    out: dict[int, list[tuple[int, str | None, str]]] = {}
+    for item_id, revises, title, body in conn.execute(
+        select(i.id, i.revises, i.title, i.text).where(
+            (i.id.in_(entries) | i.revises.in_(entries)) & i.id.in_(claimed)
+        )
+    ):
+        out.setdefault(revises or item_id, []).append((item_id, title, body))
+    return out
+
+
+def _net_updates(
+    matches: list[Match], received: dict[int, list[tuple[int, str | None, str]]]
+) -> list[Match]:
+    """One match per edited entry and topic: its newest version, compared with the newest
+    version the channel received before it (however often the entry was edited in between);
+    with none received, no previous text, so that it reads as new. The older versions' matches
+    go into `folded`, to be claimed with it."""
+    newest: dict[tuple[str, int], Match] = {}
+    order: list[Match] = []
+    for m in matches:
+        entry = m.revises if m.revises is not None else (m.item_id or 0)
+        kept = newest.get((m.topic, entry))
+        if kept is None:
+            newest[m.topic, entry] = m
+            order.append(m)
+            continue
+        older, newer = (kept, m) if (kept.item_id or 0) < (m.item_id or 0) else (m, kept)
+        newer.folded = [*newer.folded, older.id, *older.folded]
+        older.folded = []
+        newest[m.topic, entry] = newer
+        order[order.index(kept)] = newer
+    for m in order:
+        if m.revises is None:
+            continue
+        before = [v for v in received.get(m.revises, []) if v[0] < (m.item_id or 0)]
+        if before:
+            _, title, body = max(before)
+            m.previous, m.previous_title = body, title
+        else:
+            m.previous = m.previous_title = None
+    return order

@@ -60,6 +60,19 @@ def _outages(conn: Connection) -> None:
     schema.outage_notices.create(conn, checkfirst=True)
 
 
+def _entry_edits(conn: Connection) -> None:
+    """Keep a version of every feed entry so that its edits are found, and link an edited
+    entry's report to its first. Feeds polled before have no versions yet: their next poll only
+    records them, so the upgrade reports nothing again."""
+    schema.entry_versions.create(conn, checkfirst=True)
+    columns = {c["name"] for c in inspect(conn).get_columns("items")}
+    if "revises" not in columns:
+        conn.execute(text("ALTER TABLE items ADD COLUMN revises INTEGER"))
+    if "previous_title" not in columns:
+        conn.execute(text("ALTER TABLE items ADD COLUMN previous_title TEXT"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_items_revises ON items (revises)"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_edits,
@@ -67,6 +80,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v4_entry_keys,
     _volatile_lines,
     _outages,
+    _entry_edits,
 ]
 LATEST = len(MIGRATIONS)
 

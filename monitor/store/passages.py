@@ -1,6 +1,7 @@
 """Passages and fingerprints: the keys each source has had (table `seen`), the sources an
-upgrade moves to new keys, and each page's last paragraphs (its snapshot). What is new is
-decided by `monitor.detect`; this part only reads what detect needs and records what it decided."""
+upgrade moves to new keys, each page's last paragraphs (its snapshot) and the version of each
+feed entry its edits are measured against. What is new is decided by `monitor.detect`; this part
+only reads what detect needs and records what it decided."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ _INSERT_SEEN = text(
 
 
 class PassageRecords(Part):
-    """The seen, rekey_pending and page_snapshots tables."""
+    """The seen, rekey_pending, page_snapshots and entry_versions tables."""
 
     # Sources waiting to move to new passage keys, read once (rows are only ever removed).
     _rekey: set[str] | None = None
@@ -114,3 +115,49 @@ class PassageRecords(Part):
             done = 0 if first else conn.execute(_UPDATE_SNAPSHOT, {"_key": key, **values}).rowcount
             if not done:
                 conn.execute(_INSERT_SNAPSHOT, {"source_key": key, **values})
+
+    def entry_versions(self, key: str, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The kept (title, text) of those of `keys` that this feed source has a version of."""
+        c = s.entry_versions.c
+        out: dict[str, tuple[str, str]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), CHUNK):
+                chunk = list(keys[i : i + CHUNK])
+                for passage_key, title, body in conn.execute(
+                    select(c.passage_key, c.title, c.text).where(
+                        c.source_key == key, c.passage_key.in_(chunk)
+                    )
+                ):
+                    out[passage_key] = (title, body)
+        return out
+
+    def save_entry_versions(
+        self,
+        key: str,
+        versions: Sequence[tuple[str, str, str]],
+        now: datetime,
+        conn: Connection | None = None,
+        *,
+        first: bool = False,
+    ) -> None:
+        """Keep (passage key, title, text) as the versions edits are measured against, replacing
+        what was kept of those entries. `first`: the source has nothing kept yet."""
+        if not versions:
+            return
+        c = s.entry_versions.c
+        with self._tx(conn) as tx:
+            if not first:
+                keys = [v[0] for v in versions]
+                for i in range(0, len(keys), CHUNK):
+                    tx.execute(
+                        delete(s.entry_versions).where(
+                            c.source_key == key, c.passage_key.in_(keys[i : i + CHUNK])
+                        )
+                    )
+            tx.execute(
+                insert(s.entry_versions),
+                [
+                    {"source_key": key, "passage_key": k, "title": t, "text": x, "updated_at": now}
+                    for k, t, x in versions
+                ],
+            )

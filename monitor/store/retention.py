@@ -19,16 +19,24 @@ class Retention(Part):
     def prune(
         self, now: datetime, retention_days: int, active: Iterable[str] | None = None
     ) -> dict[str, int]:
-        """Forget what is older than the retention period: fingerprints, delivered items and
-        digests, page snapshots, spells of outages that ended, and, when the configured sources
-        are given as `active`, every row of a source that is no longer configured and was last
-        polled before the period (re-added within it, a source keeps its baseline). Items that an
-        undelivered digest holds are kept, and with them their source's row. Then the WAL is
-        emptied.
+        """Forget what is older than the retention period: fingerprints (and the kept versions
+        of those feed entries), delivered items and digests, page snapshots, spells of outages
+        that ended, and, when the configured sources are given as `active`, every row of a source
+        that is no longer configured and was last polled before the period (re-added within it,
+        a source keeps its baseline). Items that an undelivered digest holds are kept, and with
+        them their source's row. Then the WAL is emptied.
         """
         cutoff = now - timedelta(days=retention_days)
         with self.engine.begin() as conn:
             seen_gone = conn.execute(delete(s.seen).where(s.seen.c.last_seen < cutoff)).rowcount
+            # A feed entry's kept version goes with its fingerprint: an entry forgotten is new.
+            v = s.entry_versions.c
+            fingerprint = select(s.seen.c.fingerprint).where(
+                s.seen.c.source_key == v.source_key, s.seen.c.fingerprint == v.passage_key
+            )
+            versions_gone = conn.execute(
+                delete(s.entry_versions).where(~fingerprint.exists())
+            ).rowcount
             # Items are kept while any digest that contains one of their matches is undelivered.
             old_items = select(s.items.c.id).where(
                 and_(s.items.c.first_seen < cutoff, s.items.c.id.not_in(_undelivered_items()))
@@ -54,6 +62,7 @@ class Retention(Part):
             "fingerprints": seen_gone,
             "items": items_gone,
             "snapshots": snapshots_gone,
+            "entry_versions": versions_gone,
             "sources": sources_gone,
             "outages": outages_gone,
         }
@@ -81,6 +90,7 @@ class Retention(Part):
             conn.execute(delete(s.seen).where(s.seen.c.source_key.in_(chunk)))
             conn.execute(delete(s.page_snapshots).where(s.page_snapshots.c.source_key.in_(chunk)))
             conn.execute(delete(s.volatile_lines).where(s.volatile_lines.c.source_key.in_(chunk)))
+            conn.execute(delete(s.entry_versions).where(s.entry_versions.c.source_key.in_(chunk)))
             self._delete_items(
                 conn,
                 select(s.items.c.id).where(

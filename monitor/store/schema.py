@@ -99,9 +99,13 @@ items = Table(
     Column("story_id", Integer),  # the first item of the same story from another source
     Column("minhash", Text),  # base64 story sketch (extract/similar.py), groups syndicated stories
     Column("previous", Text),  # the paragraph this one replaced, when it is an edit
+    # An edited feed entry reported again: the item of the entry's first report it updates.
+    Column("revises", Integer),
+    Column("previous_title", Text),  # the entry's title before that edit
     UniqueConstraint("source_key", "passage_key", name="uq_items_source_passage"),
 )
 Index("ix_items_first_seen", items.c.first_seen)
+Index("ix_items_revises", items.c.revises)
 
 matches = Table(
     "matches",
@@ -218,4 +222,17 @@ outage_notices = Table(
     Column("outage_id", Integer, primary_key=True),
     Column("event", String(4), primary_key=True),  # down | up
     Column("digest_id", String(40), nullable=False),
+)
+
+# The version of each feed entry that edits are measured against: its title and text when first
+# seen, or at its last material edit (typo fixes, timestamps and counters leave it as it was, so
+# small changes cannot add up unseen). Rows go with the entry's fingerprint in `seen`.
+entry_versions = Table(
+    "entry_versions",
+    metadata,
+    Column("source_key", String, ForeignKey("sources.key"), primary_key=True),
+    Column("passage_key", Text, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
