@@ -29,8 +29,6 @@ SPLITS: tuple[str, ...] = ("dev", "test")
 ALL = "all"
 MICRO = "micro"
 EVAL_DIR = Path(__file__).resolve().parent / "topics_eval"
-# The fresh set of issue 14 whose test half is frozen (see its README); the old set stays the default.
-EVAL2_DIR = Path(__file__).resolve().parent / "topics_eval2"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 Item = Mapping[str, Any]

@@ -114,6 +114,34 @@ def test_compound_parts_refused(query: str, text: str) -> None:
     assert not hits(query, text)
 
 
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("gelistet", "Die Artikelserie erhielt einen Journalistenpreis"),  # journa|listen|preis
+        ("Tikel", "Der Zeitungsartikel erschien gestern"),  # artikel is not art + tikel
+        ("Pakt", "ein Kompaktwagen aus Korea"),  # kom is no word: no compound kom|pakt
+    ],
+)
+def test_compound_part_must_follow_a_word(query: str, text: str) -> None:
+    # Issue 14 point 5: a topic word found inside an unrelated word is no compound part.
+    assert not hits(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("Embargo", "Das Waffenembargo gegen Nordkorea"),
+        ("Embargo", "ein Ölembargo"),  # an umlaut on the left (folded oel|embargo)
+        ("Rakete", "die Kurzstreckenraketen"),  # the left side is itself a compound
+        ("Sanktion", "die Rüstungssanktionen"),  # umlaut and linking -s-
+        ("Lieferung", "die Munitionslieferungen aus Nordkorea"),
+        ("Beistand", "die Beistandsklausel"),  # modifier: nothing left of it to check
+    ],
+)
+def test_true_compounds_still_match(query: str, text: str) -> None:
+    assert hits(query, text)
+
+
 def test_quoted_word_does_not_look_into_compounds() -> None:
     assert hits("Truppe", "die Tanztruppe trat auf")
     assert not hits('"Truppe"', "die Tanztruppe trat auf")

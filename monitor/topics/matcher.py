@@ -53,6 +53,7 @@ from monitor.topics.analysis import (
     word_keys,
 )
 from monitor.topics.analysis import tokenize as _tokenize
+from monitor.topics.dictionaries import is_known
 from monitor.topics.nodes import ANY, BODY_BASE, Doc, Found, Leaf, Node, Occurrence, Phrase
 from monitor.topics.prefilter import Prefilter, feature_anchors, node_anchors
 from monitor.topics.query import Compiler
@@ -67,6 +68,8 @@ _MIN_REST = 4
 _MIN_LEFT = 3
 # A word that follows a part with one of these is a derivation, not a compound (einheit-lich).
 _DERIVATIONS = ("lich", "isch", "ig", "bar", "sam", "los", "haft", "heit", "keit", "ung")
+# Folded umlauts put back, to look a compound's left side up in the dictionary (ruestungs).
+_UMLAUTS_BACK = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
 
 _ARTICLE_HINT = re.compile(r"(?i)\b(?:arts?\b|artikel|article)")
 _LOOSE_SPACE = re.compile(r"\s{2,}|[^\S ]")
@@ -411,6 +414,10 @@ def _is_part(word: str, start: int, end: int) -> bool:
         return False  # the whole word: the plain key lookup finds it
     if 0 < start < _MIN_LEFT:
         return False
+    # A part after the first must start where a word ends: Waffen|embargo, Truppen|entsendung,
+    # but not journa|listen|preis or ar|tikel (what stands left of it is no word).
+    if start > 0 and not _is_word_start(word[:start]):
+        return False
     # Offsets, not a copy of the rest: a long word holds many parts, each would copy it again.
     left = len(word) - end
     if left <= _LONGEST_ENDING and word[end:] in _ENDINGS:
@@ -421,6 +428,37 @@ def _is_part(word: str, start: int, end: int) -> bool:
             if left - len(link) >= _MIN_REST and not word.startswith(_DERIVATIONS, tail):
                 return True
     return False
+
+
+def _is_word_start(left: str) -> bool:
+    """Can a compound part follow `left`: is it a German word, maybe with a linking element, or
+    two of them (Kurzstrecken|raketen, Nordkorea|sanktionen, Langstrecken|bomber|piloten)?"""
+    return _known_left(left, 2)
+
+
+def _known_left(left: str, depth: int) -> bool:
+    if len(left) < _MIN_LEFT:
+        return False
+    for link in _LINKS:
+        stem = left[: len(left) - len(link)] if link else left
+        if len(stem) >= _MIN_LEFT and left.endswith(link) and _known_german(stem):
+            return True
+    if depth > 1:
+        for cut in range(_MIN_LEFT, len(left) - _MIN_LEFT + 1):
+            if _known_german(left[:cut]) and _known_left(left[cut:], depth - 1):
+                return True
+    return False
+
+
+def _known_german(fold: str) -> bool:
+    """Is the folded string a German word form (nouns are listed capitalised)?"""
+    candidates = {fold}
+    for digraph, umlaut in _UMLAUTS_BACK:
+        if digraph in fold:
+            candidates |= {c.replace(digraph, umlaut) for c in candidates}
+    return any(
+        is_known(c, "de") or is_known(c[:1].upper() + c[1:], "de") for c in candidates
+    )
 
 
 def _score(occs: list[Occurrence], leaves: dict[int, Leaf]) -> float:
