@@ -456,9 +456,7 @@ def _known_german(fold: str) -> bool:
     for digraph, umlaut in _UMLAUTS_BACK:
         if digraph in fold:
             candidates |= {c.replace(digraph, umlaut) for c in candidates}
-    return any(
-        is_known(c, "de") or is_known(c[:1].upper() + c[1:], "de") for c in candidates
-    )
+    return any(is_known(c, "de") or is_known(c[:1].upper() + c[1:], "de") for c in candidates)
 
 
 def _score(occs: list[Occurrence], leaves: dict[int, Leaf]) -> float:
