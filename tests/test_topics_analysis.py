@@ -79,6 +79,17 @@ def test_lemmas(query: str, text: str) -> None:
     assert hits(query, text)
 
 
+def test_other_language_lemma_only_for_words_the_paragraph_language_does_not_know() -> None:
+    # Issue 14 point 5: English "list" read as a German verb met "gelistet" (lemma "listen"),
+    # so "published in a list" next to Pyongyang looked like a sanctions listing.
+    assert not hits("gelistet", "The names were published in a list.", language="en")
+    assert hits("gelistet", "Die Firma wurde gelistet.", language="de")
+    # A word the paragraph's language does not know keeps the other language's lemma: a German
+    # report quoting English words.
+    assert hits("troop", "Die Zeitung schreibt von 'North Korean troops' in Kursk.", language="de")
+    assert hits("send", "Pyongyang sent soldiers.", language="en")
+
+
 def test_lemma_keys_in_analysis() -> None:
     assert "soldat" in keys_of("Die Soldaten", "Soldaten")
     assert "troop" in keys_of("The troops", "troops")

@@ -187,7 +187,8 @@ class Matcher:
             else:
                 for fid in topic.trigger:
                     self._triggered.setdefault(fid, []).append(index)
-        self._words: dict[str, tuple[int, ...]] = {}
+        # Per paragraph language: a word's lemmas depend on it (see `analysis.word_keys`).
+        self._words: dict[str | None, dict[str, tuple[int, ...]]] = {}
         self._joined: dict[str, tuple[int, ...]] = {}
         anchors = feature_anchors(features)
         # A lemma counts for a word only when the word shows one of the key's anchors (its stem
@@ -214,12 +215,12 @@ class Matcher:
 
     # --- per-word features ----------------------------------------------------------------------
 
-    def _word_features(self, word: str, compound: bool) -> tuple[int, ...]:
+    def _word_features(self, word: str, compound: bool, language: str | None) -> tuple[int, ...]:
         keys = self._keys
         own = surface_keys(word)
         fids = {keys[k] for k in own if k in keys}
         shown: str | None = None
-        for key in word_keys(word) - own:
+        for key in word_keys(word, language) - own:
             fid = keys.get(key)
             if fid is None or fid in fids:
                 continue
@@ -245,10 +246,12 @@ class Matcher:
                         fids.add(fid)
         return tuple(sorted(fids))
 
-    def _unit_features(self, unit: Unit) -> tuple[int, ...]:
+    def _unit_features(self, unit: Unit, language: str | None) -> tuple[int, ...]:
         kind, surface = unit[0], unit[1]
         if kind == WORD:
-            cache = self._words
+            cache = self._words.get(language)
+            if cache is None:
+                cache = self._words[language] = {}
             compound = True
         elif kind == JOINED:
             cache = self._joined
@@ -264,7 +267,9 @@ class Matcher:
         if fids is None:
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
-            fids = cache[surface] = self._word_features(surface, compound)
+            # Joined hyphen compounds keep both languages' lemmas (one cache for all paragraphs).
+            lang = language if kind == WORD else None
+            fids = cache[surface] = self._word_features(surface, compound, lang)
         return fids
 
     # --- one paragraph ----------------------------------------------------------------------
@@ -290,7 +295,7 @@ class Matcher:
                 else []
             )
             for unit in (*part, *extra):
-                fids = self._unit_features(unit)
+                fids = self._unit_features(unit, lang)
                 if fids:
                     found = (unit[4], unit[5], unit[2], unit[3])
                     for fid in fids:
