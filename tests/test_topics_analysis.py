@@ -131,9 +131,10 @@ def test_compound_parts_refused(query: str, text: str) -> None:
         ("gelistet", "Die Artikelserie erhielt einen Journalistenpreis"),  # journa|listen|preis
         ("Tikel", "Der Zeitungsartikel erschien gestern"),  # artikel is not art + tikel
         ("Pakt", "ein Kompaktwagen aus Korea"),  # kom is no word: no compound kom|pakt
+        ("sold", "Die Soldaten marschierten"),  # aten is no word: no compound sold|aten
     ],
 )
-def test_compound_part_must_follow_a_word(query: str, text: str) -> None:
+def test_compound_part_must_sit_between_words(query: str, text: str) -> None:
     # Issue 14 point 5: a topic word found inside an unrelated word is no compound part.
     assert not hits(query, text)
 

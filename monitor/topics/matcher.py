@@ -421,7 +421,7 @@ def _is_part(word: str, start: int, end: int) -> bool:
         return False
     # A part after the first must start where a word ends: Waffen|embargo, Truppen|entsendung,
     # but not journa|listen|preis or ar|tikel (what stands left of it is no word).
-    if start > 0 and not _is_word_start(word[:start]):
+    if start > 0 and not _is_words(word[:start]):
         return False
     # Offsets, not a copy of the rest: a long word holds many parts, each would copy it again.
     left = len(word) - end
@@ -430,14 +430,20 @@ def _is_part(word: str, start: int, end: int) -> bool:
     for link in _LINKS:
         if word.startswith(link, end):
             tail = end + len(link)
-            if left - len(link) >= _MIN_REST and not word.startswith(_DERIVATIONS, tail):
+            if (
+                left - len(link) >= _MIN_REST
+                and not word.startswith(_DERIVATIONS, tail)
+                # And a word must follow it: Truppen|entsendung, but not the English "sold"
+                # in sold|aten.
+                and _is_words(word[tail:])
+            ):
                 return True
     return False
 
 
-def _is_word_start(left: str) -> bool:
-    """Can a compound part follow `left`: is it a German word, maybe with a linking element, or
-    two of them (Kurzstrecken|raketen, Nordkorea|sanktionen, Langstrecken|bomber|piloten)?"""
+def _is_words(left: str) -> bool:
+    """Is `left` a German word, maybe with a linking element or an ending, or two of them
+    (Kurzstrecken|raketen, Nordkorea|sanktionen, Langstrecken|bomber|piloten)?"""
     return _known_left(left, 2)
 
 
