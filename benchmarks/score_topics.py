@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/score_topics.py [--config config.toml] [--split dev|test|all] [--errors]
+    python benchmarks/score_topics.py [--config config.toml] [--set topics_eval2]
+                                      [--split dev|test|all] [--errors]
 
 Every item of the set carries the topic ids an analyst assigned by the definitions in
 TOPICS.md. The matcher built from the config predicts topic ids for each text; per topic and per
@@ -218,12 +219,21 @@ def matcher_predict(config_path: str) -> tuple[Predict, list[str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score topic matching against topics_eval.")
     parser.add_argument("--config", default="config.toml", help="config file (config.toml)")
+    parser.add_argument(
+        "--set",
+        dest="eval_set",
+        default=EVAL_DIR.name,
+        help="labelled set: a directory under benchmarks/ or a path (default: topics_eval)",
+    )
     parser.add_argument("--split", choices=[*SPLITS, ALL], default=ALL, help="default: all")
     parser.add_argument("--errors", action="store_true", help="list false positives/negatives")
     args = parser.parse_args(argv)
 
+    directory = Path(args.eval_set)
+    if not directory.is_dir():
+        directory = EVAL_DIR.parent / args.eval_set
     try:
-        items = load_items(args.split)
+        items = load_items(args.split, directory)
     except (OSError, EvalSetError) as exc:
         print(f"cannot read the evaluation set: {exc}", file=sys.stderr)
         return 2
@@ -244,7 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     per_lang = ", ".join(f"{lang} {n}" for lang, n in counts.items() if lang != ALL)
     total = counts[ALL]
     share = result["exact"][ALL] / total if total else 0.0
-    print(f"split={args.split}  config={args.config}  items={total} ({per_lang})")
+    print(
+        f"set={directory.name}  split={args.split}  config={args.config}  "
+        f"items={total} ({per_lang})"
+    )
     print(f"items with exactly the labelled topics: {result['exact'][ALL]}/{total} ({share:.1%})")
     print()
     print(format_table(result))

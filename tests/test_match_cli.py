@@ -129,3 +129,22 @@ def test_json_explain_without_a_match_still_parses(tmp_path: Path) -> None:
             {"topic": "w", "why": ["not matched: none of its terms occur (Wetter)"]},
         ],
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        # Issue 14 point 5: words inside unrelated words, a pact on something else, a list of
+        # names: none of them is a topic.
+        ("Die Artikelserie über Nordkoreas Alltag erhielt einen Journalistenpreis.", ""),
+        ("Russia and North Korea signed a pact on health cooperation and medical training.", ""),
+        ("The names of the Pyongyang delegates to Moscow were published in a list.", ""),
+        # True compounds and inflections keep matching.
+        ("Das Waffenembargo gegen Nordkorea wird systematisch unterlaufen.", "sanctions"),
+    ],
+)
+def test_shipped_topics_on_hard_cases(tmp_path: Path, text: str, topics: str) -> None:
+    cfg = write_config(tmp_path, shipped_topics())
+    run = match(cfg, text)
+    assert run.returncode == (0 if topics else 1), run.stderr
+    assert run.stdout.split() == topics.split()

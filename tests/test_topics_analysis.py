@@ -79,6 +79,17 @@ def test_lemmas(query: str, text: str) -> None:
     assert hits(query, text)
 
 
+def test_other_language_lemma_only_for_words_the_paragraph_language_does_not_know() -> None:
+    # Issue 14 point 5: English "list" read as a German verb met "gelistet" (lemma "listen"),
+    # so "published in a list" next to Pyongyang looked like a sanctions listing.
+    assert not hits("gelistet", "The names were published in a list.", language="en")
+    assert hits("gelistet", "Die Firma wurde gelistet.", language="de")
+    # A word the paragraph's language does not know keeps the other language's lemma: a German
+    # report quoting English words.
+    assert hits("troop", "Die Zeitung schreibt von 'North Korean troops' in Kursk.", language="de")
+    assert hits("send", "Pyongyang sent soldiers.", language="en")
+
+
 def test_lemma_keys_in_analysis() -> None:
     assert "soldat" in keys_of("Die Soldaten", "Soldaten")
     assert "troop" in keys_of("The troops", "troops")
@@ -112,6 +123,35 @@ def test_compound_parts(query: str, text: str) -> None:
 )
 def test_compound_parts_refused(query: str, text: str) -> None:
     assert not hits(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("gelistet", "Die Artikelserie erhielt einen Journalistenpreis"),  # journa|listen|preis
+        ("Tikel", "Der Zeitungsartikel erschien gestern"),  # artikel is not art + tikel
+        ("Pakt", "ein Kompaktwagen aus Korea"),  # kom is no word: no compound kom|pakt
+        ("sold", "Die Soldaten marschierten"),  # aten is no word: no compound sold|aten
+    ],
+)
+def test_compound_part_must_sit_between_words(query: str, text: str) -> None:
+    # Issue 14 point 5: a topic word found inside an unrelated word is no compound part.
+    assert not hits(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("Embargo", "Das Waffenembargo gegen Nordkorea"),
+        ("Embargo", "ein Ölembargo"),  # an umlaut on the left (folded oel|embargo)
+        ("Rakete", "die Kurzstreckenraketen"),  # the left side is itself a compound
+        ("Sanktion", "die Rüstungssanktionen"),  # umlaut and linking -s-
+        ("Lieferung", "die Munitionslieferungen aus Nordkorea"),
+        ("Beistand", "die Beistandsklausel"),  # modifier: nothing left of it to check
+    ],
+)
+def test_true_compounds_still_match(query: str, text: str) -> None:
+    assert hits(query, text)
 
 
 def test_quoted_word_does_not_look_into_compounds() -> None:

@@ -67,3 +67,35 @@ def test_precision_per_language(results: dict[str, dict], topic: str) -> None:
     for lang in ("de", "en"):
         precision = results["all"][topic][lang]["precision"]
         assert precision is not None and precision >= 0.9, f"{topic}/{lang}: {precision}"
+
+
+# --- the fresh set of issue 14 (benchmarks/topics_eval2/, test half frozen before tuning) --------
+
+EVAL2_DIR = ROOT / "benchmarks" / "topics_eval2"
+
+
+@pytest.fixture(scope="module")
+def results2() -> dict[str, dict]:
+    scorer = _scorer()
+    config = wiring.load(ROOT / "config.toml")
+    matcher = compile_topics(config.topics, config.aliases)
+
+    def predict(text: str, lang: str) -> list[str]:
+        return [hit.topic for hit in matcher.match(text, language=lang)]
+
+    return {
+        split: scorer.score(scorer.load_items(split, EVAL2_DIR), predict)["metrics"]
+        for split in ("dev", "test")
+    }
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+@pytest.mark.parametrize("topic", TOPICS)
+def test_precision_and_recall_on_the_fresh_set(
+    results2: dict[str, dict], topic: str, split: str
+) -> None:
+    # Issue 14 point 5: every topic at least 0.92 on the frozen half (and on the tuning half).
+    metrics = results2[split][topic]["all"]
+    for name in ("precision", "recall"):
+        value = metrics[name]
+        assert value is not None and value >= 0.92, f"{topic}/{split}: {name} {value}"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from monitor.topics.dictionaries import lemmatize
+from monitor.topics.dictionaries import is_known, lemmatize
 
 Language = Literal["de", "en"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
@@ -110,15 +110,19 @@ def lemma_forms(word: str, language: Language) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=131072)
-def word_keys(word: str) -> frozenset[str]:
+def word_keys(word: str, language: str | None = None) -> frozenset[str]:
     """Every folded spelling and lemma under which a text word is found.
 
-    Both languages' lemmas are kept whatever the paragraph's language: German reports quote
-    English names ("Panel of Experts") and the other way round, and a wrong lemma only matters
-    when it happens to be a topic term.
+    Both languages' lemmas are kept: German reports quote English names ("Panel of Experts")
+    and the other way round. But when the paragraph's `language` is known and its dictionary
+    knows the word, the other language's lemma is a misreading, not a quotation: English "list"
+    is not German "listen" (the lemma of gelistet).
     """
     keys = set(fold_forms(word))
+    known_here = language in LANGUAGES and is_known(word, str(language))
     for lang in LANGUAGES:
+        if known_here and lang != language:
+            continue
         keys.update(lemma_forms(word, lang))
     return frozenset(_with_adjective_stems(keys))
 

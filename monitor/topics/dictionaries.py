@@ -13,6 +13,7 @@ stream is read in monitor/adapters/simplemma_internals.py.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import simplemma
 from simplemma.strategies import DefaultStrategy
@@ -28,6 +29,12 @@ LEMMATIZER = simplemma.Lemmatizer(
 def lemmatize(word: str, language: str) -> str:
     """simplemma's lemma of `word` in `language` ("de" or "en")."""
     return LEMMATIZER.lemmatize(word, lang=language)
+
+
+@lru_cache(maxsize=65536)
+def is_known(word: str, language: str) -> bool:
+    """Does simplemma's (low-memory) dictionary of `language` list `word` as a form?"""
+    return simplemma.is_known(word, language, low_memory=True)
 
 
 def forms_of(language: str, lemmas: Iterable[bytes]) -> dict[bytes, list[bytes]]:

@@ -53,6 +53,7 @@ from monitor.topics.analysis import (
     word_keys,
 )
 from monitor.topics.analysis import tokenize as _tokenize
+from monitor.topics.dictionaries import is_known
 from monitor.topics.nodes import ANY, BODY_BASE, Doc, Found, Leaf, Node, Occurrence, Phrase
 from monitor.topics.prefilter import Prefilter, feature_anchors, node_anchors
 from monitor.topics.query import Compiler
@@ -67,6 +68,8 @@ _MIN_REST = 4
 _MIN_LEFT = 3
 # A word that follows a part with one of these is a derivation, not a compound (einheit-lich).
 _DERIVATIONS = ("lich", "isch", "ig", "bar", "sam", "los", "haft", "heit", "keit", "ung")
+# Folded umlauts put back, to look a compound's left side up in the dictionary (ruestungs).
+_UMLAUTS_BACK = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
 
 _ARTICLE_HINT = re.compile(r"(?i)\b(?:arts?\b|artikel|article)")
 _LOOSE_SPACE = re.compile(r"\s{2,}|[^\S ]")
@@ -184,7 +187,8 @@ class Matcher:
             else:
                 for fid in topic.trigger:
                     self._triggered.setdefault(fid, []).append(index)
-        self._words: dict[str, tuple[int, ...]] = {}
+        # Per paragraph language: a word's lemmas depend on it (see `analysis.word_keys`).
+        self._words: dict[str | None, dict[str, tuple[int, ...]]] = {}
         self._joined: dict[str, tuple[int, ...]] = {}
         anchors = feature_anchors(features)
         # A lemma counts for a word only when the word shows one of the key's anchors (its stem
@@ -211,12 +215,12 @@ class Matcher:
 
     # --- per-word features ----------------------------------------------------------------------
 
-    def _word_features(self, word: str, compound: bool) -> tuple[int, ...]:
+    def _word_features(self, word: str, compound: bool, language: str | None) -> tuple[int, ...]:
         keys = self._keys
         own = surface_keys(word)
         fids = {keys[k] for k in own if k in keys}
         shown: str | None = None
-        for key in word_keys(word) - own:
+        for key in word_keys(word, language) - own:
             fid = keys.get(key)
             if fid is None or fid in fids:
                 continue
@@ -242,10 +246,12 @@ class Matcher:
                         fids.add(fid)
         return tuple(sorted(fids))
 
-    def _unit_features(self, unit: Unit) -> tuple[int, ...]:
+    def _unit_features(self, unit: Unit, language: str | None) -> tuple[int, ...]:
         kind, surface = unit[0], unit[1]
         if kind == WORD:
-            cache = self._words
+            cache = self._words.get(language)
+            if cache is None:
+                cache = self._words[language] = {}
             compound = True
         elif kind == JOINED:
             cache = self._joined
@@ -261,7 +267,9 @@ class Matcher:
         if fids is None:
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
-            fids = cache[surface] = self._word_features(surface, compound)
+            # Joined hyphen compounds keep both languages' lemmas (one cache for all paragraphs).
+            lang = language if kind == WORD else None
+            fids = cache[surface] = self._word_features(surface, compound, lang)
         return fids
 
     # --- one paragraph ----------------------------------------------------------------------
@@ -287,7 +295,7 @@ class Matcher:
                 else []
             )
             for unit in (*part, *extra):
-                fids = self._unit_features(unit)
+                fids = self._unit_features(unit, lang)
                 if fids:
                     found = (unit[4], unit[5], unit[2], unit[3])
                     for fid in fids:
@@ -411,6 +419,10 @@ def _is_part(word: str, start: int, end: int) -> bool:
         return False  # the whole word: the plain key lookup finds it
     if 0 < start < _MIN_LEFT:
         return False
+    # A part after the first must start where a word ends: Waffen|embargo, Truppen|entsendung,
+    # but not journa|listen|preis or ar|tikel (what stands left of it is no word).
+    if start > 0 and not _is_words(word[:start]):
+        return False
     # Offsets, not a copy of the rest: a long word holds many parts, each would copy it again.
     left = len(word) - end
     if left <= _LONGEST_ENDING and word[end:] in _ENDINGS:
@@ -418,9 +430,44 @@ def _is_part(word: str, start: int, end: int) -> bool:
     for link in _LINKS:
         if word.startswith(link, end):
             tail = end + len(link)
-            if left - len(link) >= _MIN_REST and not word.startswith(_DERIVATIONS, tail):
+            if (
+                left - len(link) >= _MIN_REST
+                and not word.startswith(_DERIVATIONS, tail)
+                # And a word must follow it: Truppen|entsendung, but not the English "sold"
+                # in sold|aten.
+                and _is_words(word[tail:])
+            ):
                 return True
     return False
+
+
+def _is_words(left: str) -> bool:
+    """Is `left` a German word, maybe with a linking element or an ending, or two of them
+    (Kurzstrecken|raketen, Nordkorea|sanktionen, Langstrecken|bomber|piloten)?"""
+    return _known_left(left, 2)
+
+
+def _known_left(left: str, depth: int) -> bool:
+    if len(left) < _MIN_LEFT:
+        return False
+    for link in _LINKS:
+        stem = left[: len(left) - len(link)] if link else left
+        if len(stem) >= _MIN_LEFT and left.endswith(link) and _known_german(stem):
+            return True
+    if depth > 1:
+        for cut in range(_MIN_LEFT, len(left) - _MIN_LEFT + 1):
+            if _known_german(left[:cut]) and _known_left(left[cut:], depth - 1):
+                return True
+    return False
+
+
+def _known_german(fold: str) -> bool:
+    """Is the folded string a German word form (nouns are listed capitalised)?"""
+    candidates = {fold}
+    for digraph, umlaut in _UMLAUTS_BACK:
+        if digraph in fold:
+            candidates |= {c.replace(digraph, umlaut) for c in candidates}
+    return any(is_known(c, "de") or is_known(c[:1].upper() + c[1:], "de") for c in candidates)
 
 
 def _score(occs: list[Occurrence], leaves: dict[int, Leaf]) -> float:
