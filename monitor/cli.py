@@ -335,7 +335,10 @@ def _isolated(
 ) -> Any:
     """Run `fn(*args)` in a parser process with the config's limits (see `monitor.sandbox`),
     with `matcher`'s topics installed there as the poller installs them; a job that does not
-    finish becomes an ExtractError saying why."""
+    finish becomes an ExtractError saying why.
+
+    A match job runs in a fork of this process (it holds the topics and what matching
+    imports), not one of the fork server, which would first import every parser."""
     from monitor.extract import ExtractError
     from monitor.sandbox import Limits, Sandbox, SandboxError
     from monitor.topics.worker import freeze_matcher, install_matcher
@@ -346,8 +349,13 @@ def _isolated(
         sandbox = Sandbox(1, limits)
     else:
         sandbox = Sandbox(
-            1, limits, setup=install_matcher, setup_args=(freeze_matcher(matcher),)
+            1,
+            limits,
+            setup=install_matcher,
+            setup_args=(freeze_matcher(matcher),),
+            fork_here=True,
         )
+        sandbox.start_here()  # before run_sync starts any thread
     try:
         return sandbox.run_sync(fn, *args)
     except SandboxError as exc:
@@ -396,11 +404,11 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
     """Print the ids of the topics a text (FILE or - for stdin) matches."""
     config = _load(ctx)
     from monitor.extract import ExtractError
-    from monitor.topics import compile_topics
+    from monitor.topic_cache import compiled_topics
     from monitor.topics.worker import match_text
 
     text = _read_text(file)
-    matcher = compile_topics(config.topics, config.aliases)
+    matcher = compiled_topics(config)  # loaded by `_load` already: from the cache now
     if len(text) > matcher.max_chars:
         click.echo(
             f"warning: the text has {len(text):,} characters; only the first "

@@ -1,0 +1,181 @@
+"""The compiled topics, kept on disk between runs so that `check`, `sources`, `match` and `once`
+start in a fraction of a second instead of compiling every query again (some 2 s: the
+dictionaries are read for every word of every topic).
+
+The file is `<state>/cache/topics-<key>.bin`, where the key hashes the topics and aliases as
+configured, the program's version and the versions of the libraries whose data ends up in the
+compiled form: edit a topic or upgrade and the key changes, so a stale file is never read (old
+ones are removed when a new one is written).
+
+The compiled form holds Aho-Corasick automata and compiled regular expressions, so it is a
+pickle, and unpickling a file is running code. It is therefore read only when all of these hold;
+otherwise it is ignored and the topics are compiled as before:
+
+- the cache folder, the file and the key file belong to the user running the program and no one
+  else can write them (what Python itself asks of its own bytecode caches), so only that user,
+  who can run code anyway, could have put them there;
+- the file carries an HMAC-SHA256 of its content under a random key kept in `cache/.key`
+  (mode 0600): a truncated or corrupted file, or one copied in from another machine or an old
+  backup, fails the check before a byte of it is unpickled.
+
+Writing is best effort and atomic (a temporary file renamed into place): a read-only or full
+state folder only means the next run compiles again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import pickle
+import stat
+from importlib import metadata
+from pathlib import Path
+
+from monitor.atomicfile import write_atomic
+from monitor.config import Config
+from monitor.topics import Matcher, compile_topics
+from monitor.topics.worker import freeze_matcher
+
+log = logging.getLogger("monitor.topic_cache")
+
+CACHE_DIR = "cache"
+KEY_FILE = ".key"
+_MAGIC = b"monitor-topics-1\n"
+_DIGEST = hashlib.sha256().digest_size
+# Distributions whose code or data shape the compiled topics (dictionaries, automata, regexes).
+_LIBRARIES = ("source-monitor", "simplemma", "pyahocorasick", "google-re2", "luqum")
+
+
+def cache_key(config: Config) -> str:
+    """A hash of what the compiled topics depend on: the topics, the aliases and the versions
+    of this program and of the libraries that build them."""
+    versions: dict[str, str | None] = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    content = {
+        "topics": {k: v.model_dump(mode="json") for k, v in config.topics.items()},
+        "aliases": config.aliases,
+        "versions": versions,
+    }
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def cache_path(config: Config) -> Path:
+    return config.state_dir / CACHE_DIR / f"topics-{cache_key(config)}.bin"
+
+
+# The last compiled topics of this process: loading a config checks them, and the command or
+# the daemon then uses the same ones (no second read of the file).
+_last: tuple[Path, Matcher] | None = None
+
+
+def compiled_topics(config: Config) -> Matcher:
+    """The config's compiled topics: from the cache when a valid entry exists, else compiled
+    (raising TopicError as `compile_topics` does) and stored for the next run."""
+    global _last
+    path = cache_path(config)
+    if _last is not None and _last[0] == path:
+        return _last[1]
+    matcher = _read(path)
+    if matcher is not None:
+        log.debug("topics loaded from %s", path)
+    else:
+        matcher = compile_topics(config.topics, config.aliases)
+        log.debug("topics compiled; cached in %s", path)
+        _write(path, matcher)
+    _last = (path, matcher)
+    return matcher
+
+
+def _private(st: os.stat_result) -> bool:
+    """Owned by us and writable by no one else."""
+    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _secret(folder: Path, create: bool) -> bytes | None:
+    """The cache's HMAC key (created on first write), or None when it cannot be trusted."""
+    path = folder / KEY_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        if not create:
+            return None
+        key = os.urandom(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:  # another process made it first: read theirs
+            return _secret(folder, create=False)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return key
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode) or not _private(st) or st.st_mode & 0o077:
+            return None
+        key = handle.read(64)
+    return key if len(key) == 32 else None
+
+
+def _read(path: Path) -> Matcher | None:
+    try:
+        folder_st = os.stat(path.parent)
+        if not _private(folder_st):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode) or not _private(st):
+                log.warning("ignoring %s: others could have written it", path)
+                return None
+            data = handle.read()
+        secret = _secret(path.parent, create=False)
+    except OSError:
+        return None
+    head = len(_MAGIC) + _DIGEST
+    if secret is None or len(data) < head or not data.startswith(_MAGIC):
+        return None
+    mac, payload = data[len(_MAGIC) : head], data[head:]
+    if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
+        log.warning("ignoring %s: its checksum does not match (compiling the topics again)", path)
+        return None
+    try:
+        return _thaw(payload)
+    except Exception:  # a valid MAC over a payload this version cannot load: compile instead
+        return None
+
+
+def _thaw(payload: bytes) -> Matcher:
+    """The inverse of `freeze_matcher` (what `install_matcher` does in a parser process)."""
+    matcher = Matcher.__new__(Matcher)
+    vars(matcher).update(pickle.loads(payload))
+    return matcher
+
+
+def _write(path: Path, matcher: Matcher) -> None:
+    folder = path.parent
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(os.stat(folder)):
+            return
+        secret = _secret(folder, create=True)
+        if secret is None:
+            return
+        payload = freeze_matcher(matcher)
+        mac = hmac.new(secret, payload, hashlib.sha256).digest()
+        write_atomic(path, _MAGIC + mac + payload)
+        os.chmod(path, 0o600)
+        for old in folder.glob("topics-*.bin"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:  # read-only or full: the next run compiles again
+        log.debug("topic cache not written to %s: %s", path, exc)
