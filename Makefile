@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint check once digest bench clean
+.PHONY: run demo test lint check once digest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/monitor check
 	$(BIN)/monitor run
+
+# The pipeline on a bundled corpus served on 127.0.0.1: offline, under 30 s, sends nothing.
+demo: $(VENV)/.installed
+	$(BIN)/monitor demo
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check monitor tests benchmarks

@@ -285,6 +285,32 @@ def run(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """See it work, offline: poll a bundled corpus served on 127.0.0.1 a few times with the real
+    pipeline and the config's topics, then print the digest (its channels are never used)."""
+    import time
+
+    config = _load(ctx)
+    from monitor.demo import TICKS, run_demo
+
+    started = time.monotonic()
+    click.echo(
+        f"demo: serving the bundled corpus on 127.0.0.1 and polling it {TICKS} times "
+        f"with the {len(config.topics)} topics of {ctx.obj['config']}…",
+        err=True,
+    )
+    result = run_demo(config)
+    for n, line in enumerate(result.cycles):
+        click.echo(f"  poll {n + 1}{' (baseline)' if n == 0 else ''}: {line}", err=True)
+    click.echo(result.text)
+    click.echo(f"digest (HTML):          {result.html_path}")
+    click.echo(f"webhook payload (JSON): {result.json_path}")
+    click.echo(f"state folder:           {result.state_dir}")
+    click.echo(f"done in {time.monotonic() - started:.1f} s; nothing was sent anywhere", err=True)
+
+
+@cli.command()
 @click.argument("target")
 @click.option("--json", "as_json", is_flag=True, help="with title, date, language and metadata")
 @click.pass_context

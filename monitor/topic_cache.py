@@ -71,18 +71,19 @@ def cache_path(config: Config) -> Path:
     return config.state_dir / CACHE_DIR / f"topics-{cache_key(config)}.bin"
 
 
-# The last compiled topics of this process: loading a config checks them, and the command or
-# the daemon then uses the same ones (no second read of the file).
-_last: tuple[Path, Matcher] | None = None
+# The last compiled topics of this process, by cache key: loading a config checks them, and the
+# command or the daemon then uses the same ones (no second read of the file).
+_last: tuple[str, Matcher] | None = None
 
 
 def compiled_topics(config: Config) -> Matcher:
     """The config's compiled topics: from the cache when a valid entry exists, else compiled
     (raising TopicError as `compile_topics` does) and stored for the next run."""
     global _last
-    path = cache_path(config)
-    if _last is not None and _last[0] == path:
+    key = cache_key(config)
+    if _last is not None and _last[0] == key:  # same topics (the demo's config shares them)
         return _last[1]
+    path = config.state_dir / CACHE_DIR / f"topics-{key}.bin"
     matcher = _read(path)
     if matcher is not None:
         log.debug("topics loaded from %s", path)
@@ -90,7 +91,7 @@ def compiled_topics(config: Config) -> Matcher:
         matcher = compile_topics(config.topics, config.aliases)
         log.debug("topics compiled; cached in %s", path)
         _write(path, matcher)
-    _last = (path, matcher)
+    _last = (key, matcher)
     return matcher
 
 
