@@ -5,9 +5,11 @@ read-only), 130 interrupted (Ctrl-C) in a one-shot command."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,10 +158,13 @@ def once(ctx: click.Context) -> None:
         store = Store(config.state_dir)
         try:
             rt = wiring.build(config, store)
-            progress = _progress(len([s for s in rt.poller.sources if not s.refused]))
+            todo = len([s for s in rt.poller.sources if not s.refused])
             try:
                 async with Fetcher(config.http) as fetcher:
-                    summary = await rt.poller.cycle(fetcher, only_due=False, progress=progress)
+                    with _progress(todo) as progress:
+                        summary = await rt.poller.cycle(
+                            fetcher, only_due=False, progress=progress
+                        )
             finally:
                 rt.poller.close()
             try:
@@ -181,23 +186,57 @@ def once(ctx: click.Context) -> None:
         click.echo(f"  {topic}: {n}")
     for name, error in summary.errors:
         click.echo(f"  failed: {name}: {error}")
+    from monitor.startup import offline_line
+
+    readable = summary.fetched + summary.not_modified
+    if line := offline_line(summary.sources, readable, summary.errors):
+        click.echo(f"warning: {line}", err=True)
 
 
-def _progress(total: int) -> Callable[[Any, str], None] | None:
-    """A one-line counter on a terminal; nothing when output goes to a file or a pipe."""
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[Any, str], None]]:
+    """How `once` shows its sources being polled: a progress bar on a terminal, one log line
+    per source otherwise (a file, a pipe, a container's log)."""
     if not sys.stderr.isatty():
-        return None
-    done = 0
+        log = logging.getLogger("monitor.once")
+        done = 0
 
-    def tick(src: Any, outcome: str) -> None:
-        nonlocal done
-        done += 1
-        sys.stderr.write(f"\r{done}/{total} sources polled ")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        def line(src: Any, outcome: str) -> None:
+            nonlocal done
+            done += 1
+            log.info("%d/%d %s: %s", done, total, src.name, outcome)
 
-    return tick
+        yield line
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("polling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,  # the summary that follows says it all
+    )
+    task = bar.add_task("", total=total)
+
+    def advance(src: Any, outcome: str) -> None:
+        bar.update(task, advance=1, description=f"{outcome}: {src.name}"[:40])
+
+    with bar:
+        # Log lines go through the bar's console (sys.stderr is its proxy now), above the bar
+        # rather than through it.
+        handlers = [
+            h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)
+        ]
+        streams = [h.setStream(sys.stderr) for h in handlers]
+        try:
+            yield advance
+        finally:
+            for handler, stream in zip(handlers, streams, strict=True):
+                if stream is not None:
+                    handler.setStream(stream)
 
 
 @cli.command()
