@@ -469,11 +469,12 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
     """Print the ids of the topics a text (FILE or - for stdin) matches."""
     config = _load(ctx)
     from monitor.extract import ExtractError
-    from monitor.topic_cache import compiled_topics
+    from monitor.topic_cache import compiled_topics, preload_dictionaries
     from monitor.topics.worker import match_text
 
     text = _read_text(file)
     matcher = compiled_topics(config)  # loaded by `_load` already: from the cache now
+    preload_dictionaries(config)  # here, so that the parser process (a fork) has them too
     if len(text) > matcher.max_chars:
         click.echo(
             f"warning: the text has {len(text):,} characters; only the first "
@@ -560,17 +561,22 @@ def reset_state(ctx: click.Context, force: bool) -> None:
 
 
 def main() -> None:
-    from monitor.store import StateError
-
     # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1.
     try:
         code = cli.main(prog_name="monitor", standalone_mode=False)
-    except StateError as exc:  # damaged, full or read-only state: one line, never a traceback
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_STATE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Imported only now: the store's imports (SQLAlchemy) cost a third of a second that
+        # check, sources and match need not pay.
+        from monitor.store import StateError
+
+        if not isinstance(exc, StateError):
+            raise
+        # Damaged, full or read-only state: one line, never a traceback.
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_STATE)
     except (KeyboardInterrupt, click.Abort):
         # `run` drains and exits 0 on Ctrl-C by itself; this is a one-shot command stopped.
         # Its writes are transactions: what it did not finish is redone next time.

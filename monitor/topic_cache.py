@@ -18,6 +18,10 @@ otherwise it is ignored and the topics are compiled as before:
   (mode 0600): a truncated or corrupted file, or one copied in from another machine or an old
   backup, fails the check before a byte of it is unpickled.
 
+`monitor match` also keeps simplemma's German and English dictionaries there
+(`simplemma-<language>-<version>.bin`, same checks): its one text would otherwise pay a second
+for building them.
+
 Writing is best effort and atomic (a temporary file renamed into place): a read-only or full
 state folder only means the next run compiles again.
 """
@@ -31,8 +35,10 @@ import logging
 import os
 import pickle
 import stat
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from monitor.atomicfile import write_atomic
 from monitor.config import Config
@@ -81,9 +87,11 @@ def compiled_topics(config: Config) -> Matcher:
     (raising TopicError as `compile_topics` does) and stored for the next run."""
     global _last
     key = cache_key(config)
-    if _last is not None and _last[0] == key:  # same topics (the demo's config shares them)
-        return _last[1]
     path = config.state_dir / CACHE_DIR / f"topics-{key}.bin"
+    if _last is not None and _last[0] == key:  # same topics (the demo's config shares them)
+        if not path.exists():  # another state folder: it gets its entry too
+            _write(path, _last[1])
+        return _last[1]
     matcher = _read(path)
     if matcher is not None:
         log.debug("topics loaded from %s", path)
@@ -125,6 +133,17 @@ def _secret(folder: Path, create: bool) -> bytes | None:
 
 
 def _read(path: Path) -> Matcher | None:
+    payload = _read_checked(path)
+    if payload is None:
+        return None
+    try:
+        return _thaw(payload)
+    except Exception:  # a valid MAC over a payload this version cannot load: compile instead
+        return None
+
+
+def _read_checked(path: Path) -> bytes | None:
+    """The payload of a cache file that passes every check (see the module's docstring)."""
     try:
         folder_st = os.stat(path.parent)
         if not _private(folder_st):
@@ -147,12 +166,9 @@ def _read(path: Path) -> Matcher | None:
         return None
     mac, payload = data[len(_MAGIC) : head], data[head:]
     if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
-        log.warning("ignoring %s: its checksum does not match (compiling the topics again)", path)
+        log.warning("ignoring %s: its checksum does not match (building it again)", path)
         return None
-    try:
-        return _thaw(payload)
-    except Exception:  # a valid MAC over a payload this version cannot load: compile instead
-        return None
+    return payload
 
 
 def _thaw(payload: bytes) -> Matcher:
@@ -163,6 +179,12 @@ def _thaw(payload: bytes) -> Matcher:
 
 
 def _write(path: Path, matcher: Matcher) -> None:
+    _write_checked(path, freeze_matcher(matcher), "topics-*.bin")
+
+
+def _write_checked(path: Path, payload: bytes, family: str) -> None:
+    """Write `payload` with its HMAC to `path`, and remove the other files of its `family`
+    (a glob: what it replaces). Best effort: a read-only or full folder costs only time."""
     folder = path.parent
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -171,12 +193,50 @@ def _write(path: Path, matcher: Matcher) -> None:
         secret = _secret(folder, create=True)
         if secret is None:
             return
-        payload = freeze_matcher(matcher)
         mac = hmac.new(secret, payload, hashlib.sha256).digest()
         write_atomic(path, _MAGIC + mac + payload)
         os.chmod(path, 0o600)
-        for old in folder.glob("topics-*.bin"):
+        for old in folder.glob(family):
             if old != path:
                 old.unlink(missing_ok=True)
-    except OSError as exc:  # read-only or full: the next run compiles again
-        log.debug("topic cache not written to %s: %s", path, exc)
+    except OSError as exc:  # read-only or full: the next run builds it again
+        log.debug("cache file not written to %s: %s", path, exc)
+
+
+# simplemma's German and English dictionaries as the matcher reads them: building them from
+# the packaged streams takes about a second, loading them from here some milliseconds.
+DICTIONARY_LANGUAGES = ("de", "en")
+
+
+def preload_dictionaries(config: Config) -> None:
+    """Give the matcher's dictionaries (`monitor.topics.dictionaries`) to this process from the
+    cache, building and storing any that is missing: for `monitor match`, whose one text would
+    otherwise pay for building both."""
+    from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+
+    from monitor.adapters.simplemma_internals import preload_dictionaries as install
+
+    try:
+        version = metadata.version("simplemma")
+    except metadata.PackageNotFoundError:
+        return
+    folder = config.state_dir / CACHE_DIR
+    loaded: dict[str, Mapping[str, str]] = {}
+    for lang in DICTIONARY_LANGUAGES:
+        path = folder / f"simplemma-{lang}-{version}.bin"
+        payload = _read_checked(path)
+        mapping: Any = None
+        if payload is not None:
+            try:
+                mapping = pickle.loads(payload)
+            except Exception:  # a valid MAC over what this version cannot load
+                mapping = None
+        if isinstance(mapping, Mapping):
+            log.debug("dictionary %s loaded from %s", lang, path)
+            loaded[lang] = mapping
+            continue
+        built = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang)
+        _write_checked(
+            path, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL), f"simplemma-{lang}-*.bin"
+        )
+    install(LOW_MEMORY_DICTIONARY_FACTORY, loaded)

@@ -4,15 +4,18 @@ its checks (tampered, corrupted, writable by others) is ignored, never unpickled
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from monitor import wiring
+from monitor import topic_cache, wiring
 from monitor.topic_cache import CACHE_DIR, cache_path, compiled_topics
 
 TOPICS = """
@@ -62,6 +65,13 @@ def test_check_writes_the_cache_and_the_next_commands_read_it(tmp_path: Path) ->
     assert found.returncode == 0, found.stderr
     assert found.stdout.split() == ["kursk"]
     assert loaded_from_cache(found)
+    # match keeps the dictionaries too, and the next match reads them.
+    folder = cfg.parent / "state" / CACHE_DIR
+    assert sorted(p.name.split("-")[1] for p in folder.glob("simplemma-*.bin")) == ["de", "en"]
+    again = monitor(cfg, "match", "-", text="Soldaten in Kursk.")
+    assert again.stdout.split() == ["kursk"]
+    assert "dictionary de loaded from" in again.stderr
+    assert "dictionary en loaded from" in again.stderr
 
 
 def test_a_topic_edit_compiles_again_and_replaces_the_entry(tmp_path: Path) -> None:
@@ -103,11 +113,15 @@ def test_a_tampered_entry_is_never_unpickled(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "group-writable", "no-key"])
-def test_a_damaged_or_exposed_entry_is_ignored(tmp_path: Path, damage: str) -> None:
+def test_a_damaged_or_exposed_entry_is_ignored(
+    tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = write_config(tmp_path)
     config = wiring.load(cfg)
     path = cache_path(config)
     assert path.exists()
+    monkeypatch.setattr(topic_cache, "_last", None)  # as a new process: read the file
+    before = path.read_bytes()
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:1000])
     elif damage == "garbage":
@@ -116,8 +130,33 @@ def test_a_damaged_or_exposed_entry_is_ignored(tmp_path: Path, damage: str) -> N
         path.chmod(0o620)
     else:
         (path.parent / ".key").unlink()
-    matcher = compiled_topics(config)  # compiles again instead of failing
+    with caplog_records() as records:
+        matcher = compiled_topics(config)  # compiles again instead of failing
     assert [m.topic for m in matcher.match("Soldaten in Kursk.")] == ["kursk"]
+    assert any(r.getMessage().startswith("topics compiled") for r in records)
+    # ...and a good entry took the bad one's place.
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert damage == "no-key" or path.read_bytes() != before
+
+
+@contextlib.contextmanager
+def caplog_records() -> Iterator[list[logging.LogRecord]]:
+    """The records `monitor.topic_cache` logs inside the block (at debug and above)."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("monitor.topic_cache")
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def test_a_read_only_state_folder_only_costs_the_cache(tmp_path: Path) -> None:
