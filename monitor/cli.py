@@ -567,6 +567,11 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.Abort):
+        # `run` drains and exits 0 on Ctrl-C by itself; this is a one-shot command stopped.
+        # Its writes are transactions: what it did not finish is redone next time.
+        click.echo("interrupted; nothing half-written (the next run picks up from here)", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         # Imported only now: the store's imports (SQLAlchemy) cost a third of a second that
         # check, sources and match need not pay.
@@ -577,9 +582,4 @@ def main() -> None:
         # Damaged, full or read-only state: one line, never a traceback.
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_STATE)
-    except (KeyboardInterrupt, click.Abort):
-        # `run` drains and exits 0 on Ctrl-C by itself; this is a one-shot command stopped.
-        # Its writes are transactions: what it did not finish is redone next time.
-        click.echo("interrupted; nothing half-written (the next run picks up from here)", err=True)
-        sys.exit(EXIT_INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)
