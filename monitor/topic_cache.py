@@ -2,9 +2,12 @@
 start in a fraction of a second instead of compiling every query again (some 2 s: the
 dictionaries are read for every word of every topic).
 
-The file is `<state>/cache/topics-<key>.bin`, where the key hashes the topics and aliases as
-configured, the program's version and the versions of the libraries whose data ends up in the
-compiled form: edit a topic or upgrade and the key changes, so a stale file is never read (old
+The file is `topics-<key>.bin` in the user's cache folder (`$MONITOR_CACHE_DIR`, else
+`$XDG_CACHE_HOME/source-monitor`, else `~/.cache/source-monitor`; none when there is no home: then
+nothing is cached), not in the state folder, which holds state only. The key hashes the topics and
+aliases as configured, the source of the code that compiles them (`monitor/topics/`), the
+program's version and the versions of the libraries whose data ends up in the compiled form: edit
+a topic, change the compiler or upgrade and the key changes, so a stale file is never read (old
 ones are removed when a new one is written).
 
 The compiled form holds Aho-Corasick automata and compiled regular expressions, so it is a
@@ -14,7 +17,7 @@ otherwise it is ignored and the topics are compiled as before:
 - the cache folder, the file and the key file belong to the user running the program and no one
   else can write them (what Python itself asks of its own bytecode caches), so only that user,
   who can run code anyway, could have put them there;
-- the file carries an HMAC-SHA256 of its content under a random key kept in `cache/.key`
+- the file carries an HMAC-SHA256 of its content under a random key kept in `.key` beside it
   (mode 0600): a truncated or corrupted file, or one copied in from another machine or an old
   backup, fails the check before a byte of it is unpickled.
 
@@ -23,7 +26,7 @@ otherwise it is ignored and the topics are compiled as before:
 for building them.
 
 Writing is best effort and atomic (a temporary file renamed into place): a read-only or full
-state folder only means the next run compiles again.
+cache folder only means the next run compiles again.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from monitor.topics.worker import freeze_matcher
 
 log = logging.getLogger("monitor.topic_cache")
 
-CACHE_DIR = "cache"
+CACHE_ENV = "MONITOR_CACHE_DIR"
 KEY_FILE = ".key"
 _MAGIC = b"monitor-topics-1\n"
 _DIGEST = hashlib.sha256().digest_size
@@ -55,9 +58,35 @@ _DIGEST = hashlib.sha256().digest_size
 _LIBRARIES = ("source-monitor", "simplemma", "pyahocorasick", "google-re2", "luqum")
 
 
+def cache_dir() -> Path | None:
+    """The folder of the cache files (see the module's docstring); None: no caching."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory to speak of
+            return None
+    return Path(base) / "source-monitor"
+
+
+def _compiler_source() -> str:
+    """A hash of the code that compiles topics: a change to it (a new release, or a working
+    copy being edited) must not read what the old code compiled."""
+    digest = hashlib.sha256()
+    try:
+        for path in sorted(Path(__file__).parent.joinpath("topics").glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    except OSError:  # unreadable: a key no file matches, so nothing is read
+        digest.update(os.urandom(16))
+    return digest.hexdigest()
+
+
 def cache_key(config: Config) -> str:
-    """A hash of what the compiled topics depend on: the topics, the aliases and the versions
-    of this program and of the libraries that build them."""
+    """A hash of what the compiled topics depend on: the topics, the aliases, the compiler's
+    source and the versions of this program and of the libraries that build them."""
     versions: dict[str, str | None] = {}
     for name in _LIBRARIES:
         try:
@@ -68,13 +97,15 @@ def cache_key(config: Config) -> str:
         "topics": {k: v.model_dump(mode="json") for k, v in config.topics.items()},
         "aliases": config.aliases,
         "versions": versions,
+        "compiler": _compiler_source(),
     }
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def cache_path(config: Config) -> Path:
-    return config.state_dir / CACHE_DIR / f"topics-{cache_key(config)}.bin"
+def cache_path(config: Config) -> Path | None:
+    folder = cache_dir()
+    return folder / f"topics-{cache_key(config)}.bin" if folder is not None else None
 
 
 # The last compiled topics of this process, by cache key: loading a config checks them, and the
@@ -87,18 +118,18 @@ def compiled_topics(config: Config) -> Matcher:
     (raising TopicError as `compile_topics` does) and stored for the next run."""
     global _last
     key = cache_key(config)
-    path = config.state_dir / CACHE_DIR / f"topics-{key}.bin"
     if _last is not None and _last[0] == key:  # same topics (the demo's config shares them)
-        if not path.exists():  # another state folder: it gets its entry too
-            _write(path, _last[1])
         return _last[1]
-    matcher = _read(path)
+    folder = cache_dir()
+    path = folder / f"topics-{key}.bin" if folder is not None else None
+    matcher = _read(path) if path is not None else None
     if matcher is not None:
         log.debug("topics loaded from %s", path)
     else:
         matcher = compile_topics(config.topics, config.aliases)
         log.debug("topics compiled; cached in %s", path)
-        _write(path, matcher)
+        if path is not None:
+            _write(path, matcher)
     _last = (key, matcher)
     return matcher
 
@@ -220,7 +251,9 @@ def preload_dictionaries(config: Config) -> None:
         version = metadata.version("simplemma")
     except metadata.PackageNotFoundError:
         return
-    folder = config.state_dir / CACHE_DIR
+    folder = cache_dir()
+    if folder is None:
+        return
     loaded: dict[str, Mapping[str, str]] = {}
     for lang in DICTIONARY_LANGUAGES:
         path = folder / f"simplemma-{lang}-{version}.bin"

@@ -1,6 +1,7 @@
 """The compiled-topics cache (`monitor.topic_cache`) through the real CLI: the first command
 compiles and writes it, the next reads it, a topic edit makes a new one, and a file that fails
-its checks (tampered, corrupted, writable by others) is ignored, never unpickled."""
+its checks (tampered, corrupted, writable by others) is ignored, never unpickled. The state
+folder gets nothing of it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from monitor import topic_cache, wiring
-from monitor.topic_cache import CACHE_DIR, cache_path, compiled_topics
+from monitor.topic_cache import CACHE_ENV, cache_path, compiled_topics
 
 TOPICS = """
 [topics.kursk]
@@ -31,6 +32,11 @@ def write_config(folder: Path, topics: str = TOPICS) -> Path:
     return cfg
 
 
+def cache_folder(cfg: Path) -> Path:
+    """Each test's own cache folder (`$MONITOR_CACHE_DIR`), beside its config."""
+    return cfg.parent / "cache"
+
+
 def monitor(cfg: Path, *args: str, text: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(cfg), "--log-level", "debug", *args],
@@ -39,6 +45,7 @@ def monitor(cfg: Path, *args: str, text: str | None = None) -> subprocess.Comple
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, CACHE_ENV: str(cache_folder(cfg))},
     )
 
 
@@ -48,7 +55,7 @@ def loaded_from_cache(run: subprocess.CompletedProcess[str]) -> bool:
 
 
 def cache_files(cfg: Path) -> list[Path]:
-    return sorted((cfg.parent / "state" / CACHE_DIR).glob("topics-*.bin"))
+    return sorted(cache_folder(cfg).glob("topics-*.bin"))
 
 
 def test_check_writes_the_cache_and_the_next_commands_read_it(tmp_path: Path) -> None:
@@ -56,6 +63,7 @@ def test_check_writes_the_cache_and_the_next_commands_read_it(tmp_path: Path) ->
     first = monitor(cfg, "check")
     assert first.returncode == 0, first.stderr
     assert not loaded_from_cache(first)
+    assert not (tmp_path / "state").exists()
     [entry] = cache_files(cfg)
     assert entry.stat().st_mode & 0o777 == 0o600
 
@@ -66,7 +74,7 @@ def test_check_writes_the_cache_and_the_next_commands_read_it(tmp_path: Path) ->
     assert found.stdout.split() == ["kursk"]
     assert loaded_from_cache(found)
     # match keeps the dictionaries too, and the next match reads them.
-    folder = cfg.parent / "state" / CACHE_DIR
+    folder = cache_folder(cfg)
     assert sorted(p.name.split("-")[1] for p in folder.glob("simplemma-*.bin")) == ["de", "en"]
     again = monitor(cfg, "match", "-", text="Soldaten in Kursk.")
     assert again.stdout.split() == ["kursk"]
@@ -117,9 +125,11 @@ def test_a_damaged_or_exposed_entry_is_ignored(
     tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = write_config(tmp_path)
+    monkeypatch.setenv(CACHE_ENV, str(cache_folder(cfg)))
+    monkeypatch.setattr(topic_cache, "_last", None)
     config = wiring.load(cfg)
     path = cache_path(config)
-    assert path.exists()
+    assert path is not None and path.exists()
     monkeypatch.setattr(topic_cache, "_last", None)  # as a new process: read the file
     before = path.read_bytes()
     if damage == "truncate":
@@ -159,11 +169,11 @@ def caplog_records() -> Iterator[list[logging.LogRecord]]:
         logger.setLevel(level)
 
 
-def test_a_read_only_state_folder_only_costs_the_cache(tmp_path: Path) -> None:
+def test_a_read_only_cache_folder_only_costs_the_time(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         pytest.skip("root writes through read-only modes")
     cfg = write_config(tmp_path)
-    (tmp_path / "state").mkdir(mode=0o500)
+    cache_folder(cfg).mkdir(mode=0o500)
     run = monitor(cfg, "check")
     assert run.returncode == 0, run.stderr
     assert cache_files(cfg) == []
