@@ -1,10 +1,10 @@
 """Wall time of the commands a person types, on the shipped config: `check`, `sources`,
 `match` (a short text on stdin), `once`, and `demo`. Each runs as a new process
-(`python -m monitor`), in a scratch copy of config.toml and seeds/ so that the state folder
-starts empty: the first run of a command pays for compiling the topics, the others find them
-in the cache (`monitor.topic_cache`). Reported: wall and CPU seconds (user + system, parser
-processes included) of the first run and the medians of the rest. On a shared machine the wall
-time follows the load; the CPU time much less.
+(`python -m monitor`), in a scratch copy of config.toml and seeds/ whose state and cache
+folders start empty for each command: its first run pays for compiling the topics, the others
+find them in the cache (`monitor.topic_cache`). Reported: wall and CPU seconds (user + system,
+parser processes included) of the first run and the medians of the rest. On a shared machine
+the wall time follows the load; the CPU time much less.
 
     python benchmarks/bench_cli.py                    # this checkout
     python benchmarks/bench_cli.py --code /tmp/old    # another tree (e.g. `git archive REV`)
@@ -41,7 +41,7 @@ COMMANDS: dict[str, list[str]] = {
 def timed(code: Path, folder: Path, args: list[str]) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system, the command and its parser processes) and
     the exit code of one run."""
-    env = {**os.environ, "PYTHONPATH": str(code)}
+    env = {**os.environ, "PYTHONPATH": str(code), "MONITOR_CACHE_DIR": str(folder / "cache")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     run = subprocess.run(
@@ -69,13 +69,14 @@ def main() -> None:
         folder = Path(tmp)
         shutil.copy(REPO / "config.toml", folder / "config.toml")
         shutil.copytree(REPO / "seeds", folder / "seeds")
-        print(f"code: {opts.code}  ({opts.runs} runs each; first = empty state folder)")
+        print(f"code: {opts.code}  ({opts.runs} runs each; first = empty state and cache)")
         print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"{'command':<9} {'first wall/cpu':>16} {'median wall/cpu of rest':>24}  exit codes")
         for name, args in COMMANDS.items():
             if name in opts.skip:
                 continue
             shutil.rmtree(folder / "state", ignore_errors=True)
+            shutil.rmtree(folder / "cache", ignore_errors=True)
             walls, cpus, codes = [], [], []
             for _ in range(opts.runs):
                 wall, cpu, code = timed(opts.code.resolve(), folder, args)
