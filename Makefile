@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint lock check once digest bench clean
+.PHONY: run demo test lint lock check once digest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lock: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/monitor check
 	$(BIN)/monitor run
+
+# The pipeline on a bundled corpus served on 127.0.0.1: offline, under 30 s, sends nothing.
+demo: $(VENV)/.installed
+	$(BIN)/monitor demo
 
 test: $(VENV)/.installed $(DCLINT)
 	$(BIN)/ruff check monitor tests benchmarks scripts

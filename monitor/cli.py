@@ -5,9 +5,11 @@ read-only), 130 interrupted (Ctrl-C) in a one-shot command."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,10 +158,13 @@ def once(ctx: click.Context) -> None:
         store = Store(config.state_dir)
         try:
             rt = wiring.build(config, store)
-            progress = _progress(len([s for s in rt.poller.sources if not s.refused]))
+            todo = len([s for s in rt.poller.sources if not s.refused])
             try:
                 async with Fetcher(config.http) as fetcher:
-                    summary = await rt.poller.cycle(fetcher, only_due=False, progress=progress)
+                    with _progress(todo) as progress:
+                        summary = await rt.poller.cycle(
+                            fetcher, only_due=False, progress=progress
+                        )
             finally:
                 rt.poller.close()
             try:
@@ -181,23 +186,57 @@ def once(ctx: click.Context) -> None:
         click.echo(f"  {topic}: {n}")
     for name, error in summary.errors:
         click.echo(f"  failed: {name}: {error}")
+    from monitor.startup import offline_line
+
+    readable = summary.fetched + summary.not_modified
+    if line := offline_line(summary.sources, readable, summary.errors):
+        click.echo(f"warning: {line}", err=True)
 
 
-def _progress(total: int) -> Callable[[Any, str], None] | None:
-    """A one-line counter on a terminal; nothing when output goes to a file or a pipe."""
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[Any, str], None]]:
+    """How `once` shows its sources being polled: a progress bar on a terminal, one log line
+    per source otherwise (a file, a pipe, a container's log)."""
     if not sys.stderr.isatty():
-        return None
-    done = 0
+        log = logging.getLogger("monitor.once")
+        done = 0
 
-    def tick(src: Any, outcome: str) -> None:
-        nonlocal done
-        done += 1
-        sys.stderr.write(f"\r{done}/{total} sources polled ")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        def line(src: Any, outcome: str) -> None:
+            nonlocal done
+            done += 1
+            log.info("%d/%d %s: %s", done, total, src.name, outcome)
 
-    return tick
+        yield line
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("polling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,  # the summary that follows says it all
+    )
+    task = bar.add_task("", total=total)
+
+    def advance(src: Any, outcome: str) -> None:
+        bar.update(task, advance=1, description=f"{outcome}: {src.name}"[:40])
+
+    with bar:
+        # Log lines go through the bar's console (sys.stderr is its proxy now), above the bar
+        # rather than through it.
+        handlers = [
+            h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)
+        ]
+        streams = [h.setStream(sys.stderr) for h in handlers]
+        try:
+            yield advance
+        finally:
+            for handler, stream in zip(handlers, streams, strict=True):
+                if stream is not None:
+                    handler.setStream(stream)
 
 
 @cli.command()
@@ -285,6 +324,32 @@ def run(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """See it work, offline: poll a bundled corpus served on 127.0.0.1 a few times with the real
+    pipeline and the config's topics, then print the digest (its channels are never used)."""
+    import time
+
+    config = _load(ctx)
+    from monitor.demo import TICKS, run_demo
+
+    started = time.monotonic()
+    click.echo(
+        f"demo: serving the bundled corpus on 127.0.0.1 and polling it {TICKS} times "
+        f"with the {len(config.topics)} topics of {ctx.obj['config']}…",
+        err=True,
+    )
+    result = run_demo(config)
+    for n, line in enumerate(result.cycles):
+        click.echo(f"  poll {n + 1}{' (baseline)' if n == 0 else ''}: {line}", err=True)
+    click.echo(result.text)
+    click.echo(f"digest (HTML):          {result.html_path}")
+    click.echo(f"webhook payload (JSON): {result.json_path}")
+    click.echo(f"state folder:           {result.state_dir}")
+    click.echo(f"done in {time.monotonic() - started:.1f} s; nothing was sent anywhere", err=True)
+
+
+@cli.command()
 @click.argument("target")
 @click.option("--json", "as_json", is_flag=True, help="with title, date, language and metadata")
 @click.pass_context
@@ -335,7 +400,10 @@ def _isolated(
 ) -> Any:
     """Run `fn(*args)` in a parser process with the config's limits (see `monitor.sandbox`),
     with `matcher`'s topics installed there as the poller installs them; a job that does not
-    finish becomes an ExtractError saying why."""
+    finish becomes an ExtractError saying why.
+
+    A match job runs in a fork of this process (it holds the topics and what matching
+    imports), not one of the fork server, which would first import every parser."""
     from monitor.extract import ExtractError
     from monitor.sandbox import Limits, Sandbox, SandboxError
     from monitor.topics.worker import freeze_matcher, install_matcher
@@ -346,8 +414,13 @@ def _isolated(
         sandbox = Sandbox(1, limits)
     else:
         sandbox = Sandbox(
-            1, limits, setup=install_matcher, setup_args=(freeze_matcher(matcher),)
+            1,
+            limits,
+            setup=install_matcher,
+            setup_args=(freeze_matcher(matcher),),
+            fork_here=True,
         )
+        sandbox.start_here()  # before run_sync starts any thread
     try:
         return sandbox.run_sync(fn, *args)
     except SandboxError as exc:
@@ -396,11 +469,12 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
     """Print the ids of the topics a text (FILE or - for stdin) matches."""
     config = _load(ctx)
     from monitor.extract import ExtractError
-    from monitor.topics import compile_topics
+    from monitor.topic_cache import compiled_topics, preload_dictionaries
     from monitor.topics.worker import match_text
 
     text = _read_text(file)
-    matcher = compile_topics(config.topics, config.aliases)
+    matcher = compiled_topics(config)  # loaded by `_load` already: from the cache now
+    preload_dictionaries(config)  # here, so that the parser process (a fork) has them too
     if len(text) > matcher.max_chars:
         click.echo(
             f"warning: the text has {len(text):,} characters; only the first "
@@ -487,14 +561,9 @@ def reset_state(ctx: click.Context, force: bool) -> None:
 
 
 def main() -> None:
-    from monitor.store import StateError
-
     # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1.
     try:
         code = cli.main(prog_name="monitor", standalone_mode=False)
-    except StateError as exc:  # damaged, full or read-only state: one line, never a traceback
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_STATE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -503,4 +572,14 @@ def main() -> None:
         # Its writes are transactions: what it did not finish is redone next time.
         click.echo("interrupted; nothing half-written (the next run picks up from here)", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        # Imported only now: the store's imports (SQLAlchemy) cost a third of a second that
+        # check, sources and match need not pay.
+        from monitor.store import StateError
+
+        if not isinstance(exc, StateError):
+            raise
+        # Damaged, full or read-only state: one line, never a traceback.
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_STATE)
     sys.exit(code if isinstance(code, int) else 0)

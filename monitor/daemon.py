@@ -26,6 +26,7 @@ from monitor.fetch import Fetcher
 from monitor.outbox import feeds_behind, flush, queue_digest, write_feeds
 from monitor.schedule import cron_trigger
 from monitor.sources import seed_documents
+from monitor.startup import offline_line, summary_lines
 from monitor.state_guard import StateGuard, state_lock
 from monitor.store import StateError, Store, utcnow
 from monitor.wiring import Pipeline
@@ -72,6 +73,7 @@ class Daemon:
         # writes state waits, and is retried at every tick until a probe write succeeds.
         self.state = StateGuard()  # faults of the state folder; see `monitor.state_guard`
         self._owed_digests: set[str] = set()  # scheduled digests a state fault held back
+        self._polled_once = False  # whether a cycle has polled any source yet (offline check)
 
     @property
     def rt(self) -> Pipeline:
@@ -131,6 +133,11 @@ class Daemon:
             coalesce=True,
         )
         self._schedule_channels()
+        # Said before the first poll starts: what runs, from where, and where to look.
+        for line in summary_lines(
+            self.rt.config, self.config_path, self.rt.poller.sources, utcnow()
+        ):
+            log.info("%s", line, extra={"event": "startup"})
         self.scheduler.start()
         runner = None
         web_cfg = self.rt.config.web
@@ -140,7 +147,6 @@ class Daemon:
 
             token = secret_from_env(web_cfg.token_env, "web.token_env")
             runner = await web.start(self, web_cfg.host, web_cfg.port, token)
-            log.info("status, /healthz and /metrics on http://%s:%d/", web_cfg.host, web_cfg.port)
         await self._catch_up()
         log.info(
             "monitor running: %d sources, %d topics, %d channels; state in %s",
@@ -349,7 +355,10 @@ class Daemon:
         async with self._job("poll cycle"):
             rt = self.rt
             summary = await rt.poller.cycle(self.fetcher)
-            log.info(
+            # A tick with no source due says nothing at info: one line a minute hides the
+            # lines that matter.
+            log.log(
+                logging.INFO if summary.sources else logging.DEBUG,
                 "poll cycle: %s",
                 summary.line(),
                 extra={
@@ -367,6 +376,11 @@ class Daemon:
             )
             for name, error in summary.errors:
                 log.warning("source %s: %s", name, error)
+            if not self._polled_once and summary.sources:
+                self._polled_once = True
+                readable = summary.fetched + summary.not_modified
+                if line := offline_line(summary.sources, readable, summary.errors):
+                    log.warning("%s", line, extra={"event": "offline"})
             if summary.matches or feeds_behind(rt.config, self.store):
                 write_feeds(rt.config, self.store, rt.poller.sources, utcnow())
             await self._alerts()

@@ -14,14 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.config import Config, ConfigIssue, dotted, load_config, locate
 from monitor.fetch.proxy import ProxyRefused, proxy_routes
 from monitor.models import Source
-from monitor.pipeline import Poller
-from monitor.sources import load_sources
-from monitor.store import Store, utcnow
+from monitor.topic_cache import compiled_topics
 from monitor.topics import Matcher, TopicError, compile_topics
+
+if TYPE_CHECKING:
+    from monitor.pipeline import Poller
+    from monitor.store import Store
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -46,8 +49,9 @@ def stage_issues(config: Config, text: str) -> list[ConfigIssue]:
     not compile, each with its key and line (`text` is the file, for the line)."""
     try:
         # All at once first: a valid config (the usual case) costs one compile, and one pass
-        # over the dictionaries for every topic's words.
-        compile_topics(config.topics, config.aliases)
+        # over the dictionaries for every topic's words; none when the compiled topics of
+        # this very config are in the cache (see `monitor.topic_cache`).
+        compiled_topics(config)
         return []
     except (TopicError, RecursionError):
         pass  # some topic is broken: compile each on its own to name every broken one
@@ -81,12 +85,19 @@ class Pipeline:
 
 
 def build(
-    config: Config, store: Store, *, clock: Callable[[], datetime] = utcnow
+    config: Config, store: Store, *, clock: Callable[[], datetime] | None = None
 ) -> Pipeline:
     """The pipeline for `config` over `store`: sources (configured and cited in seeds), the
     compiled topics, the poller with its parser processes (started in the background), and
     the enabled channels known to the store."""
-    matcher = compile_topics(config.topics, config.aliases)
+    # Imported here: the commands that only load a config (check, sources, match) need not
+    # pay for the poller's imports (a third of a second).
+    from monitor.pipeline import Poller
+    from monitor.sources import load_sources
+    from monitor.store import utcnow
+
+    clock = clock or utcnow
+    matcher = compiled_topics(config)
     sources = load_sources(config)
     store.sync_channels([n for n, c in config.channels.items() if c.enabled], clock())
     poller = Poller(config, store, matcher, sources, clock=clock)

@@ -61,5 +61,10 @@ def test_the_project_builds_without_a_setuptools_warning(tmp_path: Path) -> None
     with zipfile.ZipFile(wheel) as archive:
         (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
         metadata = archive.read(name).decode()
+        # `monitor demo` from an installed wheel needs its corpus and templates.
+        packaged = set(archive.namelist())
+    for data in ("corpus.toml", "templates/atom.xml.j2", "templates/rss.xml.j2"):
+        assert f"monitor/demo/{data}" in packaged, data
+    assert "monitor/demo/templates/page.html.j2" in packaged
     # The SPDX form reaches the metadata as a License-Expression (core metadata 2.4).
     assert "License-Expression: Apache-2.0" in metadata.splitlines()

@@ -38,3 +38,23 @@ def dictionary_pairs(mapping: Mapping[str, str]) -> Iterator[tuple[bytes, bytes]
         return
     for form, lemma in mapping.items():
         yield form.encode(), lemma.encode()
+
+
+def preload_dictionaries(factory: object, loaded: Mapping[str, Mapping[str, str]]) -> bool:
+    """Make a caching dictionary factory answer `loaded`'s languages with those mappings
+    (built earlier and kept, see `monitor.topic_cache`) instead of building them again: its
+    lookup (`_get_dictionary`, an lru_cache around the build) is wrapped. False when the
+    factory is not laid out that way (then it builds as before)."""
+    inner = getattr(factory, "_get_dictionary", None)
+    if inner is None or not callable(inner):
+        return False
+
+    def get(lang: str) -> Mapping[str, str]:
+        found = loaded.get(lang)
+        return found if found is not None else inner(lang)
+
+    try:
+        factory._get_dictionary = get  # type: ignore[attr-defined]  # checked above
+    except AttributeError:
+        return False
+    return True

@@ -1,0 +1,275 @@
+"""The compiled topics, kept on disk between runs so that `check`, `sources`, `match` and `once`
+start in a fraction of a second instead of compiling every query again (some 2 s: the
+dictionaries are read for every word of every topic).
+
+The file is `topics-<key>.bin` in the user's cache folder (`$MONITOR_CACHE_DIR`, else
+`$XDG_CACHE_HOME/source-monitor`, else `~/.cache/source-monitor`; none when there is no home: then
+nothing is cached), not in the state folder, which holds state only. The key hashes the topics and
+aliases as configured, the source of the code that compiles them (`monitor/topics/`), the
+program's version and the versions of the libraries whose data ends up in the compiled form: edit
+a topic, change the compiler or upgrade and the key changes, so a stale file is never read (old
+ones are removed when a new one is written).
+
+The compiled form holds Aho-Corasick automata and compiled regular expressions, so it is a
+pickle, and unpickling a file is running code. It is therefore read only when all of these hold;
+otherwise it is ignored and the topics are compiled as before:
+
+- the cache folder, the file and the key file belong to the user running the program and no one
+  else can write them (what Python itself asks of its own bytecode caches), so only that user,
+  who can run code anyway, could have put them there;
+- the file carries an HMAC-SHA256 of its content under a random key kept in `.key` beside it
+  (mode 0600): a truncated or corrupted file, or one copied in from another machine or an old
+  backup, fails the check before a byte of it is unpickled.
+
+`monitor match` also keeps simplemma's German and English dictionaries there
+(`simplemma-<language>-<version>.bin`, same checks): its one text would otherwise pay a second
+for building them.
+
+Writing is best effort and atomic (a temporary file renamed into place): a read-only or full
+cache folder only means the next run compiles again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import pickle
+import stat
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from monitor.atomicfile import write_atomic
+from monitor.config import Config
+from monitor.topics import Matcher, compile_topics
+from monitor.topics.worker import freeze_matcher
+
+log = logging.getLogger("monitor.topic_cache")
+
+CACHE_ENV = "MONITOR_CACHE_DIR"
+KEY_FILE = ".key"
+_MAGIC = b"monitor-topics-1\n"
+_DIGEST = hashlib.sha256().digest_size
+# Distributions whose code or data shape the compiled topics (dictionaries, automata, regexes).
+_LIBRARIES = ("source-monitor", "simplemma", "pyahocorasick", "google-re2", "luqum")
+
+
+def cache_dir() -> Path | None:
+    """The folder of the cache files (see the module's docstring); None: no caching."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory to speak of
+            return None
+    return Path(base) / "source-monitor"
+
+
+def _compiler_source() -> str:
+    """A hash of the code that compiles topics: a change to it (a new release, or a working
+    copy being edited) must not read what the old code compiled."""
+    digest = hashlib.sha256()
+    try:
+        for path in sorted(Path(__file__).parent.joinpath("topics").glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    except OSError:  # unreadable: a key no file matches, so nothing is read
+        digest.update(os.urandom(16))
+    return digest.hexdigest()
+
+
+def cache_key(config: Config) -> str:
+    """A hash of what the compiled topics depend on: the topics, the aliases, the compiler's
+    source and the versions of this program and of the libraries that build them."""
+    versions: dict[str, str | None] = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    content = {
+        "topics": {k: v.model_dump(mode="json") for k, v in config.topics.items()},
+        "aliases": config.aliases,
+        "versions": versions,
+        "compiler": _compiler_source(),
+    }
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def cache_path(config: Config) -> Path | None:
+    folder = cache_dir()
+    return folder / f"topics-{cache_key(config)}.bin" if folder is not None else None
+
+
+# The last compiled topics of this process, by cache key: loading a config checks them, and the
+# command or the daemon then uses the same ones (no second read of the file).
+_last: tuple[str, Matcher] | None = None
+
+
+def compiled_topics(config: Config) -> Matcher:
+    """The config's compiled topics: from the cache when a valid entry exists, else compiled
+    (raising TopicError as `compile_topics` does) and stored for the next run."""
+    global _last
+    key = cache_key(config)
+    if _last is not None and _last[0] == key:  # same topics (the demo's config shares them)
+        return _last[1]
+    folder = cache_dir()
+    path = folder / f"topics-{key}.bin" if folder is not None else None
+    matcher = _read(path) if path is not None else None
+    if matcher is not None:
+        log.debug("topics loaded from %s", path)
+    else:
+        matcher = compile_topics(config.topics, config.aliases)
+        log.debug("topics compiled; cached in %s", path)
+        if path is not None:
+            _write(path, matcher)
+    _last = (key, matcher)
+    return matcher
+
+
+def _private(st: os.stat_result) -> bool:
+    """Owned by us and writable by no one else."""
+    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _secret(folder: Path, create: bool) -> bytes | None:
+    """The cache's HMAC key (created on first write), or None when it cannot be trusted."""
+    path = folder / KEY_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        if not create:
+            return None
+        key = os.urandom(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:  # another process made it first: read theirs
+            return _secret(folder, create=False)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return key
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode) or not _private(st) or st.st_mode & 0o077:
+            return None
+        key = handle.read(64)
+    return key if len(key) == 32 else None
+
+
+def _read(path: Path) -> Matcher | None:
+    payload = _read_checked(path)
+    if payload is None:
+        return None
+    try:
+        return _thaw(payload)
+    except Exception:  # a valid MAC over a payload this version cannot load: compile instead
+        return None
+
+
+def _read_checked(path: Path) -> bytes | None:
+    """The payload of a cache file that passes every check (see the module's docstring)."""
+    try:
+        folder_st = os.stat(path.parent)
+        if not _private(folder_st):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode) or not _private(st):
+                log.warning("ignoring %s: others could have written it", path)
+                return None
+            data = handle.read()
+        secret = _secret(path.parent, create=False)
+    except OSError:
+        return None
+    head = len(_MAGIC) + _DIGEST
+    if secret is None or len(data) < head or not data.startswith(_MAGIC):
+        return None
+    mac, payload = data[len(_MAGIC) : head], data[head:]
+    if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
+        log.warning("ignoring %s: its checksum does not match (building it again)", path)
+        return None
+    return payload
+
+
+def _thaw(payload: bytes) -> Matcher:
+    """The inverse of `freeze_matcher` (what `install_matcher` does in a parser process)."""
+    matcher = Matcher.__new__(Matcher)
+    vars(matcher).update(pickle.loads(payload))
+    return matcher
+
+
+def _write(path: Path, matcher: Matcher) -> None:
+    _write_checked(path, freeze_matcher(matcher), "topics-*.bin")
+
+
+def _write_checked(path: Path, payload: bytes, family: str) -> None:
+    """Write `payload` with its HMAC to `path`, and remove the other files of its `family`
+    (a glob: what it replaces). Best effort: a read-only or full folder costs only time."""
+    folder = path.parent
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(os.stat(folder)):
+            return
+        secret = _secret(folder, create=True)
+        if secret is None:
+            return
+        mac = hmac.new(secret, payload, hashlib.sha256).digest()
+        write_atomic(path, _MAGIC + mac + payload)
+        os.chmod(path, 0o600)
+        for old in folder.glob(family):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:  # read-only or full: the next run builds it again
+        log.debug("cache file not written to %s: %s", path, exc)
+
+
+# simplemma's German and English dictionaries as the matcher reads them: building them from
+# the packaged streams takes about a second, loading them from here some milliseconds.
+DICTIONARY_LANGUAGES = ("de", "en")
+
+
+def preload_dictionaries(config: Config) -> None:
+    """Give the matcher's dictionaries (`monitor.topics.dictionaries`) to this process from the
+    cache, building and storing any that is missing: for `monitor match`, whose one text would
+    otherwise pay for building both."""
+    from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+
+    from monitor.adapters.simplemma_internals import preload_dictionaries as install
+
+    try:
+        version = metadata.version("simplemma")
+    except metadata.PackageNotFoundError:
+        return
+    folder = cache_dir()
+    if folder is None:
+        return
+    loaded: dict[str, Mapping[str, str]] = {}
+    for lang in DICTIONARY_LANGUAGES:
+        path = folder / f"simplemma-{lang}-{version}.bin"
+        payload = _read_checked(path)
+        mapping: Any = None
+        if payload is not None:
+            try:
+                mapping = pickle.loads(payload)
+            except Exception:  # a valid MAC over what this version cannot load
+                mapping = None
+        if isinstance(mapping, Mapping):
+            log.debug("dictionary %s loaded from %s", lang, path)
+            loaded[lang] = mapping
+            continue
+        built = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang)
+        _write_checked(
+            path, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL), f"simplemma-{lang}-*.bin"
+        )
+    install(LOW_MEMORY_DICTIONARY_FACTORY, loaded)
