@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.config import Config, ConfigIssue, dotted, load_config, locate
-from monitor.fetch.proxy import ProxyRefused, proxy_routes
 from monitor.models import Source
+from monitor.proxy import ProxyRefused, proxy_routes
 from monitor.topic_cache import compiled_topics
 from monitor.topics import Matcher, TopicError, compile_topics
 

@@ -15,8 +15,8 @@ import pytest
 
 from monitor.config import HttpConfig
 from monitor.fetch import Fetcher
-from monitor.fetch.proxy import ProxyRefused, proxy_routes
 from monitor.models import FetchOutcome
+from monitor.proxy import ProxyRefused, proxy_routes
 from tests.conftest import ContentServer
 from tests.forward_proxy import ForwardProxy, forward_proxy
 

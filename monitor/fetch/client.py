@@ -34,12 +34,12 @@ import httpx
 from monitor.fetch.body import BadEncoding, BodyTooLarge, BoundedBody, TruncatedBody
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge
 from monitor.fetch.politeness import HostLimiter, RobotsCache, parse_max_age, parse_retry_after
-from monitor.fetch.proxy import proxy_routes
 from monitor.fetch.threads import DaemonThreadPool
 from monitor.fetch.transport import GuardedTransport
 from monitor.gate import LOCAL_RELAY_NETWORKS, UrlRefused, normalize_url, origin, url_host
 from monitor.logs import one_line
 from monitor.models import FetchOutcome, FetchResult, Validators
+from monitor.proxy import proxy_routes
 
 if TYPE_CHECKING:
     # A type only: the fetcher is given its settings, and must not import the config, which

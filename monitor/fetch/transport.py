@@ -37,8 +37,8 @@ from yarl import URL
 
 from monitor.fetch.aiohttp_internals import BoundedConnector, LineTooLong
 from monitor.fetch.guard import AddressRefused, Gate, HeadersTooLarge, Unresolved
-from monitor.fetch.proxy import Proxy, ProxyRoutes
 from monitor.gate import IPNetwork
+from monitor.proxy import Proxy, ProxyRoutes
 
 # aiohttp reads a header section line by line; no line may be longer than this, whatever
 # max_header_bytes allows, so an endless header line is cut off early.
