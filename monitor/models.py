@@ -90,6 +90,16 @@ class Passage:
     previous: str | None = None  # for an edited paragraph: the text it replaced
     # The key an older release gave this passage, where it differs (see `monitor.detect.novelty`).
     former_key: str | None = None
+    # What is matched beside the text as its title: the headline of the story the passage
+    # belongs to (and its section heading). None: the title is.
+    context: str | None = None
+    # One entry of a page of several (a live blog): the page's title and date are not its own.
+    entry: bool = False
+
+    @property
+    def matched_title(self) -> str | None:
+        """The text the matcher reads as this passage's title (see `context`)."""
+        return self.title if self.context is None else self.context
 
 
 @dataclass(slots=True)

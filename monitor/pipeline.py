@@ -481,7 +481,7 @@ class Poller:
         answers = await self._cpu(
             "matching",
             match_passages,
-            [(p.text, p.title, p.language) for p in passages],
+            [(p.text, p.matched_title, p.language) for p in passages],
         )
         matched = []
         cut = 0
