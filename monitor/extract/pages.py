@@ -82,10 +82,10 @@ def _passages(
 
     With ``stories``, a paragraph of one entry of a page of several (a live blog) takes its
     entry's own headline and time, never the page's title or another entry's heading; a
-    heading of the page's navigation or sidebars is nobody's. ``sections_in_context``: the page
-    is one article, so a paragraph under a section heading is matched with the article's
-    headline too. Without ``with_language`` the passages carry no language (nothing will match
-    them).
+    heading of the page's navigation or sidebars, or over a list of links, is nobody's.
+    ``sections_in_context``: the page is one article, so a paragraph under a section heading
+    is matched with the article's headline too. Without ``with_language`` the passages carry
+    no language (nothing will match them).
     """
     title_norm = normalise(title) if title else None
     heading: str | None = None  # section heading of the page's own text
@@ -103,11 +103,12 @@ def _passages(
             entry, entry_heading = story, None
         if kind == "head" and len(text) <= MAX_HEADING_CHARS and _has_body(blocks, index):
             own = normalise(text)
-            if story is not None:
+            if stories is not None and stories.is_furniture(raw):
+                # A menu's, sidebar's or link list's heading: what follows is not under it.
+                heading = entry_heading = None
+            elif story is not None:
                 headline = normalise(story.headline) if story.headline else None
                 entry_heading = None if own in (title_norm, headline) else text
-            elif stories is not None and stories.is_furniture(raw):
-                heading = None  # a menu's or sidebar's heading: what follows is not under it
             else:
                 # The page title repeated as <h1> is not a section heading.
                 heading = None if own == title_norm else text

@@ -10,7 +10,8 @@ parsed page itself and each paragraph is placed by its text:
   the entries share one parent without a wrapper each, the run of elements from one ``<time>`` to
   the next); a page with two or more of them is a page of entries;
 - otherwise, two or more ``<article>`` elements are the entries (a page of reports);
-- a heading inside navigation, a header, a footer or a sidebar is never anyone's context.
+- a heading inside navigation, the site's header, a footer or a sidebar, or one standing over
+  a list of links, is never anyone's context.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from monitor.extract.page_meta import parse_datetime
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Page furniture: a heading here names a menu, a teaser list or the site, never a story.
-_FURNITURE = frozenset({"nav", "header", "footer", "aside", "menu"})
+_FURNITURE = frozenset({"nav", "footer", "aside", "menu"})
 MAX_HEADLINE_CHARS = 150
+LINK_SHARE = 0.8  # share of a block's text inside links that makes it a list of links
 # Text an entry must hold beyond its time to be a story (not a bare date line or a clock).
 MIN_ENTRY_CHARS = 20
 # "03.12.2026, 09:40" / "3.12.2026 9:40 Uhr": the usual German way to write an entry's time.
@@ -53,9 +55,13 @@ def _tag(el: etree._Element) -> str:
 
 
 def _in_furniture(el: etree._Element) -> bool:
-    return any(
-        _tag(a) in _FURNITURE or a.get("role") == "navigation" for a in el.iterancestors()
-    )
+    for a in el.iterancestors():
+        tag = _tag(a)
+        if tag in _FURNITURE or a.get("role") == "navigation":
+            return True
+        if tag == "header" and next(a.iterancestors("article", "main"), None) is None:
+            return True  # the site's header; an article's own <header> holds its headline
+    return False
 
 
 def _text(els: list[etree._Element]) -> str:
@@ -187,7 +193,8 @@ class PageStories:
         furniture: set[str] = set()
         own: set[str] = set()
         for h in body.iter(*_HEADINGS):
-            (furniture if _in_furniture(h) else own).add(_compact(" ".join(h.itertext())))
+            is_furniture = _in_furniture(h) or _heads_links(h)
+            (furniture if is_furniture else own).add(_compact(" ".join(h.itertext())))
         self._furniture = furniture - own
 
     @property
@@ -203,6 +210,19 @@ class PageStories:
     def is_furniture(self, heading: str) -> bool:
         """Whether a heading is one of the page's navigation, header, footer or sidebar."""
         return _compact(heading) in self._furniture
+
+
+def _heads_links(heading: etree._Element) -> bool:
+    """Whether a heading stands over a list of links ("More on this", a teaser box): the text
+    after that list is not under it."""
+    nxt = heading.getnext()
+    while nxt is not None and not isinstance(nxt.tag, str):  # comments
+        nxt = nxt.getnext()
+    if nxt is None or _tag(nxt) in _HEADINGS:
+        return False
+    text = " ".join(" ".join(nxt.itertext()).split())
+    links = sum(len(" ".join(" ".join(a.itertext()).split())) for a in nxt.iter("a"))
+    return bool(text) and links >= LINK_SHARE * len(text)
 
 
 def _first_time(els: list[etree._Element]) -> datetime | None:
