@@ -141,6 +141,31 @@ def test_article_paragraphs_under_a_section_heading_keep_the_headline() -> None:
     assert seoul.published == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 
+def test_dates_mentioned_in_an_article_make_no_entries() -> None:
+    # A chronology and dates in running text are the article's content, not entries of a blog.
+    events = [
+        ("2024-06-19", "Putin und Kim unterzeichnen in Pjöngjang den Vertrag."),
+        ("2024-11-09", "Russland ratifiziert den Vertrag, Nordkorea folgt zwei Tage später."),
+        ("2024-12-04", "Der Vertrag tritt mit dem Austausch der Urkunden in Kraft."),
+    ]
+    items = "".join(f"<li><time datetime='{d}'>{d}</time> {t}</li>" for d, t in events)
+    running = (
+        "Am <time datetime='2024-06-19'>19. Juni 2024</time> unterzeichneten beide Seiten den "
+        "Vertrag; am <time datetime='2024-12-04'>4. Dezember</time> trat er in Kraft."
+    )
+    html = (
+        f"<!doctype html><html lang='de'><head><title>{ARTICLE_TITLE}</title>"
+        "<meta property='article:published_time' content='2026-12-02T10:00:00Z'></head><body>"
+        f"<main><article><h1>{ARTICLE_TITLE}</h1><p>{ARTICLE_LEAD}</p><p>{running}</p>"
+        f"<h2>Chronologie</h2><ul>{items}</ul></article></main></body></html>"
+    )
+    doc = extract_document("page", html.encode(), URL, "text/html", 100, ())
+    assert len(doc.passages) >= 3
+    for p in doc.passages:
+        assert not p.entry and p.published == datetime(2026, 12, 2, 10, 0, tzinfo=UTC), p.text
+        assert p.matched_title is not None and p.matched_title.startswith(ARTICLE_TITLE), p.text
+
+
 def test_a_heading_over_links_or_in_navigation_is_nobodys_context() -> None:
     # trafilatura drops the links but keeps their heading, which then stood over the next
     # paragraph; a heading in a menu inside the article is no better.

@@ -29,6 +29,10 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Page furniture: a heading here names a menu, a teaser list or the site, never a story.
 _FURNITURE = frozenset({"nav", "footer", "aside", "menu"})
 MAX_HEADLINE_CHARS = 150
+# A <time> in a paragraph or list item with more text than this is a date mentioned in it.
+MAX_STAMP_EXTRA_CHARS = 30
+_RUNNING_TEXT = ("p", "li", "td", "dd")
+_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "table")
 LINK_SHARE = 0.8  # share of a block's text inside links that makes it a list of links
 # Text an entry must hold beyond its time to be a story (not a bare date line or a clock).
 MIN_ENTRY_CHARS = 20
@@ -96,9 +100,29 @@ def entry_time(el: etree._Element) -> datetime | None:
     return parse_datetime(text) if text else None
 
 
+def _is_stamp(t: etree._Element) -> bool:
+    """Whether a ``<time>`` dates what it stands in, not a date mentioned in running text ("on
+    <time>19 June</time> the two signed ..."): the paragraph or list item holding it says
+    little else."""
+    holder = next(t.iterancestors(*_RUNNING_TEXT), None)
+    return holder is None or len(_text([holder])) - len(_text([t])) <= MAX_STAMP_EXTRA_CHARS
+
+
+def _has_block(els: list[etree._Element], stamp: etree._Element) -> bool:
+    """Whether an entry holds a paragraph or heading of its own (beside its time): a line of a
+    chronology ("<li><time>2024</time> treaty signed</li>") is not an entry."""
+    for el in els:
+        for block in el.iter(*_BLOCKS):
+            # A lone element that is itself the paragraph holding the time does not count.
+            own = block is not el or len(els) > 1
+            if own and stamp not in block.iterdescendants("time"):
+                return True
+    return False
+
+
 def _time_entries(body: etree._Element) -> list[tuple[list[etree._Element], etree._Element]]:
     """(elements, its <time>) of each dated entry, in document order."""
-    times = [t for t in body.iter("time") if not _in_furniture(t)]
+    times = [t for t in body.iter("time") if not _in_furniture(t) and _is_stamp(t)]
     if len(times) < 2:
         return []
     # How many of these times each element holds.
@@ -114,13 +138,14 @@ def _time_entries(body: etree._Element) -> list[tuple[list[etree._Element], etre
         while parent is not None and _tag(parent) != "body" and held[parent] == 1:
             el, parent = parent, parent.getparent()
         els = [el]
-        if len(_text(els)) - len(_text([t])) < MIN_ENTRY_CHARS:
+        stamp_chars = len(_text([t]))
+        if len(_text(els)) - stamp_chars < MIN_ENTRY_CHARS:
             # No wrapper of its own: the entry runs on to the next sibling holding a time.
             for sib in el.itersiblings():
                 if sib in starts or held.get(sib, 0):
                     break
                 els.append(sib)
-        if len(_text(els)) - len(_text([t])) >= MIN_ENTRY_CHARS:
+        if len(_text(els)) - stamp_chars >= MIN_ENTRY_CHARS and _has_block(els, t):
             entries.append((els, t))
     return entries if len(entries) >= 2 else []
 
@@ -128,13 +153,14 @@ def _time_entries(body: etree._Element) -> list[tuple[list[etree._Element], etre
 def _article_entries(body: etree._Element) -> list[list[etree._Element]]:
     """The innermost ``<article>`` elements holding text, when there are two or more."""
     found = [
-        [a]
+        a
         for a in body.iter("article")
-        if next(a.iterdescendants("article"), None) is None
-        and not _in_furniture(a)
-        and len(_text([a])) >= MIN_ENTRY_CHARS
+        if next(a.iterdescendants("article"), None) is None and not _in_furniture(a)
     ]
-    return found if len(found) >= 2 else []
+    if len(found) < 2:  # one article (or none): the page is one story
+        return []
+    found = [a for a in found if len(_text([a])) >= MIN_ENTRY_CHARS]
+    return [[a] for a in found] if len(found) >= 2 else []
 
 
 class _Index:
