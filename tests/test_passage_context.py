@@ -112,6 +112,18 @@ def test_live_blog_entries_take_their_own_heading_and_time_never_the_page_title(
     assert all(p.key == fingerprint(t) for t, p in passages.items())
 
 
+def test_an_entry_whose_time_cannot_be_read_is_not_given_the_pages_date() -> None:
+    # "09:42 GMT" names no day; the page's date is when the blog began.
+    entries = [
+        f"<div class='live-entry'><div class='entry-time'><time>{hhmm} GMT</time></div>"
+        f"<div class='entry-content'><p>{text}</p></div></div>"
+        for hhmm, text in (("09:42", WEATHER), ("09:15", TRAINS))
+    ]
+    passages = page_passages(liveblog(entries))
+    assert passages[WEATHER].published is None and passages[TRAINS].published is None
+    assert passages[INTRO].published == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+
+
 def test_ticker_without_a_wrapper_per_entry_runs_from_one_time_to_the_next() -> None:
     html = (
         "<!doctype html><html lang='de'><head><title>Newsticker Nordkorea: Soldaten in Russland"

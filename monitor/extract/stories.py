@@ -43,7 +43,7 @@ _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}),?\s+(?:um\s+)?(\d{1,2})[:.]
 @dataclass(frozen=True, slots=True)
 class Story:
     """One entry of a page of several: its own headline (None: it has none) and time (None: it
-    shows none that can be read)."""
+    shows none that can be read; the digest then says the time is unknown)."""
 
     headline: str | None
     published: datetime | None
@@ -204,14 +204,16 @@ class PageStories:
         self._furniture: set[str] = set()
         if body is None:
             return
-        self._dated = _Index(
-            [
-                (els, Story(_headline(els), entry_time(t) or page_published))
-                for els, t in _time_entries(body)
-            ]
-        )
+        dated = []
+        for els, t in _time_entries(body):
+            # The page's date is when a blog began, not when this entry was written; only the
+            # entry holding the page's <h1> (its main story) may take it.
+            when = entry_time(t) or (page_published if _has_h1(els) else None)
+            dated.append((els, Story(_headline(els), when)))
+        self._dated = _Index(dated)
         self._articles = _Index(
             [
+                # An article without a time of its own is mostly the page's main one.
                 (els, Story(_headline(els), _first_time(els) or page_published))
                 for els in _article_entries(body)
             ]
@@ -249,6 +251,10 @@ def _heads_links(heading: etree._Element) -> bool:
     text = " ".join(" ".join(nxt.itertext()).split())
     links = sum(len(" ".join(" ".join(a.itertext()).split())) for a in nxt.iter("a"))
     return bool(text) and links >= LINK_SHARE * len(text)
+
+
+def _has_h1(els: list[etree._Element]) -> bool:
+    return any(next(el.iter("h1"), None) is not None for el in els)
 
 
 def _first_time(els: list[etree._Element]) -> datetime | None:
