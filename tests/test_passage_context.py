@@ -28,7 +28,7 @@ TRAINS = (
     "Die Verkehrsbetriebe melden Verspätungen auf mehreren Linien, weil eine Weiche am "
     "Hauptbahnhof ausgefallen ist."
 )
-KURSK = "Nach Angaben des Pentagons sind in der Nacht weitere 3000 Mann in der Region eingetroffen."
+KURSK = "Nach Angaben des Pentagons sind in der Nacht weitere 3000 Soldaten eingetroffen."
 KURSK_HEADING = "Nordkorea: Soldaten erreichen Kursk"
 INTRO = "Alle Entwicklungen des Tages im Überblick, laufend aktualisiert von unserer Redaktion."
 
@@ -59,13 +59,20 @@ ARTICLE_LEAD = (
     "auf mehrere Tausend geschätzt."
 )
 SEOUL = (
-    "Das Verteidigungsministerium spricht von rund 3000 weiteren Männern, die in der Nacht an "
-    "der Front eingetroffen seien."
+    "Das Verteidigungsministerium spricht von rund 3000 weiteren Soldaten, die in der Nacht in "
+    "der Region Kursk eingetroffen seien."
+)
+# A paragraph with nothing of the subject in it: the headline alone must not make it match.
+NOTICE = (
+    "Dieser Beitrag wird fortlaufend ergänzt; Hinweise an die Redaktion nehmen wir gern über "
+    "das Kontaktformular entgegen."
 )
 
 
-def article(sections: list[tuple[str, str]]) -> str:
-    body = "".join(f"<h2>{h}</h2><p>{p}</p>" for h, p in sections)
+def article(sections: list[tuple[str, str]], lead: tuple[str, ...] = ()) -> str:
+    body = "".join(f"<p>{p}</p>" for p in lead) + "".join(
+        f"<h2>{h}</h2><p>{p}</p>" for h, p in sections
+    )
     return (
         f"<!doctype html><html lang='de'><head><title>{ARTICLE_TITLE}</title>"
         "<meta property='article:published_time' content='2026-12-02T10:00:00Z'></head><body>"
@@ -202,7 +209,7 @@ def test_a_heading_over_links_or_in_navigation_is_nobodys_context() -> None:
         doc = extract_page(html.encode(), URL, "text/html")
         assert [p.text for p in doc.passages] == [market, traders]
         assert [p.title for p in doc.passages] == [None, None], furniture
-        assert [p.matched_title for p in doc.passages] == [None, None], furniture
+        assert [p.matched_title for p in doc.passages] == ["Wochenmarkt"] * 2, furniture
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,7 +302,7 @@ send_empty = false
             ]
         ),
     )
-    srv.set("/artikel", article([("Reaktionen in Seoul", SEOUL)]))
+    srv.set("/artikel", article([("Reaktionen in Seoul", SEOUL)], lead=(NOTICE,)))
     undated = ("n-1", "Nordkorea schickt 3000 weitere Soldaten nach Russland", None)
     srv.set("/feed.xml", rss([undated, *feed]), "application/rss+xml")
     second = monitor(cfg, "once")
@@ -313,6 +320,8 @@ send_empty = false
     [kursk] = blog
     assert datetime.fromisoformat(kursk["published"]) == datetime(2026, 12, 3, 7, 30, tzinfo=UTC)
     # The article's paragraph under a section heading matches through the article's headline.
+    # A paragraph of the article with nothing of the subject in it does not match through the
+    # headline alone.
     [seoul] = [i for i in items if i["source"] == "Artikel"]
     assert seoul["title"] == "Reaktionen in Seoul"
     assert datetime.fromisoformat(seoul["published"]) == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)

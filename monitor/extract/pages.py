@@ -135,14 +135,18 @@ def _passages(
             link=url,
             language=lang if sure or not language else language,
         )
+        # The context is what the paragraph is matched with besides its text (see
+        # `Passage.context`): its story's headline, and the section heading it stands under.
         if story is not None:
             passage.entry = True
             passage.title = entry_heading or story.headline
             passage.published = story.published
-            if entry_heading and story.headline:
-                passage.context = f"{story.headline} — {entry_heading}"
-        elif heading and title and sections_in_context:
-            passage.context = f"{title} — {heading}"
+            parts = [story.headline, entry_heading]
+        elif heading:
+            parts = [title, heading] if sections_in_context else [heading]
+        else:
+            parts = [title]
+        passage.context = " — ".join(part for part in parts if part)
         passages.append(passage)
     return passages
 
