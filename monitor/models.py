@@ -91,6 +91,19 @@ class Passage:
     previous_title: str | None = None  # for an edited feed entry: the title it had
     # The key an older release gave this passage, where it differs (see `monitor.detect.novelty`).
     former_key: str | None = None
+    # A page paragraph's context: the headline of the story it belongs to (and the section
+    # heading it stands under), "" when it has none. It is matched beside the text as its title;
+    # the page's own headline and sections only complete a match a term of the text takes part
+    # in, never make one alone (see `monitor.pipeline.found_in_text`), while an entry's own
+    # heading may (`entry`). None (feed entries): the title is matched.
+    context: str | None = None
+    # One entry of a page of several (a live blog): the page's title and date are not its own.
+    entry: bool = False
+
+    @property
+    def matched_title(self) -> str | None:
+        """The text the matcher reads as this passage's title (see `context`)."""
+        return self.title if self.context is None else (self.context or None)
 
 
 @dataclass(slots=True)

@@ -522,13 +522,15 @@ class Poller:
         answers = await self._cpu(
             "matching",
             match_passages,
-            [(p.text, p.title, p.language) for p in passages],
+            [(p.text, p.matched_title, p.language) for p in passages],
         )
         matched = []
         cut = 0
         for passage, (language, found, text_cut) in zip(passages, answers, strict=True):
             passage.language = language
             cut += text_cut
+            if passage.context and not passage.entry:
+                found = [m for m in found if found_in_text(m, passage)]
             if found:
                 matched.append((passage, found))
         return matched, cut
@@ -590,6 +592,16 @@ class Poller:
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
+
+
+def found_in_text(match: TopicMatch, passage: Passage) -> bool:
+    """Whether the text of a page's paragraph took part in the match: the page's headline and
+    section heading complete a match, never make one alone (a live-blog entry's own heading
+    may, as a feed entry's title does). The matcher draws the snippet from the text whenever a
+    term there took part, else from the title it was given."""
+    snippet = match.evidence.snippet.removeprefix("… ").removesuffix(" …")
+    context = " ".join((passage.context or "").split())
+    return snippet not in context or snippet in " ".join(passage.text.split())
 
 
 def detect_new(

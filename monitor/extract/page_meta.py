@@ -24,7 +24,8 @@ _PUBLISHED_XPATH = (
 _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 
 
-def _parse_datetime(value: str) -> datetime | None:
+def parse_datetime(value: str) -> datetime | None:
+    """An ISO 8601 time as aware UTC (a time without an offset is taken as UTC), or None."""
     value = value.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
@@ -47,12 +48,12 @@ def published(
         candidates.extend(str(v) for v in tree.xpath(_PUBLISHED_XPATH))
     candidates.extend(_JSONLD_PUBLISHED.findall(html[:500_000]))
     for value in candidates:
-        when = _parse_datetime(value)
+        when = parse_datetime(value)
         if when:
             return when
     found = day()
     if found:
-        return _parse_datetime(found[:10] + "T00:00:00+00:00")
+        return parse_datetime(found[:10] + "T00:00:00+00:00")
     return None
 
 

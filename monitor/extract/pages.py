@@ -36,6 +36,7 @@ from monitor.extract.page_meta import (
     published,
     trafilatura_tree,
 )
+from monitor.extract.stories import PageStories, Story
 from monitor.extract.text import (
     canonical,
     canonical_and_language,
@@ -74,13 +75,22 @@ def _passages(
     ignore: Sequence[IgnorePattern],
     *,
     with_language: bool = True,
+    stories: PageStories | None = None,
+    sections_in_context: bool = False,
 ) -> list[Passage]:
     """One passage per paragraph; headings become the title of the paragraphs below them.
 
-    Without ``with_language`` the passages carry no language (nothing will match them).
+    With ``stories``, a paragraph of one entry of a page of several (a live blog) takes its
+    entry's own headline and time, never the page's title or another entry's heading; a
+    heading of the page's navigation or sidebars, or over a list of links, is nobody's.
+    ``sections_in_context``: the page is one article, so a paragraph under a section heading
+    is matched with the article's headline too. Without ``with_language`` the passages carry
+    no language (nothing will match them).
     """
     title_norm = normalise(title) if title else None
-    heading: str | None = None
+    heading: str | None = None  # section heading of the page's own text
+    entry: Story | None = None  # the entry of the paragraph before, and its section heading
+    entry_heading: str | None = None
     seen: set[str] = set()
     passages: list[Passage] = []
     for index, (kind, raw) in enumerate(blocks):
@@ -88,9 +98,20 @@ def _passages(
         text = remove_ignored(raw, ignore) if ignore else raw
         if not text:
             continue
+        story = stories.story(raw) if stories is not None else None
+        if story is not entry:
+            entry, entry_heading = story, None
         if kind == "head" and len(text) <= MAX_HEADING_CHARS and _has_body(blocks, index):
-            # The page title repeated as <h1> is not a section heading.
-            heading = None if normalise(text) == title_norm else text
+            own = normalise(text)
+            if stories is not None and stories.is_furniture(raw):
+                # A menu's, sidebar's or link list's heading: what follows is not under it.
+                heading = entry_heading = None
+            elif story is not None:
+                headline = normalise(story.headline) if story.headline else None
+                entry_heading = None if own in (title_norm, headline) else text
+            else:
+                # The page title repeated as <h1> is not a section heading.
+                heading = None if own == title_norm else text
             continue
         if kind == "head" and title_norm and normalise(text) == title_norm:
             continue
@@ -107,15 +128,26 @@ def _passages(
         if key in seen:
             continue
         seen.add(key)
-        passages.append(
-            Passage(
-                key=key,
-                text=text,
-                title=heading,
-                link=url,
-                language=lang if sure or not language else language,
-            )
+        passage = Passage(
+            key=key,
+            text=text,
+            title=heading,
+            link=url,
+            language=lang if sure or not language else language,
         )
+        # The context is what the paragraph is matched with besides its text (see
+        # `Passage.context`): its story's headline, and the section heading it stands under.
+        if story is not None:
+            passage.entry = True
+            passage.title = entry_heading or story.headline
+            passage.published = story.published
+            parts = [story.headline, entry_heading]
+        elif heading:
+            parts = [title, heading] if sections_in_context else [heading]
+        else:
+            parts = [title]
+        passage.context = " — ".join(part for part in parts if part)
+        passages.append(passage)
     return passages
 
 
@@ -173,12 +205,26 @@ def extract_page(
         return htmldate_day(parsed, meta.url) if parsed is not None and meta.url else None
 
     tree = parsed if parsed is not None else page_tree(html)
+    fell_back = not blocks
     if not blocks:
         blocks = fallback_blocks(html)
         warnings.append(FALLBACK_WARNING)
     title = meta.title or html_title(tree)
     language = None if record_only else document_language(tree, blocks)
-    passages = _passages(blocks, url, title, language, ignore, with_language=not record_only)
+    when = None if record_only else published(tree, html, day)
+    # Also for a baseline: its passages are the same either way, titles included.
+    stories = PageStories(tree, when)
+    passages = _passages(
+        blocks,
+        url,
+        title,
+        language,
+        ignore,
+        with_language=not record_only,
+        stories=stories,
+        # A page trafilatura finds no article in is rarely one story: its sections stand alone.
+        sections_in_context=not stories.several and not fell_back,
+    )
     if not passages:
         warnings.append("no text found on the page")
     return Document(
@@ -186,7 +232,7 @@ def extract_page(
         kind="page",
         title=title,
         language=language,
-        published=None if record_only else published(tree, html, day),
+        published=when,
         passages=passages,
         warnings=warnings,
         author=meta.author,

@@ -31,7 +31,8 @@ def extract(
     record_only: bool,
 ) -> Document:
     """Bytes of a page -> Document (run in a parser process); every passage gets the page's
-    title, link, date and language where it has none of its own."""
+    title and date (unless it is one entry of several), link and language where it has none of
+    its own."""
     # Loaded in the parser process, not when the config is read (see `monitor.source_kinds`).
     from monitor.extract.pages import extract_page
     from monitor.patterns import compile_pattern
@@ -40,8 +41,9 @@ def extract(
     patterns = [compile_pattern(p) for p in ignore]  # RE2: linear time, whatever the pattern
     doc = extract_page(body, url, content_type, ignore=patterns, record_only=record_only)
     for p in doc.passages:
-        p.title = p.title or doc.title
+        if not p.entry:  # the page's title and date belong to none of several entries
+            p.title = p.title or doc.title
+            p.published = p.published or doc.published
         p.link = p.link or url
-        p.published = p.published or doc.published
         p.language = p.language or doc.language
     return doc
