@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import signal
@@ -426,7 +427,25 @@ def _context() -> multiprocessing.context.SpawnContext | multiprocessing.context
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["monitor.preload"])
+    _start_fork_server()
     return context
+
+
+def _start_fork_server() -> None:
+    """Start the fork server now, with SIGINT ignored from its very first instruction.
+
+    multiprocessing's server ignores SIGINT only once its preload (the parsers: seconds on a
+    loaded machine) is imported; a Ctrl-C to the process group before that printed the server's
+    KeyboardInterrupt traceback. An ignored signal stays ignored across exec, and Python leaves
+    it so at start-up. Only the main thread may change a handler; elsewhere the server starts
+    on first use, as before. A Ctrl-C during these few milliseconds is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --- inside a parser process ----------------------------------------------------------------------
