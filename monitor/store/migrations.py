@@ -49,18 +49,18 @@ def _v4_entry_keys(conn: Connection) -> None:
     )
 
 
-def _volatile_lines(conn: Connection) -> None:
+def _v5_volatile_lines(conn: Connection) -> None:
     """Keep what each page taught about its volatile lines (counters, tickers)."""
     schema.volatile_lines.create(conn, checkfirst=True)
 
 
-def _outages(conn: Connection) -> None:
+def _v6_outages(conn: Connection) -> None:
     """Record each source's spells of being unreadable, and which channel was told of each."""
     schema.source_outages.create(conn, checkfirst=True)
     schema.outage_notices.create(conn, checkfirst=True)
 
 
-def _entry_edits(conn: Connection) -> None:
+def _v7_entry_edits(conn: Connection) -> None:
     """Keep a version of every feed entry so that its edits are found, and link an edited
     entry's report to its first. Feeds polled before have no versions yet: their next poll only
     records them, so the upgrade reports nothing again."""
@@ -78,9 +78,9 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v2_edits,
     _v3_channel_start,
     _v4_entry_keys,
-    _volatile_lines,
-    _outages,
-    _entry_edits,
+    _v5_volatile_lines,
+    _v6_outages,
+    _v7_entry_edits,
 ]
 LATEST = len(MIGRATIONS)
 
