@@ -35,7 +35,6 @@ def test_an_unrelated_new_paragraph_has_none() -> None:
 # --- novelty: pure, over the keys the store says a source has -------------------------------
 
 
-
 def p(key: str, text: str = "", former: str | None = None) -> Passage:
     return Passage(key, text or key, former_key=former)
 
@@ -162,3 +161,14 @@ def test_a_title_edit_counts_like_a_text_edit_and_says_what_changed() -> None:
     assert [(c.before, c.after) for c in material_changes(ENTRY_DE, edited)] == [
         ("3.000", "10.000")
     ]
+
+
+def test_a_counter_at_the_end_of_an_entry_is_no_edit() -> None:
+    """Feeds that append "· 1,234 readers" to every entry change it on every request: found by
+    the end-to-end harness (benchmarks/digest_e2e.py), where each poll reported an update."""
+    body = "Pyongyang denied that troops were sent to Kursk, the agency said."
+    assert entry_edit(("T", f"{body} · 1,137 readers"), ("T", f"{body} · 1,303 readers")) is None
+    assert entry_edit(("T", f"{body} · 12 Leser"), ("T", f"{body} · 15 Leser")) is None
+    # A figure in the entry's own text still counts, counter or not.
+    edited = body.replace("troops", "3,000 troops")
+    assert entry_edit(("T", f"{body} · 1,137 readers"), ("T", f"{edited} · 1,303 readers"))

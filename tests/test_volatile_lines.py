@@ -262,3 +262,16 @@ def test_the_store_keeps_what_a_page_taught(tmp_path: Path) -> None:
         assert store.volatile_lines("https://x.example/") == {}
     finally:
         store.close()
+
+
+def test_a_counter_set_off_at_the_end_of_a_longer_line_has_a_shape() -> None:
+    from monitor.volatile import line_shape
+
+    one = line_shape("Most read on North Korea sanctions · 1,137 readers")
+    assert one is not None and one == line_shape(
+        "Most read on North Korea sanctions · 1,303 readers"
+    )
+    # The rest of the line is kept: another title is another shape, and a sentence has none.
+    assert line_shape("Most read on Kursk · 1,303 readers") != one
+    assert line_shape("Troops rose to 12,000 near Kursk, officials said on Monday.") is None
+    assert line_shape("Report says 3,000 troops crossed · the border at dawn today") is None

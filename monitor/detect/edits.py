@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from monitor.models import Passage
-from monitor.volatile import mask_volatile
+from monitor.volatile import mask_counter_segments, mask_volatile
 
 # Two paragraphs sharing at least this share of their words are one paragraph, edited.
 EDIT_SIMILARITY = 0.6
@@ -160,9 +160,11 @@ def is_material_run(
 
 def text_changes(old: str, new: str) -> list[Change]:
     """Every run of words that differs between `old` and `new`, with its materiality. Volatile
-    parts (timestamps, counters: `monitor.volatile`) are masked on both sides first, so a
-    changed time or counter is no change at all."""
-    a, b = mask_volatile(old).split(), mask_volatile(new).split()
+    parts (timestamps, counters, and a counter set off at the text's end or start such as
+    "· 1,234 readers": `monitor.volatile`) are masked on both sides first, so a changed time or
+    counter is no change at all."""
+    a = mask_volatile(mask_counter_segments(old)).split()
+    b = mask_volatile(mask_counter_segments(new)).split()
     out = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
