@@ -663,6 +663,18 @@ def outage_report(
             if not any(w in low for w in ("outage", "failing", "recover", "unreadable")):
                 continue
             found_key = True
+            if key == "outages" and isinstance(value, list):
+                # The documented form (docs/webhook.md): one object per spell, with its event.
+                for notice in value:
+                    for outlet in down_outlets:
+                        where = f"{notice.get('name', '')} {notice.get('url', '')}"
+                        if outlet.name in where or f"/{outlet.id}/" in where:
+                            event = notice.get("event")
+                            if event in ("down", "over"):
+                                named[outlet.id].append(tick)
+                            if event in ("up", "over"):
+                                recovered[outlet.id].append(tick)
+                continue
             blob = json.dumps(value, ensure_ascii=False)
             for outlet in down_outlets:
                 if outlet.name in blob or f"/{outlet.id}/" in blob:
