@@ -94,8 +94,15 @@ def _sources(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
 
 
+# The one exception, and why: the container's probe asks the daemon's own /healthz, at the
+# address and port the config binds it to; no URL from a document or a feed ever reaches it.
+OWN_SERVER_PROBES = {PACKAGE / "healthcheck.py"}
+
+
 def test_only_the_fetch_package_opens_connections() -> None:
-    files = [p for p in _sources(PACKAGE) if FETCH not in p.parents]
+    files = [
+        p for p in _sources(PACKAGE) if FETCH not in p.parents and p not in OWN_SERVER_PROBES
+    ]
     assert len(files) >= 5, "the scan found too few modules to mean anything"
     stray: list[str] = []
     for path in files:
