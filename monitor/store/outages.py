@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
@@ -159,20 +159,7 @@ class OutageRecords(Part):
                 event = "up"
             else:
                 continue  # told already, and still unreadable
-            out.append(
-                OutageNotice(
-                    outage_id=r.id,
-                    event=event,
-                    source_key=r.source_key,
-                    name=r.name or r.source_key,
-                    url=r.url or r.source_key,
-                    state=r.state,
-                    since=r.started_at,
-                    until=r.ended_at,
-                    failures=r.failures,
-                    last_error=r.last_error,
-                )
-            )
+            out.append(_notice(r, event))
         return out
 
     def recent_outages(
@@ -190,18 +177,7 @@ class OutageRecords(Part):
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            OutageNotice(
-                outage_id=r.id,
-                event="over" if r.ended_at is not None else "down",
-                source_key=r.source_key,
-                name=r.name or r.source_key,
-                url=r.url or r.source_key,
-                state=r.state,
-                since=r.started_at,
-                until=r.ended_at,
-                failures=r.failures,
-                last_error=r.last_error,
-            )
+            _notice(r, "over" if r.ended_at is not None else "down")
             for r in rows
             if (keys is None or r.source_key in keys)
             and rule.reportable(r.failures, r.started_at, r.last_failed_at, r.ended_at, now)
@@ -245,3 +221,19 @@ def prune_outages(conn: Connection, cutoff: datetime) -> int:
         delete(s.outage_notices).where(s.outage_notices.c.outage_id.in_(select(o.id).where(gone)))
     )
     return conn.execute(delete(s.source_outages).where(gone)).rowcount
+
+
+def _notice(row: Any, event: Literal["down", "up", "over"]) -> OutageNotice:
+    """One spell (a row of source_outages joined with its source's name and URL) as told."""
+    return OutageNotice(
+        outage_id=row.id,
+        event=event,
+        source_key=row.source_key,
+        name=row.name or row.source_key,
+        url=row.url or row.source_key,
+        state=row.state,
+        since=row.started_at,
+        until=row.ended_at,
+        failures=row.failures,
+        last_error=row.last_error,
+    )
