@@ -47,7 +47,10 @@ def main() -> int:
         return 1
     url = probe_url(web.host, web.port)
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+        # No proxy: $HTTP_PROXY (set for the sources behind a corporate proxy) must not carry
+        # a probe of this very machine away.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(url, timeout=TIMEOUT) as response:
             return 0 if response.status == 200 else 1
     except urllib.error.HTTPError as exc:
         said = exc.read(200).decode(errors="replace").strip()

@@ -349,6 +349,9 @@ class Poller:
             metrics.NEW_PASSAGES.inc(len(fresh))
             if src.follow_links and kind.FOLLOWS_LINKS:
                 fresh = await self._follow(fetcher, src, fresh)
+                # An edited entry is read in full too: its first report holds the article, and
+                # an update is told against what the reader received.
+                edited = await self._follow(fetcher, src, edited) if edited else edited
             summary.updated += len(edited)
             try:
                 matched, cut = await self._match([*fresh, *edited])

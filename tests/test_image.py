@@ -106,7 +106,8 @@ def test_healthcheck_probes_the_configured_port(tmp_path: Path, content_server) 
     (tmp_path / "seeds").mkdir()
     content_server.set("/feed.xml", "<rss version='2.0'><channel/></rss>", "application/rss+xml")
     cfg.write_text(config_text(content_server, port))
-    env = {**os.environ, "MONITOR_CONFIG": str(cfg)}
+    # A proxy in the environment (set for the sources) must not carry the probe away.
+    env = {**os.environ, "MONITOR_CONFIG": str(cfg), "HTTP_PROXY": "http://127.0.0.1:9"}
 
     def probe() -> subprocess.CompletedProcess[str]:
         return subprocess.run(

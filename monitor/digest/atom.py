@@ -69,7 +69,10 @@ def one_per_story(matches: Iterable[Match]) -> list[Match]:
     match, so that a fuller copy arriving later updates the entry rather than adding one."""
     stories: dict[int, list[Match]] = {}
     for m in matches:
-        stories.setdefault(m.story_id if m.story_id is not None else -m.id, []).append(m)
+        # An update is an entry of its own: folded into its story, it would vanish whenever
+        # the edit leaves the text no longer than the first report.
+        story = m.story_id if m.story_id is not None and m.revises is None else -m.id
+        stories.setdefault(story, []).append(m)
     shown = []
     for copies in stories.values():
         first = min(copies, key=lambda m: m.id)

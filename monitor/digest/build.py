@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from monitor.digest.views import story_key
 from monitor.models import Digest, Match, OutageNotice, SourceHealth
 from monitor.store import new_digest_id
 
@@ -45,10 +46,12 @@ def build_digest(
     # An edited entry's older versions are claimed with the version shown for them.
     absorbed: dict[int, list[int]] = {m.id: list(m.folded) for m in matches if m.folded}
     for topic in order:
-        best: dict[int | str, Match] = {}
-        top: dict[int | str, tuple[float, datetime]] = {}  # the story's best rank
+        best: dict[tuple[str, int], Match] = {}
+        top: dict[tuple[str, int], tuple[float, datetime]] = {}  # the story's best rank
         for m in (m for m in matches if m.topic == topic):
-            story = m.story_id if m.story_id is not None else f"m{m.id}"
+            # An update stays an item of its own (`story_key`): folded with another outlet's
+            # copy of the story, its change would be claimed without ever being shown.
+            story = story_key(m)
             kept = best.get(story)
             top[story] = max(top.get(story, _rank(m)), _rank(m))
             if kept is None:

@@ -534,13 +534,15 @@ def count_text(n: int, labels: dict[str, str]) -> str:
 def story_count(digest: Digest) -> int:
     """How many stories a digest shows: an item listed under several topics (or copies of one
     story shown under different topics) is one story, so the header counts it once."""
-    return len(
-        {
-            ("story", m.story_id) if m.story_id is not None else ("match", m.id)
-            for ms in digest.topics.values()
-            for m in ms
-        }
-    )
+    return len({story_key(m) for ms in digest.topics.values() for m in ms})
+
+
+def story_key(m: Match) -> tuple[str, int]:
+    """What makes an item one story in a digest: its story, except that an update is an item
+    of its own (the digest shows it beside other outlets' copies, see `build_digest`)."""
+    if m.story_id is not None and m.revises is None:
+        return ("story", m.story_id)
+    return ("item", m.id)
 
 
 def build_subject(digest: Digest, tz: tzinfo) -> str:

@@ -39,7 +39,17 @@ class ItemRecords(Part):
                 versions = conn.execute(
                     select(func.count()).select_from(s.items).where(s.items.c.revises == revises)
                 ).scalar_one()
-                passage_key = f"{passage.key}\x00v{versions + 2}"
+                number = versions + 2
+                # Retention may have pruned the first report but kept a later version, so the
+                # count alone can name a key already taken: the next free one is used.
+                while conn.execute(
+                    select(s.items.c.id).where(
+                        s.items.c.source_key == source_key,
+                        s.items.c.passage_key == f"{passage.key}\x00v{number}",
+                    )
+                ).first():
+                    number += 1
+                passage_key = f"{passage.key}\x00v{number}"
             row = conn.execute(
                 insert(s.items).values(
                     source_key=source_key,
