@@ -69,3 +69,21 @@ def test_atom_keeps_an_update_as_an_entry_of_its_own() -> None:
     ids = re.findall(r"<id>tag:source-monitor,2026:match/(\d+)</id>", feed)
     assert sorted(ids) == ["1", "2"]
     assert "12,000" in feed and "10,000" in feed
+
+
+def test_slack_and_teams_mark_an_update_and_say_what_changed(tmp_path: Path) -> None:
+    import json
+
+    from monitor.notify.slack import slack_payload
+    from monitor.notify.teams import teams_payload
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[seeds]\nenabled = false\n[channels.out]\nkind = "file"\n'
+                   '[topics.t]\nquery = "troops"\n')  # fmt: skip
+    config = wiring.load(cfg)
+    update = match(3, TEXT.replace("10,000", "12,000"), "Wire A", revises=1)
+    digest = build_digest(config, "out", [update], [], T0)
+    assert digest is not None
+    for payload in (slack_payload(digest, UTC), teams_payload(digest, UTC)):
+        text = json.dumps(payload, ensure_ascii=False)
+        assert "Update: " in text and "“10,000” became “12,000”" in text, text[:400]

@@ -40,12 +40,15 @@ def _slack_text(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def _slack_item(item: ItemView, link: bool, also: str) -> str:
+def _slack_item(item: ItemView, link: bool, also: str, update_tag: str = "Update") -> str:
     title = slack_escape(item.title)
     if link and item.href:
         # The URL is escaped too: Slack reads the whole message as escaped text.
         title = f"<{slack_escape(item.href)}|{title}>"
-    lines = [f"*{title}*", slack_escape(f"{item.source} · {item.published}")]
+    tag = f"{slack_escape(update_tag)}: " if item.update else ""
+    lines = [f"*{tag}{title}*", slack_escape(f"{item.source} · {item.published}")]
+    if item.update and item.change_line:  # what an edit changed, as one sentence
+        lines.append(slack_escape(item.change_line))
     if item.also:  # the other outlets that carried the story
         lines.append(slack_escape(f"{also}: {item.also}"))
     if item.segments:
@@ -164,7 +167,12 @@ def slack_payload(
     # A link of a few kB would eat the budget of several items; such an item keeps only its title.
     parts = [
         [
-            _slack_item(item, len(item.href or "") <= SLACK_MAX_LINK, view.labels["also"])
+            _slack_item(
+                item,
+                len(item.href or "") <= SLACK_MAX_LINK,
+                view.labels["also"],
+                view.labels["update_tag"],
+            )
             for item in topic.items
         ]
         for topic in shown

@@ -72,7 +72,11 @@ def _teams_body(view: ChatView) -> list[dict[str, Any]]:
                 title = f"[{_teams_link_text(item.title)}]({_teams_href(item.href)})"
             else:
                 title = teams_escape(item.title)
+            if item.update:
+                title = f"{teams_escape(labels['update_tag'])}: {title}"
             body.append(_text_block(title, weight="Bolder", spacing="Medium"))
+            if item.update and item.change_line:  # what an edit changed, as one sentence
+                body.append(_text_block(teams_escape(item.change_line), spacing="Small"))
             meta = f"{item.source} · {item.published}"
             if item.also:  # the other outlets that carried the story
                 meta += f" · {labels['also']}: {item.also}"
