@@ -13,6 +13,9 @@ Block = tuple[BlockKind, str]
 
 # trafilatura's inline elements; every other element boundary separates words.
 _INLINE = frozenset({"hi", "ref", "del", "span"})
+# Block elements a list item can hold (a live-blog entry: heading and paragraphs). They are
+# blocks of their own, so the item's text leaves them out; else each would be emitted twice.
+_ITEM_BLOCKS = frozenset({"list", "p", "head", "quote", "table", "code"})
 LINK_DENSE = 0.8  # share of a short block's text inside links that marks it as a menu/teaser
 LINK_DENSE_MAX_CHARS = 250
 
@@ -72,7 +75,7 @@ def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
         elif tag == "list":
             for item in child:
                 if item.tag == "item":
-                    yield _block("item", item, frozenset({"list"}))
+                    yield _block("item", item, _ITEM_BLOCKS)
                     yield from tree_blocks(item)
         elif tag == "table":
             for row in child.iter("row"):
