@@ -72,3 +72,47 @@ def test_live_blog_entries_in_list_items_give_each_paragraph_once() -> None:
     expected = [p for _, _, paragraphs in LIVE_ENTRIES for p in paragraphs]
     assert texts == expected
     _no_chrome(texts)
+
+
+LEGACY_PARAGRAPHS = [
+    "Der Stadtrat hat den Nothaushalt am Abend um weitere drei Monate verlängert. Die Opposition"
+    " stimmte geschlossen dagegen.",
+    "Der Kämmerer rechnet mit Mehrkosten von rund vier Millionen Euro. Die Sanierung der Schulen"
+    " werde erneut verschoben, sagte er.",
+    "Eine Entscheidung über den Haushalt des nächsten Jahres soll im Februar fallen. Bis dahin"
+    " gelten die Ausgabensperren weiter.",
+]
+
+
+def test_legacy_layout_table_gives_the_article_column_paragraph_by_paragraph() -> None:
+    """2000s markup: menu, article and teaser in the cells of one layout row, <font> and <br>.
+
+    Read as a data table, the whole row was one passage, menu and teaser included.
+    """
+    article = "<br><br>".join(LEGACY_PARAGRAPHS)
+    main = (
+        '<table width="100%"><tr><td width="150" valign="top"><font size="1">Startseite<br>'
+        "Politik<br>Wirtschaft<br>Sport<br>Kultur</font></td><td valign=\"top\"><font size=\"4\">"
+        f'<b>Nothaushalt verlängert</b></font><br><font size="2">{article}</font></td>'
+        '<td width="120"><font size="1">Lesen Sie auch: Wie der Hafen zum Umschlagplatz wurde'
+        "</font></td></tr></table>"
+    )
+    html = (
+        '<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>Nothaushalt verlängert'
+        f" | Kurier</title></head><body>{_CHROME}{main}{_SIDEBAR}</body></html>"
+    )
+    texts = _texts(html.encode())
+    assert texts == LEGACY_PARAGRAPHS
+    everything = "\n".join(texts)
+    for noise in ("Startseite", "Wirtschaft", "Lesen Sie auch", "Nothaushalt verlängert"):
+        assert noise not in everything, noise
+    _no_chrome(texts)
+
+
+def test_data_table_in_an_article_stays_rows() -> None:
+    """A table of figures inside the article is data: one passage per row, as before."""
+    rows = [("Bezirk", "Stimmen"), ("Nord", "4.210"), ("Süd", "3.877")]
+    table = "<table>" + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows) + "</table>"
+    main = f"<article><p>{LEGACY_PARAGRAPHS[0]}</p>{table}<p>{LEGACY_PARAGRAPHS[1]}</p></article>"
+    texts = _texts(_page(main, "Ergebnisse der Wahl"))
+    assert texts == [LEGACY_PARAGRAPHS[0], *(f"{a} | {b}" for a, b in rows), LEGACY_PARAGRAPHS[1]]
