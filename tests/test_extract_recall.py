@@ -116,3 +116,32 @@ def test_data_table_in_an_article_stays_rows() -> None:
     main = f"<article><p>{LEGACY_PARAGRAPHS[0]}</p>{table}<p>{LEGACY_PARAGRAPHS[1]}</p></article>"
     texts = _texts(_page(main, "Ergebnisse der Wahl"))
     assert texts == [LEGACY_PARAGRAPHS[0], *(f"{a} | {b}" for a, b in rows), LEGACY_PARAGRAPHS[1]]
+
+
+def test_live_blog_entry_titles_in_bold_are_the_entries_titles() -> None:
+    """Entries made without heading tags: a <strong> line loose in the entry's <div>, which
+    trafilatura drops. It is the title and context of the entry's paragraphs (so a topic can
+    match it); bold words inside a paragraph are not."""
+    entries = (
+        '<div class="entry"><time datetime="2026-12-03T17:20:00Z">17:20</time><strong>Ferries'
+        " cancelled until Monday</strong><p>The ferry company cancelled all crossings to the"
+        " islands until Monday morning at the earliest.</p></div>"
+        '<div class="entry"><time datetime="2026-12-03T16:05:00Z">16:05</time><p>Wind speeds of'
+        " up to <strong>140 kilometres an hour</strong> were measured on the western cape.</p>"
+        "</div>"
+        '<div class="entry"><time datetime="2026-12-03T15:40:00Z">15:40</time><strong>Schools to'
+        " close on Friday</strong><p>The education authority said all schools in the coastal"
+        " districts would stay closed on Friday.</p><p>Parents were asked to keep children"
+        " indoors during the height of the storm.</p></div>"
+    )
+    doc = extract_page(_page(f'<div class="feed">{entries}</div>', "Storm: live"), URL)
+    titles = {p.text[:20]: (p.title, p.context) for p in doc.passages}
+    ferries = "Ferries cancelled until Monday"
+    schools = "Schools to close on Friday"
+    assert titles == {
+        "The ferry company ca": (ferries, ferries),
+        "Wind speeds of up to": (None, ""),
+        "The education author": (schools, schools),
+        "Parents were asked t": (schools, schools),
+    }
+    _no_chrome([p.text for p in doc.passages])
