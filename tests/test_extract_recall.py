@@ -145,3 +145,23 @@ def test_live_blog_entry_titles_in_bold_are_the_entries_titles() -> None:
         "Parents were asked t": (schools, schools),
     }
     _no_chrome([p.text for p in doc.passages])
+
+
+def test_data_table_with_paragraphs_in_its_cells_keeps_every_cell() -> None:
+    """Some editors wrap each cell's text in <p>: still data (many rows), not a page layout."""
+    rows = [
+        ("Nord", "Die Wahlbeteiligung stieg gegenüber der letzten Wahl um vier Prozentpunkte."),
+        ("Süd", "Zwei Wahllokale öffneten wegen eines Stromausfalls erst am späten Vormittag."),
+        ("Ost", "Die Auszählung dauerte bis nach Mitternacht, weil nachgezählt werden musste."),
+        ("West", "Hier verloren beide großen Parteien deutlich an Zustimmung."),
+    ]
+    table = (
+        "<table>"
+        + "".join(f"<tr><td><p>{a}</p></td><td><p>{b}</p></td></tr>" for a, b in rows)
+        + "</table>"
+    )
+    main = f"<article><p>{LEGACY_PARAGRAPHS[0]}</p>{table}<p>{LEGACY_PARAGRAPHS[1]}</p></article>"
+    everything = "\n".join(_texts(_page(main, "Ergebnisse der Wahl")))
+    for district, remark in rows:
+        assert district in everything
+        assert remark in everything

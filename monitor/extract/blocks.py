@@ -104,7 +104,15 @@ _LAYOUT_CHILDREN = frozenset({"p", "list", "head", "quote", "table"})
 SIDE_COLUMN_SHARE = 0.3
 
 
+# A page layout has a row or a few (header, body, footer); a table of more rows is data, even
+# when an editor wrapped each cell's text in <p>.
+LAYOUT_MAX_ROWS = 3
+
+
 def _layout_table(table: etree._Element) -> bool:
+    rows = sum(1 for _ in table.iter("row"))
+    if rows > LAYOUT_MAX_ROWS:
+        return False
     return any(c.tag in _LAYOUT_CHILDREN for cell in table.iter("cell") for c in cell)
 
 
