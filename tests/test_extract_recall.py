@@ -165,3 +165,29 @@ def test_data_table_with_paragraphs_in_its_cells_keeps_every_cell() -> None:
     for district, remark in rows:
         assert district in everything
         assert remark in everything
+
+
+def test_live_blog_with_a_share_bar_in_every_entry_keeps_its_last_entry() -> None:
+    """Entries as <div>s, each with a "Copy link / Share" bar: trafilatura dropped the last."""
+    paragraphs = [
+        "The foreign minister says new evidence of the troop movements was passed to partners.",
+        "The intelligence service tells lawmakers the soldiers are being taught basic commands.",
+        "The spokesman says the cooperation is developing in all areas and is nobody's business.",
+        "The chief cabinet secretary calls the reports extremely concerning for the region.",
+        "Welcome to our live coverage. Our main story this morning: the deployment is confirmed.",
+    ]
+    entries = "".join(
+        f'<div class="live-entry" id="e{i}"><div class="entry-time"><time>0{9 - i}:15</time>'
+        f'</div><div class="entry-content"><p>{text}</p></div><div class="entry-share">'
+        f'<a href="#e{i}">Copy link</a> <a href="https://x.example/share?e={i}">Share</a></div>'
+        "</div>"
+        for i, text in enumerate(paragraphs)
+    )
+    main = (
+        f'<div class="live-feed">{entries}</div><div class="load-more"><button>Show more'
+        "</button></div>"
+    )
+    texts = _texts(_page(main, "War live: units confirmed"))
+    assert sorted(texts) == sorted(paragraphs)
+    assert not any("Copy link" in t for t in texts)
+    _no_chrome(texts)
