@@ -36,7 +36,7 @@ from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
 from monitor.extract.similar import Sketch, StoryIndex, from_bytes, signature, to_bytes
 from monitor.fetch import Fetcher
-from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch
+from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch, Validators
 from monitor.sandbox import Limits, Sandbox, SandboxError
 from monitor.source_kinds import SOURCE_KINDS, extract_document
 from monitor.store import FetchRecord, SourceState, StateError, Store, utcnow
@@ -275,9 +275,16 @@ class Poller:
         self, fetcher: Fetcher, src: Source, state: SourceState, summary: CycleSummary
     ) -> str:
         kind = SOURCE_KINDS[src.kind]  # what differs between feeds and pages
+        # A page whose passages an older extractor recorded is fetched in full (no validators),
+        # so that an unchanged body can be recognised and its newly found paragraphs recorded.
+        upgrade = (
+            kind.EXTRACTOR is not None
+            and state.baseline_done
+            and state.extractor != kind.EXTRACTOR
+        )
         result = await fetcher.fetch(
             src.url,
-            state.validators,
+            Validators() if upgrade else state.validators,
             verify_tls=src.verify_tls,
             respect_robots=kind.ROBOTS and self.config.http.respect_robots,
             accept=kind.ACCEPT,
@@ -297,8 +304,12 @@ class Poller:
             summary.errors.append((src.name, result.error or result.outcome.value))
             self._later(src, result, now, state)
             return result.outcome.value
-        # A baseline poll (the first, unless turned off) only records what is there.
+        # A baseline poll (the first, unless turned off) only records what is there. So does
+        # the first poll after an extractor upgrade when the body is the one polled before:
+        # what looks new there is only what the old extractor missed.
         baseline = not state.baseline_done and self.config.poll.baseline
+        if upgrade and result.validators.body_hash == state.validators.body_hash:
+            baseline = True
         try:
             doc = await self._cpu(
                 "parse",
@@ -394,6 +405,7 @@ class Poller:
                 state,
                 conn,
                 baseline_done=not state.baseline_done,
+                extractor=kind.EXTRACTOR,
             )
 
         if baseline:

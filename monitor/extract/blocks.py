@@ -13,6 +13,9 @@ Block = tuple[BlockKind, str]
 
 # trafilatura's inline elements; every other element boundary separates words.
 _INLINE = frozenset({"hi", "ref", "del", "span"})
+# Block elements a list item can hold (a live-blog entry: heading and paragraphs). They are
+# blocks of their own, so the item's text leaves them out; else each would be emitted twice.
+_ITEM_BLOCKS = frozenset({"list", "p", "head", "quote", "table", "code"})
 LINK_DENSE = 0.8  # share of a short block's text inside links that marks it as a menu/teaser
 LINK_DENSE_MAX_CHARS = 250
 
@@ -72,8 +75,10 @@ def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
         elif tag == "list":
             for item in child:
                 if item.tag == "item":
-                    yield _block("item", item, frozenset({"list"}))
+                    yield _block("item", item, _ITEM_BLOCKS)
                     yield from tree_blocks(item)
+        elif tag == "table" and _layout_table(child):
+            yield from _layout_blocks(child)
         elif tag == "table":
             for row in child.iter("row"):
                 cells = [element_text(cell) for cell in row.iter("cell")]
@@ -90,3 +95,47 @@ def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
             yield _block("p", child)
         else:
             yield from tree_blocks(child)
+
+
+# Cells holding paragraphs or lists make a table a page layout (2000s markup), not data.
+_LAYOUT_CHILDREN = frozenset({"p", "list", "head", "quote", "table"})
+# A layout row's cells with under this share of its longest cell's text are side columns
+# (a menu, a teaser): the article is the long cell.
+SIDE_COLUMN_SHARE = 0.3
+
+
+# A page layout has a row or a few (header, body, footer); a table of more rows is data, even
+# when an editor wrapped each cell's text in <p>.
+LAYOUT_MAX_ROWS = 3
+
+
+def _layout_table(table: etree._Element) -> bool:
+    rows = sum(1 for _ in table.iter("row"))
+    if rows > LAYOUT_MAX_ROWS:
+        return False
+    return any(c.tag in _LAYOUT_CHILDREN for cell in table.iter("cell") for c in cell)
+
+
+def _layout_blocks(table: etree._Element) -> Iterator[Block | None]:
+    """Blocks of a layout table: each row's main cells, each as a container of blocks.
+
+    Read as a data table, the whole page would be one row: menu, article and teaser column in
+    one passage. A cell's text before its first paragraph (a bold headline over <br>) is a
+    heading when short, as it stands over the paragraphs.
+    """
+    for row in table.iter("row"):
+        cells = [cell for cell in row if cell.tag == "cell"]
+        sizes = [len(_ALL_TEXT(cell).strip()) for cell in cells]
+        longest = max(sizes, default=0)
+        for cell, size in zip(cells, sizes, strict=True):
+            if not size or size < SIDE_COLUMN_SHARE * longest:
+                continue
+            lead = " ".join((cell.text or "").split())
+            if lead:
+                short = len(lead) <= LEAD_HEADING_CHARS and len(cell) > 0
+                yield ("head" if short else "p"), lead
+            yield from tree_blocks(cell)
+
+
+LEAD_HEADING_CHARS = 120
+_ALL_TEXT = etree.XPath("string()")

@@ -10,6 +10,8 @@ parsed page itself and each paragraph is placed by its text:
   the entries share one parent without a wrapper each, the run of elements from one ``<time>`` to
   the next); a page with two or more of them is a page of entries;
 - otherwise, two or more ``<article>`` elements are the entries (a page of reports);
+- an entry's headline is its first heading outside page furniture, else a bold line standing
+  before its first paragraph;
 - a heading inside navigation, the site's header, a footer or a sidebar, or one standing over
   a list of links, is never anyone's context.
 """
@@ -79,6 +81,28 @@ def _headline(els: list[etree._Element]) -> str | None:
             if _in_furniture(h):
                 continue
             text = " ".join(" ".join(h.itertext()).split())
+            if text:
+                return text if len(text) <= MAX_HEADLINE_CHARS else None
+    return _bold_headline(els)
+
+
+def _bold_headline(els: list[etree._Element]) -> str | None:
+    """An entry's bold line before its first paragraph (``<strong>`` loose in the entry, or a
+    paragraph of nothing else): the title of entries made without heading tags. trafilatura
+    drops such loose text, so without this the entry would have no title at all."""
+    for el in els:
+        for node in el.iter("strong", "b", *_RUNNING_TEXT):
+            tag = _tag(node)
+            if tag in _RUNNING_TEXT:
+                if node.find(".//strong") is None and node.find(".//b") is None:
+                    return None  # running text came first: bold words later are emphasis
+                continue
+            if _in_furniture(node):
+                continue
+            text = " ".join(" ".join(node.itertext()).split())
+            holder = next(node.iterancestors(*_RUNNING_TEXT), None)
+            if holder is not None and _compact(_text([holder])) != _compact(text):
+                return None  # bold words inside running text
             if text:
                 return text if len(text) <= MAX_HEADLINE_CHARS else None
     return None

@@ -5,7 +5,9 @@ A kind module declares ``KIND``; ``ACCEPT``, the Accept header its fetches send;
 whether robots.txt applies; ``SNAPSHOTS``, whether its passages are kept as a snapshot so that
 edits are found; ``ENTRY_VERSIONS``, whether a passage keeps its key when edited and a version
 of it is kept so that its material edits are reported as updates; ``FOLLOWS_LINKS``, whether
-``follow_links`` applies; and ``extract``, which turns fetched bytes into a `Document` in a
+``follow_links`` applies; ``EXTRACTOR``, the version of its text extraction (None: not tracked),
+raised when extraction finds text it missed before, so that an upgrade re-reports nothing;
+and ``extract``, which turns fetched bytes into a `Document` in a
 parser process (the `SourceKindModule` protocol). The config's ``kind`` key accepts exactly the
 kinds listed here.
 
@@ -32,6 +34,7 @@ class SourceKindModule(Protocol):
     SNAPSHOTS: bool
     ENTRY_VERSIONS: bool
     FOLLOWS_LINKS: bool
+    EXTRACTOR: int | None
 
     def extract(
         self,

@@ -21,6 +21,7 @@ ROBOTS = False
 SNAPSHOTS = False
 ENTRY_VERSIONS = True
 FOLLOWS_LINKS = True
+EXTRACTOR: int | None = None  # entries are keyed by their ids, not by extracted paragraphs
 
 
 def extract(

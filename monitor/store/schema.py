@@ -67,6 +67,9 @@ sources = Table(
     Column("last_modified", Text),
     Column("body_hash", String(64)),
     Column("baseline_done", Boolean, nullable=False, default=False),
+    # The page extractor version (source_kinds EXTRACTOR) that recorded its passages; NULL:
+    # one from before versions were kept.
+    Column("extractor", Integer),
     Column("last_polled_at", UTCDateTime()),
     Column("last_ok_at", UTCDateTime()),
     Column("next_check_at", UTCDateTime()),

@@ -27,6 +27,7 @@ class SourceState:
     baseline_done: bool
     failures: int
     state: str
+    extractor: int | None = None  # the extractor version that recorded its passages
 
 
 @dataclass(slots=True)
@@ -90,6 +91,7 @@ class SourceRecords(Part):
             cols.baseline_done,
             cols.failures,
             cols.state,
+            cols.extractor,
         )
         with self.engine.connect() as conn:
             return {
@@ -98,6 +100,7 @@ class SourceRecords(Part):
                     bool(r.baseline_done),
                     r.failures,
                     r.state,
+                    r.extractor,
                 )
                 for r in conn.execute(query)
                 if r.key in wanted
@@ -116,16 +119,20 @@ class SourceRecords(Part):
         conn: Connection | None = None,
         *,
         baseline_done: bool = False,
+        extractor: int | None = None,
     ) -> None:
         """Store the outcome of one fetch: health, validators and when to poll next.
 
         `before` is the state read at the start of the cycle; without it, it is read here.
-        `baseline_done` also marks the source's baseline as taken, in the same statement.
+        `baseline_done` also marks the source's baseline as taken, in the same statement;
+        `extractor`, the extractor version whose passages were recorded.
         """
         before = before or self.source_state(key)
         values = self._fetch_values(result, now, interval, before)
         if baseline_done:
             values["baseline_done"] = True
+        if extractor is not None:
+            values["extractor"] = extractor
         with self._tx(conn) as tx:
             tx.execute(_UPDATE_SOURCE, {"_key": key, **values})
             track_outages(tx, _outage_changes([(key, values, now, before)]))
