@@ -73,7 +73,7 @@ def _v7_entry_edits(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_items_revises ON items (revises)"))
 
 
-def _extraction_recall(conn: Connection) -> None:
+def _v8_extraction_recall(conn: Connection) -> None:
     """Keep which page extractor recorded each source's passages. Existing sources get none
     (NULL): their next poll, by a newer extractor, records the paragraphs it newly finds."""
     if "extractor" not in {c["name"] for c in inspect(conn).get_columns("sources")}:
@@ -88,7 +88,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v5_volatile_lines,
     _v6_outages,
     _v7_entry_edits,
-    _extraction_recall,
+    _v8_extraction_recall,
 ]
 LATEST = len(MIGRATIONS)
 
