@@ -15,6 +15,7 @@ from monitor.channels.email import EmailChannel
 from monitor.channels.file import FileChannel
 from monitor.channels.webhook import WebhookChannel
 from monitor.config import Config
+from monitor.logs import one_line
 from monitor.models import Source
 from monitor.schedule import cron_trigger
 
@@ -99,7 +100,8 @@ def offline_line(polled: int, readable: int, errors: Sequence[tuple[str, str]]) 
     """The warning after a poll in which no source could be read (None when some could)."""
     if polled == 0 or readable:
         return None
-    example = f" (e.g. {errors[0][0]}: {errors[0][1]})" if errors else ""
+    # Names and errors may come from cited documents and servers: one printable line, bounded.
+    example = f" (e.g. {one_line(f'{errors[0][0]}: {errors[0][1]}', 200)})" if errors else ""
     return (
         f"{polled} sources: 0 readable. Is this machine offline? Check its network, DNS or "
         f"proxy{example}"
