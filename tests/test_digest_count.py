@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from tests.conftest import ContentServer
+from tests.local_config import LOOPBACK_HTTP, NO_SEEDS
 from tests.test_end_to_end import monitor, rss
 
 OLD = [("old-1", "Football: Bayern beat Dortmund", "A late goal decided the match in Munich.")]
@@ -30,13 +31,8 @@ def test_header_counts_each_story_once(tmp_path: Path, content_server: ContentSe
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f"""
-[http]
-allow_networks = ["127.0.0.1/32"]
-respect_robots = false
-
-[seeds]
-enabled = false
-
+{LOOPBACK_HTTP}
+{NO_SEEDS}
 [[sources]]
 name = "Wire"
 url = "{srv.base}/feed.xml"

@@ -12,6 +12,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from tests.conftest import REPO, ContentServer, SmtpSink, WebhookReceiver
+from tests.local_config import LOOPBACK_HTTP, delivery_channels, source
 
 SECRET_ENV = "TEST_MONITOR_WEBHOOK_SECRET"
 
@@ -87,37 +88,12 @@ def write_config(tmp: Path, srv: ContentServer, smtp: SmtpSink, hook: WebhookRec
     cfg = tmp / "config.toml"
     cfg.write_text(
         f"""
-[http]
-allow_networks = ["127.0.0.1/32"]
-respect_robots = false
-
+{LOOPBACK_HTTP}
 [poll]
 tick_seconds = 5
 
-[[sources]]
-name = "Test wire"
-url = "{srv.base}/feed.xml"
-kind = "feed"
-
-[channels.mail]
-kind = "email"
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-sender = "monitor@example.org"
-recipients = ["analysts@example.org"]
-send_empty = false
-
-[channels.hook]
-kind = "webhook"
-url = "{hook.url}"
-secret_env = "{SECRET_ENV}"
-send_empty = false
-
-[channels.files]
-kind = "file"
-send_empty = false
-
+{source(f"{srv.base}/feed.xml", "Test wire")}
+{delivery_channels(smtp.port, hook.url, SECRET_ENV)}
 {shipped_topics()}
 """,
         encoding="utf-8",

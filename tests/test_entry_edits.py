@@ -15,6 +15,7 @@ from monitor.outbox import flush, queue_digest
 from monitor.sources import load_sources
 from monitor.store import Store, utcnow
 from tests.conftest import ContentServer, SmtpSink, WebhookReceiver
+from tests.local_config import LOOPBACK_HTTP, NO_SEEDS, delivery_channels, source
 from tests.test_end_to_end import SECRET_ENV, bodies, monitor, rss, shipped_topics
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -42,38 +43,10 @@ def write_config(tmp: Path, srv: ContentServer, smtp: SmtpSink, hook: WebhookRec
     cfg = tmp / "config.toml"
     cfg.write_text(
         f"""
-[http]
-allow_networks = ["127.0.0.1/32"]
-respect_robots = false
-
-[seeds]
-enabled = false
-
-[[sources]]
-name = "Test wire"
-url = "{srv.base}/feed.xml"
-kind = "feed"
-
-[channels.mail]
-kind = "email"
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-sender = "monitor@example.org"
-recipients = ["analysts@example.org"]
-send_empty = false
-
-[channels.hook]
-kind = "webhook"
-url = "{hook.url}"
-secret_env = "{SECRET_ENV}"
-send_empty = false
-alerts = true
-
-[channels.files]
-kind = "file"
-send_empty = false
-
+{LOOPBACK_HTTP}
+{NO_SEEDS}
+{source(f"{srv.base}/feed.xml", "Test wire")}
+{delivery_channels(smtp.port, hook.url, SECRET_ENV, hook_alerts=True)}
 {shipped_topics()}
 """,
         encoding="utf-8",

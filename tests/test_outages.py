@@ -22,6 +22,7 @@ from monitor.store import FetchRecord, Store
 from monitor.store.migrations import LATEST
 from monitor.store.outages import OutageRule
 from tests.conftest import ContentServer, SmtpSink, WebhookReceiver
+from tests.local_config import LOOPBACK_HTTP, NO_SEEDS
 from tests.test_end_to_end import SECRET_ENV, bodies, monitor, rss, shipped_topics
 
 FEED = [
@@ -46,13 +47,8 @@ def write_config(
     cfg = tmp / "config.toml"
     cfg.write_text(
         f"""
-[http]
-allow_networks = ["127.0.0.1/32"]
-respect_robots = false
-
-[seeds]
-enabled = false
-
+{LOOPBACK_HTTP}
+{NO_SEEDS}
 [digest]
 {digest}
 

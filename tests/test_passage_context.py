@@ -17,6 +17,7 @@ from monitor.extract import extract_page, fingerprint
 from monitor.models import Passage
 from monitor.source_kinds import extract_document
 from tests.conftest import REPO, ContentServer
+from tests.local_config import LOOPBACK_HTTP, NO_SEEDS
 
 URL = "https://zeitung.example.de/liveblog"
 BLOG_TITLE = "Liveblog: Nordkoreanische Soldaten in Russland"
@@ -258,13 +259,8 @@ def test_cli_digest_matches_each_passage_with_its_own_context_and_date(
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f"""
-[http]
-allow_networks = ["127.0.0.1/32"]
-respect_robots = false
-
-[seeds]
-enabled = false
-
+{LOOPBACK_HTTP}
+{NO_SEEDS}
 [[sources]]
 name = "Liveblog"
 url = "{srv.base}/liveblog"

@@ -27,6 +27,7 @@ from monitor.detect.volatile_lines import (
 from monitor.models import Passage
 from monitor.store import Store
 from monitor.volatile import line_shape
+from tests.local_config import LOOPBACK_HTTP, NO_SEEDS
 from tests.test_end_to_end import monitor
 
 ARTICLE = [
@@ -95,13 +96,8 @@ def write_config(tmp: Path, url: str) -> Path:
     cfg = tmp / "config.toml"
     cfg.write_text(
         f"""
-[http]
-allow_networks = ["127.0.0.1/32"]
-respect_robots = false
-
-[seeds]
-enabled = false
-
+{LOOPBACK_HTTP}
+{NO_SEEDS}
 [[sources]]
 name = "Live page"
 url = "{url}"
