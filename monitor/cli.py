@@ -520,6 +520,30 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
         sys.exit(EXIT_FAILED)
 
 
+@cli.command()
+@click.option("--csv", "as_csv", is_flag=True, help="one CSV row per mark or mute in force")
+@click.pass_context
+def feedback(ctx: click.Context, as_csv: bool) -> None:
+    """The analysts' feedback per topic: "not relevant" marks (with their passages) and muted
+    sources, to improve the topic definitions; nothing here changes config.toml."""
+    config = _load(ctx)
+    from monitor.feedback.records import FeedbackRecords
+    from monitor.feedback.report import as_csv as csv_text
+    from monitor.feedback.report import as_text
+    from monitor.store import Store
+    from monitor.store.store import DB_NAME
+
+    rows = []
+    if (config.state_dir / DB_NAME).exists():
+        store = Store(config.state_dir)
+        try:
+            rows = FeedbackRecords(store.engine).active()
+        finally:
+            store.close()
+    rows.sort(key=lambda r: (r.topic, r.kind, r.id))
+    click.echo(csv_text(rows) if as_csv else as_text(rows, list(config.topics)), nl=False)
+
+
 @cli.command("reset-state")
 @click.option("--force", is_flag=True, help="also when the database is healthy")
 @click.pass_context

@@ -179,6 +179,10 @@ class WebConfig(Strict):
     # Where readers reach this server from outside (behind a proxy, say): the Atom feeds' self
     # links use it. Unset, a served feed links to the address its reader used.
     public_url: str | None = None
+    # Feedback links in digests ("not relevant", "mute"): how long one stays valid, and the env
+    # var holding their signing key (unset: a key generated once in state/feedback.key).
+    link_days: int = Field(14, ge=1, le=365, description="days a digest's feedback link is valid")
+    link_secret_env: str | None = Field(None, description="env var holding the link signing key")
 
     @field_validator("public_url")
     @classmethod
@@ -555,14 +559,17 @@ def validate_config(
 def missing_secrets(config: Config) -> list[ConfigIssue]:
     """Secrets the config names but the environment does not hold: found before starting, not
     at the first delivery."""
-    wanted: list[tuple[str, str | None]] = [("web.token_env", config.web.token_env)]
+    wanted: list[tuple[str, str | None]] = [
+        ("web.token_env", config.web.token_env),
+        ("web.link_secret_env", config.web.link_secret_env),
+    ]
     for name, channel in config.channels.items():
         if not channel.enabled:
             continue
         for key in channel.secret_keys:
             wanted.append((f"channels.{name}.{key}", getattr(channel, key)))
     if not config.web.enabled:
-        wanted = wanted[1:]
+        wanted = wanted[2:]
     issues = []
     for key, var in wanted:
         try:

@@ -144,9 +144,16 @@ class Daemon:
         if web_cfg.enabled:
             from monitor import web
             from monitor.config import secret_from_env
+            from monitor.feedback.links import signer_for
 
-            token = secret_from_env(web_cfg.token_env, "web.token_env")
-            runner = await web.start(self, web_cfg.host, web_cfg.port, token)
+            # No token configured: one is made in state/web.token; every route needs one.
+            token = secret_from_env(web_cfg.token_env, "web.token_env") or web.web_token(
+                self.rt.config.state_dir
+            )
+            signer = signer_for(self.rt.config)
+            runner = await web.start(
+                self, web_cfg.host, web_cfg.port, token, signer, web_cfg.public_url
+            )
         await self._catch_up()
         log.info(
             "monitor running: %d sources, %d topics, %d channels; state in %s",

@@ -211,11 +211,18 @@ class Digest:
     urgent: bool = False
     # Copies of a story folded into the item shown for it: shown match id -> folded match ids.
     absorbed: dict[int, list[int]] = field(default_factory=dict)
+    # Matches feedback suppressed (a mute, a "not relevant" mark): claimed, never shown; the
+    # footer counts them and names where to undo (`feedback_url`).
+    suppressed: list[int] = field(default_factory=list)
+    feedback_url: str | None = None
 
     @property
     def match_ids(self) -> list[int]:
-        """Every match this digest accounts for, shown or folded into a shown one."""
-        return self.ids_for([m.id for ms in self.topics.values() for m in ms])
+        """Every match this digest accounts for: shown, folded into a shown one, suppressed."""
+        return [
+            *self.ids_for([m.id for ms in self.topics.values() for m in ms]),
+            *self.suppressed,
+        ]
 
     def ids_for(self, shown: Sequence[int]) -> list[int]:
         """The given shown matches plus the copies folded into them."""

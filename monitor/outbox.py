@@ -24,6 +24,9 @@ from monitor.digest.atom import FEEDS_FOLDER, MAX_ENTRIES, topic_feed, write_top
 from monitor.digest.build import build_digest, channel_topics
 from monitor.digest.render import render_digest
 from monitor.dispatch import deliver
+from monitor.feedback.links import links_for
+from monitor.feedback.records import FeedbackRecords
+from monitor.feedback.suppress import Suppressor
 from monitor.fetch import Fetcher
 from monitor.models import Citation, Delivery, Digest, Match, OutageNotice, RenderedDigest, Source
 from monitor.store import Store
@@ -70,6 +73,10 @@ def queue_digest(
     )
     rule = outage_rule(config)
     outages: list[OutageNotice] = []
+    # Feedback (mutes, "not relevant") applies to every channel and to alerts alike.
+    suppressor = Suppressor.load(store.engine, topics)
+    suppressed: list[Match] = []
+    links = links_for(config, now)
 
     def select(conn: Connection | None = None) -> list[Match]:
         # Outages are read in the same transaction as the matches: what the digest tells is
@@ -77,10 +84,20 @@ def queue_digest(
         outages[:] = (
             [] if alert else store.pending_outages(channel_name, keys, now, rule, conn=conn)
         )
-        return matches(conn=conn)
+        kept, suppressed[:] = suppressor.split(matches(conn=conn), conn or store.engine)
+        return kept
 
     def build(found: list[Match]) -> Digest | None:
-        return build_digest(config, channel_name, found, failing, now, alert=alert, outages=outages)
+        return build_digest(
+            config,
+            channel_name,
+            found,
+            failing,
+            now,
+            alert=alert,
+            outages=outages,
+            suppressed=suppressed,
+        )
 
     # The channel's kind says what payload is stored (a chat webhook stores the chat message
     # itself), so a retry re-sends exactly those bytes.
@@ -88,7 +105,7 @@ def queue_digest(
     payload = module.payload_builder(channel)
 
     def render(digest: Digest) -> RenderedDigest:
-        return render_digest(digest, tz=tz, payload=payload)
+        return render_digest(digest, tz=tz, payload=payload, links=links)
 
     if dry_run:
         digest = build(select())
@@ -118,11 +135,19 @@ def write_feeds(
     citations = _citations(sources)
     base = config.web.public_url
     outages = store.recent_outages(now, outage_rule(config), {s.key for s in sources})
+    suppressor = Suppressor.load(store.engine, list(config.topics))
+
+    def shown(topic: str) -> list[Match]:
+        # Feedback hides entries here as in digests; twice the entries are read so that a
+        # few suppressed ones do not shorten the feed.
+        found = store.latest_matches(topic, 2 * MAX_ENTRIES, citations)
+        return suppressor.split(found, store.engine)[0][:MAX_ENTRIES]
+
     feeds = {
         topic: topic_feed(
             topic,
             cfg.name or topic,
-            store.latest_matches(topic, MAX_ENTRIES, citations),
+            shown(topic),
             now,
             f"{base}/feeds/{topic}.atom" if base else None,
             outages,
@@ -134,14 +159,16 @@ def write_feeds(
 
 def feeds_behind(config: Config, store: Store) -> bool:
     """Whether the Atom feeds are missing, or older than the last change to a source's outage
-    (a failed poll, or the poll that read it again): a cycle without matches must still rewrite
-    them then."""
+    (a failed poll, or the poll that read it again) or to the feedback (a mute, a mark, an
+    undo): a cycle without matches must still rewrite them then."""
     folder = config.state_dir / FEEDS_FOLDER
     try:
         written = datetime.fromtimestamp(folder.stat().st_mtime, UTC)
     except OSError:
         return True
-    return store.outages_changed_since(written)
+    return store.outages_changed_since(written) or FeedbackRecords(store.engine).changed_since(
+        written
+    )
 
 
 async def flush(

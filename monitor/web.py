@@ -1,10 +1,17 @@
-"""Ops endpoints: /healthz, /readyz, /metrics, a read-only status page and the topic feeds.
+"""Ops endpoints: /healthz, /readyz, /metrics, a read-only status page, the topic feeds, and
+the feedback pages (`monitor.feedback.pages`).
 
-Bound to 127.0.0.1 by default. With a token configured, every route but the two probes needs it:
-as `Authorization: Bearer <token>`, or as the password of HTTP basic auth (any user name), which
-browsers and feed readers can send. The Atom feeds also take it as `?token=`, since some readers
-can send nothing else; only there, because a URL ends up in logs and histories. The probes reveal
-only "ok" or "not ok" (/readyz also names the kind of a state fault, without a path).
+Bound to 127.0.0.1 by default. Every route but the two probes and the signed feedback pages
+(`/fb/<token>`, whose signature is their credential) needs the token (`[web] token_env`, else
+the one generated in state/web.token): as `Authorization: Bearer <token>`, or as the password of
+HTTP basic auth (the user name is recorded as who gave feedback), which browsers and feed readers
+can send. The Atom feeds also take it as `?token=`, since some readers can send nothing else;
+only there, because a URL ends up in logs and histories. The probes reveal only "ok" or "not ok"
+(/readyz also names the kind of a state fault, without a path).
+
+Every state change is a POST, refused when it comes from another site (its Origin, or the
+browser's Sec-Fetch-Site) and, on authenticated routes, without the CSRF token of the page that
+made the form (derived from the credential, see `LinkSigner.csrf_token`).
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import os
+import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -25,10 +34,17 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from monitor.feedback.forms import MARK_PATH, UNDO_PATH
+from monitor.feedback.links import LinkSigner
+from monitor.feedback.pages import FeedbackPages
 from monitor.metrics import REGISTRY
 from monitor.store import StateError, Store
 
 PUBLIC = frozenset({"/healthz", "/readyz"})
+# The pages a digest's signed feedback links open: the signature in the path is the credential.
+SIGNED_PREFIX = "/fb/"
+TOKEN_FILE = "web.token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -97,19 +113,56 @@ BAD_STATES = frozenset({"failing", "gone", "refused", "robots"})
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
-def _given_token(request: web.Request) -> str | None:
-    """The token the request carries: bearer, basic-auth password, or (feeds only) ?token=."""
+def _given_token(request: web.Request) -> tuple[str, str | None]:
+    """(who, token) the request carries: bearer, basic auth (who: its user name), or (feeds
+    only) ?token=."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
-        return value.strip()
+        return "token", value.strip()
     if scheme.lower() == "basic":
         try:
-            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+            pair = base64.b64decode(value.strip(), validate=True).decode()
+            user, _, password = pair.partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            return None
+            return "", None
+        # Shown on the feedback page as who set a mute: printable and short.
+        who = "".join(c for c in user if c.isprintable())[:64].strip()
+        return who or "basic auth", password
     if request.path.startswith("/feeds/"):
-        return request.query.get("token")
-    return None
+        return "token", request.query.get("token")
+    return "", None
+
+
+def web_token(state_dir: Path) -> str:
+    """The access token when the config names none: made once, kept in state/web.token
+    (readable by this user only), so every route but the probes still needs one."""
+    path = state_dir / TOKEN_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+    token = path.read_text(encoding="utf-8").strip()
+    if len(token) < 16:
+        raise ValueError(f"{path}: too short to be an access token; delete it to make a new one")
+    return token
+
+
+def _same_origin(request: web.Request, public_url: str | None) -> bool:
+    """Whether a state-changing request comes from a page of this server (CSRF defence): its
+    Origin, when the browser sends one, is this server's or the public address's; without
+    one, the browser's Sec-Fetch-Site must not say another site. Clients that are no browser
+    send neither."""
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        allowed = {f"{request.scheme}://{request.host}"}
+        if public_url:
+            scheme, _, rest = public_url.partition("://")
+            allowed.add(f"{scheme}://{rest.split('/', 1)[0]}")
+        return origin in allowed
+    return request.headers.get("Sec-Fetch-Site", "same-origin") in {"same-origin", "none"}
 
 
 def with_self_link(document: bytes, href: str) -> bytes:
@@ -131,24 +184,53 @@ def _when(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else None
 
 
-def make_app(daemon: Daemonish, token: str | None) -> web.Application:
-    @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        given = _given_token(request) if token else None
-        if (
-            token
-            and request.path not in PUBLIC
-            and not hmac.compare_digest((given or "").encode(), token.encode())
-        ):
-            response: web.StreamResponse = web.Response(status=401, text="token required\n")
+def make_app(
+    daemon: Daemonish,
+    token: str | None,
+    signer: LinkSigner | None = None,
+    public_url: str | None = None,
+) -> web.Application:
+    """The web server's routes. Without a `token` none can be given (every route but the
+    probes and the signed pages refuses); without a `signer` links are checked with a key of
+    this process only."""
+    secret = token or secrets.token_urlsafe(32)
+    signer = signer or LinkSigner(secrets.token_bytes(32))
+
+    async def checked(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method not in SAFE_METHODS and not _same_origin(request, public_url):
+            return web.Response(status=403, text="refused: a change asked from another site\n")
+        if request.path in PUBLIC or request.path.startswith(SIGNED_PREFIX):
+            return await handler(request)
+        who, given = _given_token(request)
+        if not hmac.compare_digest((given or "").encode(), secret.encode()):
+            response = web.Response(status=401, text="token required\n")
             # Browsers and feed readers then ask for it (any user name, the token as password).
             response.headers["WWW-Authenticate"] = 'Basic realm="source-monitor", charset="UTF-8"'
-        else:
-            response = await handler(request)
+            return response
+        credential = f"{who}\x00{secret}"
+        request["who"], request["csrf"] = who, signer.csrf_token(credential)
+        if request.method not in SAFE_METHODS:
+            request["form"] = form = await request.post()
+            given_csrf = form.get("csrf")
+            if not isinstance(given_csrf, str) or not signer.csrf_ok(credential, given_csrf):
+                return web.Response(
+                    status=403, text="refused: CSRF token missing or wrong; reload the page\n"
+                )
+        return await handler(request)
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await checked(request, handler)
         response.headers["X-Content-Type-Options"] = "nosniff"
+        # No framing (a one-button page must not be clicked through another site's frame) and
+        # forms post to this server only.
         response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'"
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'"
         )
+        response.headers["X-Frame-Options"] = "DENY"
+        # A signed link's path is its credential: never sent to another site.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -210,17 +292,30 @@ def make_app(daemon: Daemonish, token: str | None) -> web.Application:
         body = with_self_link(path.read_bytes(), here)
         return web.Response(body=body, content_type="application/atom+xml")
 
-    app = web.Application(middlewares=[guard])
+    pages = FeedbackPages(lambda: daemon.store, signer, daemon.topic_ids)
+    app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
     app.router.add_get("/feeds/{topic}.atom", feed)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/", status)
+    app.router.add_get(SIGNED_PREFIX + "{token}", pages.link_page)
+    app.router.add_post(SIGNED_PREFIX + "{token}", pages.link_post)
+    app.router.add_get("/feedback", pages.list_page)
+    app.router.add_post(MARK_PATH, pages.mark)
+    app.router.add_post(UNDO_PATH, pages.undo)
     return app
 
 
-async def start(daemon: Daemonish, host: str, port: int, token: str | None) -> web.AppRunner:
-    runner = web.AppRunner(make_app(daemon, token), access_log=None)
+async def start(
+    daemon: Daemonish,
+    host: str,
+    port: int,
+    token: str | None,
+    signer: LinkSigner | None = None,
+    public_url: str | None = None,
+) -> web.AppRunner:
+    runner = web.AppRunner(make_app(daemon, token, signer, public_url), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

@@ -57,9 +57,12 @@ kind = "file"
 """
 
 
-def get(url: str) -> tuple[int, str]:
+def get(url: str, token: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:
+        with urllib.request.urlopen(request, timeout=5) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -111,7 +114,11 @@ def test_daemon_polls_serves_reloads_and_stops(running) -> None:  # type: ignore
     assert wait_for(lambda: get(base + "/healthz")[0] == 200), daemon.text()
     assert wait_for(lambda: srv.hits("/feed.xml") >= 2), "the tick polls the due source again"
 
-    status, body = get(base + "/metrics")
+    # No token configured: the daemon made one in the state folder, and every route but the
+    # probes needs it (before issue 18 they were open on loopback).
+    assert get(base + "/metrics")[0] == 401
+    token = (cfg.parent / "state" / "web.token").read_text().strip()
+    status, body = get(base + "/metrics", token)
     assert status == 200
     for series in (
         "monitor_poll_cycles_total",
@@ -123,12 +130,12 @@ def test_daemon_polls_serves_reloads_and_stops(running) -> None:  # type: ignore
         assert series in body, series
     assert srv.base not in body  # no per-URL labels
     assert get(base + "/readyz")[0] == 200
-    status, page = get(base + "/")
+    status, page = get(base + "/", token)
     assert status == 200 and "local feed" in page
-    status, atom = get(base + "/feeds/t.atom")
+    status, atom = get(base + "/feeds/t.atom", token)
     assert status == 200 and atom.startswith("<?xml") and "http://www.w3.org/2005/Atom" in atom
-    assert get(base + "/feeds/nope.atom")[0] == 404
-    assert get(base + "/feeds/..%2Fmonitor.db.atom")[0] == 404
+    assert get(base + "/feeds/nope.atom", token)[0] == 404
+    assert get(base + "/feeds/..%2Fmonitor.db.atom", token)[0] == 404
 
     # A second instance on the same state folder refuses to start.
     second = subprocess.run(

@@ -415,8 +415,11 @@ class DaemonProcess:
         return sum(needle in line for line in self.lines)
 
 
-def metrics_text(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+def metrics_text(port: int, state: Path) -> str:
+    # Every route but the probes needs a token: the one the daemon made in the state folder.
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+    request.add_header("Authorization", "Bearer " + (state / "web.token").read_text().strip())
+    with urllib.request.urlopen(request, timeout=5) as r:
         return r.read().decode()
 
 
@@ -471,7 +474,7 @@ schedule = "0 0 1 1 *"
         resource.prlimit(daemon.proc.pid, resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
         assert wait_for(lambda: readyz(port)[0] == 503), daemon.text()
         assert readyz(port)[1] == "not ready: state not writable\n"
-        assert "monitor_state_fault 1.0" in metrics_text(port)
+        assert "monitor_state_fault 1.0" in metrics_text(port, db.parent)
 
         # The digest falls due while the disk is full: it stays in the outbox, unsent.
         while time.monotonic() < due_at + 3:
@@ -488,7 +491,7 @@ schedule = "0 0 1 1 *"
             (resource.RLIM_INFINITY, resource.RLIM_INFINITY),
         )
         assert wait_for(lambda: readyz(port)[0] == 200), daemon.text()
-        assert "monitor_state_fault 0.0" in metrics_text(port)
+        assert "monitor_state_fault 0.0" in metrics_text(port, db.parent)
         assert wait_for(lambda: outbox(db) == [(digest_id, "sent", 2)]), outbox(db)
         assert [h.get("webhook-id") for h, _ in hook.received] == [digest_id, digest_id]
 

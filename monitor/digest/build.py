@@ -32,6 +32,7 @@ def build_digest(
     *,
     alert: bool = False,
     outages: Sequence[OutageNotice] = (),
+    suppressed: Sequence[Match] = (),
 ) -> Digest | None:
     """Group by topic (config order), fold one story's copies into one item (shown by its fullest
     copy, the others named under it), rank by the story's best score then recency. Returns None
@@ -39,6 +40,9 @@ def build_digest(
 
     `outages` (sources unreadable or readable again) are news of their own: a digest that tells
     of one goes out even when it has no match, so that silence always means nothing happened.
+
+    `suppressed` (matches feedback suppressed, see `monitor.feedback.suppress`) are claimed with
+    the digest and counted in its footer, never shown; alone they make no digest.
     """
     channel = config.channels[channel_name]
     order = channel_topics(config, channel_name, urgent_only=alert)
@@ -87,6 +91,8 @@ def build_digest(
         language=channel.language,
         urgent=alert,
         absorbed=absorbed,
+        suppressed=[i for m in suppressed for i in (m.id, *m.folded)],
+        feedback_url=f"{config.web.public_url}/feedback" if config.web.public_url else None,
     )
 
 

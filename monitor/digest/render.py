@@ -27,6 +27,7 @@ from monitor.digest.payload import standard_payload
 from monitor.digest.views import (
     LABELS,
     MAX_FAILING_SHOWN,
+    ItemView,
     TopicView,
     build_subject,
     clean,
@@ -35,7 +36,7 @@ from monitor.digest.views import (
     item_view,
     outage_section,
 )
-from monitor.models import Digest, RenderedDigest
+from monitor.models import Digest, Match, RenderedDigest
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -63,13 +64,21 @@ _INLINER = css_inline.CSSInliner(
 )
 
 
+# (item id, topic) -> the item's signed feedback links, action -> URL (`monitor.feedback.links`).
+FeedbackLinks = Callable[[int, str], dict[str, str]]
+
+
 def render_digest(
-    digest: Digest, tz: tzinfo | None = None, payload: PayloadBuilder | None = None
+    digest: Digest,
+    tz: tzinfo | None = None,
+    payload: PayloadBuilder | None = None,
+    links: FeedbackLinks | None = None,
 ) -> RenderedDigest:
     """Render one digest for its channel; times are shown in `tz` (UTC if not given).
 
     Its `payload` is built by `payload` (a channel's own format, see `monitor.channels`), else
     it is the standard webhook payload; the outbox stores (and re-sends on retry) exactly it.
+    With `links`, each item of the HTML digest carries its feedback links.
     """
     zone: tzinfo = tz or UTC
     labels = LABELS[digest.language]
@@ -79,7 +88,7 @@ def render_digest(
             id=clean(topic, 80),
             name=clean(digest.topic_names.get(topic, topic), 200),
             count=len(matches),
-            items=[item_view(m, zone, labels) for m in matches],
+            items=[_with_links(item_view(m, zone, labels), m, topic, links) for m in matches],
         )
         for topic, matches in digest.topics.items()
         if matches
@@ -105,6 +114,8 @@ def render_digest(
         ),
         "outages": outage_section(digest.outages, zone, labels),
         "footer": head["footer"],
+        "suppressed": head["suppressed"],
+        "feedback_url": digest.feedback_url,
     }
     text = ENV.get_template("digest.txt").render(context)
     html = _INLINER.inline(ENV.get_template("digest.html").render(context))
@@ -119,3 +130,9 @@ def render_digest(
         payload=body,
         payload_ids=None if len(carried) == everything else tuple(carried),
     )
+
+
+def _with_links(view: ItemView, match: Match, topic: str, links: FeedbackLinks | None) -> ItemView:
+    if links is not None and match.item_id is not None:
+        view.feedback = links(match.item_id, topic)
+    return view

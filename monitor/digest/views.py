@@ -75,6 +75,10 @@ LABELS: dict[str, dict[str, str]] = {
         "created": "Created",
         "channel": "Channel",
         "footer": "Sent by source-monitor to channel {channel}. Digest {id}.",
+        "suppressed": "{n} item(s) suppressed by your feedback (mutes, “not relevant”); "
+        "see and undo at {url}",
+        "not_relevant": "Not relevant",
+        "mute": "Mute this source for this topic",
         "outages": "Sources not readable",
         "outages_short": "sources not readable",
         "outages_one": "source not readable",
@@ -123,6 +127,10 @@ LABELS: dict[str, dict[str, str]] = {
         "created": "Erstellt",
         "channel": "Kanal",
         "footer": "Gesendet von source-monitor an Kanal {channel}. Übersicht {id}.",
+        "suppressed": "{n} Treffer durch Ihre Rückmeldungen ausgeblendet (stummgeschaltet, "
+        "„nicht relevant“); ansehen und rückgängig machen: {url}",
+        "not_relevant": "Nicht relevant",
+        "mute": "Diese Quelle für dieses Thema stummschalten",
         "outages": "Quellen nicht lesbar",
         "outages_short": "Quellen nicht lesbar",
         "outages_one": "Quelle nicht lesbar",
@@ -295,6 +303,8 @@ class ItemView:
     # changes as one plain sentence, e.g. 'What changed: “3,000” became “10,000”.'
     update: bool = False
     change_line: str = ""
+    # Signed feedback links (action -> URL), when the server has a public address.
+    feedback: dict[str, str] = field(default_factory=dict)
 
     @property
     def snippet_marked(self) -> str:
@@ -580,4 +590,9 @@ def header_texts(digest: Digest, zone: tzinfo, labels: dict[str, str]) -> dict[s
         "created": local_time(digest.created, zone, labels["unknown"]),
         "channel": clean(digest.channel, 80),
         "footer": labels["footer"].format(channel=clean(digest.channel, 80), id=digest.id),
+        "suppressed": labels["suppressed"].format(
+            n=len(digest.suppressed), url=digest.feedback_url or "/feedback"
+        )
+        if digest.suppressed
+        else "",
     }

@@ -59,7 +59,7 @@ class DigestRecords(Part):
             rendered = render(digest)
             claimed = digest.match_ids
             if payload_only and rendered.payload_ids is not None:
-                claimed = digest.ids_for(rendered.payload_ids)
+                claimed = [*digest.ids_for(rendered.payload_ids), *digest.suppressed]
             conn.execute(
                 insert(s.digests).values(
                     id=digest.id,

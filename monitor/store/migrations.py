@@ -80,6 +80,11 @@ def _v8_extraction_recall(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE sources ADD COLUMN extractor INTEGER"))
 
 
+def _v9_feedback(conn: Connection) -> None:
+    """Keep the analysts' feedback: "not relevant" marks and mutes (`monitor.feedback`)."""
+    schema.feedback.create(conn, checkfirst=True)  # with its index
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_edits,
@@ -89,6 +94,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v6_outages,
     _v7_entry_edits,
     _v8_extraction_recall,
+    _v9_feedback,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -239,3 +239,28 @@ entry_versions = Table(
     Column("text", Text, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# Analysts' feedback (`monitor.feedback`): "not relevant" marks on an item for a topic and mutes
+# of a source for a topic, until undone. A mark keeps what identifies its passage (source,
+# passage key, story, story sketch) so that the passage and its syndicated copies stay
+# suppressed after retention has pruned the item. No foreign keys: feedback outlives items.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # not_relevant | mute
+    Column("topic", String(64), nullable=False),
+    Column("source_key", String, nullable=False),
+    Column("item_id", Integer),  # the marked item (None for a mute)
+    Column("passage_key", Text),  # its passage key, without an edit's version suffix
+    Column("story_id", Integer),  # the root item of its story
+    Column("minhash", Text),  # its story sketch (base64, extract/similar.py)
+    Column("title", Text),
+    Column("text", Text),
+    Column("link", Text),
+    Column("who", Text, nullable=False),  # the basic-auth user, "token" or "email link"
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("undone_at", UTCDateTime()),
+    Column("undone_by", Text),
+)
+Index("ix_feedback_topic", feedback.c.topic, feedback.c.undone_at)
