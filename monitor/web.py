@@ -36,7 +36,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor.feedback.forms import MARK_PATH, UNDO_PATH
 from monitor.feedback.links import LinkSigner
-from monitor.feedback.pages import FeedbackPages
+from monitor.feedback.pages import CSRF, FORM, WHO, FeedbackPages
 from monitor.metrics import REGISTRY
 from monitor.store import StateError, Store
 
@@ -208,11 +208,11 @@ def make_app(
             response.headers["WWW-Authenticate"] = 'Basic realm="source-monitor", charset="UTF-8"'
             return response
         credential = f"{who}\x00{secret}"
-        request["who"], request["csrf"] = who, signer.csrf_token(credential)
+        request[WHO], request[CSRF] = who, signer.csrf_token(credential)
         if request.method not in SAFE_METHODS:
-            request["form"] = form = await request.post()
-            given_csrf = form.get("csrf")
-            if not isinstance(given_csrf, str) or not signer.csrf_ok(credential, given_csrf):
+            form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+            request[FORM] = form
+            if not signer.csrf_ok(credential, form.get("csrf", "")):
                 return web.Response(
                     status=403, text="refused: CSRF token missing or wrong; reload the page\n"
                 )

@@ -22,6 +22,12 @@ from monitor.feedback.links import ACTIONS, BadLink, LinkSigner
 from monitor.feedback.records import WHO_LINK, FeedbackRecords, UnknownItem
 from monitor.store import Store
 
+# What the web server's guard found out about an authenticated request, for the handlers.
+WHO = web.RequestKey("who", str)  # the basic-auth user name, or "token"
+CSRF = web.RequestKey("csrf", str)  # the CSRF token of forms on this page
+# A checked POST body's text fields.
+FORM: web.RequestKey[dict[str, str]] = web.RequestKey("form", dict)
+
 _env = ImmutableSandboxedEnvironment(autoescape=select_autoescape(default=True))
 _HEAD = """<!doctype html><html><head><meta charset="utf-8"><title>{{ title }}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -116,14 +122,14 @@ class FeedbackPages:
         return self._page(token, done=True)
 
     async def list_page(self, request: web.Request, message: str = "") -> web.Response:
-        csrf = request["csrf"]
+        csrf = request[CSRF]
         html = LIST.render(
             rows=self.records.active(), undo=lambda i: undo_button(i, csrf), message=message
         )
         return web.Response(text=html, content_type="text/html")
 
     async def mark(self, request: web.Request) -> web.Response:
-        form = request["form"]
+        form = request[FORM]
         action, topic = form.get("action", ""), form.get("topic", "")
         try:
             item_id = int(form.get("item_id", ""))
@@ -132,17 +138,17 @@ class FeedbackPages:
         if action not in ACTIONS or topic not in self.topics():
             return web.Response(status=400, text="action or topic: not one this server knows\n")
         try:
-            self.records.record(action, item_id, topic, request["who"], self.clock())
+            self.records.record(action, item_id, topic, request[WHO], self.clock())
         except UnknownItem as exc:
             return web.Response(status=404, text=f"{exc}\n")
         return _see_other(_back(request))
 
     async def undo(self, request: web.Request) -> web.Response:
         try:
-            feedback_id = int(request["form"].get("id", ""))
+            feedback_id = int(request[FORM].get("id", ""))
         except ValueError:
             return web.Response(status=400, text="id: expected a feedback number\n")
-        if not self.records.undo(feedback_id, request["who"], self.clock()):
+        if not self.records.undo(feedback_id, request[WHO], self.clock()):
             return web.Response(status=404, text="no feedback in force by that number\n")
         return _see_other("/feedback")
 
