@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run demo test lint lock check once digest bench clean
+.PHONY: run demo test lint lock check once digest bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,15 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/monitor demo
 
-test: $(VENV)/.installed $(DCLINT)
+# tests/test_browser.py drives Chromium and chromedriver from the system packages: installed
+# here when missing and possible (root with apt-get, as in CI); else that test is skipped.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "no chromium (needs root and apt-get): tests/test_browser.py will be skipped"; fi
+
+test: $(VENV)/.installed $(DCLINT) browser
 	$(BIN)/ruff check monitor tests benchmarks scripts
 	$(BIN)/hadolint Dockerfile
 	$(DCLINT) --max-warnings 0 compose.yaml

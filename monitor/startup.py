@@ -87,6 +87,9 @@ def summary_lines(
     """The start-up summary of `monitor run`, one log line each."""
     web = config.web
     status = f"http://{web.host}:{web.port}/" if web.enabled else "off ([web] enabled = false)"
+    if web.enabled and not web.token_env:
+        # Every route but the probes needs a token; without one configured the daemon makes it.
+        status += f" (token in {config.state_dir / 'web.token'})"
     return [
         f"config {config_path.resolve()}; state in {config.state_dir}",
         sources_line(config, sources),

@@ -293,3 +293,13 @@ def test_an_old_state_folder_gains_the_feedback_table(tmp_path: Path) -> None:
     store.close()
     # Opening again migrates nothing twice.
     assert Store(state).version == LATEST
+
+
+def test_item_buttons_post_with_the_csrf_token_and_escape_what_they_carry() -> None:
+    from monitor.feedback.forms import item_buttons
+
+    html = str(item_buttons(7, 'x"><script>', "https://a.example/?q=<b>", "tok&en"))
+    assert html.count('<form method="post" action="/feedback/mark"') == 2
+    assert 'name="action" value="not_relevant"' in html and 'name="action" value="mute"' in html
+    assert 'name="csrf" value="tok&amp;en"' in html and 'name="item_id" value="7"' in html
+    assert "<script>" not in html and "<b>" not in html

@@ -1,0 +1,153 @@
+"""As an analyst uses it: the real daemon polls a local corpus and writes its alerts and digests
+(file channel); Chromium (the system package, driven by Selenium through the system
+chromedriver) opens an item's "not relevant" link from the HTML alert and clicks the button; the
+daemon's next cycle and digest no longer carry the item, nor a copy of its story."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ContentServer
+from tests.test_daemon import Daemon, free_port, wait_for
+from tests.test_end_to_end import rss
+from tests.test_feedback import A_COPY, OLD, A, B, D
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or DRIVER is None,
+    reason="no Chromium here: `apt-get install -y chromium chromium-driver` (.ci/run does)",
+)
+RSS = "application/rss+xml; charset=utf-8"
+
+
+def config(srv: ContentServer, port: int) -> str:
+    return f"""
+[http]
+allow_networks = ["127.0.0.1/32"]
+respect_robots = false
+
+[seeds]
+enabled = false
+
+[poll]
+tick_seconds = 1
+
+[web]
+port = {port}
+public_url = "http://127.0.0.1:{port}"
+
+[[sources]]
+name = "Wire"
+url = "{srv.base}/wire.xml"
+kind = "feed"
+interval = "1s"
+
+[[sources]]
+name = "Agency"
+url = "{srv.base}/agency.xml"
+kind = "feed"
+interval = "1s"
+
+[topics.grain]
+name = "Grain"
+query = 'grain AND ships'
+urgent = true
+
+[channels.files]
+kind = "file"
+send_empty = false
+alerts = true
+schedule = "* * * * *"
+"""
+
+
+def files(folder: Path) -> dict[Path, str]:
+    return {p: p.read_text("utf-8") for p in folder.glob("*.*")} if folder.is_dir() else {}
+
+
+def polled_twice(db: Path) -> bool:
+    if not db.exists():
+        return False
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT count(*) FROM sources WHERE baseline_done").fetchone()
+    return bool(rows and rows[0] == 2)
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM or ""
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_not_relevant_clicked_in_a_browser_leaves_the_next_digest(  # type: ignore[no-untyped-def]
+    tmp_path: Path, content_server: ContentServer, browser
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    srv = content_server
+    srv.set("/wire.xml", rss(OLD), RSS)
+    srv.set("/agency.xml", rss(OLD), RSS)
+    port = free_port()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config(srv, port), encoding="utf-8")
+    state = tmp_path / "state"
+    out = state / "digests"
+    daemon = Daemon(cfg)
+    try:
+        assert wait_for(lambda: polled_twice(state / "monitor.db"), 90), daemon.text()
+        # Two stories on the wire: the urgent topic sends an alert at once, with feedback links.
+        srv.set("/wire.xml", rss([A, B, *OLD]), RSS)
+        assert wait_for(lambda: any(A[1] in t for t in files(out).values()), 90), daemon.text()
+        [html] = [t for p, t in files(out).items() if p.suffix == ".html" and A[1] in t]
+        item = html.split(A[1], 1)[1]
+        anchor = re.search(r'<a [^>]*class="fb-not-relevant"[^>]*>', item)
+        assert anchor, item[:2000]
+        link = re.search(r'href="([^"]+/fb/[^"]+)"', anchor[0])
+        assert link, anchor[0]
+
+        # The analyst opens the link: one button; clicking it records the mark.
+        browser.get(link[1].replace("&amp;", "&"))
+        WebDriverWait(browser, 30).until(ready.presence_of_element_located((By.ID, "confirm")))
+        assert A[1] in browser.page_source
+        browser.find_element(By.ID, "confirm").click()
+        WebDriverWait(browser, 30).until(ready.presence_of_element_located((By.ID, "done")))
+        clicked = set(files(out))
+
+        # The next cycle: a copy of the marked story on another outlet, and one new story.
+        srv.set("/wire.xml", rss([D, A, B, *OLD]), RSS)
+        srv.set("/agency.xml", rss([A_COPY, *OLD]), RSS)
+
+        def digest_after() -> str | None:
+            for path, text in files(out).items():
+                if path not in clicked and path.suffix == ".txt" and "ALERT" not in text:
+                    return text
+            return None
+
+        # The scheduled digest (every minute) comes after the alert of the new story.
+        assert wait_for(lambda: digest_after() is not None, 150), daemon.text()
+        after = {p: t for p, t in files(out).items() if p not in clicked}
+        assert any(D[1] in t for t in after.values()), after
+        for text in after.values():
+            assert A[1] not in text and A_COPY[1] not in text
+        digest = digest_after() or ""
+        assert "suppressed by your feedback" in digest
+        assert f"http://127.0.0.1:{port}/feedback" in digest
+    finally:
+        daemon.proc.terminate()
+        daemon.proc.wait(timeout=30)
