@@ -111,7 +111,10 @@ def test_run_starts_with_a_summary(tmp_path: Path, content_server: ContentServer
         [channel] = [m for m in said if m.startswith("channel files:")]
         assert channel.startswith(f"channel files: files in {tmp_path / 'state' / 'digests'}")
         assert "next digest " in channel and " 07:30 CE" in channel  # CET or CEST
-        assert f"status page, /healthz and /metrics: http://127.0.0.1:{port}/" in said
+        # No token configured: every route but the probes needs the one made in state/.
+        token = tmp_path / "state" / "web.token"
+        web = f"http://127.0.0.1:{port}/ (token in {token})"
+        assert f"status page, /healthz and /metrics: {web}" in said
         # The summary comes before the first poll's line.
         assert wait_for(lambda: any("poll cycle" in m for m in messages(daemon)), 120)
         order = messages(daemon)

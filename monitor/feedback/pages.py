@@ -112,13 +112,16 @@ class FeedbackPages:
             claim = self.signer.check(token, self.clock())
         except (BadLink, ValueError, TypeError):
             return self._page(token, done=False)
-        if claim.topic in self.topics():
-            try:
-                self.records.record(
-                    claim.action, claim.item_id, claim.topic, WHO_LINK, self.clock()
-                )
-            except UnknownItem:
-                return self._page(token, done=False)
+        if claim.topic not in self.topics():
+            html = CONFIRM.render(
+                title="Feedback link",
+                error=f"the topic {claim.topic!r} is no longer configured; nothing to record",
+            )
+            return web.Response(status=410, text=html, content_type="text/html")
+        try:
+            self.records.record(claim.action, claim.item_id, claim.topic, WHO_LINK, self.clock())
+        except UnknownItem:
+            return self._page(token, done=False)
         return self._page(token, done=True)
 
     async def list_page(self, request: web.Request, message: str = "") -> web.Response:
