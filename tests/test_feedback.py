@@ -303,3 +303,34 @@ def test_item_buttons_post_with_the_csrf_token_and_escape_what_they_carry() -> N
     assert 'name="action" value="not_relevant"' in html and 'name="action" value="mute"' in html
     assert 'name="csrf" value="tok&amp;en"' in html and 'name="item_id" value="7"' in html
     assert "<script>" not in html and "<b>" not in html
+
+
+def test_feedback_makes_the_atom_feeds_be_rewritten_without_new_matches(tmp_path: Path) -> None:
+    import os
+
+    from monitor.outbox import feeds_behind, write_feeds
+
+    cfg_path = tmp_path / "config.toml"
+    cfg_path.write_text(
+        f"{LOOPBACK_HTTP}{NO_SEEDS}"
+        '[[sources]]\nurl = "https://wire.example.org/feed"\nkind = "feed"\nname = "Wire"\n'
+        '[topics.grain]\nquery = "grain"\n[channels.files]\nkind = "file"\n',
+        encoding="utf-8",
+    )
+    cfg = wiring.load(cfg_path)
+    store = Store(cfg.state_dir)
+    [wire] = load_sources(cfg)
+    store.sync_sources([wire])
+    then = datetime.now(UTC) - timedelta(hours=1)
+    [passage] = remember(store, wire.key, [Passage("w1", STORY, title="Odesa")], then)
+    found = [TopicMatch("grain", 1.0, Evidence(("grain",), "grain", STORY[:80]))]
+    item = store.add_item(wire.key, passage, found, then)
+    write_feeds(cfg, store, [wire], then)
+    folder = cfg.state_dir / "feeds"
+    stamp = then.timestamp()
+    os.utime(folder, (stamp, stamp))
+    assert not feeds_behind(cfg, store)
+    FeedbackRecords(store.engine).record("not_relevant", item, "grain", "tester", datetime.now(UTC))
+    assert feeds_behind(cfg, store)
+    write_feeds(cfg, store, [wire], datetime.now(UTC))
+    assert "Odesa" not in (folder / "grain.atom").read_text("utf-8")
