@@ -239,3 +239,42 @@ entry_versions = Table(
     Column("text", Text, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# Everything the daemon reported (a match that went into a digest or alert of some channel), copied
+# when the digest is made, so that it can be searched and shown after retention has pruned its
+# item and match. One row per match; kept for `[archive] keep_days` (default: forever). No foreign
+# keys on purpose: the rows it was copied from go. `search_words` / `search_extra` hold the text's
+# folded search keys (`monitor.store.search_keys`), which a backend's full-text index is built on.
+archive = Table(
+    "archive",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("match_id", Integer, nullable=False),
+    Column("item_id", Integer, nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("source_name", Text, nullable=False),
+    Column("url", Text),
+    Column("language", String(8)),
+    Column("title", Text),
+    Column("text", Text, nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("snippet", Text, nullable=False),
+    Column("spans", JSON, nullable=False),
+    Column("story_id", Integer),
+    Column("also_reported_by", JSON, nullable=False),
+    Column("is_update", Boolean, nullable=False, default=False),
+    Column("previous", Text),
+    Column("previous_title", Text),
+    Column("published", UTCDateTime()),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("reported_at", UTCDateTime(), nullable=False),
+    Column("search_words", Text, nullable=False),
+    Column("search_extra", Text, nullable=False),
+    UniqueConstraint("match_id", name="uq_archive_match"),
+)
+Index("ix_archive_reported", archive.c.reported_at)
+Index("ix_archive_topic", archive.c.topic, archive.c.reported_at)
+Index("ix_archive_source", archive.c.source_key)
