@@ -521,24 +521,16 @@ def match(ctx: click.Context, file: str, as_json: bool, explain: bool, title: st
 
 
 def _search_time(option: str, value: str | None, *, end: bool = False) -> Any:
-    """A --since/--until value as an aware UTC datetime (a date alone: that day's start, or for
-    `end` the next day's, so the day is included); exit 2 with one line when it is none."""
+    """A --since/--until value as an aware UTC datetime; exit 2 with one line when it is none."""
     if value is None:
         return None
-    from datetime import UTC, datetime, timedelta
+    from monitor.inbox.search_keys import parse_when
 
     try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        click.echo(
-            f"error: {option} {value!r}: not a date; write YYYY-MM-DD or YYYY-MM-DDTHH:MM "
-            "(UTC unless it gives an offset)",
-            err=True,
-        )
+        return parse_when(value, end=end)
+    except ValueError as exc:
+        click.echo(f"error: {option} {exc}", err=True)
         sys.exit(EXIT_CONFIG)
-    if end and len(value.strip()) == 10:
-        when += timedelta(days=1)
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 @cli.command()

@@ -25,6 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from monitor.inbox.page import add_routes as add_inbox_routes
 from monitor.metrics import REGISTRY
 from monitor.store import StateError, Store
 
@@ -216,6 +217,7 @@ def make_app(daemon: Daemonish, token: str | None) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/", status)
+    add_inbox_routes(app, daemon)
     return app
 
 

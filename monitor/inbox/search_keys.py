@@ -23,6 +23,7 @@ search.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from monitor.models import Match
@@ -49,6 +50,7 @@ _NOT_KEY = re.compile(r"[^\w]+")
 _LINKS = ("ens", "es", "en", "er", "ns", "n", "s", "e", "")
 _MIN_COMPOUND = 8  # shorter words are not split
 _MIN_PART = 4
+_DIGRAPH = re.compile(r"(?<!q)(ae|oe|ue)")  # "qu" + e is no umlaut
 _QUERY_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 _ARTICLE_TERM = re.compile(r"(?i)art:(\d{1,3}(?:\.\d{1,3})?)")
 MAX_QUERY_TERMS = 32  # a query longer than this is refused: each term is an index lookup
@@ -118,6 +120,10 @@ def index_keys(title: str | None, text: str, language: str | None) -> tuple[str,
             extra.update(word_keys(surface, lang))
             if lang != "en":
                 extra.update(compound_keys(surface))
+                # An umlaut already written as a digraph (Pjoengjang) is found by its base
+                # vowel too (Pjongjang), as one written with the umlaut is.
+                if _DIGRAPH.search(first):
+                    extra.add(_DIGRAPH.sub(lambda m: m.group()[0], first))
         elif kind == NUMBER:
             keys = normalise_number(surface)
             words.append(clean(keys[0]))
@@ -203,3 +209,20 @@ def parse_query(text: str) -> SearchQuery:
             else "nothing to search for: give at least one word"
         )
     return SearchQuery(tuple(all_of), tuple(none_of))
+
+
+def parse_when(value: str, *, end: bool = False) -> datetime:
+    """A date (YYYY-MM-DD) or ISO time a reader gave, as aware UTC; a date alone is that day's
+    start, or with `end` the next day's (so that an "until" day is included). ValueError with
+    one line when it is neither."""
+    value = value.strip()
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM "
+            "(UTC unless it gives an offset)"
+        ) from None
+    if end and len(value) == len("2026-12-03"):
+        when += timedelta(days=1)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
