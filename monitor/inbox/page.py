@@ -72,7 +72,7 @@ def hit_view(hit: ArchiveHit) -> dict[str, Any]:
         "terms": ", ".join(hit.evidence.terms),
         "text": clean(hit.text, _TEXT_SHOWN),
         "also": [clean(name, 120) for name in hit.also_reported_by],
-        "update": hit.is_update,
+        "is_update": hit.is_update,
         "previous": clean(hit.previous, _TEXT_SHOWN),
         "previous_title": title_line(hit.previous_title, 200),
         "actions": item_actions(hit),
