@@ -208,34 +208,40 @@ class ArchiveRecords(Part):
         """The reports that match, newest first."""
         a = s.archive.c
         limit = max(1, min(query.limit, MAX_LIMIT))
-        stmt = select(*[c for c in s.archive.c if not c.name.startswith("search_")])
+        # First the ids, then their rows: a scan or a sort then carries no texts.
+        ids = select(a.id)
         if query.topic:
-            stmt = stmt.where(a.topic == query.topic)
+            ids = ids.where(a.topic == query.topic)
         if query.source:
-            stmt = stmt.where(
+            ids = ids.where(
                 or_(a.source_key == query.source, func.lower(a.source_name) == query.source.lower())
             )
         if query.language:
-            stmt = stmt.where(a.language == query.language)
+            ids = ids.where(a.language == query.language)
         if query.since:
-            stmt = stmt.where(a.reported_at >= query.since)
+            ids = ids.where(a.reported_at >= query.since)
         if query.until:
-            stmt = stmt.where(a.reported_at < query.until)
+            ids = ids.where(a.reported_at < query.until)
         if query.words is not None:
             from monitor.store.archive_fts import match_expression
 
             expression = match_expression(query.words)
             # Walking the index by rowid (the archive's id, in order of reporting) backwards
             # lets the LIMIT stop the scan: the newest hits come first without sorting them all.
-            stmt = (
-                stmt.join(_FTS, _FTS.c.rowid == a.id)
+            ids = (
+                ids.join(_FTS, _FTS.c.rowid == a.id)
                 .where(text("archive_fts MATCH :expression").bindparams(expression=expression))
                 .order_by(_FTS.c.rowid.desc())
             )
         else:
-            stmt = stmt.order_by(a.id.desc())
+            ids = ids.order_by(a.id.desc())
+        shown = [c for c in s.archive.c if not c.name.startswith("search_")]
         with self.engine.connect() as conn:
-            return [_hit(r) for r in conn.execute(stmt.limit(limit)).mappings()]
+            found = list(conn.execute(ids.limit(limit)).scalars())
+            rows = conn.execute(
+                select(*shown).where(a.id.in_(found)).order_by(a.id.desc())
+            ).mappings()
+            return [_hit(r) for r in rows]
 
     def archive_topics(self) -> list[str]:
         """Every topic the archive holds reports of (topics since removed from the config too)."""

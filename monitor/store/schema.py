@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 
@@ -275,6 +276,9 @@ archive = Table(
     Column("search_extra", Text, nullable=False),
     UniqueConstraint("match_id", name="uq_archive_match"),
 )
+# Newest first is by id (ids grow with each report). On SQLite an index ends with the row id, so
+# "this topic (or source), newest first" reads the index backwards and stops at the limit.
 Index("ix_archive_reported", archive.c.reported_at)
-Index("ix_archive_topic", archive.c.topic, archive.c.reported_at)
+Index("ix_archive_topic", archive.c.topic)
 Index("ix_archive_source", archive.c.source_key)
+Index("ix_archive_source_name", func.lower(archive.c.source_name))
