@@ -297,3 +297,30 @@ def test_the_migration_works_on_the_state_of_an_older_release(tmp_path: Path) ->
         assert ids(store, "kursk") == [1]
     finally:
         store.close()
+
+
+def test_an_update_is_archived_with_what_it_replaced(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    first = (
+        "edit-1",
+        "Pentagon: 10,000 North Korean troops now in Kursk",
+        "The Pentagon said about 10,000 North Korean troops have moved into the Kursk region.",
+    )
+    revised = (
+        "edit-1",
+        "Pentagon: 12,000 North Korean troops now in Kursk",
+        "The Pentagon said about 12,000 North Korean troops have moved into the Kursk region. "
+        "Pyongyang denied that any of its soldiers were in Russia.",
+    )
+    cfg = _config(tmp_path, content_server)
+    assert monitor(cfg, "once").returncode == 0
+    for entry in (first, revised):
+        content_server.set("/feed.xml", rss([entry, *OLD]), "application/rss+xml")
+        assert monitor(cfg, "once").returncode == 0
+        sent = monitor(cfg, "digest")
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+    hits = search(cfg, "Kursk")
+    assert [(h["title"], h["update"]) for h in hits] == [(revised[1], True), (first[1], False)]
+    assert hits[0]["previous_title"] == first[1]
+    assert search(cfg, "Pyongyang denied") == hits[:1]
