@@ -324,3 +324,19 @@ def test_an_update_is_archived_with_what_it_replaced(
     assert [(h["title"], h["update"]) for h in hits] == [(revised[1], True), (first[1], False)]
     assert hits[0]["previous_title"] == first[1]
     assert search(cfg, "Pyongyang denied") == hits[:1]
+
+
+def test_odd_queries_are_refused_in_one_line_or_searched(archive: Store) -> None:
+    """Whatever a reader types is either refused with a QueryError or runs: nothing of it
+    reaches the full-text engine as syntax (a lone "_" once made an empty term)."""
+    odd = ["_", "__ Kursk", ")_", '"_"', '"', '""', "OR", "Kursk OR", "OR Kursk", "*", "x:y",
+           "(", "{a}", "^", "NOT", "AND Kursk", "art:", "\u00ad", "½", "日本", "a_b", "-", "--x",
+           'Kursk -"_"', "Kursk " * 40]  # fmt: skip
+    for query in odd:
+        try:
+            words = parse_query(query)
+        except QueryError as exc:
+            assert "\n" not in str(exc)
+            continue
+        archive.search_archive(ArchiveQuery(words))
+    assert ids(archive, "__ Kursk") == ids(archive, "Kursk") == [4, 3]

@@ -142,15 +142,16 @@ def _word_alternatives(word: str, prefix: bool) -> tuple[Alternative, ...]:
     if m := _ARTICLE_TERM.fullmatch(word):
         return (Term((clean(f"art_{m.group(1)}"),)),)
     units = tokenize(prepare(word))
-    plain = [u for u in units if u[0] in (WORD, NUMBER)]
+    # A word of nothing but "_" folds to no key: it is no word.
+    plain = [u for u in units if u[0] in (WORD, NUMBER) and primary_key(u[0], u[1])]
     if not plain:
         return ()
     if len(plain) == 1:
         kind, surface = plain[0][0], plain[0][1]
         if kind == NUMBER:
-            return (Term(tuple(sorted({clean(k) for k in normalise_number(surface)}))),)
+            return (Term(tuple(sorted({clean(k) for k in normalise_number(surface)} - {""}))),)
         if prefix:
-            folds = {clean(f) for f in fold_forms(surface)}
+            folds = {clean(f) for f in fold_forms(surface)} - {""}
             if min(len(f) for f in folds) < 2:
                 raise QueryError(f"{word}*: put at least two letters before the *")
             return (Term(tuple(sorted(folds)), prefix=True),)
@@ -158,13 +159,15 @@ def _word_alternatives(word: str, prefix: bool) -> tuple[Alternative, ...]:
     # A hyphenated word: its parts in a row, or the parts written as one word.
     joined = [u for u in units if u[0] == JOINED]
     found: list[Alternative] = [Phrase(tuple(primary_key(u[0], u[1]) for u in plain))]
-    if joined:
-        found.append(Term(tuple(sorted({clean(f) for f in fold_forms(joined[0][1])}))))
+    if joined and (keys := {clean(f) for f in fold_forms(joined[0][1])} - {""}):
+        found.append(Term(tuple(sorted(keys))))
     return tuple(found)
 
 
 def _phrase_alternatives(inner: str) -> tuple[Alternative, ...]:
-    plain = [u for u in tokenize(prepare(inner)) if u[0] in (WORD, NUMBER)]
+    plain = [
+        u for u in tokenize(prepare(inner)) if u[0] in (WORD, NUMBER) and primary_key(u[0], u[1])
+    ]
     if not plain:
         return ()
     return (Phrase(tuple(primary_key(u[0], u[1]) for u in plain)),)
