@@ -544,6 +544,93 @@ def feedback(ctx: click.Context, as_csv: bool) -> None:
     click.echo(csv_text(rows) if as_csv else as_text(rows, list(config.topics)), nl=False)
 
 
+def _search_time(option: str, value: str | None, *, end: bool = False) -> Any:
+    """A --since/--until value as an aware UTC datetime; exit 2 with one line when it is none."""
+    if value is None:
+        return None
+    from monitor.inbox.search_keys import parse_when
+
+    try:
+        return parse_when(value, end=end)
+    except ValueError as exc:
+        click.echo(f"error: {option} {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+@cli.command()
+@click.argument("query", default="")
+@click.option("--topic", help="only this topic (its id)")
+@click.option("--source", help="only this source (its name or URL)")
+@click.option("--lang", type=click.Choice(["de", "en"]), help="only texts in this language")
+@click.option("--since", help="reported on or after this date (YYYY-MM-DD, UTC)")
+@click.option("--until", help="reported on or before this date (YYYY-MM-DD, UTC)")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: str,
+    topic: str | None,
+    source: str | None,
+    lang: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Search the archive of what was reported, newest first: words ("phrases", prefix*, OR,
+    -excluded), folded as topics fold them (case, umlauts, ß, accents, German compounds)."""
+    config = _load(ctx)
+    from monitor.inbox.search_keys import parse_query
+    from monitor.store.archive import ArchiveQuery, QueryError
+    from monitor.store.store import DB_NAME
+
+    try:
+        words = parse_query(query) if query.strip() else None
+    except QueryError as exc:
+        click.echo(f"error: search {query!r}: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    start = _search_time("--since", since)
+    stop = _search_time("--until", until, end=True)
+    if start and stop and start >= stop:
+        click.echo(f"error: --since {since} is not before --until {until}", err=True)
+        sys.exit(EXIT_CONFIG)
+    request = ArchiveQuery(words, topic, source, lang, start, stop, limit)
+    hits = []
+    if (config.state_dir / DB_NAME).exists():
+        from monitor.store import Store
+
+        store = Store(config.state_dir)
+        try:
+            known = set(config.topics) | set(store.archive_topics())
+            if topic and topic not in known:
+                click.echo(
+                    f"error: --topic {topic!r}: no such topic; known: "
+                    f"{', '.join(sorted(known)) or 'none'}",
+                    err=True,
+                )
+                sys.exit(EXIT_CONFIG)
+            hits = store.search_archive(request)
+        finally:
+            store.close()
+    elif topic and topic not in config.topics:
+        click.echo(f"error: --topic {topic!r}: no such topic", err=True)
+        sys.exit(EXIT_CONFIG)
+    if as_json:
+        click.echo(json.dumps({"query": query, "hits": [h.as_json() for h in hits]}, indent=2))
+        return
+    for h in hits:
+        when = h.reported_at.strftime("%Y-%m-%d %H:%M") if h.reported_at else ""
+        update = " (update)" if h.is_update else ""
+        click.echo(f"{when}  [{h.topic}] {h.source_name}: {h.title or h.text[:80]}{update}")
+        if h.url:
+            click.echo(f"  {h.url}")
+        click.echo(f"  {h.evidence.snippet}")
+        if h.also_reported_by:
+            click.echo(f"  also reported by: {', '.join(h.also_reported_by)}")
+    click.echo(f"{len(hits)} hit(s)")
+
+
 @cli.command("reset-state")
 @click.option("--force", is_flag=True, help="also when the database is healthy")
 @click.pass_context

@@ -169,6 +169,15 @@ class DigestConfig(Strict):
     )
 
 
+class ArchiveConfig(Strict):
+    """The archive of reported matches (`monitor search`, /inbox): kept apart from the state's
+    retention, which prunes items and fingerprints."""
+
+    keep_days: int | None = Field(
+        None, ge=1, le=MAX_DAYS, description="forget reports older than this; unset: keep all"
+    )
+
+
 class WebConfig(Strict):
     """Health, metrics and a read-only status page for ops."""
 
@@ -256,6 +265,7 @@ class Config(Strict):
     state: StateConfig = StateConfig()
     web: WebConfig = WebConfig()
     digest: DigestConfig = DigestConfig()
+    archive: ArchiveConfig = ArchiveConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     topics: dict[str, TopicConfig] = Field(default_factory=dict)

@@ -402,6 +402,9 @@ class Daemon:
                     "%(snapshots)d page snapshots, %(sources)d removed sources",
                     pruned,
                 )
+                if (keep := rt.config.archive.keep_days) is not None:
+                    gone = self.store.prune_archive(utcnow(), keep)
+                    log.info("archive: forgot %d reports older than %d days", gone, keep)
             metrics.OUTBOX_DEPTH.set(self.store.outbox_depth())
             metrics.set_source_states([h.state for h in self.store.health(self.source_keys())])
             metrics.POLL_CYCLES.inc()

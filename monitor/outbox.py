@@ -110,8 +110,18 @@ def queue_digest(
     if dry_run:
         digest = build(select())
         return (digest, render(digest)) if digest else None
+    # The archive's search keys need the text libraries: loaded only when a digest is made.
+    from monitor.inbox.search_keys import index as archive_index
+
     queued = store.create_digest(
-        channel_name, kind, build, render, select, now, payload_only=module.PAYLOAD_ONLY
+        channel_name,
+        kind,
+        build,
+        render,
+        select,
+        now,
+        payload_only=module.PAYLOAD_ONLY,
+        index=archive_index,
     )
     if queued is None:
         if not alert:

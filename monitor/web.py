@@ -37,6 +37,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from monitor.feedback.forms import MARK_PATH, UNDO_PATH
 from monitor.feedback.links import LinkSigner
 from monitor.feedback.pages import CSRF, FORM, WHO, FeedbackPages
+from monitor.inbox.page import add_routes as add_inbox_routes
 from monitor.metrics import REGISTRY
 from monitor.store import StateError, Store
 
@@ -304,6 +305,7 @@ def make_app(
     app.router.add_get("/feedback", pages.list_page)
     app.router.add_post(MARK_PATH, pages.mark)
     app.router.add_post(UNDO_PATH, pages.undo)
+    add_inbox_routes(app, daemon)
     return app
 
 

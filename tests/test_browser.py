@@ -151,3 +151,64 @@ def test_not_relevant_clicked_in_a_browser_leaves_the_next_digest(  # type: igno
     finally:
         daemon.proc.terminate()
         daemon.proc.wait(timeout=30)
+
+
+def test_inbox_search_and_not_relevant_in_a_browser_leave_the_next_digest(  # type: ignore[no-untyped-def]
+    tmp_path: Path, content_server: ContentServer, browser
+) -> None:
+    """The analyst signs in to the inbox (basic auth, the token as password), searches for a
+    word of a story reported in an alert, clicks "Not relevant" beside the hit, and the next
+    digest carries neither the story nor its copy from another outlet."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    srv = content_server
+    srv.set("/wire.xml", rss(OLD), RSS)
+    srv.set("/agency.xml", rss(OLD), RSS)
+    port = free_port()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config(srv, port), encoding="utf-8")
+    state = tmp_path / "state"
+    out = state / "digests"
+    daemon = Daemon(cfg)
+    try:
+        assert wait_for(lambda: polled_twice(state / "monitor.db"), 90), daemon.text()
+        srv.set("/wire.xml", rss([A, B, *OLD]), RSS)
+        assert wait_for(lambda: any(A[1] in t for t in files(out).values()), 90), daemon.text()
+        token = (state / "web.token").read_text("utf-8").strip()
+
+        browser.get(f"http://analyst:{token}@127.0.0.1:{port}/inbox")
+        box = WebDriverWait(browser, 30).until(
+            ready.presence_of_element_located((By.NAME, "q"))
+        )
+        box.send_keys("Odesa")
+        browser.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()
+        WebDriverWait(browser, 30).until(lambda d: "q=Odesa" in d.current_url)
+        hits = browser.find_elements(By.CSS_SELECTOR, "article.hit")
+        assert len(hits) == 1, browser.page_source[:3000]
+        assert A[1] in hits[0].text and B[1] not in browser.page_source
+        hits[0].find_element(By.CSS_SELECTOR, "button.fb-not-relevant").click()
+        # The mark is recorded and listed on the feedback page, under the analyst's name.
+        browser.get(f"http://analyst:{token}@127.0.0.1:{port}/feedback")
+        WebDriverWait(browser, 30).until(lambda d: A[1] in d.page_source)
+        assert "analyst" in browser.page_source
+        clicked = set(files(out))
+
+        srv.set("/wire.xml", rss([D, A, B, *OLD]), RSS)
+        srv.set("/agency.xml", rss([A_COPY, *OLD]), RSS)
+
+        def digest_after() -> str | None:
+            for path, text in files(out).items():
+                if path not in clicked and path.suffix == ".txt" and "ALERT" not in text:
+                    return text
+            return None
+
+        assert wait_for(lambda: digest_after() is not None, 150), daemon.text()
+        after = {p: t for p, t in files(out).items() if p not in clicked}
+        assert any(D[1] in t for t in after.values()), after
+        for text in after.values():
+            assert A[1] not in text and A_COPY[1] not in text
+    finally:
+        daemon.proc.terminate()
+        daemon.proc.wait(timeout=30)

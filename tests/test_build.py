@@ -68,3 +68,34 @@ def test_the_project_builds_without_a_setuptools_warning(tmp_path: Path) -> None
     assert "monitor/demo/templates/page.html.j2" in packaged
     # The SPDX form reaches the metadata as a License-Expression (core metadata 2.4).
     assert "License-Expression: Apache-2.0" in metadata.splitlines()
+
+
+def test_the_editable_install_builds_without_a_setuptools_warning(tmp_path: Path) -> None:
+    """`make test` and developers install with `pip install -e .`: setuptools' editable build
+    (the PEP 660 hook pip calls) must not warn either (a flat layout without a package root
+    gets an import hook and a warning about folders that shadow the package)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, project / name)
+    shutil.copytree(
+        REPO / "monitor", project / "monitor", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    hook = "import setuptools.build_meta as b; print(b.build_editable('dist'))"
+    run = subprocess.run(
+        [sys.executable, "-W", "default", "-c", hook],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert list((project / "dist").glob("source_monitor-*.whl")), output
+    # Outside pip the warning carries no class name: setuptools frames it between "!!" lines.
+    warned = [
+        line.strip()
+        for line in output.splitlines()
+        if _WARNING.search(line) or line.strip() == "!!" or "meta path finder" in line
+    ]
+    assert warned == [], output

@@ -80,7 +80,7 @@ class FeedbackRecords:
                 .where(i.id == item_id)
             ).first()
         if row is None:
-            raise UnknownItem(f"item {item_id} is no longer kept (retention pruned it)")
+            return self._archived(item_id)
         return ItemInfo(
             row[0],
             row[1],
@@ -92,6 +92,22 @@ class FeedbackRecords:
             row[7] or row[0],
             row[8],
         )
+
+    def _archived(self, item_id: int) -> ItemInfo:
+        """A pruned item as the archive kept it (the inbox shows items long after retention):
+        its passage key and sketch are gone, so a mark on it suppresses its story group."""
+        a = s.archive.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(a.source_key, a.source_name, a.title, a.text, a.url, a.story_id)
+                .where(a.item_id == item_id)
+                .order_by(a.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            raise UnknownItem(f"item {item_id} is no longer kept (retention pruned it)")
+        source_key, name, title, text, url, story = row
+        return ItemInfo(item_id, source_key, name, title, text, url, "", story or item_id, None)
 
     def record(self, action: Action, item_id: int, topic: str, who: str, now: datetime) -> int:
         """Record a mark on an item (or a mute of its source) for a topic; return its id. Doing

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from monitor.models import Digest, Match, RenderedDigest, SourceHealth
 from monitor.store import schema as s
+from monitor.store.archive import Indexer, archive_digest
 from monitor.store.engine import Part
 from monitor.store.outages import claim_outages
 
@@ -42,6 +43,7 @@ class DigestRecords(Part):
         now: datetime,
         *,
         payload_only: bool = False,
+        index: Indexer | None = None,
     ) -> tuple[Digest, RenderedDigest] | None:
         """Claim the unclaimed matches, render the digest and queue it, all in one transaction.
 
@@ -50,6 +52,7 @@ class DigestRecords(Part):
         With `payload_only` (webhook channels) only the matches the payload carries are claimed;
         those a size limit left out wait for the channel's next digest. The outages and
         recoveries the digest tells of are claimed with it (every format carries them all).
+        What it claims is copied into the archive, its text indexed by `index`.
         """
         with self.engine.begin() as conn:
             found = select_matches(conn=conn)
@@ -85,6 +88,7 @@ class DigestRecords(Part):
                     ],
                 )
             claim_outages(conn, channel, digest.id, digest.outages)
+            archive_digest(conn, digest, claimed, now, index)
             self._ran(conn, channel, kind, now)
         return digest, rendered
 

@@ -27,6 +27,7 @@ from monitor.models import (
     SourceHealth,
     TopicMatch,
 )
+from monitor.store.archive import ArchiveHit, ArchiveQuery, Indexer
 from monitor.store.digests import OutboxEntry
 from monitor.store.outages import OutageRule
 from monitor.store.sources import FetchRecord, SourceState
@@ -154,6 +155,7 @@ class DigestStore(Protocol):
         now: datetime,
         *,
         payload_only: bool = False,
+        index: Indexer | None = None,
     ) -> tuple[Digest, RenderedDigest] | None: ...
     def sync_channels(self, channels: Iterable[str], now: datetime) -> None: ...
     def channel_run(self, channel: str) -> tuple[datetime | None, datetime | None]: ...
@@ -211,7 +213,17 @@ class RetentionStore(Protocol):
     def checkpoint(self) -> None: ...
 
 
+@runtime_checkable
+class ArchiveStore(Protocol):
+    """The archive of reported matches: full-text search with filters, its own retention."""
+
+    def search_archive(self, query: ArchiveQuery) -> list[ArchiveHit]: ...
+    def archive_topics(self) -> list[str]: ...
+    def prune_archive(self, now: datetime, keep_days: int) -> int: ...
+
+
 __all__ = [
+    "ArchiveStore",
     "DigestStore",
     "ItemStore",
     "OutageStore",

@@ -85,6 +85,16 @@ def _v9_feedback(conn: Connection) -> None:
     schema.feedback.create(conn, checkfirst=True)  # with its index
 
 
+def _v10_archive(conn: Connection) -> None:
+    """Keep an archive of every reported match, with a full-text index (SQLite: FTS5). What was
+    reported before the upgrade is not copied: its items may be pruned already."""
+    schema.archive.create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        from monitor.store.archive_fts import create_index
+
+        create_index(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_edits,
@@ -95,6 +105,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v7_entry_edits,
     _v8_extraction_recall,
     _v9_feedback,
+    _v10_archive,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 
@@ -264,3 +265,45 @@ feedback = Table(
     Column("undone_by", Text),
 )
 Index("ix_feedback_topic", feedback.c.topic, feedback.c.undone_at)
+
+# Everything the daemon reported (a match that went into a digest or alert of some channel), copied
+# when the digest is made, so that it can be searched and shown after retention has pruned its
+# item and match. One row per match; kept for `[archive] keep_days` (default: forever). No foreign
+# keys on purpose: the rows it was copied from go. `search_words` / `search_extra` hold the text's
+# folded search keys (`monitor.store.search_keys`), which a backend's full-text index is built on.
+archive = Table(
+    "archive",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("match_id", Integer, nullable=False),
+    Column("item_id", Integer, nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("source_name", Text, nullable=False),
+    Column("url", Text),
+    Column("language", String(8)),
+    Column("title", Text),
+    Column("text", Text, nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("snippet", Text, nullable=False),
+    Column("spans", JSON, nullable=False),
+    Column("story_id", Integer),
+    Column("also_reported_by", JSON, nullable=False),
+    Column("is_update", Boolean, nullable=False, default=False),
+    Column("previous", Text),
+    Column("previous_title", Text),
+    Column("published", UTCDateTime()),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("reported_at", UTCDateTime(), nullable=False),
+    Column("search_words", Text, nullable=False),
+    Column("search_extra", Text, nullable=False),
+    UniqueConstraint("match_id", name="uq_archive_match"),
+)
+# Newest first is by id (ids grow with each report). On SQLite an index ends with the row id, so
+# "this topic (or source), newest first" reads the index backwards and stops at the limit.
+Index("ix_archive_reported", archive.c.reported_at)
+Index("ix_archive_topic", archive.c.topic)
+Index("ix_archive_source", archive.c.source_key)
+Index("ix_archive_source_name", func.lower(archive.c.source_name))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
 
+from monitor.store.archive import ArchiveRecords
 from monitor.store.digests import DigestRecords, OutboxEntry, new_digest_id
 from monitor.store.engine import DB_NAME, WAL_SIZE_LIMIT, create_database, open_engine, utcnow
 from monitor.store.faults import check_contents, check_file, os_fault
@@ -46,6 +47,7 @@ class Store(
     DigestRecords,
     OutageRecords,
     Retention,
+    ArchiveRecords,
 ):
     """Every part of the state on one engine, for callers that use several of them."""
 
@@ -103,6 +105,7 @@ if TYPE_CHECKING:
         i.DigestStore,
         i.RetentionStore,
         i.Transactions,
+        i.ArchiveStore,
     ]:
         """Never called: the type checker proves here that Store implements every interface."""
-        return store, store, store, store, store, store, store
+        return store, store, store, store, store, store, store, store
