@@ -237,6 +237,10 @@ class TopicConfig(Strict):
     threshold: float = Field(1.0, ge=0)
     urgent: bool = False
     languages: list[Literal["de", "en"]] = Field(default_factory=list)
+    # A page paragraph that matches only with its page's headline or section heading (which
+    # other paragraphs share) loses the match when its own text meets this query: a paragraph
+    # about another country does not inherit the country the headline names.
+    context_excludes: str | None = None
 
 
 # Each kind of channel declares its own model in its module (see `monitor.channels`).
