@@ -77,6 +77,33 @@ def test_a_paragraph_naming_north_korea_itself_keeps_its_match_beside_another_co
     assert topics(shipped, text, SANCTIONS_PAGE, context=True) == {"sanctions"}
 
 
+TROOPS_PAGE = "Explainer: North Korean troops in Russia's war"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Other armies' soldiers, named as such.
+        "Russian troops retook the small town of Sudzha in March after months of fighting.",
+        "Ukrainische Soldaten hielten Teile des Gebiets Kursk sieben Monate lang.",
+        # Nothing of soldiers at all: a place or a country is not the topic's substance.
+        "The EU has listed more than 2,000 Russian persons and firms since 2022.",
+    ],
+)
+def test_a_paragraph_must_say_something_of_the_topic_itself_to_inherit_the_headline(
+    shipped: Matcher, text: str
+) -> None:
+    assert topics(shipped, text, f"{TROOPS_PAGE} — Background") == {"troop_deployment"}
+    assert topics(shipped, text, f"{TROOPS_PAGE} — Background", context=True) == set()
+
+
+def test_soldiers_the_headline_names_the_country_of_are_still_the_topic(shipped: Matcher) -> None:
+    text = "Seoul's spy agency says another 3,000 soldiers reached the Kursk region in January."
+    assert topics(shipped, text, f"{TROOPS_PAGE} — Reinforcements", context=True) == {
+        "troop_deployment"
+    }
+
+
 def test_context_excludes_that_does_not_compile_names_the_topic_and_key() -> None:
     topic = TopicConfig(query="Nordkorea", context_excludes="Iran AND")
     with pytest.raises(TopicError, match=r"topic t\.context_excludes: .*after 'AND'"):

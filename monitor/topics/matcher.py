@@ -114,8 +114,9 @@ class _Topic:
     languages: tuple[str, ...]
     trigger: frozenset[int] | None
     leaves: dict[int, Leaf]
-    # `context_excludes` of the config: read on the paragraph's own text when the page's
-    # headline is needed for the match (see `Matcher.match`).
+    # `context_requires` and `context_excludes` of the config: read on the paragraph's own text
+    # when the page's headline is needed for the match (see `Matcher.match`).
+    context_requires: Node | None = None
     context_excludes: Node | None = None
 
 
@@ -151,12 +152,13 @@ class Matcher:
             node = compiler.compile_topic(topic_id, cfg.query)
             node.seal()
             leaves = {leaf.id: leaf for leaf in node.leaves()}
-            excludes = None
-            if cfg.context_excludes is not None:
-                excludes = compiler.compile_topic(
-                    f"{topic_id}.context_excludes", cfg.context_excludes
+            requires, excludes = (
+                self._compile_context(compiler, f"{topic_id}.{key}", query)
+                for key, query in (
+                    ("context_requires", cfg.context_requires),
+                    ("context_excludes", cfg.context_excludes),
                 )
-                excludes.seal()
+            )
             self._topics.append(
                 _Topic(
                     topic_id,
@@ -165,6 +167,7 @@ class Matcher:
                     tuple(cfg.languages),
                     node.trigger(),
                     leaves,
+                    requires,
                     excludes,
                 )
             )
@@ -217,6 +220,14 @@ class Matcher:
             self._prefilter = Prefilter([node_anchors(t.node, anchors, memo) for t in self._topics])
         self.skipped = 0
         self.capped = 0
+
+    @staticmethod
+    def _compile_context(compiler: Compiler, where: str, query: str | None) -> Node | None:
+        if query is None:
+            return None
+        node = compiler.compile_topic(where, query)
+        node.seal()
+        return node
 
     def __reduce__(self) -> tuple[type[Matcher], tuple[Any, Any, bool, int]]:
         return (Matcher, self._config)
@@ -359,9 +370,10 @@ class Matcher:
 
         Only the first `max_chars` characters of text and title are matched (`cap_text`).
         `context`: the title is the headline (and section heading) of the page the paragraph
-        stands on, shared with other paragraphs, not a title of its own. It completes a match,
-        but not for a paragraph whose own text meets the topic's `context_excludes` (one about
-        another country does not inherit the country the headline names).
+        stands on, shared with other paragraphs, not a title of its own. It completes a match
+        only for a paragraph whose own text meets the topic's `context_requires` (its substance,
+        not a place alone) and not its `context_excludes` (one about another country does not
+        inherit the country the headline names).
         """
         text, title, cut = self._cap(text, title)
         if cut:
@@ -398,10 +410,13 @@ class Matcher:
     @staticmethod
     def _own_or_inherited(topic: _Topic, doc: Doc) -> bool:
         """Whether a page paragraph keeps a match: its text matches alone, or it needs the
-        page's headline and its text is not excluded from inheriting it."""
-        if topic.context_excludes is None or topic.node.eval(doc, BODY) is not None:
+        page's headline and its own text says enough of the topic to inherit it."""
+        requires, excludes = topic.context_requires, topic.context_excludes
+        if (requires is None and excludes is None) or topic.node.eval(doc, BODY) is not None:
             return True
-        return topic.context_excludes.eval(doc, BODY) is None
+        if requires is not None and requires.eval(doc, BODY) is None:
+            return False
+        return excludes is None or excludes.eval(doc, BODY) is None
 
     def explain(
         self, text: str, *, title: str | None = None, language: str | None = None
