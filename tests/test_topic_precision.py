@@ -140,6 +140,43 @@ def test_a_cultural_agreement_between_the_two_states_is_not_the_treaty(shipped: 
     assert topics(shipped, text, "Russland und Nordkorea schließen Filmabkommen") == set()
 
 
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Moskau und Pjöngjang unterzeichnen Vertrag über Zugverbindung",
+            "Russland und Nordkorea haben einen Vertrag über eine direkte Personenzugverbindung "
+            "zwischen Wladiwostok und Pjöngjang unterzeichnet.",
+        ),
+        (
+            "Russia and North Korea sign treaty on student exchanges",
+            "Moscow and Pyongyang signed a treaty on university exchanges that lets 500 students "
+            "a year study in the other country.",
+        ),
+    ],
+)
+def test_a_treaty_on_something_else_between_the_two_states_is_not_the_treaty(
+    shipped: Matcher, title: str, text: str
+) -> None:
+    assert "treaty_articles" not in topics(shipped, text, title)
+
+
+def test_the_treatys_own_name_with_on_still_counts(shipped: Matcher) -> None:
+    text = (
+        "Russia and North Korea signed the Treaty on Comprehensive Strategic Partnership in "
+        "Pyongyang in June 2024."
+    )
+    assert "treaty_articles" in topics(shipped, text)
+
+
+def test_an_army_ensemble_on_tour_is_not_a_deployment(shipped: Matcher) -> None:
+    text = (
+        "An ensemble of the North Korean army gave three concerts in Khabarovsk as part of a "
+        "cultural exchange programme."
+    )
+    assert "troop_deployment" not in topics(shipped, text, "Pyongyang singers tour Russia")
+
+
 def test_the_treatys_german_name_as_abkommen_still_counts(shipped: Matcher) -> None:
     ratified = (
         "Die Staatsduma hat das Abkommen mit Nordkorea über gegenseitigen Beistand ratifiziert."
