@@ -14,6 +14,7 @@ The texts here were written for these tests.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,21 @@ send_empty = false
     # The oil-cap section is completed by the page's headline; the Syria section is not.
     assert [i["title"] for i in items] == ["Die Ölobergrenze"]
     assert "Syrien" not in written.read_text(encoding="utf-8")
+
+
+def test_cli_check_names_a_broken_context_query_by_its_key_and_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f"""
+{NO_SEEDS}
+[topics.t]
+query = "Nordkorea"
+context_excludes = "Iran AND"
+""",
+        encoding="utf-8",
+    )
+    done = monitor(cfg, "check")
+    assert done.returncode == 2, done.stdout + done.stderr
+    out = done.stdout + done.stderr
+    # One line: where (file, line, key) and what is wrong.
+    assert re.search(r"line \d+, topics\.t\.context_excludes: position 8: .*after 'AND'", out)
