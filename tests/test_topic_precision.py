@@ -89,6 +89,7 @@ TROOPS_PAGE = "Explainer: North Korean troops in Russia's war"
         "Ukrainische Soldaten hielten Teile des Gebiets Kursk sieben Monate lang.",
         # Nothing of soldiers at all: a place or a country is not the topic's substance.
         "The EU has listed more than 2,000 Russian persons and firms since 2022.",
+        "The Kremlin confirmed on Monday that Putin will travel to Pyongyang next month.",
     ],
 )
 def test_a_paragraph_must_say_something_of_the_topic_itself_to_inherit_the_headline(
