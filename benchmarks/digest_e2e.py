@@ -38,6 +38,7 @@ the daemon does), so "first-poll reports" counts items in the first digest after
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -61,6 +62,11 @@ WORLD = Path(__file__).resolve().parent / "digest_e2e" / "world"
 TOPIC_IDS = ("troop_deployment", "treaty_articles", "sanctions")
 MIN_OVERLAP = 0.5  # share of an item's words that must come from a story to map it there
 WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# The frozen held-out half (outlets with `frozen = true`): written before the precision tuning
+# of issue 14 and never tuned on. The hash covers those outlets' world.toml tables and story
+# files, so that any later edit shows ("frozen half: CHANGED") instead of passing silently.
+FROZEN_SHA256 = "df3cb8f86455eb3b27651e1ec312e90a2bf6615b5e5c94773a346e1e6f9e7224"
+HALVES = ("all", "tuning", "held_out", "frozen")
 
 
 # --- the world -------------------------------------------------------------------------------
@@ -109,6 +115,7 @@ class Outlet:
     name: str
     lang: str
     held_out: bool
+    frozen: bool  # the second held-out half, frozen by hash (FROZEN_SHA256)
     feed: str  # rss | atom
     live_title: str | None
     dossier_title: str | None
@@ -125,6 +132,7 @@ class Outlet:
 class World:
     ticks: int
     outlets: dict[str, Outlet]
+    frozen_sha256: str = ""
 
     def stories(self) -> list[Story]:
         return [s for o in self.outlets.values() for s in o.stories]
@@ -140,6 +148,7 @@ def load_world(folder: Path = WORLD) -> World:
             name=raw["name"],
             lang=raw["lang"],
             held_out=raw.get("held_out", False),
+            frozen=raw.get("frozen", False),
             feed=raw.get("feed", "rss"),
             live_title=raw.get("live_title"),
             dossier_title=raw.get("dossier_title"),
@@ -184,9 +193,29 @@ def load_world(folder: Path = WORLD) -> World:
             )
             outlet.stories.append(story)
     errors += check_labels(world)
+    world.frozen_sha256 = frozen_hash(folder, meta)
     if errors:
         raise SystemExit("world labels are inconsistent:\n" + "\n".join(errors))
     return world
+
+
+def frozen_hash(folder: Path, meta: dict[str, Any]) -> str:
+    """SHA-256 over the frozen outlets' world.toml tables (as parsed) and story files (bytes)."""
+    digest = hashlib.sha256()
+    for raw in sorted(meta["outlet"], key=lambda o: o["id"]):
+        if not raw.get("frozen"):
+            continue
+        digest.update(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        stories = folder / "stories" / f"{raw['id']}.toml"
+        digest.update(stories.read_bytes() if stories.exists() else b"")
+    return digest.hexdigest()
+
+
+def half_of(outlet: Outlet) -> str:
+    """tuning, held_out (the first held-out outlets, since looked at) or frozen."""
+    if outlet.frozen:
+        return "frozen"
+    return "held_out" if outlet.held_out else "tuning"
 
 
 def check_labels(world: World) -> list[str]:
@@ -218,8 +247,11 @@ def check_labels(world: World) -> list[str]:
     for name, members in groups.items():
         if len({tuple(sorted(m.topics)) for m in members}) > 1:
             errors.append(f"group {name}: members have different topics")
-        if len({world.outlets[m.outlet].held_out for m in members}) > 1:
-            errors.append(f"group {name}: spans the tuning and the held-out outlets")
+        if len({half_of(world.outlets[m.outlet]) for m in members}) > 1:
+            errors.append(f"group {name}: spans two halves (tuning, held-out, frozen)")
+    for outlet in world.outlets.values():
+        if outlet.frozen and not outlet.held_out:
+            errors.append(f"world.toml, outlet {outlet.id}: frozen = true needs held_out = true")
     return errors
 
 
@@ -694,12 +726,12 @@ def outage_report(
 
 
 def score(world: World, shown: list[Shown], half: str) -> dict[str, Any]:
-    """Figures over the outlets of one half: "all", "tuning" or "held_out"."""
+    """Figures over the outlets of one half: "all", "tuning", "held_out" or "frozen"."""
 
     def in_half(outlet_id: str | None) -> bool:
         if outlet_id is None or half == "all":
             return half == "all"  # an item from no known outlet counts in the whole only
-        return world.outlets[outlet_id].held_out == (half == "held_out")
+        return half_of(world.outlets[outlet_id]) == half
 
     expected: set[tuple[str, str]] = set()
     for labelled in world.stories():
@@ -954,7 +986,8 @@ def run(keep: Path | None, verbose: bool) -> dict[str, Any]:
             "stories": len(world.stories()),
             "digests": len(payloads),
             "seconds": round(time.monotonic() - started, 1),
-            "halves": {h: score(world, shown, h) for h in ("all", "tuning", "held_out")},
+            "halves": {h: score(world, shown, h) for h in HALVES},
+            "frozen_half": "intact" if world.frozen_sha256 == FROZEN_SHA256 else "CHANGED",
             **outage,
         }
         if verbose:
@@ -1006,7 +1039,7 @@ def table(result: dict[str, Any]) -> str:
         ("items under a wrong topic", "wrong_topic"),
     ]
     halves = result["halves"]
-    lines = [f"{'':28}{'all':>10}{'tuning':>10}{'held-out':>10}"]
+    lines = [f"{'':28}{'all':>10}{'tuning':>10}{'held-out':>10}{'frozen':>10}"]
     for label, key in rows:
         lines.append(f"{label:28}" + "".join(f"{halves[h][key]!s:>10}" for h in halves))
     for label, key, ticks in (
@@ -1020,6 +1053,7 @@ def table(result: dict[str, Any]) -> str:
         f"({result['outlets']} outlets, {result['stories']} stories, {result['ticks']} ticks, "
         f"{result['digests']} webhook payloads, {result['seconds']} s)"
     )
+    lines.append(f"frozen held-out half: {result['frozen_half']} (hash of its outlets and stories)")
     for half, figures in halves.items():
         if figures["missed"]:
             lines.append(f"missed ({half}): {', '.join(figures['missed'])}")

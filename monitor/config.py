@@ -250,6 +250,12 @@ class TopicConfig(Strict):
     threshold: float = Field(1.0, ge=0)
     urgent: bool = False
     languages: list[Literal["de", "en"]] = Field(default_factory=list)
+    # A page paragraph that matches only with its page's headline or section heading (which
+    # other paragraphs share) keeps the match only when its own text meets `context_requires`
+    # (the topic's substance, not just a place) and not `context_excludes` (a paragraph about
+    # another country does not inherit the country the headline names).
+    context_requires: str | None = None
+    context_excludes: str | None = None
 
 
 # Each kind of channel declares its own model in its module (see `monitor.channels`).

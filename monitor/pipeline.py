@@ -537,7 +537,11 @@ class Poller:
         answers = await self._cpu(
             "matching",
             match_passages,
-            [(p.text, p.matched_title, p.language) for p in passages],
+            # A page paragraph's context is its page's headline, not a title of its own.
+            [
+                (p.text, p.matched_title, p.language, bool(p.context) and not p.entry)
+                for p in passages
+            ],
         )
         matched = []
         cut = 0

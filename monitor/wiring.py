@@ -61,7 +61,9 @@ def stage_issues(config: Config, text: str) -> list[ConfigIssue]:
         try:
             compile_topics({topic_id: topic}, config.aliases)
         except TopicError as exc:
-            loc = ("topics", exc.topic, "query")
+            # A topic's other queries (`context_excludes`) are named "<topic>.<key>".
+            topic_id, _, key = exc.topic.partition(".")
+            loc = ("topics", topic_id, key or "query")
             issues.append(ConfigIssue(dotted(loc), exc.detail, locate(text, loc)))
         except RecursionError:  # the parser's own recursion: a query nested beyond reason
             why = "the query is nested too deeply (hundreds of levels); flatten it"
@@ -84,9 +86,7 @@ class Pipeline:
         self.poller.close()
 
 
-def build(
-    config: Config, store: Store, *, clock: Callable[[], datetime] | None = None
-) -> Pipeline:
+def build(config: Config, store: Store, *, clock: Callable[[], datetime] | None = None) -> Pipeline:
     """The pipeline for `config` over `store`: sources (configured and cited in seeds), the
     compiled topics, the poller with its parser processes (started in the background), and
     the enabled channels known to the store."""

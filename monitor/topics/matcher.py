@@ -54,7 +54,7 @@ from monitor.topics.analysis import (
 )
 from monitor.topics.analysis import tokenize as _tokenize
 from monitor.topics.dictionaries import is_known
-from monitor.topics.nodes import ANY, BODY_BASE, Doc, Found, Leaf, Node, Occurrence, Phrase
+from monitor.topics.nodes import ANY, BODY, BODY_BASE, Doc, Found, Leaf, Node, Occurrence, Phrase
 from monitor.topics.prefilter import Prefilter, feature_anchors, node_anchors
 from monitor.topics.query import Compiler
 
@@ -114,6 +114,10 @@ class _Topic:
     languages: tuple[str, ...]
     trigger: frozenset[int] | None
     leaves: dict[int, Leaf]
+    # `context_requires` and `context_excludes` of the config: read on the paragraph's own text
+    # when the page's headline is needed for the match (see `Matcher.match`).
+    context_requires: Node | None = None
+    context_excludes: Node | None = None
 
 
 class Matcher:
@@ -148,8 +152,24 @@ class Matcher:
             node = compiler.compile_topic(topic_id, cfg.query)
             node.seal()
             leaves = {leaf.id: leaf for leaf in node.leaves()}
+            requires, excludes = (
+                self._compile_context(compiler, f"{topic_id}.{key}", query)
+                for key, query in (
+                    ("context_requires", cfg.context_requires),
+                    ("context_excludes", cfg.context_excludes),
+                )
+            )
             self._topics.append(
-                _Topic(topic_id, node, cfg.threshold, tuple(cfg.languages), node.trigger(), leaves)
+                _Topic(
+                    topic_id,
+                    node,
+                    cfg.threshold,
+                    tuple(cfg.languages),
+                    node.trigger(),
+                    leaves,
+                    requires,
+                    excludes,
+                )
             )
         self.topic_ids: list[str] = [t.id for t in self._topics]
         features = compiler.features
@@ -200,6 +220,14 @@ class Matcher:
             self._prefilter = Prefilter([node_anchors(t.node, anchors, memo) for t in self._topics])
         self.skipped = 0
         self.capped = 0
+
+    @staticmethod
+    def _compile_context(compiler: Compiler, where: str, query: str | None) -> Node | None:
+        if query is None:
+            return None
+        node = compiler.compile_topic(where, query)
+        node.seal()
+        return node
 
     def __reduce__(self) -> tuple[type[Matcher], tuple[Any, Any, bool, int]]:
         return (Matcher, self._config)
@@ -331,11 +359,21 @@ class Matcher:
         return [tid for index, tid in enumerate(self.topic_ids) if mask >> index & 1]
 
     def match(
-        self, text: str, *, title: str | None = None, language: str | None = None
+        self,
+        text: str,
+        *,
+        title: str | None = None,
+        language: str | None = None,
+        context: bool = False,
     ) -> list[TopicMatch]:
         """The topics this paragraph matches with a score at or above their threshold.
 
         Only the first `max_chars` characters of text and title are matched (`cap_text`).
+        `context`: the title is the headline (and section heading) of the page the paragraph
+        stands on, shared with other paragraphs, not a title of its own. It completes a match
+        only for a paragraph whose own text meets the topic's `context_requires` (its substance,
+        not a place alone) and not its `context_excludes` (one about another country does not
+        inherit the country the headline names).
         """
         text, title, cut = self._cap(text, title)
         if cut:
@@ -361,10 +399,24 @@ class Matcher:
             # order, not through a set: runs of hits in text order keep the sorts below cheap.)
             occs = list(dict.fromkeys(occs))
             score = _score(occs, topic.leaves)
-            if score >= topic.threshold:
-                out.append(TopicMatch(topic.id, score, _evidence(topic, doc, occs)))
+            if score < topic.threshold:
+                continue
+            if context and not self._own_or_inherited(topic, doc):
+                continue
+            out.append(TopicMatch(topic.id, score, _evidence(topic, doc, occs)))
         out.sort(key=lambda m: -m.score)
         return out
+
+    @staticmethod
+    def _own_or_inherited(topic: _Topic, doc: Doc) -> bool:
+        """Whether a page paragraph keeps a match: its text matches alone, or it needs the
+        page's headline and its own text says enough of the topic to inherit it."""
+        requires, excludes = topic.context_requires, topic.context_excludes
+        if (requires is None and excludes is None) or topic.node.eval(doc, BODY) is not None:
+            return True
+        if requires is not None and requires.eval(doc, BODY) is None:
+            return False
+        return excludes is None or excludes.eval(doc, BODY) is None
 
     def explain(
         self, text: str, *, title: str | None = None, language: str | None = None

@@ -35,22 +35,26 @@ def install_matcher(frozen: bytes) -> None:
 
 
 def match_passages(
-    passages: list[tuple[str, str | None, str | None]],
+    passages: list[tuple[str, str | None, str | None]]
+    | list[tuple[str, str | None, str | None, bool]],
 ) -> list[tuple[str | None, list[TopicMatch], bool]]:
-    """(text, title, language) of each new passage -> (its language, the topics it matches,
-    whether its text was longer than the matcher reads: see `monitor.topics.MAX_MATCH_CHARS`).
+    """(text, title, language[, context]) of each new passage -> (its language, the topics it
+    matches, whether its text was longer than the matcher reads: see
+    `monitor.topics.MAX_MATCH_CHARS`). `context`: the title is the page's headline the passage
+    shares with other paragraphs (see `Matcher.match`).
 
     The language is detected here when the source did not give one: that, too, reads text
     from the web.
     """
     matcher = _installed()
     out: list[tuple[str | None, list[TopicMatch], bool]] = []
-    for text, title, language in passages:
+    for text, title, language, *flags in passages:
+        context = bool(flags and flags[0])
         text_cut = len(text) > matcher.max_chars
         if text_cut:  # the language is told by what is matched, not by a tail never read
             text = cap_text(text, matcher.max_chars)[0]
         language = language or detect_language(f"{title or ''} {text}")
-        found = matcher.match(text, title=title, language=language)
+        found = matcher.match(text, title=title, language=language, context=context)
         out.append((language, found, text_cut))
     return out
 
