@@ -157,6 +157,30 @@ def test_live_blog_keeps_every_entry_and_leaves_the_key_events_box_out(
     assert titles[LIVE[2][2][0]] == "Mayor calls crisis meeting"
 
 
+def test_live_blog_of_post_containers_keeps_each_entrys_heading_over_its_paragraphs(
+    content_server: ContentServer,
+) -> None:
+    """Entries in <div class="post"> (or <article>) with a time and an <h3>: trafilatura's
+    main pass took the first entry only, recovered the rest as loose paragraphs and lost every
+    other heading, so all entries stood under the first one's heading."""
+    entries = "".join(
+        f'<div class="post"><span class="time">{time}</span>'
+        + (f"<h3>{heading}</h3>" if heading else "")
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "</div>"
+        for time, heading, paragraphs in LIVE
+    )
+    html = page("Storm on the coast: live", f"<h1>Storm on the coast: live</h1>{entries}")
+    url = content_server.set("/live/storm-posts", html)
+    doc = fetched(url)
+    assert_kept(texts_of(doc), [p for _, _, paragraphs in LIVE for p in paragraphs])
+    titles = {p.text: p.title for p in doc.passages}
+    assert titles[LIVE[0][2][0]] == "Ferry service suspended"
+    assert titles[LIVE[2][2][1]] == "Mayor calls crisis meeting"
+    assert titles[LIVE[3][2][0]] != "Ferry service suspended"
+    assert_out(texts_of(doc), CHROME)
+
+
 # --- an article split across containers -----------------------------------------------------
 
 SPLIT = [
