@@ -63,7 +63,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
 # lost, and its paragraphs stood under the first one's (measured on pages written for the
 # issue-15 probes: recall 0.90, the headings). A heading of the page immediately followed by a
 # paragraph trafilatura kept is put back over that paragraph.
-_SECTION_HEADINGS = etree.XPath("//h2|//h3|//h4|//h5|//h6")
+_SECTION_HEADINGS = ("h2", "h3", "h4", "h5", "h6")  # h1 is the page's headline
 # Within pages.MAX_HEADING_CHARS: a restored heading titles its paragraphs, never is one.
 RESTORED_HEADING_MAX_CHARS = 150
 
@@ -72,7 +72,7 @@ def restore_headings(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     """``blocks`` with the headings trafilatura dropped put back over their paragraphs."""
     kept = {text for kind, text in blocks if kind == "head"}
     over: dict[str, str] = {}  # a paragraph's text -> the heading right above it
-    for heading in _SECTION_HEADINGS(tree):
+    for heading in tree.iter(*_SECTION_HEADINGS):
         after = heading.getnext()
         while after is not None and not isinstance(after.tag, str):  # comments
             after = after.getnext()
