@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.tool == "trafilatura":
             import trafilatura
 
-            text = trafilatura.extract(page.read_text(encoding="utf-8", errors="replace")) or ""
+            # Bytes, so that trafilatura reads the page's own charset (windows-1252 pages).
+            text = trafilatura.extract(page.read_bytes()) or ""
             warnings: list[str] = []
         else:
             doc = extract_page(page.read_bytes(), f"https://eval.example/{page.name}", "text/html")

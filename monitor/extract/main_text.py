@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 from lxml.html import HtmlElement
 
-from monitor.extract.blocks import LINK_DENSE, Block, tree_blocks
+from monitor.extract.blocks import LINK_DENSE, Block, link_dense_text, tree_blocks
 
 # Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
 # can raise an alert, so a missed sentence is cheaper than a false one.
@@ -54,7 +54,47 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         return None
     if body is None:
         return None
-    return [block for block in tree_blocks(body) if block is not None]
+    return restore_headings([block for block in tree_blocks(body) if block is not None], tree)
+
+
+# When trafilatura's main pass settles on one short container (the first <article> or
+# "post" of a live blog, one Q&A pair), it recovers the rest of the page as loose text, which
+# takes paragraphs but no headings: every entry's or question's heading but the first was
+# lost, and its paragraphs stood under the first one's (measured on pages written for the
+# issue-15 probes: recall 0.90, the headings). A heading of the page immediately followed by a
+# paragraph trafilatura kept is put back over that paragraph.
+_SECTION_HEADINGS = ("h2", "h3", "h4", "h5", "h6")  # h1 is the page's headline
+# Within pages.MAX_HEADING_CHARS: a restored heading titles its paragraphs, never is one.
+RESTORED_HEADING_MAX_CHARS = 150
+
+
+def restore_headings(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with the headings trafilatura dropped put back over their paragraphs."""
+    kept = {text for kind, text in blocks if kind == "head"}
+    over: dict[str, str] = {}  # a paragraph's text -> the heading right above it
+    for heading in tree.iter(*_SECTION_HEADINGS):
+        after = heading.getnext()
+        while after is not None and not isinstance(after.tag, str):  # comments
+            after = after.getnext()
+        if after is None or after.tag != "p":
+            continue
+        text = " ".join(heading.text_content().split())
+        if not text or text in kept or len(text) > RESTORED_HEADING_MAX_CHARS:
+            continue
+        # A linked headline over a blurb is a teaser's, whether or not its blurb got in.
+        links = sum(len(" ".join(a.text_content().split())) for a in heading.iter("a"))
+        if link_dense_text(text, links):
+            continue
+        over.setdefault(" ".join(after.text_content().split()), text)
+    if not over:
+        return blocks
+    restored: list[Block] = []
+    for kind, text in blocks:
+        heading_text = over.pop(text, None) if kind == "p" else None
+        if heading_text is not None:
+            restored.append(("head", heading_text))
+        restored.append((kind, text))
+    return restored
 
 
 # A share bar in every entry of a live blog ("Copy link", "Share") makes trafilatura drop the
