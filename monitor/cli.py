@@ -100,12 +100,14 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """List every source, where it came from, and its health."""
     config = _load(ctx)
     from monitor.sources import load_sources
-    from monitor.store import Store
 
     srcs = load_sources(config)
+    from monitor.config import database_url
+    from monitor.wiring import open_store
+
     health = {}
-    if (config.state_dir / "monitor.db").exists():
-        store = Store(config.state_dir)
+    if database_url(config) or (config.state_dir / "monitor.db").exists():
+        store = open_store(config)
         health = {h.key: h for h in store.health()}
         store.close()
     rows: list[dict[str, Any]] = []
@@ -151,11 +153,11 @@ def once(ctx: click.Context) -> None:
     from monitor.fetch import Fetcher
     from monitor.outbox import write_feeds
     from monitor.state_guard import AlreadyRunning, state_lock
-    from monitor.store import Store, utcnow
+    from monitor.store import utcnow
     from monitor.store.faults import os_fault
 
     async def go() -> Any:
-        store = Store(config.state_dir)
+        store = wiring.open_store(config)
         try:
             rt = wiring.build(config, store)
             todo = len([s for s in rt.poller.sources if not s.refused])
@@ -252,7 +254,8 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
     from monitor.outbox import flush, queue_digest
     from monitor.sources import load_sources
     from monitor.state_guard import AlreadyRunning, state_lock
-    from monitor.store import Store, utcnow
+    from monitor.store import utcnow
+    from monitor.wiring import open_store
 
     names = [channel] if channel else [n for n, c in config.channels.items() if c.enabled]
     if channel and channel not in config.channels:
@@ -264,7 +267,7 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
     srcs = load_sources(config)
 
     if dry_run:
-        store = Store(config.state_dir)
+        store = open_store(config)
         try:
             for name in names:
                 built = queue_digest(config, store, name, srcs, utcnow(), dry_run=True)
@@ -275,7 +278,7 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
         return
 
     async def go() -> bool:
-        store = Store(config.state_dir)
+        store = open_store(config)
         store.sync_channels(names, utcnow())
         ok = True
         try:

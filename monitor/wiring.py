@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.config import Config, ConfigIssue, dotted, load_config, locate
+from monitor.config import Config, ConfigIssue, database_url, dotted, load_config, locate
 from monitor.models import Source
 from monitor.proxy import ProxyRefused, proxy_routes
 from monitor.topic_cache import compiled_topics
@@ -67,6 +67,15 @@ def stage_issues(config: Config, text: str) -> list[ConfigIssue]:
             why = "the query is nested too deeply (hundreds of levels); flatten it"
             issues.append(ConfigIssue(dotted(loc), why, locate(text, loc)))
     return issues
+
+
+def open_store(config: Config) -> Store:
+    """The state database the config names: PostgreSQL when a DSN is set (`[state]
+    database_url`, MONITOR_DATABASE_URL), else SQLite under the state folder."""
+    from monitor.store import Store
+
+    url = database_url(config)
+    return Store(config.state_dir, url, lease=timedelta(seconds=config.state.lease))
 
 
 @dataclass
