@@ -563,6 +563,64 @@ def reset_state(ctx: click.Context, force: bool) -> None:
     click.echo(f"{path}: the next start creates a new state database")
 
 
+@cli.command("copy-state")
+@click.option(
+    "--to",
+    "target",
+    metavar="DSN",
+    help="the PostgreSQL database to fill (default: [state] database_url or MONITOR_DATABASE_URL)",
+)
+@click.pass_context
+def copy_state(ctx: click.Context, target: str | None) -> None:
+    """Copy the SQLite state under [state] path into an empty PostgreSQL database, in one
+    transaction; a database that already holds state is refused and left as it is."""
+    config = _load(ctx)
+    from monitor.config import check_database_url, database_url
+    from monitor.state_guard import AlreadyRunning, state_lock
+    from monitor.store import Store
+    from monitor.store.copy import TargetNotEmpty, copy_state
+    from monitor.store.faults import check_file
+    from monitor.store.postgres import shown
+    from monitor.store.store import DB_NAME
+
+    try:
+        url = check_database_url(target) if target else database_url(config)
+    except ValueError as exc:
+        click.echo(f"error: --to: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if not url:
+        click.echo(
+            "error: no target: give --to DSN, or set [state] database_url or MONITOR_DATABASE_URL",
+            err=True,
+        )
+        sys.exit(EXIT_CONFIG)
+    path = config.state_dir / DB_NAME
+    try:
+        # The SQLite state must not change while it is copied: no daemon may hold it.
+        with state_lock(config.state_dir):
+            if not check_file(path):
+                click.echo(f"error: {path}: no state database to copy", err=True)
+                sys.exit(EXIT_CONFIG)
+            source = Store(config.state_dir)
+            try:
+                dest = Store(config.state_dir, url)
+                try:
+                    copied = copy_state(source, dest)
+                finally:
+                    dest.close()
+            finally:
+                source.close()
+    except AlreadyRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except TargetNotEmpty as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    rows = ", ".join(f"{n} {name}" for name, n in copied.items() if n) or "no rows"
+    click.echo(f"copied {path} to {shown(url)}: {rows}")
+    click.echo("point [state] database_url (or MONITOR_DATABASE_URL) at it to use it")
+
+
 def main() -> None:
     # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1.
     try:

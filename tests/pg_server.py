@@ -21,12 +21,12 @@ def postgres_server() -> Iterator[str]:
     if url := os.environ.get(ENV):
         yield url
         return
-    # pgserver asks platformdirs for a runtime folder, which warns when none is set.
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
-    import pgserver
-
     # Short: the server's Unix socket lives in this folder (socket paths are at most 107 bytes).
     folder = Path(tempfile.mkdtemp(prefix="pgt", dir="/tmp"))
+    # pgserver asks platformdirs for a private runtime folder, which warns when none is set.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder))
+    import pgserver
+
     server = pgserver.get_server(folder, cleanup_mode="delete")
     try:
         yield server.get_uri()
