@@ -39,7 +39,6 @@ log = logging.getLogger("monitor.daemon")
 
 FLUSH_SECONDS = 30
 HEARTBEAT_SECONDS = 15
-SCHEDULE_SLACK = timedelta(seconds=60)
 # After the grace period, what is still running is cancelled; closing the fetcher, the parser
 # processes and the store must fit in what is left of Docker's 10 s (see compose.yaml).
 CANCEL_WAIT = 2.0
@@ -54,11 +53,10 @@ def build_runtime(config: Config, store: Store) -> Pipeline:
 
 
 def scheduled_time(schedule: str, tz: str, now: datetime) -> datetime:
-    """The scheduled digest time a digest made at `now` is for: the last one at or before it.
-    A minute's slack, so that a worker whose clock runs a little behind still names the time
-    the others do."""
+    """The scheduled digest time a digest made at `now` is for: the last one at or before it
+    (the scheduler fires a job at or after its time, by each worker's own clock)."""
     trigger = cron_trigger(schedule, tz)
-    ahead = now + SCHEDULE_SLACK
+    ahead = now
     for back in (timedelta(hours=1), timedelta(days=2), timedelta(days=8), timedelta(days=400)):
         last = None
         nxt = trigger.get_next_fire_time(None, ahead - back)
@@ -472,13 +470,15 @@ class Daemon:
             return
         self._owed_digests.discard(name)
         what = f"digest for {name}"
+        period = None
+        if self.store.shared:
+            # One digest per scheduled time across the workers: the time this job was fired
+            # for, taken before it may wait behind a poll cycle.
+            chan = self.rt.config.channels[name]
+            period = scheduled_time(chan.schedule, chan.timezone, utcnow())
         with self._quiet_stop(what), self.state.catching():
             async with self._job(what):
                 now = utcnow()
-                period = None
-                if self.store.shared:  # one digest per scheduled time across the workers
-                    chan = self.rt.config.channels[name]
-                    period = scheduled_time(chan.schedule, chan.timezone, now)
                 try:
                     queue_digest(
                         self.rt.config,

@@ -24,10 +24,11 @@ def postgres_server() -> Iterator[str]:
     # Short: the server's Unix socket lives in this folder (socket paths are at most 107 bytes).
     folder = Path(tempfile.mkdtemp(prefix="pgt", dir="/tmp"))
     # pgserver asks platformdirs for a private runtime folder, which warns when none is set.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder))
+    (folder / "run").mkdir(mode=0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
     import pgserver
 
-    server = pgserver.get_server(folder, cleanup_mode="delete")
+    server = pgserver.get_server(folder / "db", cleanup_mode="delete")
     try:
         yield server.get_uri()
     finally:

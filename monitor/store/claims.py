@@ -153,13 +153,16 @@ class Claims(Part):
         """Claim the digest of `channel` at the scheduled time `period`, in the caller's
         transaction (the one that queues it): False when another worker has made it. A second
         worker waits here until the first commits (then False) or dies (then True)."""
+        # RETURNING, not rowcount: with DO NOTHING the driver's rowcount is not to be trusted.
         inserted = conn.execute(
-            insert_new(conn, s.digest_periods).values(
+            insert_new(conn, s.digest_periods)
+            .values(
                 channel=channel,
                 kind=kind,
                 period=period.astimezone(UTC),
                 claimed_by=self.worker or "this process",
                 claimed_at=now,
             )
-        ).rowcount
-        return bool(inserted)
+            .returning(s.digest_periods.c.channel)
+        ).first()
+        return inserted is not None
