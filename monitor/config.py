@@ -313,7 +313,7 @@ def check_database_url(url: str, *, in_file: bool = False) -> str:
             "(leave it unset for SQLite under [state] path)"
         )
     userinfo = rest.partition("/")[0].rpartition("@")[0]
-    if in_file and ":" in userinfo:
+    if in_file and userinfo.partition(":")[2]:
         raise ValueError(
             f"a password does not belong in config.toml; set {DATABASE_URL_ENV} (or "
             f"{DATABASE_URL_ENV}_FILE) to the whole URL, or use a ~/.pgpass file"

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 def load(path: str | Path | None = None) -> Config:
     """The config at `path`, validated by the config model and by the stages; ConfigError
     naming every problem otherwise."""
-    return load_config(path, checks=lambda c, t: proxy_issues(c, t) + stage_issues(c, t))
+    config = load_config(path, checks=lambda c, t: proxy_issues(c, t) + stage_issues(c, t))
+    database_url(config)  # a bad MONITOR_DATABASE_URL(_FILE) is a config error too, said now
+    return config
 
 
 def proxy_issues(config: Config, text: str) -> list[ConfigIssue]:
