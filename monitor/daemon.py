@@ -156,6 +156,9 @@ class Daemon:
                 self._renew,
                 IntervalTrigger(seconds=self.store.lease.total_seconds() / 3),
                 id="leases",
+                # Late is still worth doing (a busy event loop): never skipped, never piled up.
+                misfire_grace_time=None,
+                coalesce=True,
             )
         self.scheduler.add_job(
             self.flush_outbox,
