@@ -79,6 +79,14 @@ def pg_fault(exc: BaseException, where: str) -> StateError | None:
         )
     if isinstance(exc, psycopg.errors.DataCorrupted):
         return StateDamaged(where, f"the database reports damage: {first}", RETRY_ADVICE)
+    if isinstance(exc, psycopg.errors.TransactionRollback):
+        # A deadlock or serialization failure with another worker's transaction (two daily
+        # prunes at once, say): nothing of it was committed, and trying again later succeeds.
+        return StateUnwritable(
+            where,
+            f"a transaction collided with another worker's: {first}",
+            "nothing was written; a running daemon retries by itself",
+        )
     if isinstance(exc, psycopg.OperationalError) and not isinstance(
         exc, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled
     ):
