@@ -393,10 +393,11 @@ class Daemon:
     async def _cycle(self) -> None:
         async with self._job("poll cycle"):
             rt = self.rt
-            more = True
+            more, matched = True, False
             while more:
                 summary = await rt.poller.cycle(self.fetcher)
                 self._log_cycle(summary)
+                matched = matched or bool(summary.matches)
                 # A worker on PostgreSQL claims due sources a batch at a time: a full batch
                 # means more may be due now, which it claims at once instead of next tick.
                 more = (
@@ -404,7 +405,7 @@ class Daemon:
                     and summary.sources >= CLAIM_BATCH
                     and not self.stop.is_set()
                 )
-            if summary.matches or feeds_behind(rt.config, self.store):
+            if matched or feeds_behind(rt.config, self.store):
                 write_feeds(rt.config, self.store, rt.poller.sources, utcnow())
             await self._alerts()
             await flush(rt.config, self.store, self.fetcher, utcnow())
