@@ -100,12 +100,14 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """List every source, where it came from, and its health."""
     config = _load(ctx)
     from monitor.sources import load_sources
-    from monitor.store import Store
 
     srcs = load_sources(config)
+    from monitor.config import database_url
+    from monitor.wiring import open_store
+
     health = {}
-    if (config.state_dir / "monitor.db").exists():
-        store = Store(config.state_dir)
+    if database_url(config) or (config.state_dir / "monitor.db").exists():
+        store = open_store(config)
         health = {h.key: h for h in store.health()}
         store.close()
     rows: list[dict[str, Any]] = []
@@ -151,11 +153,11 @@ def once(ctx: click.Context) -> None:
     from monitor.fetch import Fetcher
     from monitor.outbox import write_feeds
     from monitor.state_guard import AlreadyRunning, state_lock
-    from monitor.store import Store, utcnow
+    from monitor.store import utcnow
     from monitor.store.faults import os_fault
 
     async def go() -> Any:
-        store = Store(config.state_dir)
+        store = wiring.open_store(config)
         try:
             rt = wiring.build(config, store)
             todo = len([s for s in rt.poller.sources if not s.refused])
@@ -252,7 +254,8 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
     from monitor.outbox import flush, queue_digest
     from monitor.sources import load_sources
     from monitor.state_guard import AlreadyRunning, state_lock
-    from monitor.store import Store, utcnow
+    from monitor.store import utcnow
+    from monitor.wiring import open_store
 
     names = [channel] if channel else [n for n, c in config.channels.items() if c.enabled]
     if channel and channel not in config.channels:
@@ -264,7 +267,7 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
     srcs = load_sources(config)
 
     if dry_run:
-        store = Store(config.state_dir)
+        store = open_store(config)
         try:
             for name in names:
                 built = queue_digest(config, store, name, srcs, utcnow(), dry_run=True)
@@ -275,7 +278,7 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
         return
 
     async def go() -> bool:
-        store = Store(config.state_dir)
+        store = open_store(config)
         store.sync_channels(names, utcnow())
         ok = True
         try:
@@ -669,6 +672,64 @@ def reset_state(ctx: click.Context, force: bool) -> None:
     for new in moved:
         click.echo(f"moved aside: {new}")
     click.echo(f"{path}: the next start creates a new state database")
+
+
+@cli.command("copy-state")
+@click.option(
+    "--to",
+    "target",
+    metavar="DSN",
+    help="the PostgreSQL database to fill (default: [state] database_url or MONITOR_DATABASE_URL)",
+)
+@click.pass_context
+def copy_state(ctx: click.Context, target: str | None) -> None:
+    """Copy the SQLite state under [state] path into an empty PostgreSQL database, in one
+    transaction; a database that already holds state is refused and left as it is."""
+    config = _load(ctx)
+    from monitor.config import check_database_url, database_url
+    from monitor.state_guard import AlreadyRunning, state_lock
+    from monitor.store import Store
+    from monitor.store.copy import TargetNotEmpty, copy_state
+    from monitor.store.faults import check_file
+    from monitor.store.postgres import shown
+    from monitor.store.store import DB_NAME
+
+    try:
+        url = check_database_url(target) if target else database_url(config)
+    except ValueError as exc:
+        click.echo(f"error: --to: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if not url:
+        click.echo(
+            "error: no target: give --to DSN, or set [state] database_url or MONITOR_DATABASE_URL",
+            err=True,
+        )
+        sys.exit(EXIT_CONFIG)
+    path = config.state_dir / DB_NAME
+    try:
+        # The SQLite state must not change while it is copied: no daemon may hold it.
+        with state_lock(config.state_dir):
+            if not check_file(path):
+                click.echo(f"error: {path}: no state database to copy", err=True)
+                sys.exit(EXIT_CONFIG)
+            source = Store(config.state_dir)
+            try:
+                dest = Store(config.state_dir, url)
+                try:
+                    copied = copy_state(source, dest)
+                finally:
+                    dest.close()
+            finally:
+                source.close()
+    except AlreadyRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except TargetNotEmpty as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    rows = ", ".join(f"{n} {name}" for name, n in copied.items() if n) or "no rows"
+    click.echo(f"copied {path} to {shown(url)}: {rows}")
+    click.echo("point [state] database_url (or MONITOR_DATABASE_URL) at it to use it")
 
 
 def main() -> None:

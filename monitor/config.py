@@ -154,8 +154,21 @@ class SeedsConfig(Strict):
 class StateConfig(Strict):
     path: str = "state"
     retention_days: int = Field(180, ge=1, le=MAX_DAYS)
+    # PostgreSQL instead of SQLite under `path` (docs/scaling.md); MONITOR_DATABASE_URL (or
+    # MONITOR_DATABASE_URL_FILE) overrides it and may carry the password, which the file may not.
+    database_url: str | None = None
+    # How long a worker's claim on a source or a queued digest holds without being renewed:
+    # after a worker dies, others take its work over once this has passed.
+    lease: Duration = Field(120, ge=3, le=3600)
 
     _path = field_validator("path")(classmethod(lambda cls, v: folder_name(v)))
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        return check_database_url(url, in_file=True)
 
 
 class DigestConfig(Strict):
@@ -306,6 +319,40 @@ class Config(Strict):
     @property
     def seeds_dir(self) -> Path:
         return (self.base_dir / self.seeds.path).resolve()
+
+
+DATABASE_URL_ENV = "MONITOR_DATABASE_URL"
+
+
+def check_database_url(url: str, *, in_file: bool = False) -> str:
+    """A PostgreSQL DSN as the store takes it; ValueError saying what to change otherwise."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise ValueError(
+            "expected a PostgreSQL URL, postgresql://USER@HOST:PORT/DATABASE "
+            "(leave it unset for SQLite under [state] path)"
+        )
+    userinfo = rest.partition("/")[0].rpartition("@")[0]
+    if in_file and userinfo.partition(":")[2]:
+        raise ValueError(
+            f"a password does not belong in config.toml; set {DATABASE_URL_ENV} (or "
+            f"{DATABASE_URL_ENV}_FILE) to the whole URL, or use a ~/.pgpass file"
+        )
+    return url
+
+
+def database_url(config: Config) -> str | None:
+    """The PostgreSQL DSN the store uses (None: SQLite under the state folder):
+    MONITOR_DATABASE_URL or the file MONITOR_DATABASE_URL_FILE names, else [state] database_url."""
+    env = DATABASE_URL_ENV
+    if os.environ.get(env) or os.environ.get(f"{env}_FILE"):
+        url = secret_from_env(env, "state.database_url") or ""
+        try:
+            return check_database_url(url)
+        except ValueError as exc:
+            # The URL may hold a password: the message names the variable, never the value.
+            raise ConfigError(Path("(environment)"), [ConfigIssue(env, str(exc))]) from None
+    return config.state.database_url
 
 
 def _key_path(loc: Iterable[Any]) -> tuple[Any, ...]:

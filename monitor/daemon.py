@@ -14,14 +14,14 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics, wiring
-from monitor.config import Config, ConfigError, gate_opt_ins
+from monitor.config import Config, ConfigError, database_url, gate_opt_ins
 from monitor.fetch import Fetcher
 from monitor.outbox import feeds_behind, flush, queue_digest, write_feeds
 from monitor.schedule import cron_trigger
@@ -29,7 +29,11 @@ from monitor.sources import seed_documents
 from monitor.startup import offline_line, summary_lines
 from monitor.state_guard import StateGuard, state_lock
 from monitor.store import StateError, Store, utcnow
+from monitor.store.claims import CLAIM_BATCH
 from monitor.wiring import Pipeline
+
+if TYPE_CHECKING:
+    from monitor.pipeline import CycleSummary
 
 log = logging.getLogger("monitor.daemon")
 
@@ -46,6 +50,22 @@ def build_runtime(config: Config, store: Store) -> Pipeline:
     for line in gate_opt_ins(config):
         log.warning("%s", line)
     return wiring.build(config, store)
+
+
+def scheduled_time(schedule: str, tz: str, now: datetime) -> datetime:
+    """The scheduled digest time a digest made at `now` is for: the last one at or before it
+    (the scheduler fires a job at or after its time, by each worker's own clock)."""
+    trigger = cron_trigger(schedule, tz)
+    ahead = now
+    for back in (timedelta(hours=1), timedelta(days=2), timedelta(days=8), timedelta(days=400)):
+        last = None
+        nxt = trigger.get_next_fire_time(None, ahead - back)
+        while nxt is not None and nxt <= ahead:
+            last = nxt
+            nxt = trigger.get_next_fire_time(nxt, nxt + timedelta(seconds=1))
+        if last is not None:
+            return last  # type: ignore[no-any-return]  # APScheduler is untyped
+    return now
 
 
 def missed_digest(schedule: str, tz: str, last: datetime | None, now: datetime) -> bool:
@@ -94,13 +114,18 @@ class Daemon:
         loop.add_signal_handler(signal.SIGINT, self.stop.set)
         self._config_changed()
         config = wiring.load(self.config_path)
-        with state_lock(config.state_dir):
-            self.store = Store(config.state_dir)
+        # On PostgreSQL any number of workers share the state, on one host too: the database
+        # hands out the work, and the state folder keeps only files each writes whole.
+        shared = database_url(config) is not None
+        with contextlib.nullcontext() if shared else state_lock(config.state_dir):
+            self.store = wiring.open_store(config)
             self.state.watch(self.store, config.state_dir)
             try:
                 self.rt = build_runtime(config, self.store)
                 await self._serve()
             finally:
+                with contextlib.suppress(StateError):
+                    self.store.release_claims()  # others need not wait for the leases
                 self.store.close()
 
     async def _serve(self) -> None:
@@ -125,6 +150,16 @@ class Daemon:
             id="heartbeat",
             next_run_time=datetime.now(ZoneInfo("UTC")),
         )
+        if self.store.shared:
+            # A worker's leases are renewed while it lives: three times per lease.
+            self.scheduler.add_job(
+                self._renew,
+                IntervalTrigger(seconds=self.store.lease.total_seconds() / 3),
+                id="leases",
+                # Late is still worth doing (a busy event loop): never skipped, never piled up.
+                misfire_grace_time=None,
+                coalesce=True,
+            )
         self.scheduler.add_job(
             self.flush_outbox,
             IntervalTrigger(seconds=FLUSH_SECONDS),
@@ -284,6 +319,10 @@ class Daemon:
     async def _beat(self) -> None:
         self.heartbeat = time.time()
 
+    async def _renew(self) -> None:
+        with self.state.catching():
+            self.store.renew_claims()
+
     def _config_changed(self) -> bool:
         try:
             mtime = self.config_path.stat().st_mtime_ns
@@ -361,34 +400,19 @@ class Daemon:
     async def _cycle(self) -> None:
         async with self._job("poll cycle"):
             rt = self.rt
-            summary = await rt.poller.cycle(self.fetcher)
-            # A tick with no source due says nothing at info: one line a minute hides the
-            # lines that matter.
-            log.log(
-                logging.INFO if summary.sources else logging.DEBUG,
-                "poll cycle: %s",
-                summary.line(),
-                extra={
-                    "event": "cycle",
-                    "figures": {
-                        "sources": summary.sources,
-                        "fetched": summary.fetched,
-                        "not_modified": summary.not_modified,
-                        "failed": summary.failed,
-                        "new": summary.new_passages,
-                        "matches": summary.matches,
-                        "seconds": round(summary.seconds, 3),
-                    },
-                },
-            )
-            for name, error in summary.errors:
-                log.warning("source %s: %s", name, error)
-            if not self._polled_once and summary.sources:
-                self._polled_once = True
-                readable = summary.fetched + summary.not_modified
-                if line := offline_line(summary.sources, readable, summary.errors):
-                    log.warning("%s", line, extra={"event": "offline"})
-            if summary.matches or feeds_behind(rt.config, self.store):
+            more, matched = True, False
+            while more:
+                summary = await rt.poller.cycle(self.fetcher)
+                self._log_cycle(summary)
+                matched = matched or bool(summary.matches)
+                # A worker on PostgreSQL claims due sources a batch at a time: a full batch
+                # means more may be due now, which it claims at once instead of next tick.
+                more = (
+                    self.store.shared
+                    and summary.sources >= CLAIM_BATCH
+                    and not self.stop.is_set()
+                )
+            if matched or feeds_behind(rt.config, self.store):
                 write_feeds(rt.config, self.store, rt.poller.sources, utcnow())
             await self._alerts()
             await flush(rt.config, self.store, self.fetcher, utcnow())
@@ -411,6 +435,35 @@ class Daemon:
             self.last_tick = time.time()
             metrics.LAST_TICK.set(self.last_tick)
 
+    def _log_cycle(self, summary: CycleSummary) -> None:
+        """One cycle's summary line and its sources' errors."""
+        # A tick with no source due says nothing at info: one line a minute hides the
+        # lines that matter.
+        log.log(
+            logging.INFO if summary.sources else logging.DEBUG,
+            "poll cycle: %s",
+            summary.line(),
+            extra={
+                "event": "cycle",
+                "figures": {
+                    "sources": summary.sources,
+                    "fetched": summary.fetched,
+                    "not_modified": summary.not_modified,
+                    "failed": summary.failed,
+                    "new": summary.new_passages,
+                    "matches": summary.matches,
+                    "seconds": round(summary.seconds, 3),
+                },
+            },
+        )
+        for name, error in summary.errors:
+            log.warning("source %s: %s", name, error)
+        if not self._polled_once and summary.sources:
+            self._polled_once = True
+            readable = summary.fetched + summary.not_modified
+            if line := offline_line(summary.sources, readable, summary.errors):
+                log.warning("%s", line, extra={"event": "offline"})
+
     async def _alerts(self) -> None:
         now = utcnow()
         for name, chan in self.rt.config.channels.items():
@@ -431,11 +484,24 @@ class Daemon:
             return
         self._owed_digests.discard(name)
         what = f"digest for {name}"
+        period = None
+        if self.store.shared:
+            # One digest per scheduled time across the workers: the time this job was fired
+            # for, taken before it may wait behind a poll cycle.
+            chan = self.rt.config.channels[name]
+            period = scheduled_time(chan.schedule, chan.timezone, utcnow())
         with self._quiet_stop(what), self.state.catching():
             async with self._job(what):
                 now = utcnow()
                 try:
-                    queue_digest(self.rt.config, self.store, name, self.rt.poller.sources, now)
+                    queue_digest(
+                        self.rt.config,
+                        self.store,
+                        name,
+                        self.rt.poller.sources,
+                        now,
+                        period=period,
+                    )
                 except StateError:
                     self._owed_digests.add(name)  # nothing was claimed or queued
                     raise

@@ -55,10 +55,12 @@ def queue_digest(
     *,
     alert: bool = False,
     dry_run: bool = False,
+    period: datetime | None = None,
 ) -> tuple[Digest, RenderedDigest] | None:
     """Build the channel's digest (or alert) from unclaimed matches and queue it for sending.
 
-    With dry_run the digest is built and rendered but nothing is claimed or queued.
+    With dry_run the digest is built and rendered but nothing is claimed or queued. `period`:
+    the scheduled time this digest is for, made once across workers (None: no such claim).
     """
     channel = config.channels[channel_name]
     kind = "alert" if alert else "digest"
@@ -122,6 +124,7 @@ def queue_digest(
         now,
         payload_only=module.PAYLOAD_ONLY,
         index=archive_index,
+        period=period,
     )
     if queued is None:
         if not alert:
@@ -186,7 +189,8 @@ async def flush(
 ) -> list[Delivery]:
     """Send every queued digest that is due; record success or schedule the retry."""
     out = []
-    for entry in store.pending(now, channel):
+    # On PostgreSQL, those this worker claims: each digest is sent by one worker.
+    for entry in store.claim_pending(now, channel):
         chan = config.channels.get(entry.channel)
         if chan is None or not chan.enabled:
             # Kept, not dropped: it goes out if the channel comes back into the config.

@@ -189,7 +189,8 @@ class Poller:
         summary = CycleSummary()
         todo = [s for s in self.sources if s.refused is None]
         if only_due:
-            due = self.store.due([s.key for s in todo], now)
+            # On PostgreSQL, a batch this worker claims (others poll the rest).
+            due = self.store.claim_due([s.key for s in todo], now)
             todo = [s for s in todo if s.key in due]
         for src in self.sources:
             if src.refused is not None:

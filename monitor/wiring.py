@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.config import Config, ConfigIssue, dotted, load_config, locate
+from monitor.config import Config, ConfigIssue, database_url, dotted, load_config, locate
 from monitor.models import Source
 from monitor.proxy import ProxyRefused, proxy_routes
 from monitor.topic_cache import compiled_topics
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 def load(path: str | Path | None = None) -> Config:
     """The config at `path`, validated by the config model and by the stages; ConfigError
     naming every problem otherwise."""
-    return load_config(path, checks=lambda c, t: proxy_issues(c, t) + stage_issues(c, t))
+    config = load_config(path, checks=lambda c, t: proxy_issues(c, t) + stage_issues(c, t))
+    database_url(config)  # a bad MONITOR_DATABASE_URL(_FILE) is a config error too, said now
+    return config
 
 
 def proxy_issues(config: Config, text: str) -> list[ConfigIssue]:
@@ -69,6 +71,15 @@ def stage_issues(config: Config, text: str) -> list[ConfigIssue]:
             why = "the query is nested too deeply (hundreds of levels); flatten it"
             issues.append(ConfigIssue(dotted(loc), why, locate(text, loc)))
     return issues
+
+
+def open_store(config: Config) -> Store:
+    """The state database the config names: PostgreSQL when a DSN is set (`[state]
+    database_url`, MONITOR_DATABASE_URL), else SQLite under the state folder."""
+    from monitor.store import Store
+
+    url = database_url(config)
+    return Store(config.state_dir, url, lease=timedelta(seconds=config.state.lease))
 
 
 @dataclass

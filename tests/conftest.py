@@ -212,3 +212,21 @@ async def server() -> AsyncIterator[HostileServer]:
     """A local HTTP server that can misbehave in every way the fetch tests need."""
     async with HostileServer() as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for the session (see tests/pg_server.py): its base DSN."""
+    from tests.pg_server import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(postgres: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test: its DSN."""
+    from tests.pg_server import fresh_database
+
+    with fresh_database(postgres) as url:
+        yield url

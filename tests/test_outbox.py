@@ -18,6 +18,14 @@ from monitor.store import Store, utcnow
 from tests.conftest import WebhookReceiver, free_port, remember
 
 
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test on each backend: the store `wiring.open_store` opens follows the DSN."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("MONITOR_DATABASE_URL", request.getfixturevalue("pg_url"))
+    return str(request.param)
+
+
 def config(tmp_path: Path, channels: str) -> Config:
     path = tmp_path / "config.toml"
     path.write_text(
@@ -48,7 +56,7 @@ async def test_webhook_failing_then_succeeding_is_delivered_once(
         'secret_env = "TEST_HOOK_SECRET"\n',
     )
     monkeypatch.setenv("TEST_HOOK_SECRET", webhook_receiver.secret or "")
-    store = Store(cfg.state_dir)
+    store = wiring.open_store(cfg)
     add_match(store, cfg, "a", "troops", "Truppen aus Nordkorea in Kursk")
     webhook_receiver.fail_next = 3
     assert queue_digest(cfg, store, "hook", load_sources(cfg), utcnow()) is not None
@@ -76,7 +84,7 @@ async def test_undeliverable_digest_is_declared_dead_and_reported(tmp_path: Path
         'give_up_after = "1d"\n'
         '[channels.files]\nkind = "file"\n',
     )
-    store = Store(cfg.state_dir)
+    store = wiring.open_store(cfg)
     add_match(store, cfg, "a", "sanctions", "Sanktionen gegen Reedereien")
     queue_digest(cfg, store, "mail", load_sources(cfg), utcnow())
     now = utcnow()
@@ -103,7 +111,7 @@ async def test_routing_topics_scores_and_alerts(tmp_path: Path) -> None:
         '[channels.troops_only]\nkind = "file"\ntopics = ["troops"]\nalerts = true\n'
         '[channels.strict]\nkind = "file"\nmin_score = 5\nsend_empty = false\n',
     )
-    store = Store(cfg.state_dir)
+    store = wiring.open_store(cfg)
     add_match(store, cfg, "a", "troops", "Truppen aus Nordkorea in Kursk")
     add_match(store, cfg, "b", "sanctions", "Sanktionen gegen Reedereien")
     sources = load_sources(cfg)
@@ -125,7 +133,7 @@ def test_items_a_chat_message_leaves_out_wait_for_the_next_one(tmp_path: Path) -
         '[channels.chat]\nkind = "webhook"\nurl = "https://hooks.example.org/x"\n'
         'format = "slack"\n[channels.mail]\nkind = "file"\n',
     )
-    store = Store(cfg.state_dir)
+    store = wiring.open_store(cfg)
     for i in range(8):
         add_match(store, cfg, f"p{i}", "troops", f"Truppen Meldung Nummer {i} aus Kursk")
     sources = load_sources(cfg)
@@ -143,7 +151,7 @@ def test_items_a_chat_message_leaves_out_wait_for_the_next_one(tmp_path: Path) -
 
 async def test_retention_with_two_channels_and_one_pending(tmp_path: Path) -> None:
     cfg = config(tmp_path, '[channels.a]\nkind = "file"\n[channels.b]\nkind = "file"\n')
-    store = Store(cfg.state_dir)
+    store = wiring.open_store(cfg)
     add_match(store, cfg, "p1", "troops", "Truppen in Kursk")
     sources = load_sources(cfg)
     now = utcnow()
@@ -158,7 +166,7 @@ async def test_retention_with_two_channels_and_one_pending(tmp_path: Path) -> No
 
 def test_a_channel_added_later_gets_only_what_is_found_after(tmp_path: Path) -> None:
     cfg = config(tmp_path, '[channels.old]\nkind = "file"\n')
-    store = Store(cfg.state_dir)
+    store = wiring.open_store(cfg)
     store.sync_channels(["old"], utcnow())
     add_match(store, cfg, "p1", "troops", "Truppen in Kursk")
     cfg = config(
@@ -186,7 +194,7 @@ async def test_webhook_url_can_come_from_the_environment(
         '[channels.hook]\nkind = "webhook"\nurl_env = "TEST_HOOK_URL"\n'
         'secret_env = "TEST_HOOK_SECRET"\n',
     )
-    store = Store(cfg.state_dir)
+    store = wiring.open_store(cfg)
     add_match(store, cfg, "a", "troops", "Truppen aus Nordkorea in Kursk")
     queue_digest(cfg, store, "hook", load_sources(cfg), utcnow())
     async with Fetcher(cfg.http) as fetcher:

@@ -1,4 +1,5 @@
-"""State: SQLite (WAL) under state/, through SQLAlchemy Core, with migrations at start."""
+"""State: SQLite (WAL) under state/, or PostgreSQL shared by several workers (`[state]
+database_url`), through SQLAlchemy Core, with migrations at start."""
 
 from monitor.store.faults import StateDamaged, StateError, StateUnwritable
 from monitor.store.migrations import SchemaTooNew

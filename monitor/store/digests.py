@@ -13,8 +13,9 @@ from sqlalchemy import Connection, func, insert, select, update
 from monitor.models import Digest, Match, RenderedDigest, SourceHealth
 from monitor.store import schema as s
 from monitor.store.archive import Indexer, archive_digest
-from monitor.store.engine import Part
+from monitor.store.claims import Claims
 from monitor.store.outages import claim_outages
+from monitor.store.postgres import insert_new, is_postgres, lock_key
 
 # Outbox retry schedule for deliveries, in seconds (then the last value repeats).
 RETRY_SCHEDULE = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
@@ -30,7 +31,7 @@ class OutboxEntry:
     created_at: datetime
 
 
-class DigestRecords(Part):
+class DigestRecords(Claims):
     """The digests, digest_matches and channel_runs tables."""
 
     def create_digest(
@@ -44,6 +45,7 @@ class DigestRecords(Part):
         *,
         payload_only: bool = False,
         index: Indexer | None = None,
+        period: datetime | None = None,
     ) -> tuple[Digest, RenderedDigest] | None:
         """Claim the unclaimed matches, render the digest and queue it, all in one transaction.
 
@@ -53,8 +55,16 @@ class DigestRecords(Part):
         those a size limit left out wait for the channel's next digest. The outages and
         recoveries the digest tells of are claimed with it (every format carries them all).
         What it claims is copied into the archive, its text indexed by `index`.
+
+        Several workers (PostgreSQL) make a channel's digests one at a time, each seeing what
+        the one before claimed; `period`, the scheduled time, is claimed in this transaction
+        too: None is returned when another worker made that time's digest already.
         """
         with self.engine.begin() as conn:
+            if is_postgres(conn):
+                conn.execute(lock_key(f"digest:{channel}:{kind}"))
+            if period is not None and not self.claim_period(conn, channel, kind, period, now):
+                return None
             found = select_matches(conn=conn)
             digest = build(found)
             if digest is None:
@@ -99,7 +109,7 @@ class DigestRecords(Part):
             update(s.channel_runs).where(s.channel_runs.c.channel == channel).values(**values)
         ).rowcount
         if not done:
-            conn.execute(insert(s.channel_runs).values(channel=channel, **values))
+            conn.execute(insert_new(conn, s.channel_runs).values(channel=channel, **values))
 
     def sync_channels(self, channels: Iterable[str], now: datetime) -> None:
         """Note when each configured channel was first seen: it gets matches found since then,
@@ -107,8 +117,9 @@ class DigestRecords(Part):
         with self.engine.begin() as conn:
             known = set(conn.execute(select(s.channel_runs.c.channel)).scalars())
             for name in channels:
-                if name not in known:
-                    conn.execute(insert(s.channel_runs).values(channel=name, started_at=now))
+                if name not in known:  # another worker may add it at the same time
+                    row = {"channel": name, "started_at": now}
+                    conn.execute(insert_new(conn, s.channel_runs).values(**row))
 
     def channel_run(self, channel: str) -> tuple[datetime | None, datetime | None]:
         """When the channel's last digest and last alert were made (None: never)."""
@@ -155,6 +166,8 @@ class DigestRecords(Part):
                     detail=detail,
                     attempts=s.digests.c.attempts + 1,
                     last_error=None,
+                    claimed_by=None,
+                    lease_until=None,
                 )
             )
 
@@ -179,6 +192,8 @@ class DigestRecords(Part):
                     last_error=error,
                     status="failed" if permanent else "pending",
                     next_attempt_at=retry_at or now,
+                    claimed_by=None,
+                    lease_until=None,
                 )
             )
         return retry_at

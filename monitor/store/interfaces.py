@@ -1,5 +1,6 @@
-"""What each group of tables offers the rest of the program, as protocols: a second backend
-(PostgreSQL) implements these, part by part; `Store` (SQLite) implements them all.
+"""What each group of tables offers the rest of the program, as protocols: another backend
+would implement these, part by part; `Store` implements them all, on SQLite and on PostgreSQL
+(the same SQLAlchemy Core statements; where they differ, `monitor.store.postgres` chooses).
 
 Writes take an optional `conn` so that several parts commit in one transaction (a poll's
 passages, items and health); it is whatever the backend's `transaction()` yields.

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, inspect, literal, select, text
+from sqlalchemy import Connection, Engine, Table, inspect, literal, select, text
 
 from monitor.store import schema
 from monitor.store.faults import StateDamaged
+from monitor.store.postgres import is_postgres
 
 
 def _v1_initial(conn: Connection) -> None:
@@ -95,6 +96,22 @@ def _v10_archive(conn: Connection) -> None:
         create_index(conn)
 
 
+def _add_column(conn: Connection, table: Table, name: str) -> None:
+    """Add a column of `table` as schema.py defines it, in this database's own type name."""
+    if name not in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+        kind = table.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+
+def _v11_workers(conn: Connection) -> None:
+    """Let several workers share one PostgreSQL database: leases on sources and queued digests,
+    and one claim per channel and scheduled digest time."""
+    for table in (schema.sources, schema.digests):
+        _add_column(conn, table, "claimed_by")
+        _add_column(conn, table, "lease_until")
+    schema.digest_periods.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_edits,
@@ -106,6 +123,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v8_extraction_recall,
     _v9_feedback,
     _v10_archive,
+    _v11_workers,
 ]
 LATEST = len(MIGRATIONS)
 
@@ -116,6 +134,21 @@ class SchemaTooNew(StateDamaged):
 
 def migrate(engine: Engine) -> int:
     """Bring the database to the latest version; return the version it is at."""
+    if not is_postgres(engine):
+        return _migrate(engine)
+    # Several workers starting at once: one migrates, the others wait for it, then find the
+    # database at the latest version. A session lock: each version commits on its own.
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(hashtext('monitor:migrate'))"))
+        holder.commit()
+        try:
+            return _migrate(engine)
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(hashtext('monitor:migrate'))"))
+            holder.commit()
+
+
+def _migrate(engine: Engine) -> int:
     with engine.begin() as conn:
         if not inspect(conn).has_table("schema_version"):
             schema.schema_version.create(conn)

@@ -74,6 +74,10 @@ sources = Table(
     Column("last_polled_at", UTCDateTime()),
     Column("last_ok_at", UTCDateTime()),
     Column("next_check_at", UTCDateTime()),
+    # Workers on PostgreSQL: who polls the source now, and until when that claim holds unless
+    # renewed (`monitor.store.claims`). Unused on SQLite, where one process does all.
+    Column("claimed_by", String(64)),
+    Column("lease_until", UTCDateTime()),
 )
 
 # Fingerprints of every passage a source ever had: what makes text "new".
@@ -147,8 +151,23 @@ digests = Table(
     Column("body_html", Text, nullable=False),
     Column("payload", JSON, nullable=False),
     Column("item_count", Integer, nullable=False),
+    # The worker delivering it now and until when (PostgreSQL workers; see sources).
+    Column("claimed_by", String(64)),
+    Column("lease_until", UTCDateTime()),
 )
 Index("ix_digests_status", digests.c.status, digests.c.next_attempt_at)
+
+# One row per channel, kind and scheduled time whose digest some worker made: the first worker
+# to insert it makes that digest, the others skip it (PostgreSQL workers).
+digest_periods = Table(
+    "digest_periods",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("period", UTCDateTime(), primary_key=True),
+    Column("claimed_by", String(64), nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+)
 
 # Which match went into which digest of a channel. The primary key is the exactly-once guarantee:
 # a match can be claimed by one digest (and one alert) per channel, never two.

@@ -8,12 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from monitor.models import FetchOutcome, FetchResult, Source, SourceHealth, Validators
 from monitor.store import schema as s
 from monitor.store.engine import Part, utcnow
 from monitor.store.outages import FetchHealth, track_outages
+from monitor.store.postgres import insert_new
 
 # Backoff for failing sources: doubles per consecutive failure, capped, with jitter so that many
 # sources failing together (a dead host) do not come back in lockstep.
@@ -61,8 +62,9 @@ class SourceRecords(Part):
                     conn.execute(update(s.sources).where(s.sources.c.key == src.key).values(values))
                 else:
                     state = "refused" if src.refused else "new"
+                    # Another worker starting at the same time may insert it first.
                     conn.execute(
-                        insert(s.sources).values(
+                        insert_new(conn, s.sources).values(
                             key=src.key,
                             state=state,
                             last_error=src.refused,
@@ -170,7 +172,8 @@ class SourceRecords(Part):
         if result.outcome is FetchOutcome.ERROR and result.status in (404, 410):
             state = "gone"
         healthy = HEALTHY
-        values: dict[str, object] = {"last_polled_at": now, "state": state}
+        # Polled: a worker's claim on the source ends with it (PostgreSQL workers).
+        values: dict[str, object] = {"last_polled_at": now, "state": state, "lease_until": None}
         if state in healthy:
             v = result.validators
             values.update(
