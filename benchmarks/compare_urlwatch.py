@@ -7,8 +7,10 @@ The corpus server (`corpus_server.py`: half 20-item feeds, half article pages, 2
 first start would run it: `urlwatch` (2.29, installed into its own virtualenv under /tmp, 100
 worker threads through a hooks file, pages through its `html2text:re` filter) and `monitor once`
 (the shipped topics, per-host concurrency raised for the benchmark's hosts). Cold: empty state.
-Warm: 5% of the documents changed, same state. Printed: wall time, CPU of the process tree, and
-the peak RSS of its largest process, with the ratio monitor / urlwatch.
+Warm: 5% of the documents changed, same state. Printed: wall time, CPU of the whole process tree
+(parser processes and the fork server included), peak RSS of the main process and peak RSS
+summed over the tree, with the ratio monitor / urlwatch. `--before DIR` adds a row for `monitor`
+run from another source tree (same venv, same corpus server, same run).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 URLWATCH_VENV = Path("/tmp/urlwatch-2.29-venv")
 HOSTS = 20
+Figures = tuple[float, float, float, float]  # wall, CPU, main RSS, tree RSS (see run_measured)
 
 
 def urlwatch_bin() -> Path:
@@ -36,29 +39,87 @@ def urlwatch_bin() -> Path:
     return exe
 
 
-def run_measured(
-    argv: list[str], cwd: Path, env: dict[str, str] | None = None
-) -> tuple[float, float, float]:
-    """(wall s, CPU s of the process tree, peak RSS MB of its largest process) of one command.
+# Runs in a fresh Python parent: it makes itself the "subreaper" of the command's processes, so
+# that every descendant (parser processes are children of a fork server, which a `monitor once`
+# leaves to exit on its own) is re-parented to it and reaped, and RUSAGE_CHILDREN then holds
+# the CPU of the whole tree. Memory is sampled from /proc every 50 ms: the peak RSS of the
+# main process, and the peak of the sum of RSS over every process of the tree (shared pages
+# counted in each process, so the sum errs high).
+_PROBE = r"""
+import ctypes, os, resource, subprocess, sys, threading, time
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
-    Run through a fresh Python parent, so that RUSAGE_CHILDREN covers this command alone."""
-    probe = (
-        "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-        "w = time.perf_counter() - t\n"
-        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(w, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024, p.returncode)\n"
-        "sys.stderr.write(p.stderr.decode(errors='replace')[-2000:] if p.returncode else '')\n"
-    )
+def rss(pid):
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+def tree(root):
+    found, todo = [], [root]
+    while todo:  # each thread's children file lists the processes it started
+        pid = todo.pop()
+        found.append(pid)
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return found
+
+peak = {"main": 0, "tree": 0}
+done = threading.Event()
+
+def sample(pid):
+    while not done.is_set():
+        peak["main"] = max(peak["main"], rss(pid))
+        # Descendants of the command, and orphans re-parented to this probe.
+        total = sum(rss(p) for p in tree(os.getpid()) if p != os.getpid())
+        peak["tree"] = max(peak["tree"], total)
+        done.wait(0.05)
+
+t = time.perf_counter()
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+watcher = threading.Thread(target=sample, args=(p.pid,), daemon=True)
+watcher.start()
+err = []
+reader = threading.Thread(target=lambda: err.append(p.stderr.read()), daemon=True)
+reader.start()  # the command's log can fill a pipe: read it while waiting
+p.wait()
+w = time.perf_counter() - t  # the command's own end; processes it left are still reaped below
+deadline = time.monotonic() + 10
+while True:  # reap what the command left behind (a fork server on its way out)
+    try:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        break
+    if pid == 0:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+done.set()
+watcher.join()
+reader.join(10)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(w, u.ru_utime + u.ru_stime, peak["main"] / 2**20, peak["tree"] / 2**20, p.returncode)
+sys.stderr.write(b"".join(err).decode(errors="replace")[-2000:] if p.returncode else "")
+"""
+
+
+def run_measured(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Figures:
+    """(wall s, CPU s of the whole process tree, peak RSS MB of the main process, peak RSS MB
+    summed over the tree) of one command (see `_PROBE`)."""
     out = subprocess.run(
-        [sys.executable, "-c", probe, *argv], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-c", _PROBE, *argv], cwd=cwd, capture_output=True, text=True,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
-    wall, cpu, rss, code = out.stdout.split()
+    wall, cpu, main_rss, tree_rss, code = out.stdout.split()
     if code != "0":
         print(f"  {argv[0]} exited {code}: {out.stderr.strip()[-300:]}", file=sys.stderr)
-    return float(wall), float(cpu), float(rss)
+    return float(wall), float(cpu), float(main_rss), float(tree_rss)
 
 
 def bump(port: int) -> None:
@@ -107,8 +168,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000")
     ap.add_argument("--port", type=int, default=18090)
+    # Another version of the monitor measured in the same run, with the same venv: a source
+    # tree (e.g. `git archive BASE monitor | tar -x -C /tmp/before`) put first on its PYTHONPATH.
+    ap.add_argument("--before", default="", help="also run `monitor` from this source tree")
     args = ap.parse_args()
     urlwatch_bin()
+    tools = ["urlwatch", *(["before"] if args.before else []), "monitor"]
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         server = subprocess.Popen(
@@ -119,17 +184,17 @@ def main() -> int:
         try:
             assert server.stdout is not None and server.stdout.readline().strip() == "ready"
             with tempfile.TemporaryDirectory() as tmp:
-                folders = {name: Path(tmp) / name for name in ("urlwatch", "monitor")}
+                folders = {name: Path(tmp) / name for name in tools}
                 for folder in folders.values():
                     folder.mkdir()
-                commands = {
-                    "urlwatch": urlwatch_files(folders["urlwatch"], n, args.port),
-                    "monitor": monitor_files(folders["monitor"], n, args.port),
-                }
-                figures: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
+                commands = {"urlwatch": urlwatch_files(folders["urlwatch"], n, args.port)}
+                for name in tools[1:]:
+                    commands[name] = monitor_files(folders[name], n, args.port)
+                figures: dict[str, list[Figures]] = {k: [] for k in commands}
                 for phase in ("cold", "warm"):
                     for name, argv in commands.items():
-                        figures[name].append(run_measured(argv, folders[name]))
+                        env = {"PYTHONPATH": args.before} if name == "before" else {}
+                        figures[name].append(run_measured(argv, folders[name], env))
                     if phase == "cold":
                         # The same 5% change is seen by both: each warm run follows one bump.
                         bump(args.port)
@@ -139,16 +204,19 @@ def main() -> int:
             server.terminate()
             server.wait()
     print(f"\n{'N':>6} {'tool':9} {'cold wall':>10} {'cold CPU':>9} {'warm wall':>10} "
-          f"{'warm CPU':>9} {'peak RSS':>9}")  # fmt: skip
+          f"{'warm CPU':>9} {'main RSS':>9} {'tree RSS':>9}")  # fmt: skip
     for n, figures in rows:
-        for name in ("urlwatch", "monitor"):
-            (cw, cc, cr), (ww, wc, wr) = figures[name]
+        for name in tools:
+            (cw, cc, cm, ct), (ww, wc, wm, wt) = figures[name]
             print(f"{n:6d} {name:9} {cw:9.1f}s {cc:8.1f}s {ww:9.1f}s {wc:8.1f}s "
-                  f"{max(cr, wr):7.0f}MB")  # fmt: skip
-        (ucw, _, ucr), (uww, _, uwr) = figures["urlwatch"]
-        (mcw, _, mcr), (mww, _, mwr) = figures["monitor"]
-        print(f"{'':6} {'ratio':9} {mcw / ucw:9.2f}x {'':9} {mww / uww:9.2f}x {'':9} "
-              f"{max(mcr, mwr) / max(ucr, uwr):7.2f}x")  # fmt: skip
+                  f"{max(cm, wm):7.0f}MB {max(ct, wt):7.0f}MB")  # fmt: skip
+        u = figures["urlwatch"]
+        for name in tools[1:]:  # each monitor row against urlwatch
+            m = figures[name]
+            ratio = [m[phase][i] / u[phase][i] for phase in (0, 1) for i in (0, 1)]
+            mem = [max(m[0][i], m[1][i]) / max(u[0][i], u[1][i]) for i in (2, 3)]
+            print(f"{'':6} {name[:3] + '/uw':9} {ratio[0]:9.2f}x {ratio[1]:8.2f}x "
+                  f"{ratio[2]:9.2f}x {ratio[3]:8.2f}x {mem[0]:7.2f}x {mem[1]:7.2f}x")  # fmt: skip
     return 0
 
 

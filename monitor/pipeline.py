@@ -31,6 +31,7 @@ from monitor.detect import (
     page_snapshot,
     previous_versions,
 )
+from monitor.detect.baseline import record_baseline
 from monitor.detect.volatile_lines import LineShape, sort_volatile
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
@@ -311,6 +312,8 @@ class Poller:
         baseline = not state.baseline_done and self.config.poll.baseline
         if upgrade and result.validators.body_hash == state.validators.body_hash:
             baseline = True
+        if baseline and not state.baseline_done:
+            return await self._first_poll(src, result, state, now, summary)
         try:
             doc = await self._cpu(
                 "parse",
@@ -419,6 +422,62 @@ class Poller:
         with self.store.transaction() as conn:
             write(conn)
         return f"{len(fresh)} new"
+
+    async def _first_poll(
+        self,
+        src: Source,
+        result: FetchResult,
+        state: SourceState,
+        now: datetime,
+        summary: CycleSummary,
+    ) -> str:
+        """A source's baseline: its passages recorded as seen, with what later edits are measured
+        against (a page's paragraphs, each feed entry's version); nothing is matched. The parser
+        process returns only that (`record_baseline`), not the passages themselves: the same
+        rows as a full poll's, for a fraction of the work in this process."""
+        kind = SOURCE_KINDS[src.kind]
+        try:
+            record = await self._cpu(
+                "parse",
+                record_baseline,
+                src.kind,
+                result.body,
+                result.final_url or src.url,
+                result.content_type,
+                self.config.http.max_feed_items,
+                tuple(src.ignore),
+            )
+        except ExtractError as exc:
+            return self._unparsed(src, result, state, now, summary, exc)
+        # As `detect_new` decides for a source never stored: every key is new. A source an
+        # upgrade marked for new keys has moved once it has recorded some.
+        rekeyed = self.store.rekey_pending(src.key) and bool(record.keys)
+        summary.baseline += len(record.keys)
+        summary.fetched += 1
+        if record.warnings:
+            result.error = "warning: " + "; ".join(record.warnings)
+
+        def write(conn: Connection) -> None:
+            self.store.remember_passages(src.key, record.keys, [], now, conn, rekeyed=rekeyed)
+            if record.snapshot is not None:
+                self.store.save_page_snapshot(src.key, record.snapshot, now, conn, first=True)
+            self.store.save_entry_versions(src.key, record.versions, now, conn, first=True)
+            self.store.record_fetch(
+                src.key,
+                result,
+                now,
+                src.interval_seconds,
+                state,
+                conn,
+                baseline_done=True,
+                extractor=kind.EXTRACTOR,
+            )
+
+        # Only database writes, so several sources share a commit (see `_flush_baselines`).
+        self._baselines.append((src, now, state, write))
+        if len(self._baselines) >= BASELINE_BATCH:
+            self._flush_baselines()
+        return "baseline"
 
     def _forget_stories(self, now: datetime) -> None:
         """Drop stories older than the story window from memory (they stay in the store)."""

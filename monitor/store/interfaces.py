@@ -88,7 +88,7 @@ class PassageStore(Protocol):
     def save_page_snapshot(
         self,
         key: str,
-        paragraphs: Sequence[str],
+        paragraphs: Sequence[str] | bytes,  # bytes: encoded by a parser process
         now: datetime,
         conn: Connection | None = None,
         *,

@@ -101,15 +101,19 @@ class PassageRecords(Part):
     def save_page_snapshot(
         self,
         key: str,
-        paragraphs: Sequence[str],
+        paragraphs: Sequence[str] | bytes,
         now: datetime,
         conn: Connection | None = None,
         *,
         first: bool = False,
     ) -> None:
-        """Keep a page's paragraphs (to tell edits from new text next time). `first`: the source
+        """Keep a page's paragraphs (to tell edits from new text next time), or bytes a parser
+        process encoded them to (`monitor.detect.baseline.encode_snapshot`). `first`: the source
         has never been stored, so it has no snapshot to update."""
-        blob = zlib.compress(json.dumps(list(paragraphs), ensure_ascii=False).encode(), 1)
+        if isinstance(paragraphs, bytes):
+            blob = paragraphs
+        else:
+            blob = zlib.compress(json.dumps(list(paragraphs), ensure_ascii=False).encode(), 1)
         values = {"paragraphs": blob, "updated_at": now}
         with self._tx(conn) as conn:
             done = 0 if first else conn.execute(_UPDATE_SNAPSHOT, {"_key": key, **values}).rowcount
