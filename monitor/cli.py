@@ -4,7 +4,6 @@ read-only), 130 interrupted (Ctrl-C) in a one-shot command."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -100,11 +99,13 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """List every source, where it came from, and its health."""
     config = _load(ctx)
     from monitor.sources import load_sources
-    from monitor.store import Store
 
     srcs = load_sources(config)
     health = {}
     if (config.state_dir / "monitor.db").exists():
+        # Only now: the store's imports (SQLAlchemy) cost more than the rest of the command.
+        from monitor.store import Store
+
         store = Store(config.state_dir)
         health = {h.key: h for h in store.health()}
         store.close()
@@ -147,6 +148,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 def once(ctx: click.Context) -> None:
     """Run one poll cycle over all sources, then print a summary."""
     config = _load(ctx)
+    import asyncio
+
     from monitor import wiring
     from monitor.fetch import Fetcher
     from monitor.outbox import write_feeds
@@ -248,6 +251,8 @@ def _progress(total: int) -> Iterator[Callable[[Any, str], None]]:
 def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
     """Build the digest now and send it (plus anything waiting in the outbox)."""
     config = _load(ctx)
+    import asyncio
+
     from monitor.fetch import Fetcher
     from monitor.outbox import flush, queue_digest
     from monitor.sources import load_sources
@@ -310,6 +315,8 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
 def run(ctx: click.Context) -> None:
     """Run the daemon: poll on schedule, send digests and alerts, until SIGTERM."""
     _load(ctx, secrets=True)
+    import asyncio
+
     from monitor.daemon import Daemon
     from monitor.state_guard import AlreadyRunning
 
@@ -364,6 +371,8 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
     try:
         if url:
             assert config is not None
+            import asyncio
+
             from monitor.fetch import Fetcher
             from monitor.models import FetchOutcome
 
