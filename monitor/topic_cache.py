@@ -21,6 +21,10 @@ otherwise it is ignored and the topics are compiled as before:
   (mode 0600): a truncated or corrupted file, or one copied in from another machine or an old
   backup, fails the check before a byte of it is unpickled.
 
+`check` and `sources` only need to know that the topics compile: a valid entry for their key says
+so (it is written only after they compiled), without being unpickled (`topics_compiled_before`),
+so those commands load neither the compiler nor its dictionaries.
+
 `monitor match` also keeps simplemma's German and English dictionaries there
 (`simplemma-<language>-<version>.bin`, same checks): its one text would otherwise pay a second
 for building them.

@@ -56,7 +56,6 @@ from monitor.topics.analysis import tokenize as _tokenize
 from monitor.topics.dictionaries import is_known
 from monitor.topics.nodes import ANY, BODY_BASE, Doc, Found, Leaf, Node, Occurrence, Phrase
 from monitor.topics.prefilter import Prefilter, feature_anchors, node_anchors
-from monitor.topics.query import Compiler
 
 # German inflection endings that may follow a compound's last part (Russlandsanktion-en).
 _ENDINGS = frozenset({"", "e", "en", "n", "s", "es", "er", "ern", "ns", "nen", "in", "innen"})
@@ -142,6 +141,10 @@ class Matcher:
             max_chars,
         )
         self.max_chars = max_chars
+        # Here, not at the top: the query parser (luqum over PLY) is needed to compile topics,
+        # not to match with topics thawed from the cache (`monitor match`, parser processes).
+        from monitor.topics.query import Compiler
+
         compiler = Compiler(aliases)
         self._topics: list[_Topic] = []
         for topic_id, cfg in topics.items():
