@@ -26,6 +26,7 @@ import idna
 # URLs), it is never loaded; the client and the URL parser are the same.
 # tests/test_cli_imports.py checks that the fallback is still there.
 if "httpx" not in sys.modules:
+    # None is how the import system marks a module absent; typeshed types the values as modules.
     sys.modules["httpx._main"] = None  # type: ignore[assignment]
 try:
     from httpx import URL, InvalidURL

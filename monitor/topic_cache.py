@@ -146,7 +146,7 @@ def topics_compiled_before(config: Config) -> bool:
 def compiled_topics(config: Config) -> Matcher:
     """The config's compiled topics: from the cache when a valid entry exists, else compiled
     (raising TopicError as `compile_topics` does) and stored for the next run."""
-    global _last
+    global _last, _checked
     key = cache_key(config)
     if _last is not None and _last[0] == key:  # same topics (the demo's config shares them)
         return _last[1]
@@ -155,6 +155,7 @@ def compiled_topics(config: Config) -> Matcher:
     matcher = None
     if _checked is not None and _checked[0] == key:  # read and checked by `topics_compiled_before`
         matcher = _thawed(_checked[1])
+        _checked = None  # the bytes are not needed once thawed
     elif path is not None:
         matcher = _read(path)
     if matcher is not None:
