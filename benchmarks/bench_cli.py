@@ -10,8 +10,18 @@ the wall time follows the load; the CPU time much less.
     python benchmarks/bench_cli.py --code /tmp/old    # another tree (e.g. `git archive REV`)
     python benchmarks/bench_cli.py --runs 5 --skip once
 
+`sources+db` is `sources` with a state database to read the health from (made before its runs,
+not timed), as on any machine where the daemon has run: it loads the store (SQLAlchemy), which
+the others do not.
+
 `once` polls the real sources: on a machine without internet access every source fails after
 its connect timeout, so its time is mostly waiting (reported all the same).
+
+Python compiles a module from source when it finds no bytecode for it; with
+PYTHONDONTWRITEBYTECODE=1 in the environment (and an editable install) that is every module of
+monitor/ at every run. `--bytecode` gives the runs a bytecode cache in the scratch folder (the
+first run writes it), as an installed program has; without it the environment decides, and the
+header says which.
 """
 
 from __future__ import annotations
@@ -32,16 +42,43 @@ TEXT = "Nordkoreanische Soldaten kämpfen in der Region Kursk; North Korean troo
 COMMANDS: dict[str, list[str]] = {
     "check": ["check"],
     "sources": ["sources"],
+    "sources+db": ["sources"],
     "match": ["match", "-"],
     "once": ["once"],
     "demo": ["demo"],
 }
 
 
-def timed(code: Path, folder: Path, args: list[str]) -> tuple[float, float, int]:
+def environment(code: Path, folder: Path, bytecode: bool) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(code), "MONITOR_CACHE_DIR": str(folder / "cache")}
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    return env
+
+
+def make_state(code: Path, folder: Path, bytecode: bool) -> None:
+    """A state database (empty of sources) in the scratch folder, made by the store itself."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from monitor.store import Store; "
+            "Store(Path(sys.argv[1])).close()",
+            str(folder / "state"),
+        ],
+        check=True,
+        env=environment(code, folder, bytecode),
+        timeout=600,
+    )
+
+
+def timed(
+    code: Path, folder: Path, args: list[str], bytecode: bool = False
+) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system, the command and its parser processes) and
     the exit code of one run."""
-    env = {**os.environ, "PYTHONPATH": str(code), "MONITOR_CACHE_DIR": str(folder / "cache")}
+    env = environment(code, folder, bytecode)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     run = subprocess.run(
@@ -64,6 +101,9 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=REPO, help="tree holding monitor/")
     parser.add_argument("--runs", type=int, default=4, help="runs per command (first + rest)")
     parser.add_argument("--skip", nargs="*", default=[], help="commands to leave out")
+    parser.add_argument(
+        "--bytecode", action="store_true", help="give the runs a bytecode cache (see above)"
+    )
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         folder = Path(tmp)
@@ -71,15 +111,19 @@ def main() -> None:
         shutil.copytree(REPO / "seeds", folder / "seeds")
         print(f"code: {opts.code}  ({opts.runs} runs each; first = empty state and cache)")
         print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        written = opts.bytecode or not os.environ.get("PYTHONDONTWRITEBYTECODE")
+        print(f"bytecode cache: {'yes' if written else 'no (PYTHONDONTWRITEBYTECODE is set)'}")
         print(f"{'command':<9} {'first wall/cpu':>16} {'median wall/cpu of rest':>24}  exit codes")
         for name, args in COMMANDS.items():
             if name in opts.skip:
                 continue
             shutil.rmtree(folder / "state", ignore_errors=True)
             shutil.rmtree(folder / "cache", ignore_errors=True)
+            if name == "sources+db":
+                make_state(opts.code.resolve(), folder, opts.bytecode)
             walls, cpus, codes = [], [], []
             for _ in range(opts.runs):
-                wall, cpu, code = timed(opts.code.resolve(), folder, args)
+                wall, cpu, code = timed(opts.code.resolve(), folder, args, opts.bytecode)
                 walls.append(wall)
                 cpus.append(cpu)
                 codes.append(code)

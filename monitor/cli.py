@@ -4,7 +4,6 @@ read-only), 130 interrupted (Ctrl-C) in a one-shot command."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -106,6 +105,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     from monitor.wiring import open_store
 
     health = {}
+    # The store (SQLAlchemy, and migrations) only when there is state to read: it costs more
+    # than the rest of the command.
     if database_url(config) or (config.state_dir / "monitor.db").exists():
         store = open_store(config)
         health = {h.key: h for h in store.health()}
@@ -149,6 +150,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 def once(ctx: click.Context) -> None:
     """Run one poll cycle over all sources, then print a summary."""
     config = _load(ctx)
+    import asyncio
+
     from monitor import wiring
     from monitor.fetch import Fetcher
     from monitor.outbox import write_feeds
@@ -250,6 +253,8 @@ def _progress(total: int) -> Iterator[Callable[[Any, str], None]]:
 def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
     """Build the digest now and send it (plus anything waiting in the outbox)."""
     config = _load(ctx)
+    import asyncio
+
     from monitor.fetch import Fetcher
     from monitor.outbox import flush, queue_digest
     from monitor.sources import load_sources
@@ -313,6 +318,8 @@ def digest(ctx: click.Context, channel: str | None, dry_run: bool) -> None:
 def run(ctx: click.Context) -> None:
     """Run the daemon: poll on schedule, send digests and alerts, until SIGTERM."""
     _load(ctx, secrets=True)
+    import asyncio
+
     from monitor.daemon import Daemon
     from monitor.state_guard import AlreadyRunning
 
@@ -367,6 +374,8 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
     try:
         if url:
             assert config is not None
+            import asyncio
+
             from monitor.fetch import Fetcher
             from monitor.models import FetchOutcome
 

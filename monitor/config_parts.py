@@ -54,7 +54,7 @@ Duration = Annotated[int, BeforeValidator(parse_duration)]
 
 class Strict(BaseModel):
     # inf and nan are valid TOML floats; no setting has a use for them.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 def printable(text: str) -> str:

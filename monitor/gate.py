@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import sys
 import urllib.parse
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -17,7 +18,22 @@ from urllib.parse import quote
 import idna
 
 # httpx's URL parser only (no client): a URL is judged as the fetcher will read it.
-from httpx import URL, InvalidURL
+#
+# `import httpx` also imports httpx's command-line client (httpx._main: rich's progress bars,
+# pygments; some 40 ms at every start of `monitor`), and puts a stub in its place when that
+# fails, as in installs without httpx's `cli` extra. Marked absent (None: "not installed")
+# before httpx is first imported (in every command, that is here: loading the config checks
+# URLs), it is never loaded; the client and the URL parser are the same.
+# tests/test_cli_imports.py checks that the fallback is still there.
+if "httpx" not in sys.modules:
+    # None is how the import system marks a module absent; typeshed types the values as modules.
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+try:
+    from httpx import URL, InvalidURL
+except ImportError:  # a release without the fallback: import all of it, as before
+    for _name in [n for n in sys.modules if n == "httpx" or n.startswith("httpx.")]:
+        del sys.modules[_name]
+    from httpx import URL, InvalidURL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

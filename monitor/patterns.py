@@ -13,10 +13,12 @@ lookarounds): it counts only ASCII letters, digits and ``_`` as word characters.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import re2
+if TYPE_CHECKING:
+    import re2
 
 # Python's \s for str patterns: the characters for which str.isspace() holds (tested to match).
 _SPACES = (
@@ -47,20 +49,24 @@ class IgnorePattern(Protocol):
     def sub(self, repl: str, string: str, count: int = 0) -> str: ...
 
 
+@functools.cache
 def _options() -> re2.Options:
+    # Made on first use, as RE2 itself is imported: a config without `ignore` patterns, and
+    # the commands that read text without them, need neither.
+    import re2
+
     options = re2.Options()
     options.log_errors = False  # RE2 would print its own copy of the error on stderr
     return options
 
 
-_OPTIONS = _options()
-
-
 def compile_pattern(pattern: str) -> IgnorePattern:
     """``pattern`` (Python syntax) compiled by RE2; `PatternRefused` when RE2 cannot run it."""
+    import re2
+
     translated = _to_re2(pattern)
     try:
-        compiled: IgnorePattern = re2.compile(translated, _OPTIONS)
+        compiled: IgnorePattern = re2.compile(translated, _options())
     except re2.error as exc:
         raise PatternRefused(_why(pattern, exc)) from None
     return compiled

@@ -19,8 +19,10 @@ import base64
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from yarl import URL
+if TYPE_CHECKING:
+    from yarl import URL
 
 
 class ProxyRefused(ValueError):
@@ -42,6 +44,9 @@ class Proxy:
 
 def parse_proxy(value: str, origin: str) -> Proxy:
     """A proxy from its URL; ProxyRefused for anything but a plain http:// proxy."""
+    # Here, not at the top: every config load asks for the routes, few configs name a proxy.
+    from yarl import URL
+
     url = URL(value.strip() if "://" in value else f"http://{value.strip()}")
     if url.scheme != "http" or not url.host:
         raise ProxyRefused(

@@ -21,6 +21,10 @@ otherwise it is ignored and the topics are compiled as before:
   (mode 0600): a truncated or corrupted file, or one copied in from another machine or an old
   backup, fails the check before a byte of it is unpickled.
 
+`check` and `sources` only need to know that the topics compile: a valid entry for their key says
+so (it is written only after they compiled), without being unpickled (`topics_compiled_before`),
+so those commands load neither the compiler nor its dictionaries.
+
 `monitor match` also keeps simplemma's German and English dictionaries there
 (`simplemma-<language>-<version>.bin`, same checks): its one text would otherwise pay a second
 for building them.
@@ -41,12 +45,13 @@ import stat
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.atomicfile import write_atomic
 from monitor.config import Config
-from monitor.topics import Matcher, compile_topics
-from monitor.topics.worker import freeze_matcher
+
+if TYPE_CHECKING:
+    from monitor.topics import Matcher
 
 log = logging.getLogger("monitor.topic_cache")
 
@@ -111,21 +116,53 @@ def cache_path(config: Config) -> Path | None:
 # The last compiled topics of this process, by cache key: loading a config checks them, and the
 # command or the daemon then uses the same ones (no second read of the file).
 _last: tuple[str, Matcher] | None = None
+# The last cache entry found valid but not unpickled yet, by cache key (see
+# `topics_compiled_before`): the command that goes on to match thaws it from here.
+_checked: tuple[str, bytes] | None = None
+
+
+def topics_compiled_before(config: Config) -> bool:
+    """Whether the config's topics are known to compile: compiled in this process, or a valid
+    cache entry exists for them (an entry is written only after they compiled, and its key
+    covers the topics, the aliases, the compiler and the libraries). It answers without
+    unpickling, so without importing the compiler, its dictionaries and automata: `check` and
+    `sources` need to know no more."""
+    global _checked
+    key = cache_key(config)
+    if _last is not None and _last[0] == key:
+        return True
+    folder = cache_dir()
+    if folder is None:
+        return False
+    path = folder / f"topics-{key}.bin"
+    payload = _read_checked(path)
+    if payload is None:
+        return False
+    log.debug("topics loaded from %s (checked; unpickled when first used)", path)
+    _checked = (key, payload)
+    return True
 
 
 def compiled_topics(config: Config) -> Matcher:
     """The config's compiled topics: from the cache when a valid entry exists, else compiled
     (raising TopicError as `compile_topics` does) and stored for the next run."""
-    global _last
+    global _last, _checked
     key = cache_key(config)
     if _last is not None and _last[0] == key:  # same topics (the demo's config shares them)
         return _last[1]
     folder = cache_dir()
     path = folder / f"topics-{key}.bin" if folder is not None else None
-    matcher = _read(path) if path is not None else None
+    matcher = None
+    if _checked is not None and _checked[0] == key:  # read and checked by `topics_compiled_before`
+        matcher = _thawed(_checked[1])
+        _checked = None  # the bytes are not needed once thawed
+    elif path is not None:
+        matcher = _read(path)
     if matcher is not None:
         log.debug("topics loaded from %s", path)
     else:
+        from monitor.topics import compile_topics
+
         matcher = compile_topics(config.topics, config.aliases)
         log.debug("topics compiled; cached in %s", path)
         if path is not None:
@@ -165,8 +202,10 @@ def _secret(folder: Path, create: bool) -> bytes | None:
 
 def _read(path: Path) -> Matcher | None:
     payload = _read_checked(path)
-    if payload is None:
-        return None
+    return _thawed(payload) if payload is not None else None
+
+
+def _thawed(payload: bytes) -> Matcher | None:
     try:
         return _thaw(payload)
     except Exception:  # a valid MAC over a payload this version cannot load: compile instead
@@ -204,12 +243,16 @@ def _read_checked(path: Path) -> bytes | None:
 
 def _thaw(payload: bytes) -> Matcher:
     """The inverse of `freeze_matcher` (what `install_matcher` does in a parser process)."""
+    from monitor.topics import Matcher
+
     matcher = Matcher.__new__(Matcher)
     vars(matcher).update(pickle.loads(payload))
     return matcher
 
 
 def _write(path: Path, matcher: Matcher) -> None:
+    from monitor.topics.worker import freeze_matcher
+
     _write_checked(path, freeze_matcher(matcher), "topics-*.bin")
 
 

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.config import Config, ConfigIssue, database_url, dotted, load_config, locate
-from monitor.models import Source
 from monitor.proxy import ProxyRefused, proxy_routes
-from monitor.topic_cache import compiled_topics
-from monitor.topics import Matcher, TopicError, compile_topics
+from monitor.topic_cache import compiled_topics, topics_compiled_before
 
 if TYPE_CHECKING:
+    from monitor.models import Source
     from monitor.pipeline import Poller
     from monitor.store import Store
+    from monitor.topics import Matcher
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -49,10 +49,15 @@ def proxy_issues(config: Config, text: str) -> list[ConfigIssue]:
 def stage_issues(config: Config, text: str) -> list[ConfigIssue]:
     """What the stages find wrong in a config the model accepted: every topic query that does
     not compile, each with its key and line (`text` is the file, for the line)."""
+    if topics_compiled_before(config):
+        # This very config's topics compiled before (see `monitor.topic_cache`): that answers
+        # it without loading the compiler, which check and sources would load for nothing.
+        return []
+    from monitor.topics import TopicError, compile_topics
+
     try:
         # All at once first: a valid config (the usual case) costs one compile, and one pass
-        # over the dictionaries for every topic's words; none when the compiled topics of
-        # this very config are in the cache (see `monitor.topic_cache`).
+        # over the dictionaries for every topic's words.
         compiled_topics(config)
         return []
     except (TopicError, RecursionError):

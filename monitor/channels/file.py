@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -46,6 +45,8 @@ async def send(
     config: FileChannel, rendered: RenderedDigest, digest_id: str, ctx: SendContext
 ) -> Delivery:
     # Loaded at the first delivery, not when the config is read (see `monitor.channels`).
+    import asyncio
+
     from monitor.notify.files import write_digest
 
     # fsync can take a while on a busy disk; keep it off the event loop.

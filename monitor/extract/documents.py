@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
-
-from lxml import etree
-from lxml import html as lxml_html
 
 from monitor.extract.charset import decode, html_meta_charset
 from monitor.extract.errors import ExtractError
 from monitor.extract.pdf import pdf_link_targets, pdf_page_texts, pdf_text
 from monitor.extract.text import dehyphenate, html_to_text, split_paragraphs
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 MAX_CONTEXT_CHARS = 300
 MIN_CONTEXT_LETTERS = 12  # fewer letters: a bare link line; use the sentence before it
@@ -178,6 +178,11 @@ _HTML_BLOCKS = frozenset(
 
 def _html_document(body: bytes) -> tuple[str, list[tuple[str, int]]]:
     """Text of an HTML document (minus navigation, header and footer) with its link offsets."""
+    # Here, not at the top: plain-text and Markdown seeds (and `check`, `sources`) need no
+    # HTML parser.
+    from lxml import etree
+    from lxml import html as lxml_html
+
     text = decode(body, [("meta tag", html_meta_charset(body))]).text
     parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
     try:

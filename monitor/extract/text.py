@@ -12,9 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from html.parser import HTMLParser
-
-from lxml import etree
-from lxml import html as lxml_html
+from typing import TYPE_CHECKING
 
 from monitor.extract.language import (
     LATIN1_WORD_BYTES,
@@ -22,8 +20,12 @@ from monitor.extract.language import (
     detect_language_scored,
     score_language,
 )
-from monitor.patterns import IgnorePattern
 from monitor.volatile import canonical_only_volatile, is_latin1, mask_lowered, mask_volatile
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+    from monitor.patterns import IgnorePattern
 
 # --------------------------------------------------------------------------------------------
 # HTML -> text
@@ -121,6 +123,11 @@ def html_to_text(html: str) -> str:
     html = _CONTROL.sub("", html)
     if "<" not in html and "&" not in html:
         return _tidy_blocks(_INVISIBLE.sub("", html))
+    # Here, not at the top: seed documents in plain text and the commands that only read them
+    # (check, sources) need this module but not the HTML parser.
+    from lxml import etree
+    from lxml import html as lxml_html
+
     parser = lxml_html.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
     )

@@ -30,7 +30,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 import re2
@@ -56,7 +56,9 @@ from monitor.topics.analysis import tokenize as _tokenize
 from monitor.topics.dictionaries import is_known
 from monitor.topics.nodes import ANY, BODY, BODY_BASE, Doc, Found, Leaf, Node, Occurrence, Phrase
 from monitor.topics.prefilter import Prefilter, feature_anchors, node_anchors
-from monitor.topics.query import Compiler
+
+if TYPE_CHECKING:
+    from monitor.topics.query import Compiler
 
 # German inflection endings that may follow a compound's last part (Russlandsanktion-en).
 _ENDINGS = frozenset({"", "e", "en", "n", "s", "es", "er", "ern", "ns", "nen", "in", "innen"})
@@ -146,6 +148,10 @@ class Matcher:
             max_chars,
         )
         self.max_chars = max_chars
+        # Here, not at the top: the query parser (luqum over PLY) is needed to compile topics,
+        # not to match with topics thawed from the cache (`monitor match`, parser processes).
+        from monitor.topics.query import Compiler
+
         compiler = Compiler(aliases)
         self._topics: list[_Topic] = []
         for topic_id, cfg in topics.items():

@@ -45,14 +45,16 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from itertools import product
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 
 from monitor.topics.analysis import FOLD_REMOVABLE, LANGUAGES, fold_chars, fold_forms, fold_text
 from monitor.topics.dictionaries import forms_of
 from monitor.topics.nodes import Alias, And, Leaf, Near, Node, Or, Phrase, Zone
-from monitor.topics.query import Features
+
+if TYPE_CHECKING:
+    from monitor.topics.query import Features
 
 Anchors = frozenset[str] | None
 
