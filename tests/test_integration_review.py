@@ -33,7 +33,8 @@ def test_a_period_with_nothing_to_queue_is_not_claimed(tmp_path: Path, pg_url: s
         return []
 
     try:
-        assert a.create_digest("hook", "digest", nothing, _render, select, now, period=period) is None
+        none = a.create_digest("hook", "digest", nothing, _render, select, now, period=period)
+        assert none is None
         made = b.create_digest("hook", "digest", something, _render, select, now, period=period)
         assert made is not None
         # Once made, that time's digest is not made twice.
