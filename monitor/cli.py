@@ -533,18 +533,27 @@ def feedback(ctx: click.Context, as_csv: bool) -> None:
     from monitor.feedback.records import FeedbackRecords
     from monitor.feedback.report import as_csv as csv_text
     from monitor.feedback.report import as_text
-    from monitor.store import Store
-    from monitor.store.store import DB_NAME
 
     rows = []
-    if (config.state_dir / DB_NAME).exists():
-        store = Store(config.state_dir)
+    if (store := _existing_store(config)) is not None:
         try:
             rows = FeedbackRecords(store.engine).active()
         finally:
             store.close()
     rows.sort(key=lambda r: (r.topic, r.kind, r.id))
     click.echo(csv_text(rows) if as_csv else as_text(rows, list(config.topics)), nl=False)
+
+
+def _existing_store(config: Config) -> Any:
+    """The state store the config names (PostgreSQL when a DSN is set), or None when there is
+    no state yet: a command that only reads it must not create an SQLite file beside a DSN."""
+    from monitor.config import database_url
+    from monitor.store.store import DB_NAME
+    from monitor.wiring import open_store
+
+    if database_url(config) or (config.state_dir / DB_NAME).exists():
+        return open_store(config)
+    return None
 
 
 def _search_time(option: str, value: str | None, *, end: bool = False) -> Any:
@@ -586,7 +595,6 @@ def search(
     config = _load(ctx)
     from monitor.inbox.search_keys import parse_query
     from monitor.store.archive import ArchiveQuery, QueryError
-    from monitor.store.store import DB_NAME
 
     try:
         words = parse_query(query) if query.strip() else None
@@ -600,10 +608,7 @@ def search(
         sys.exit(EXIT_CONFIG)
     request = ArchiveQuery(words, topic, source, lang, start, stop, limit)
     hits = []
-    if (config.state_dir / DB_NAME).exists():
-        from monitor.store import Store
-
-        store = Store(config.state_dir)
+    if (store := _existing_store(config)) is not None:
         try:
             known = set(config.topics) | set(store.archive_topics())
             if topic and topic not in known:

@@ -3,12 +3,20 @@ PostgreSQL workers, the first-poll baseline), each with the test that showed it.
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor.models import Digest, Match, RenderedDigest
+from monitor import wiring
+from monitor.feedback.records import FeedbackRecords
+from monitor.models import Digest, Evidence, Match, Passage, RenderedDigest, TopicMatch
+from monitor.outbox import queue_digest
+from monitor.sources import load_sources
 from monitor.store import Store, utcnow
+from tests.conftest import remember
+from tests.local_config import LOOPBACK_HTTP, NO_SEEDS
+from tests.test_end_to_end import monitor
 
 
 def _render(d: Digest) -> RenderedDigest:
@@ -45,3 +53,38 @@ def test_a_period_with_nothing_to_queue_is_not_claimed(tmp_path: Path, pg_url: s
     finally:
         a.close()
         b.close()
+
+
+def test_feedback_and_search_commands_read_the_postgres_state(tmp_path: Path, pg_url: str) -> None:
+    """`monitor feedback` and `monitor search` read the database the config names, as every
+    other command does, not an SQLite file under the state folder."""
+    cfg_path = tmp_path / "config.toml"
+    cfg_path.write_text(
+        f"{LOOPBACK_HTTP}{NO_SEEDS}"
+        '[[sources]]\nurl = "https://wire.example.org/feed"\nkind = "feed"\nname = "Wire"\n'
+        '[topics.grain]\nquery = "grain"\n[channels.files]\nkind = "file"\n',
+        encoding="utf-8",
+    )
+    cfg = wiring.load(cfg_path)
+    store = Store(cfg.state_dir, pg_url)
+    [wire] = load_sources(cfg)
+    store.sync_sources([wire])
+    when = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    found = [TopicMatch("grain", 1.0, Evidence(("grain",), "grain", "grain ships"))]
+    items = []
+    for key, text in (("w1", "Grain ships wait at the port."), ("w2", "A grain harvest record.")):
+        [passage] = remember(store, wire.key, [Passage(key, text, title=key)], when)
+        items.append(store.add_item(wire.key, passage, found, when))
+    # A digest on PostgreSQL archives what it shows; then an analyst marks the first item.
+    assert queue_digest(cfg, store, "files", [wire], when) is not None
+    FeedbackRecords(store.engine).record("not_relevant", items[0], "grain", "tester", when)
+    store.close()
+
+    env = {"MONITOR_DATABASE_URL": pg_url}
+    marks = monitor(cfg_path, "feedback", "--csv", env=env)
+    assert marks.returncode == 0, marks.stderr
+    assert "Grain ships wait at the port." in marks.stdout
+    hits = monitor(cfg_path, "search", "--topic", "grain", "--json", env=env)
+    assert hits.returncode == 0, hits.stderr
+    assert sorted(h["title"] for h in json.loads(hits.stdout)["hits"]) == ["w1", "w2"]
+    assert not (cfg.state_dir / "monitor.db").exists()  # nothing made beside the DSN
