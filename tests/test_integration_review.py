@@ -10,8 +10,9 @@ from pathlib import Path
 
 from monitor import wiring
 from monitor.feedback.records import FeedbackRecords
+from monitor.fetch import Fetcher
 from monitor.models import Digest, Evidence, Match, Passage, RenderedDigest, TopicMatch
-from monitor.outbox import queue_digest
+from monitor.outbox import flush, queue_digest
 from monitor.sources import load_sources
 from monitor.store import Store, utcnow
 from tests.conftest import remember
@@ -88,3 +89,48 @@ def test_feedback_and_search_commands_read_the_postgres_state(tmp_path: Path, pg
     assert hits.returncode == 0, hits.stderr
     assert sorted(h["title"] for h in json.loads(hits.stdout)["hits"]) == ["w1", "w2"]
     assert not (cfg.state_dir / "monitor.db").exists()  # nothing made beside the DSN
+
+
+async def test_a_digest_skipped_for_a_disabled_channel_is_sent_once_it_is_back(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """On PostgreSQL a digest waiting for a channel this worker has disabled (a config being
+    rolled out) is not kept claimed: once the channel is back it goes out, as on SQLite."""
+    cfg_path = tmp_path / "config.toml"
+    base = (
+        f"{LOOPBACK_HTTP}{NO_SEEDS}"
+        '[[sources]]\nurl = "https://wire.example.org/feed"\nkind = "feed"\nname = "Wire"\n'
+        '[topics.grain]\nquery = "grain"\n[channels.files]\nkind = "file"\nsend_empty = true\n'
+    )
+    cfg_path.write_text(base, encoding="utf-8")
+    cfg = wiring.load(cfg_path)
+    cfg_path.write_text(base + "enabled = false\n", encoding="utf-8")
+    disabled = wiring.load(cfg_path)
+    store = Store(cfg.state_dir, pg_url)
+    other = Store(tmp_path / "other", pg_url)
+    try:
+        assert store.shared
+        queued = queue_digest(cfg, store, "files", load_sources(cfg), utcnow())
+        assert queued is not None
+        async with Fetcher(cfg.http) as fetcher:
+            assert await flush(disabled, store, fetcher, utcnow()) == []
+            # Another worker, with the channel configured, may send it meanwhile...
+            assert [e.id for e in other.claim_pending(utcnow())] == [queued[0].id]
+            other.release_claims()
+            # ... and so may this one once the channel is back.
+            [sent] = await flush(cfg, store, fetcher, utcnow())
+        assert sent.ok and sent.digest_id == queued[0].id
+        assert store.pending(utcnow() + timedelta(days=1)) == []
+        # A claim this worker took without reading the entry (queued by another worker between
+        # the outbox read and the claim) is not held until the worker stops: the next flush
+        # sends it. Its lease is renewed while the worker lives, so waiting would not do.
+        late = queue_digest(cfg, other, "files", load_sources(cfg), utcnow())
+        assert late is not None
+        assert store.claim_outbox_ids(utcnow()) == [late[0].id]
+        assert store.renew_claims() == 1
+        async with Fetcher(cfg.http) as fetcher:
+            [again] = await flush(cfg, store, fetcher, utcnow())
+        assert again.ok and again.digest_id == late[0].id
+    finally:
+        store.close()
+        other.close()
