@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor import wiring
+from monitor.config import Config
 from monitor.feedback.records import FeedbackRecords
 from monitor.fetch import Fetcher
 from monitor.models import Digest, Evidence, Match, Passage, RenderedDigest, TopicMatch
 from monitor.outbox import flush, queue_digest
 from monitor.sources import load_sources
 from monitor.store import Store, utcnow
+from monitor.store.copy import table_counts
 from tests.conftest import remember
 from tests.local_config import LOOPBACK_HTTP, NO_SEEDS
 from tests.test_end_to_end import monitor
@@ -56,9 +58,7 @@ def test_a_period_with_nothing_to_queue_is_not_claimed(tmp_path: Path, pg_url: s
         b.close()
 
 
-def test_feedback_and_search_commands_read_the_postgres_state(tmp_path: Path, pg_url: str) -> None:
-    """`monitor feedback` and `monitor search` read the database the config names, as every
-    other command does, not an SQLite file under the state folder."""
+def _grain_config(tmp_path: Path) -> Path:
     cfg_path = tmp_path / "config.toml"
     cfg_path.write_text(
         f"{LOOPBACK_HTTP}{NO_SEEDS}"
@@ -66,8 +66,11 @@ def test_feedback_and_search_commands_read_the_postgres_state(tmp_path: Path, pg
         '[topics.grain]\nquery = "grain"\n[channels.files]\nkind = "file"\n',
         encoding="utf-8",
     )
-    cfg = wiring.load(cfg_path)
-    store = Store(cfg.state_dir, pg_url)
+    return cfg_path
+
+
+def _report_and_mark(store: Store, cfg: Config) -> None:
+    """Two grain items reported in a digest (so archived), the first marked not relevant."""
     [wire] = load_sources(cfg)
     store.sync_sources([wire])
     when = datetime(2026, 1, 5, 8, tzinfo=UTC)
@@ -76,10 +79,18 @@ def test_feedback_and_search_commands_read_the_postgres_state(tmp_path: Path, pg
     for key, text in (("w1", "Grain ships wait at the port."), ("w2", "A grain harvest record.")):
         [passage] = remember(store, wire.key, [Passage(key, text, title=key)], when)
         items.append(store.add_item(wire.key, passage, found, when))
-    # A digest on PostgreSQL archives what it shows; then an analyst marks the first item.
     assert queue_digest(cfg, store, "files", [wire], when) is not None
     FeedbackRecords(store.engine).record("not_relevant", items[0], "grain", "tester", when)
     store.close()
+
+
+def test_feedback_and_search_commands_read_the_postgres_state(tmp_path: Path, pg_url: str) -> None:
+    """`monitor feedback` and `monitor search` read the database the config names, as every
+    other command does, not an SQLite file under the state folder."""
+    cfg_path = _grain_config(tmp_path)
+    cfg = wiring.load(cfg_path)
+    # A digest on PostgreSQL archives what it shows; then an analyst marks the first item.
+    _report_and_mark(Store(cfg.state_dir, pg_url), cfg)
 
     env = {"MONITOR_DATABASE_URL": pg_url}
     marks = monitor(cfg_path, "feedback", "--csv", env=env)
@@ -134,3 +145,34 @@ async def test_a_digest_skipped_for_a_disabled_channel_is_sent_once_it_is_back(
     finally:
         store.close()
         other.close()
+
+
+def test_copy_state_moves_feedback_and_archive_and_their_ids_continue(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """copy-state carries the feedback and the archive to PostgreSQL; new rows there get ids
+    after the copied ones (their sequences continue), and the mark still suppresses."""
+    cfg_path = _grain_config(tmp_path)
+    cfg = wiring.load(cfg_path)
+    _report_and_mark(Store(cfg.state_dir), cfg)
+    copied = monitor(cfg_path, "copy-state", "--to", pg_url)
+    assert copied.returncode == 0, copied.stderr
+    target = Store(cfg.state_dir, pg_url)
+    try:
+        counts = table_counts(target)
+        assert counts["feedback"] == 1 and counts["archive"] == 2
+        [wire] = load_sources(cfg)
+        records = FeedbackRecords(target.engine)
+        [mark] = records.active()
+        later = datetime(2026, 1, 6, 8, tzinfo=UTC)
+        mute = records.record("mute", mark.item_id, "grain", "tester", later)
+        assert mute > mark.id
+        found = [TopicMatch("grain", 1.0, Evidence(("grain",), "grain", "grain"))]
+        [passage] = remember(target, wire.key, [Passage("w3", "More grain news.")], later)
+        target.add_item(wire.key, passage, found, later)
+        records.undo(mute, "tester", later)
+        made = queue_digest(cfg, target, "files", [wire], later)
+        assert made is not None and len(made[0].match_ids) == 1
+        assert table_counts(target)["archive"] == 3  # a new archive id, no collision
+    finally:
+        target.close()
