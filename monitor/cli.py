@@ -106,10 +106,20 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     from monitor.wiring import open_store
 
     health = {}
+    unknown = False
     if database_url(config) or (config.state_dir / "monitor.db").exists():
-        store = open_store(config)
-        health = {h.key: h for h in store.health()}
-        store.close()
+        from monitor.store.faults import StateError
+
+        # The list comes from the config: a state database out of reach costs only the health.
+        try:
+            store = open_store(config)
+            try:
+                health = {h.key: h for h in store.health()}
+            finally:
+                store.close()
+        except StateError as exc:
+            click.echo(f"warning: source health unknown: {exc}", err=True)
+            unknown = True
     rows: list[dict[str, Any]] = []
     for s in srcs:
         h = health.get(s.key)
@@ -120,7 +130,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
                 "kind": s.kind,
                 "origin": s.origin,
                 "cited_by": [{"document": c.document, "context": c.context} for c in s.citations],
-                "state": "refused" if s.refused else (h.state if h else "new"),
+                "state": "refused"
+                if s.refused
+                else (h.state if h else ("unknown" if unknown else "new")),
                 "since": h.since.isoformat() if h and h.since else None,
                 "error": s.refused or (h.last_error if h else None),
             }

@@ -17,7 +17,7 @@ from monitor.outbox import flush, queue_digest
 from monitor.sources import load_sources
 from monitor.store import Store, utcnow
 from monitor.store.copy import table_counts
-from tests.conftest import remember
+from tests.conftest import free_port, remember
 from tests.local_config import LOOPBACK_HTTP, NO_SEEDS
 from tests.test_end_to_end import monitor
 
@@ -176,3 +176,22 @@ def test_copy_state_moves_feedback_and_archive_and_their_ids_continue(
         assert table_counts(target)["archive"] == 3  # a new archive id, no collision
     finally:
         target.close()
+
+
+def test_sources_lists_the_config_when_postgres_is_down(tmp_path: Path) -> None:
+    """`monitor sources` lists what the config names with PostgreSQL out of reach: one warning
+    line (no password), the health shown as unknown; `check` and `match` need no database."""
+    cfg_path = _grain_config(tmp_path)
+    env = {"MONITOR_DATABASE_URL": f"postgresql://monitor:hunter2@127.0.0.1:{free_port()}/m"}
+    listed = monitor(cfg_path, "sources", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stderr.strip().splitlines()
+    assert line.startswith("warning: source health unknown: postgresql://monitor:***@")
+    assert "cannot reach the database" in line and "hunter2" not in listed.stderr
+    [row] = json.loads(listed.stdout)
+    assert row["name"] == "Wire" and row["state"] == "unknown"
+    assert monitor(cfg_path, "check", env=env).returncode == 0
+    text = tmp_path / "text.txt"
+    text.write_text("The grain harvest was late.", encoding="utf-8")
+    matched = monitor(cfg_path, "match", str(text), env=env)
+    assert matched.returncode == 0 and "grain" in matched.stdout, matched.stderr
