@@ -107,10 +107,10 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 
     health = {}
     unknown = False
-    if database_url(config) or (config.state_dir / "monitor.db").exists():
+    server = database_url(config)
+    if server or (config.state_dir / "monitor.db").exists():
         from monitor.store.faults import StateError
 
-        # The list comes from the config: a state database out of reach costs only the health.
         try:
             store = open_store(config)
             try:
@@ -118,6 +118,10 @@ def sources(ctx: click.Context, as_json: bool) -> None:
             finally:
                 store.close()
         except StateError as exc:
+            if not server:  # a damaged state folder is refused, as by every other command
+                raise
+            # The list comes from the config: a database server out of reach (for now) costs
+            # only the health.
             click.echo(f"warning: source health unknown: {exc}", err=True)
             unknown = True
     rows: list[dict[str, Any]] = []
