@@ -4,9 +4,12 @@ PostgreSQL workers, the first-poll baseline), each with the test that showed it.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from monitor import wiring
 from monitor.config import Config
@@ -195,3 +198,61 @@ def test_sources_lists_the_config_when_postgres_is_down(tmp_path: Path) -> None:
     text.write_text("The grain harvest was late.", encoding="utf-8")
     matched = monitor(cfg_path, "match", str(text), env=env)
     assert matched.returncode == 0 and "grain" in matched.stdout, matched.stderr
+
+
+def test_two_channels_digesting_one_match_at_once_both_queue(tmp_path: Path, pg_url: str) -> None:
+    """Two workers make two channels' digests at the same moment, both carrying one match: each
+    copies it into the archive. The second used to fail on the archive's unique match id (its
+    digest lost for that scheduled time); now the archive keeps one report and both queue."""
+    cfg = wiring.load(_grain_config(tmp_path))
+    store = Store(cfg.state_dir, pg_url)
+    [wire] = load_sources(cfg)
+    store.sync_sources([wire])
+    when = utcnow()
+    found = [TopicMatch("grain", 1.0, Evidence(("grain",), "grain", "grain ships"))]
+    [passage] = remember(store, wire.key, [Passage("w1", "Grain ships wait.", title="w1")], when)
+    store.add_item(wire.key, passage, found, when)
+    workers = {"x": Store(tmp_path / "x", pg_url), "y": Store(tmp_path / "y", pg_url)}
+    checked = {name: threading.Event() for name in workers}
+    errors: list[BaseException] = []
+    made: dict[str, object] = {}
+
+    def make(name: str, other: str) -> None:
+        worker = workers[name]
+
+        def select(conn: Connection | None = None) -> list[Match]:
+            return worker.unclaimed_matches(name, "digest", ["grain"], 0.0, {}, conn=conn)
+
+        def build(matches: list[Match]) -> Digest | None:
+            return Digest(f"dg_{name}_{time.monotonic_ns()}", name, when, {"grain": matches}, {})
+
+        def index(m: Match) -> tuple[str, str]:
+            # Called once this worker has looked for the match in the archive: wait (at most
+            # a while) until the other has looked too, so that both looked before either wrote.
+            checked[name].set()
+            checked[other].wait(timeout=3)
+            return "grain ships", ""
+
+        try:
+            made[name] = worker.create_digest(
+                name, "digest", build, _render, select, when, index=index
+            )
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=make, args=("x", "y")),
+        threading.Thread(target=make, args=("y", "x")),
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert made["x"] is not None and made["y"] is not None
+        assert table_counts(store)["archive"] == 1
+    finally:
+        store.close()
+        for worker in workers.values():
+            worker.close()

@@ -102,6 +102,11 @@ class DigestRecords(Claims):
                     ],
                 )
             claim_outages(conn, channel, digest.id, digest.outages)
+            if is_postgres(conn):
+                # Other channels' digests (other workers) may archive the same matches now:
+                # one at a time, each sees what the one before added (one report per match).
+                # Taken after the channel's lock, always in this order: no deadlock.
+                conn.execute(lock_key("archive"))
             archive_digest(conn, digest, claimed, now, index)
             self._ran(conn, channel, kind, now)
         return digest, rendered
