@@ -105,12 +105,26 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     from monitor.wiring import open_store
 
     health = {}
+    unknown = False
+    server = database_url(config)
     # The store (SQLAlchemy, and migrations) only when there is state to read: it costs more
     # than the rest of the command.
-    if database_url(config) or (config.state_dir / "monitor.db").exists():
-        store = open_store(config)
-        health = {h.key: h for h in store.health()}
-        store.close()
+    if server or (config.state_dir / "monitor.db").exists():
+        from monitor.store.faults import StateError
+
+        try:
+            store = open_store(config)
+            try:
+                health = {h.key: h for h in store.health()}
+            finally:
+                store.close()
+        except StateError as exc:
+            if not server:  # a damaged state folder is refused, as by every other command
+                raise
+            # The list comes from the config: a database server out of reach (for now) costs
+            # only the health.
+            click.echo(f"warning: source health unknown: {exc}", err=True)
+            unknown = True
     rows: list[dict[str, Any]] = []
     for s in srcs:
         h = health.get(s.key)
@@ -121,7 +135,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
                 "kind": s.kind,
                 "origin": s.origin,
                 "cited_by": [{"document": c.document, "context": c.context} for c in s.citations],
-                "state": "refused" if s.refused else (h.state if h else "new"),
+                "state": "refused"
+                if s.refused
+                else (h.state if h else ("unknown" if unknown else "new")),
                 "since": h.since.isoformat() if h and h.since else None,
                 "error": s.refused or (h.last_error if h else None),
             }
@@ -542,18 +558,27 @@ def feedback(ctx: click.Context, as_csv: bool) -> None:
     from monitor.feedback.records import FeedbackRecords
     from monitor.feedback.report import as_csv as csv_text
     from monitor.feedback.report import as_text
-    from monitor.store import Store
-    from monitor.store.store import DB_NAME
 
     rows = []
-    if (config.state_dir / DB_NAME).exists():
-        store = Store(config.state_dir)
+    if (store := _existing_store(config)) is not None:
         try:
             rows = FeedbackRecords(store.engine).active()
         finally:
             store.close()
     rows.sort(key=lambda r: (r.topic, r.kind, r.id))
     click.echo(csv_text(rows) if as_csv else as_text(rows, list(config.topics)), nl=False)
+
+
+def _existing_store(config: Config) -> Any:
+    """The state store the config names (PostgreSQL when a DSN is set), or None when there is
+    no state yet: a command that only reads it must not create an SQLite file beside a DSN."""
+    from monitor.config import database_url
+    from monitor.store.store import DB_NAME
+    from monitor.wiring import open_store
+
+    if database_url(config) or (config.state_dir / DB_NAME).exists():
+        return open_store(config)
+    return None
 
 
 def _search_time(option: str, value: str | None, *, end: bool = False) -> Any:
@@ -595,7 +620,6 @@ def search(
     config = _load(ctx)
     from monitor.inbox.search_keys import parse_query
     from monitor.store.archive import ArchiveQuery, QueryError
-    from monitor.store.store import DB_NAME
 
     try:
         words = parse_query(query) if query.strip() else None
@@ -609,10 +633,7 @@ def search(
         sys.exit(EXIT_CONFIG)
     request = ArchiveQuery(words, topic, source, lang, start, stop, limit)
     hits = []
-    if (config.state_dir / DB_NAME).exists():
-        from monitor.store import Store
-
-        store = Store(config.state_dir)
+    if (store := _existing_store(config)) is not None:
         try:
             known = set(config.topics) | set(store.archive_topics())
             if topic and topic not in known:

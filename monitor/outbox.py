@@ -199,6 +199,7 @@ async def flush(
                 entry.id,
                 entry.channel,
             )
+            store.release_digest(entry.id)  # not held from workers that have the channel
             continue
         try:
             delivery = await deliver(

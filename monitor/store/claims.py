@@ -125,14 +125,19 @@ class Claims(Part):
 
     def claim_outbox_ids(self, now: datetime, channel: str | None = None) -> list[str]:
         """The queued digests due at `now` that this worker is to deliver, each claimed for the
-        lease (PostgreSQL)."""
+        lease (PostgreSQL). Its own claims count as free: one it holds but did not send (queued
+        between reading the outbox and claiming) would otherwise stay held while it lives."""
         c = s.digests.c
         due = (
             select(c.id)
             .where(
                 c.status == "pending",
                 c.next_attempt_at <= now,
-                or_(c.lease_until.is_(None), c.lease_until < _db_now()),
+                or_(
+                    c.lease_until.is_(None),
+                    c.lease_until < _db_now(),
+                    c.claimed_by == self.worker,
+                ),
             )
             .with_for_update(skip_locked=True)
         )
@@ -146,6 +151,19 @@ class Claims(Part):
                 .returning(c.id)
             )
             return list(got.scalars())
+
+    def release_digest(self, digest_id: str) -> None:
+        """Give up this worker's claim on one queued digest it will not send now (its channel is
+        not in this worker's config): another worker may send it meanwhile."""
+        if not self.shared:
+            return
+        c = s.digests.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(s.digests)
+                .where(c.id == digest_id, c.claimed_by == self.worker)
+                .values(claimed_by=None, lease_until=None)
+            )
 
     def claim_period(
         self, conn: Connection, channel: str, kind: str, period: datetime, now: datetime

@@ -58,9 +58,10 @@ class DigestRecords(Claims):
 
         Several workers (PostgreSQL) make a channel's digests one at a time, each seeing what
         the one before claimed; `period`, the scheduled time, is claimed in this transaction
-        too: None is returned when another worker made that time's digest already.
+        too: None is returned when another worker made that time's digest already. A time
+        with nothing to queue is not claimed.
         """
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn, conn.begin() as tx:
             if is_postgres(conn):
                 conn.execute(lock_key(f"digest:{channel}:{kind}"))
             if period is not None and not self.claim_period(conn, channel, kind, period, now):
@@ -68,6 +69,9 @@ class DigestRecords(Claims):
             found = select_matches(conn=conn)
             digest = build(found)
             if digest is None:
+                # Nothing to queue (e.g. only suppressed matches): the period stays unclaimed,
+                # so that a worker whose poll brings real matches for it still makes its digest.
+                tx.rollback()
                 return None
             rendered = render(digest)
             claimed = digest.match_ids
@@ -98,6 +102,11 @@ class DigestRecords(Claims):
                     ],
                 )
             claim_outages(conn, channel, digest.id, digest.outages)
+            if is_postgres(conn):
+                # Other channels' digests (other workers) may archive the same matches now:
+                # one at a time, each sees what the one before added (one report per match).
+                # Taken after the channel's lock, always in this order: no deadlock.
+                conn.execute(lock_key("archive"))
             archive_digest(conn, digest, claimed, now, index)
             self._ran(conn, channel, kind, now)
         return digest, rendered
