@@ -47,7 +47,7 @@ test: $(VENV)/.installed $(DCLINT) browser
 	$(BIN)/hadolint Dockerfile
 	$(DCLINT) --max-warnings 0 compose.yaml
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 check once digest: $(VENV)/.installed
 	$(BIN)/monitor $@
