@@ -530,15 +530,16 @@ def feedback(ctx: click.Context, as_csv: bool) -> None:
     """The analysts' feedback per topic: "not relevant" marks (with their passages) and muted
     sources, to improve the topic definitions; nothing here changes config.toml."""
     config = _load(ctx)
+    from monitor.config import database_url
     from monitor.feedback.records import FeedbackRecords
     from monitor.feedback.report import as_csv as csv_text
     from monitor.feedback.report import as_text
-    from monitor.store import Store
     from monitor.store.store import DB_NAME
+    from monitor.wiring import open_store
 
     rows = []
-    if (config.state_dir / DB_NAME).exists():
-        store = Store(config.state_dir)
+    if database_url(config) or (config.state_dir / DB_NAME).exists():
+        store = open_store(config)
         try:
             rows = FeedbackRecords(store.engine).active()
         finally:
@@ -584,6 +585,7 @@ def search(
     """Search the archive of what was reported, newest first: words ("phrases", prefix*, OR,
     -excluded), folded as topics fold them (case, umlauts, ß, accents, German compounds)."""
     config = _load(ctx)
+    from monitor.config import database_url
     from monitor.inbox.search_keys import parse_query
     from monitor.store.archive import ArchiveQuery, QueryError
     from monitor.store.store import DB_NAME
@@ -600,10 +602,10 @@ def search(
         sys.exit(EXIT_CONFIG)
     request = ArchiveQuery(words, topic, source, lang, start, stop, limit)
     hits = []
-    if (config.state_dir / DB_NAME).exists():
-        from monitor.store import Store
+    if database_url(config) or (config.state_dir / DB_NAME).exists():
+        from monitor.wiring import open_store
 
-        store = Store(config.state_dir)
+        store = open_store(config)
         try:
             known = set(config.topics) | set(store.archive_topics())
             if topic and topic not in known:

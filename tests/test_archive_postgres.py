@@ -4,6 +4,7 @@ input); a digest archives on PostgreSQL and feedback on an archived item works t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,9 @@ from monitor.store import Store, new_digest_id, utcnow
 from monitor.store.archive import ArchiveQuery, QueryError, archive_matches
 from monitor.store.archive_pg import INDEX
 from monitor.store.migrations import LATEST
-from tests.test_archive import _match
+from tests.conftest import ContentServer
+from tests.test_archive import ENGLISH, GERMAN, OLD, _config, _match
+from tests.test_end_to_end import monitor, rss
 from tests.test_store import _add, source
 
 DAY = datetime(2026, 9, 1, tzinfo=UTC)
@@ -273,3 +276,42 @@ def test_a_digest_archives_and_feedback_works_on_postgresql(tmp_path: Path, pg_u
         assert {f.id for f in records.active(["t", "u"])} == {mark, mute}
     finally:
         store.close()
+
+
+def test_monitor_search_on_postgresql(
+    tmp_path: Path, content_server: ContentServer, pg_url: str
+) -> None:
+    """The real CLI on a PostgreSQL state: a poll, a digest that archives, `monitor search`."""
+    env = {"MONITOR_DATABASE_URL": pg_url}
+    cfg = _config(tmp_path, content_server)
+    assert monitor(cfg, "once", env=env).returncode == 0
+    content_server.set("/feed.xml", rss([GERMAN, ENGLISH, *OLD]), "application/rss+xml")
+    polled = monitor(cfg, "once", env=env)
+    assert polled.returncode == 0 and "troops: 2" in polled.stdout, polled.stdout + polled.stderr
+    sent = monitor(cfg, "digest", env=env)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+
+    def search(*args: str) -> list[str]:
+        done = monitor(cfg, "search", *args, "--json", env=env)
+        assert done.returncode == 0, done.stderr
+        return [h["title"] for h in json.loads(done.stdout)["hits"]]
+
+    assert sorted(search("Kursk")) == sorted([ENGLISH[1], GERMAN[1]])
+    assert search("Pjongjang") == [GERMAN[1]]
+    assert search("Truppe*", "--lang", "de") == [GERMAN[1]]
+    assert search('"north korean troops" -Pjöngjang') == [ENGLISH[1]]
+    assert search("a & !b:x | (c'") == []
+    assert not (tmp_path / "state" / "monitor.db").exists()  # it all went to PostgreSQL
+
+    # `monitor feedback` reads the marks from PostgreSQL too.
+    store = Store(tmp_path / "state", pg_url)
+    try:
+        [hit] = store.search_archive(ArchiveQuery(parse_query("Pjongjang")))
+        FeedbackRecords(store.engine).record(
+            "not_relevant", hit.item_id, "troops", "anna", utcnow()
+        )
+    finally:
+        store.close()
+    report = monitor(cfg, "feedback", "--csv", env=env)
+    assert report.returncode == 0, report.stderr
+    assert GERMAN[1] in report.stdout and "anna" in report.stdout, report.stdout
