@@ -207,16 +207,16 @@ def test_the_migration_builds_the_index_once(tmp_path: Path, pg_url: str) -> Non
             found = conn.execute(
                 text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": INDEX}
             ).scalar_one()
+            conn.execute(text("SET enable_seqscan = off"))  # an empty table: a scan is cheaper
             plan = "\n".join(
                 conn.execute(
                     text(
-                        "EXPLAIN SELECT id FROM archive WHERE "
-                        "archive_search_vector(search_words, search_extra) @@ 'kursk'::tsquery"
+                        "EXPLAIN SELECT id FROM archive WHERE search_vector @@ 'kursk'::tsquery"
                     )
                 ).scalars()
             )
         assert "USING gin" in found
-        assert INDEX in plan  # the search's condition is the index's expression
+        assert INDEX in plan  # the search's condition can use the index
     finally:
         store.close()
     from monitor.store.archive_pg import create_index

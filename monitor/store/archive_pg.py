@@ -4,9 +4,10 @@ SQLite form is `monitor.store.archive_fts`, and both find the same reports.
 
 The keys are folded already (`monitor.inbox.search_keys`), so no text-search parser or dictionary
 touches them: `to_tsvector` would split `art_4_2` at its underscores and drop keys such as `½`
-that FTS5 keeps. Instead each key is one lexeme, as in FTS5: `words` keys carry their positions
-(for phrases) and weight A, `extra` keys weight B, so that a phrase is looked up in `words` only
-(FTS5: `search_words : "..."`) while a plain word is found in either stream.
+that FTS5 keeps. Instead `archive_search_vector` makes each key one lexeme, as in FTS5: `words`
+keys carry their positions (for phrases) and weight A, `extra` keys weight B, so that a phrase
+is looked up in `words` only (FTS5: `search_words : "..."`) while a plain word is found in
+either stream. The vector is kept in a generated column, which the GIN index covers.
 """
 
 from __future__ import annotations
@@ -53,22 +54,26 @@ FROM (
 WHERE used <= {_MAX_VECTOR_BYTES}
 $body$
 """
-_INDEX = (
-    f"CREATE INDEX IF NOT EXISTS {INDEX} ON archive "
-    f"USING gin ({VECTOR_FUNCTION}(search_words, search_extra))"
+# The vector is computed once, when a report is archived, and kept beside it: a search then
+# reads it instead of computing it again for every row it looks at (the function costs about
+# 0.15 ms a row; an index on the expression alone left a search of 2,000 reports at 90 ms).
+# Only PostgreSQL's table has the column; writes leave it to the database.
+VECTOR_COLUMN = "search_vector"
+_COLUMN = (
+    f"ALTER TABLE archive ADD COLUMN IF NOT EXISTS {VECTOR_COLUMN} tsvector "
+    f"GENERATED ALWAYS AS ({VECTOR_FUNCTION}(search_words, search_extra)) STORED"
 )
-# The same expression as the index's, so that the planner uses it.
-MATCH = (
-    f"{VECTOR_FUNCTION}(archive.search_words, archive.search_extra) @@ CAST(:tsquery AS tsquery)"
-)
+_INDEX = f"CREATE INDEX IF NOT EXISTS {INDEX} ON archive USING gin ({VECTOR_COLUMN})"
+MATCH = f"archive.{VECTOR_COLUMN} @@ CAST(:tsquery AS tsquery)"
 
 
 def create_index(conn: Connection) -> None:
-    """Create the vector function and the GIN index over it (idempotent); rows already archived
-    are indexed as the index is built."""
+    """Create the vector function, the column it fills and the GIN index on that (idempotent);
+    rows already archived get their vectors as the column is added."""
     # The driver's own call: the function's body holds colons and percent signs that a bound
     # statement would take for parameters.
     conn.exec_driver_sql(_FUNCTION)
+    conn.exec_driver_sql(_COLUMN)
     conn.exec_driver_sql(_INDEX)
 
 
