@@ -210,9 +210,7 @@ def test_the_migration_builds_the_index_once(tmp_path: Path, pg_url: str) -> Non
             conn.execute(text("SET enable_seqscan = off"))  # an empty table: a scan is cheaper
             plan = "\n".join(
                 conn.execute(
-                    text(
-                        "EXPLAIN SELECT id FROM archive WHERE search_vector @@ 'kursk'::tsquery"
-                    )
+                    text("EXPLAIN SELECT id FROM archive WHERE search_vector @@ 'kursk'::tsquery")
                 ).scalars()
             )
         assert "USING gin" in found
