@@ -5,19 +5,26 @@ SQLite file, written through the archive's own code (keys folded as in productio
 compound parts, phrases, prefixes, OR, exclusions, and filters (topic, source, language, dates)
 with and without words. Each search is timed as `monitor search` runs it: the query parsed
 and folded, then the store's search (20 hits). Prints p50, p95 and max, overall and per kind.
+With `--backend postgres` the archive is in PostgreSQL instead: the database `--database-url`
+names (it must be empty or hold an archive of this benchmark), or else a temporary server from
+the `pgserver` wheel the tests use; the table is analysed after it is filled, as autovacuum
+would.
 
     python benchmarks/bench_search.py --passages 100000 --queries 400 [--keep DIR]
+    python benchmarks/bench_search.py --backend postgres [--database-url DSN]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -177,18 +184,44 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the archive in this folder")
     parser.add_argument("--slowest", type=int, default=0, help="print the N slowest searches")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--database-url", help="PostgreSQL: this database (default: a new one)")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        url = None
+        if args.backend == "postgres":
+            url = args.database_url or stack.enter_context(_temporary_postgres())
+        run(args, url)
+
+
+@contextlib.contextmanager
+def _temporary_postgres() -> Iterator[str]:
+    """A database on a PostgreSQL server of its own (the tests' pgserver), removed after."""
+    from tests.pg_server import fresh_database, postgres_server
+
+    with postgres_server() as base, fresh_database(base) as url:
+        yield url
+
+
+def run(args: argparse.Namespace, url: str | None) -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-search-"))
-    store = Store(folder)
+    store = Store(folder, url)
     with store.engine.connect() as conn:
         have = conn.exec_driver_sql("SELECT count(*) FROM archive").scalar_one()
     if have < args.passages:
         began = time.perf_counter()
         build(store, args.passages - have, args.seed + have)
         print(f"archived {args.passages - have:,} passages in {time.perf_counter() - began:.0f} s")
-    store.checkpoint()
-    size = store.path.stat().st_size / 1e6
-    print(f"archive: {args.passages:,} passages, {size:.0f} MB ({store.path})")
+    if url:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE archive")
+            size = conn.exec_driver_sql("SELECT pg_total_relation_size('archive')").scalar_one()
+        size /= 1e6
+        print(f"archive: {args.passages:,} passages, {size:.0f} MB (PostgreSQL, with indexes)")
+    else:
+        store.checkpoint()
+        size = store.path.stat().st_size / 1e6
+        print(f"archive: {args.passages:,} passages, {size:.0f} MB ({store.path})")
 
     # The first search of a process loads the dictionaries the folding needs (once per CLI
     # run, once per daemon): timed apart.

@@ -4,7 +4,8 @@ evidence, story group, update) after retention has pruned its item and match.
 
 Searching it: `ArchiveQuery` (text and filters) in, `ArchiveHit`s out, newest report first. The
 filters are portable SQLAlchemy Core; the full-text part is the backend's (SQLite: FTS5, in
-`monitor.store.archive_fts`), over the folded keys of `monitor.store.search_keys`.
+`monitor.store.archive_fts`; PostgreSQL: a GIN index, in `monitor.store.archive_pg`), over the
+folded keys of `monitor.inbox.search_keys`.
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ _FTS = table("archive_fts", column("rowid"))
 
 
 class ArchiveRecords(Part):
-    """The archive table and its search (SQLite: FTS5)."""
+    """The archive table and its search (SQLite: FTS5; PostgreSQL: a GIN index)."""
 
     def search_archive(self, query: ArchiveQuery) -> list[ArchiveHit]:
         """The reports that match, newest first."""
@@ -222,7 +223,14 @@ class ArchiveRecords(Part):
             ids = ids.where(a.reported_at >= query.since)
         if query.until:
             ids = ids.where(a.reported_at < query.until)
-        if query.words is not None:
+        if query.words is not None and self.engine.dialect.name == "postgresql":
+            from monitor.store.archive_pg import match_clause
+
+            matches = match_clause(query.words)
+            if matches is None:
+                return []
+            ids = ids.where(matches).order_by(a.id.desc())
+        elif query.words is not None:
             from monitor.store.archive_fts import match_expression
 
             expression = match_expression(query.words)

@@ -87,13 +87,18 @@ def _v9_feedback(conn: Connection) -> None:
 
 
 def _v10_archive(conn: Connection) -> None:
-    """Keep an archive of every reported match, with a full-text index (SQLite: FTS5). What was
-    reported before the upgrade is not copied: its items may be pruned already."""
+    """Keep an archive of every reported match, with a full-text index (SQLite: FTS5;
+    PostgreSQL: GIN). What was reported before the upgrade is not copied: its items may be pruned
+    already."""
     schema.archive.create(conn, checkfirst=True)
     if conn.dialect.name == "sqlite":
         from monitor.store.archive_fts import create_index
 
         create_index(conn)
+    elif conn.dialect.name == "postgresql":
+        from monitor.store.archive_pg import create_index as create_gin_index
+
+        create_gin_index(conn)
 
 
 def _add_column(conn: Connection, table: Table, name: str) -> None:
