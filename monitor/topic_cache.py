@@ -45,7 +45,7 @@ import stat
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from monitor.atomicfile import write_atomic
 from monitor.config import Config
@@ -278,17 +278,20 @@ def _write_checked(path: Path, payload: bytes, family: str) -> None:
 
 
 # simplemma's German and English dictionaries as the matcher reads them: building them from
-# the packaged streams takes about a second, loading them from here some milliseconds.
+# the packaged streams takes about a second, loading them from here some milliseconds (a packed
+# form, see `monitor.adapters.simplemma_internals.pack_dictionary`: data, not a pickle).
 DICTIONARY_LANGUAGES = ("de", "en")
 
 
 def preload_dictionaries(config: Config) -> None:
-    """Give the matcher's dictionaries (`monitor.topics.dictionaries`) to this process from the
-    cache, building and storing any that is missing: for `monitor match`, whose one text would
-    otherwise pay for building both."""
+    """Give the matcher's dictionaries (`monitor.topics.dictionaries`) to this process (and
+    its forks) from the cache, building and storing any that is missing: for `monitor match`,
+    whose one text would otherwise pay for building both. Each is read when the matcher first
+    asks for it (an English text needs no German), the missing ones are built now: not in the
+    parser process, whose limits are for matching."""
     from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
 
-    from monitor.adapters.simplemma_internals import preload_dictionaries as install
+    from monitor.adapters import simplemma_internals as internals
 
     try:
         version = metadata.version("simplemma")
@@ -297,22 +300,29 @@ def preload_dictionaries(config: Config) -> None:
     folder = cache_dir()
     if folder is None:
         return
-    loaded: dict[str, Mapping[str, str]] = {}
-    for lang in DICTIONARY_LANGUAGES:
-        path = folder / f"simplemma-{lang}-{version}.bin"
-        payload = _read_checked(path)
-        mapping: Any = None
-        if payload is not None:
-            try:
-                mapping = pickle.loads(payload)
-            except Exception:  # a valid MAC over what this version cannot load
-                mapping = None
-        if isinstance(mapping, Mapping):
-            log.debug("dictionary %s loaded from %s", lang, path)
-            loaded[lang] = mapping
-            continue
-        built = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang)
-        _write_checked(
-            path, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL), f"simplemma-{lang}-*.bin"
-        )
-    install(LOW_MEMORY_DICTIONARY_FACTORY, loaded)
+    paths = {
+        lang: folder / f"simplemma-{lang}-{version}-packed.bin" for lang in DICTIONARY_LANGUAGES
+    }
+
+    def build(lang: str, inner: internals.Builder) -> Mapping[str, str]:
+        built = inner(lang)
+        packed = internals.pack_dictionary(built)
+        if packed is not None:  # else simplemma's layout changed: built at every run
+            _write_checked(paths[lang], packed, f"simplemma-{lang}-*.bin")
+        return built
+
+    def load(lang: str, inner: internals.Builder) -> Mapping[str, str] | None:
+        if lang not in paths:
+            return None
+        payload = _read_checked(paths[lang])
+        mapping = internals.unpack_dictionary(payload) if payload is not None else None
+        if mapping is None:  # missing, failed a check or not one: build it and store it
+            return build(lang, inner)
+        log.debug("dictionary %s loaded from %s", lang, paths[lang])
+        return mapping
+
+    factory = LOW_MEMORY_DICTIONARY_FACTORY
+    missing = [lang for lang, path in paths.items() if not path.exists()]
+    if internals.preload_dictionaries(factory, load):
+        for lang in missing:
+            factory.get_dictionary(lang)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import inspect
+import marshal
 import re
 import tomllib
 from collections import deque
@@ -129,6 +130,26 @@ def test_simplemma_low_memory_store_is_read_off_its_stream() -> None:
             if checked > 20_000:
                 break
         assert checked > 20_000
+
+
+def test_a_packed_simplemma_dictionary_answers_as_the_built_one() -> None:
+    from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+
+    for language in ("de", "en"):
+        built = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(language)
+        packed = sm.pack_dictionary(built)
+        assert packed is not None, language  # the layout is still the one packed
+        loaded = sm.unpack_dictionary(packed)
+        assert loaded is not None and len(loaded) == len(built)
+        forms = [form.decode() for form, _ in sm.dictionary_pairs(built)]
+        # Every block's first and last form, forms around them, and words it does not hold.
+        probes = forms[::997] + forms[31::32][:3000] + forms[32::32][:3000]
+        probes += [f + "x" for f in forms[::4999]] + ["", "\uffff", "a", "Soldaten", "troops"]
+        for word in probes:
+            assert loaded.get(word) == built.get(word), (language, word)
+        assert list(sm.dictionary_pairs(loaded))[::4999] == list(sm.dictionary_pairs(built))[::4999]
+    assert sm.unpack_dictionary(b"not marshal") is None
+    assert sm.unpack_dictionary(marshal.dumps(("other", 1))) is None
 
 
 # --- luqum and PLY -------------------------------------------------------------------------
