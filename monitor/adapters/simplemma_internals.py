@@ -19,13 +19,74 @@ the layout (and checks the fast read gives what the public view gives).
 
 from __future__ import annotations
 
+import importlib.util
 import marshal
+import sys
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import overload
 
-from simplemma.strategies.dictionaries import frontcode
-from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamMap
+# The languages whose rules simplemma loads when it is imported; the others' are loaded when
+# first used (see `_defer_rule_modules`).
+RULE_LANGUAGES = ("de", "en")
+
+
+def _defer_rule_modules() -> None:
+    """Keep `import simplemma` from loading the suffix rules of the languages we do not match.
+
+    Importing simplemma imports `strategies.defaultrules`, which imports one module per
+    language (21), and those compile some 380 regular expressions: some 16 ms of every
+    `monitor match`, for 19 languages it never reads. Before simplemma is first imported, each
+    of those modules is given a stand-in holding its `apply_<lang>` function, which loads the
+    real module when first called and hands on to it: a text in another language gets the
+    same lemmas. Does nothing when simplemma is already imported or not laid out that way.
+    """
+    if "simplemma" in sys.modules:
+        return
+    spec = importlib.util.find_spec("simplemma")  # a top-level name: found, not imported
+    if spec is None or not spec.submodule_search_locations:
+        return
+    folder = Path(next(iter(spec.submodule_search_locations)), "strategies", "defaultrules")
+    package = "simplemma.strategies.defaultrules"
+    try:
+        files = sorted(folder.glob("*.py"))
+    except OSError:
+        return
+    for path in files:
+        lang = path.stem.rstrip("_")  # `is_.py` holds `apply_is`
+        if path.stem in ("__init__", "generic") or lang in RULE_LANGUAGES:
+            continue
+        name, attr = f"{package}.{path.stem}", f"apply_{lang}"
+        stand_in = ModuleType(name)
+        setattr(stand_in, attr, _deferred(name, attr, path))
+        sys.modules[name] = stand_in
+
+
+def _deferred(name: str, attr: str, path: Path) -> Callable[[str], str | None]:
+    """A rule function that loads its module (`name` at `path`) when first called."""
+    loaded: list[Callable[[str], str | None]] = []
+
+    def apply(token: str) -> str | None:
+        if not loaded:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {name} from {path}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[name] = module
+            loaded.append(getattr(module, attr))
+        return loaded[0](token)
+
+    apply.__name__ = attr
+    return apply
+
+
+_defer_rule_modules()  # before the imports below, which import simplemma
+
+from simplemma.strategies.dictionaries import frontcode  # noqa: E402
+from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamMap  # noqa: E402
 
 __all__ = ["dictionary_pairs", "pack_dictionary", "stream_parts", "unpack_dictionary"]
 
