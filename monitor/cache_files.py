@@ -12,6 +12,8 @@ import hmac
 import logging
 import os
 import stat
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from monitor.atomicfile import write_atomic
@@ -22,6 +24,15 @@ CACHE_ENV = "MONITOR_CACHE_DIR"
 KEY_FILE = ".key"
 _MAGIC = b"monitor-topics-1\n"
 _DIGEST = hashlib.sha256().digest_size
+
+
+@cache  # looked up a few times per command, ~1 ms each; the loaded code does not change
+def library_version(name: str) -> str | None:
+    """The installed version of distribution `name` (part of the cache keys); None if absent."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def cache_dir() -> Path | None:

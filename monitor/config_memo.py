@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 # What the judgement depends on: the modules that judge and the libraries they call.
@@ -32,7 +31,7 @@ _added = False
 
 
 def _path() -> Path | None:
-    from monitor.cache_files import cache_dir
+    from monitor.cache_files import cache_dir, library_version
 
     folder = cache_dir()
     if folder is None:
@@ -45,10 +44,7 @@ def _path() -> Path | None:
     except OSError:  # unreadable: keep nothing
         return None
     for lib in _LIBRARIES:
-        try:
-            digest.update(f"{lib}={metadata.version(lib)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{lib}=\0".encode())
+        digest.update(f"{lib}={library_version(lib) or ''}\0".encode())
     return folder / f"validated-{digest.hexdigest()[:32]}.json"
 
 

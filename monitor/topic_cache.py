@@ -41,11 +41,10 @@ import logging
 import os
 import pickle
 from collections.abc import Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.cache_files import CACHE_ENV, KEY_FILE, cache_dir
+from monitor.cache_files import CACHE_ENV, KEY_FILE, cache_dir, library_version
 from monitor.cache_files import read_checked as _read_checked
 from monitor.cache_files import write_checked as _write_checked
 
@@ -76,12 +75,7 @@ def _compiler_source() -> str:
 def cache_key(config: Config) -> str:
     """A hash of what the compiled topics depend on: the topics, the aliases, the compiler's
     source and the versions of this program and of the libraries that build them."""
-    versions: dict[str, str | None] = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    versions = {name: library_version(name) for name in _LIBRARIES}
     content = {
         "topics": {k: v.model_dump(mode="json") for k, v in config.topics.items()},
         "aliases": config.aliases,
@@ -198,9 +192,8 @@ def preload_dictionaries(config: Config) -> None:
 
     from monitor.adapters import simplemma_internals as internals
 
-    try:
-        version = metadata.version("simplemma")
-    except metadata.PackageNotFoundError:
+    version = library_version("simplemma")
+    if version is None:
         return
     folder = cache_dir()
     if folder is None:
