@@ -451,7 +451,11 @@ def load_config(path: str | Path | None = None, checks: StageChecks | None = Non
     except RecursionError:
         raise ConfigError(path, [ConfigIssue("(syntax)", _TOO_DEEP, _deep_line(text))]) from None
     overridden = apply_env_overrides(data, os.environ, path)
-    return validate_config(data, text, path, overridden, checks)
+    config = validate_config(data, text, path, overridden, checks)
+    from monitor.config_memo import save
+
+    save()  # the values judged this time: not judged again next time
+    return config
 
 
 def gate_opt_ins(config: Config) -> list[str]:

@@ -92,7 +92,14 @@ def folder_name(value: str) -> str:
 
 def check_http_url(url: str) -> str:
     # The full gate (resolved addresses, redirects) runs at fetch time; here we only refuse what
-    # can never be fetched, so the maintainer learns about it at `monitor check`.
+    # can never be fetched, so the maintainer learns about it at `monitor check`. A URL judged
+    # before is not judged again (`monitor.config_memo`: the gate imports httpx).
+    from monitor.config_memo import judged
+
+    return judged("url", url, _url_syntax)
+
+
+def _url_syntax(url: str) -> str:
     from monitor.gate import UrlRefused, check_url_syntax
 
     try:

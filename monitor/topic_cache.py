@@ -36,45 +36,28 @@ cache folder only means the next run compiles again.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import os
 import pickle
-import stat
 from collections.abc import Mapping
-from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from monitor.atomicfile import write_atomic
-from monitor.config import Config
+from monitor.cache_files import CACHE_ENV, KEY_FILE, cache_dir, library_version
+from monitor.cache_files import read_checked as _read_checked
+from monitor.cache_files import write_checked as _write_checked
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     from monitor.topics import Matcher
+
+__all__ = ["CACHE_ENV", "KEY_FILE", "cache_dir", "cache_path", "compiled_topics"]
 
 log = logging.getLogger("monitor.topic_cache")
 
-CACHE_ENV = "MONITOR_CACHE_DIR"
-KEY_FILE = ".key"
-_MAGIC = b"monitor-topics-1\n"
-_DIGEST = hashlib.sha256().digest_size
 # Distributions whose code or data shape the compiled topics (dictionaries, automata, regexes).
 _LIBRARIES = ("source-monitor", "simplemma", "pyahocorasick", "google-re2", "luqum")
-
-
-def cache_dir() -> Path | None:
-    """The folder of the cache files (see the module's docstring); None: no caching."""
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except RuntimeError:  # no home directory to speak of
-            return None
-    return Path(base) / "source-monitor"
 
 
 def _compiler_source() -> str:
@@ -92,12 +75,7 @@ def _compiler_source() -> str:
 def cache_key(config: Config) -> str:
     """A hash of what the compiled topics depend on: the topics, the aliases, the compiler's
     source and the versions of this program and of the libraries that build them."""
-    versions: dict[str, str | None] = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    versions = {name: library_version(name) for name in _LIBRARIES}
     content = {
         "topics": {k: v.model_dump(mode="json") for k, v in config.topics.items()},
         "aliases": config.aliases,
@@ -171,35 +149,6 @@ def compiled_topics(config: Config) -> Matcher:
     return matcher
 
 
-def _private(st: os.stat_result) -> bool:
-    """Owned by us and writable by no one else."""
-    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def _secret(folder: Path, create: bool) -> bytes | None:
-    """The cache's HMAC key (created on first write), or None when it cannot be trusted."""
-    path = folder / KEY_FILE
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        if not create:
-            return None
-        key = os.urandom(32)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:  # another process made it first: read theirs
-            return _secret(folder, create=False)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
-        return key
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())
-        if not stat.S_ISREG(st.st_mode) or not _private(st) or st.st_mode & 0o077:
-            return None
-        key = handle.read(64)
-    return key if len(key) == 32 else None
-
-
 def _read(path: Path) -> Matcher | None:
     payload = _read_checked(path)
     return _thawed(payload) if payload is not None else None
@@ -210,35 +159,6 @@ def _thawed(payload: bytes) -> Matcher | None:
         return _thaw(payload)
     except Exception:  # a valid MAC over a payload this version cannot load: compile instead
         return None
-
-
-def _read_checked(path: Path) -> bytes | None:
-    """The payload of a cache file that passes every check (see the module's docstring)."""
-    try:
-        folder_st = os.stat(path.parent)
-        if not _private(folder_st):
-            return None
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            st = os.fstat(handle.fileno())
-            if not stat.S_ISREG(st.st_mode) or not _private(st):
-                log.warning("ignoring %s: others could have written it", path)
-                return None
-            data = handle.read()
-        secret = _secret(path.parent, create=False)
-    except OSError:
-        return None
-    head = len(_MAGIC) + _DIGEST
-    if secret is None or len(data) < head or not data.startswith(_MAGIC):
-        return None
-    mac, payload = data[len(_MAGIC) : head], data[head:]
-    if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
-        log.warning("ignoring %s: its checksum does not match (building it again)", path)
-        return None
-    return payload
 
 
 def _thaw(payload: bytes) -> Matcher:
@@ -256,63 +176,51 @@ def _write(path: Path, matcher: Matcher) -> None:
     _write_checked(path, freeze_matcher(matcher), "topics-*.bin")
 
 
-def _write_checked(path: Path, payload: bytes, family: str) -> None:
-    """Write `payload` with its HMAC to `path`, and remove the other files of its `family`
-    (a glob: what it replaces). Best effort: a read-only or full folder costs only time."""
-    folder = path.parent
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _private(os.stat(folder)):
-            return
-        secret = _secret(folder, create=True)
-        if secret is None:
-            return
-        mac = hmac.new(secret, payload, hashlib.sha256).digest()
-        write_atomic(path, _MAGIC + mac + payload)
-        os.chmod(path, 0o600)
-        for old in folder.glob(family):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError as exc:  # read-only or full: the next run builds it again
-        log.debug("cache file not written to %s: %s", path, exc)
-
-
 # simplemma's German and English dictionaries as the matcher reads them: building them from
-# the packaged streams takes about a second, loading them from here some milliseconds.
+# the packaged streams takes about a second, loading them from here some milliseconds (a packed
+# form, see `monitor.adapters.simplemma_internals.pack_dictionary`: data, not a pickle).
 DICTIONARY_LANGUAGES = ("de", "en")
 
 
 def preload_dictionaries(config: Config) -> None:
-    """Give the matcher's dictionaries (`monitor.topics.dictionaries`) to this process from the
-    cache, building and storing any that is missing: for `monitor match`, whose one text would
-    otherwise pay for building both."""
+    """Give the matcher's dictionaries (`monitor.topics.dictionaries`) to this process (and
+    its forks) from the cache, building and storing any that is missing: for `monitor match`,
+    whose one text would otherwise pay for building both. Each is read when the matcher first
+    asks for it (an English text needs no German), the missing ones are built now: not in the
+    parser process, whose limits are for matching."""
     from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
 
-    from monitor.adapters.simplemma_internals import preload_dictionaries as install
+    from monitor.adapters import simplemma_internals as internals
 
-    try:
-        version = metadata.version("simplemma")
-    except metadata.PackageNotFoundError:
+    version = library_version("simplemma")
+    if version is None:
         return
     folder = cache_dir()
     if folder is None:
         return
-    loaded: dict[str, Mapping[str, str]] = {}
-    for lang in DICTIONARY_LANGUAGES:
-        path = folder / f"simplemma-{lang}-{version}.bin"
-        payload = _read_checked(path)
-        mapping: Any = None
-        if payload is not None:
-            try:
-                mapping = pickle.loads(payload)
-            except Exception:  # a valid MAC over what this version cannot load
-                mapping = None
-        if isinstance(mapping, Mapping):
-            log.debug("dictionary %s loaded from %s", lang, path)
-            loaded[lang] = mapping
-            continue
-        built = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang)
-        _write_checked(
-            path, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL), f"simplemma-{lang}-*.bin"
-        )
-    install(LOW_MEMORY_DICTIONARY_FACTORY, loaded)
+    paths = {
+        lang: folder / f"simplemma-{lang}-{version}-packed.bin" for lang in DICTIONARY_LANGUAGES
+    }
+
+    def build(lang: str, inner: internals.Builder) -> Mapping[str, str]:
+        built = inner(lang)
+        packed = internals.pack_dictionary(built)
+        if packed is not None:  # else simplemma's layout changed: built at every run
+            _write_checked(paths[lang], packed, f"simplemma-{lang}-*.bin")
+        return built
+
+    def load(lang: str, inner: internals.Builder) -> Mapping[str, str] | None:
+        if lang not in paths:
+            return None
+        payload = _read_checked(paths[lang])
+        mapping = internals.unpack_dictionary(payload) if payload is not None else None
+        if mapping is None:  # missing, failed a check or not one: build it and store it
+            return build(lang, inner)
+        log.debug("dictionary %s loaded from %s", lang, paths[lang])
+        return mapping
+
+    factory = LOW_MEMORY_DICTIONARY_FACTORY
+    missing = [lang for lang, path in paths.items() if not path.exists()]
+    if internals.preload_dictionaries(factory, load):
+        for lang in missing:
+            factory.get_dictionary(lang)

@@ -7,10 +7,15 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import inspect
+import json
+import marshal
 import re
+import subprocess
+import sys
 import tomllib
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -129,6 +134,55 @@ def test_simplemma_low_memory_store_is_read_off_its_stream() -> None:
             if checked > 20_000:
                 break
         assert checked > 20_000
+
+
+def test_a_packed_simplemma_dictionary_answers_as_the_built_one() -> None:
+    from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+
+    for language in ("de", "en"):
+        built = LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(language)
+        packed = sm.pack_dictionary(built)
+        assert packed is not None, language  # the layout is still the one packed
+        loaded = sm.unpack_dictionary(packed)
+        assert loaded is not None and len(loaded) == len(built)
+        forms = [form.decode() for form, _ in sm.dictionary_pairs(built)]
+        # Every block's first and last form, forms around them, and words it does not hold.
+        probes = forms[::997] + forms[31::32][:3000] + forms[32::32][:3000]
+        probes += [f + "x" for f in forms[::4999]] + ["", "\uffff", "a", "Soldaten", "troops"]
+        for word in probes:
+            assert loaded.get(word) == built.get(word), (language, word)
+        assert list(sm.dictionary_pairs(loaded))[::4999] == list(sm.dictionary_pairs(built))[::4999]
+    assert sm.unpack_dictionary(b"not marshal") is None
+    assert sm.unpack_dictionary(marshal.dumps(("other", 1))) is None
+
+
+RULES_SCRIPT = """
+import json, sys
+{first}
+from simplemma.strategies.defaultrules import RULE_FUNCTIONS
+loaded = sorted(n.rsplit(".", 1)[1] for n, m in sys.modules.items()
+                if n.startswith("simplemma.strategies.defaultrules.") and hasattr(m, "__file__"))
+words = ["kaupungeissa", "ciudadanos", "hablando", "rozhodnutiami", "книгами", "Häuserchen",
+         "running", "vaikuttaneiden", "cidadezinhas", "studenterna", "beslissingen", "acasele"]
+out = {{lang: [fn(w) for w in words] for lang, fn in sorted(RULE_FUNCTIONS.items())}}
+print(json.dumps({{"loaded": loaded, "lemmas": out}}))
+"""
+
+
+def rules_run(first: str) -> dict[str, Any]:
+    script = RULES_SCRIPT.format(first=first)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    return cast(dict[str, Any], json.loads(run.stdout))
+
+
+def test_simplemma_loads_the_rules_of_other_languages_only_when_used() -> None:
+    # A fresh process each: the rule modules are put off only before simplemma is imported.
+    plain = rules_run("import simplemma")
+    ours = rules_run("import monitor.topics.dictionaries")
+    assert len(plain["loaded"]) > 10  # simplemma alone loads every language's rules
+    assert ours["loaded"] == ["de", "en"]
+    assert ours["lemmas"] == plain["lemmas"]  # the same rules once they are called
 
 
 # --- luqum and PLY -------------------------------------------------------------------------

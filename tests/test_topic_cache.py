@@ -6,6 +6,8 @@ folder gets nothing of it."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import pickle
@@ -80,6 +82,33 @@ def test_check_writes_the_cache_and_the_next_commands_read_it(tmp_path: Path) ->
     assert again.stdout.split() == ["kursk"]
     assert "dictionary de loaded from" in again.stderr
     assert "dictionary en loaded from" in again.stderr
+
+
+def test_the_kept_dictionaries_are_data_never_unpickled(tmp_path: Path) -> None:
+    """A dictionary entry is read as data (marshal), so even one whose checksum is right (a
+    key leaked) runs no code: it is built and written again."""
+    cfg = write_config(tmp_path)
+    assert monitor(cfg, "match", "-", text="Soldaten in Kursk.").returncode == 0
+    folder = cache_folder(cfg)
+    canary = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {canary}",))
+
+    secret = (folder / ".key").read_bytes()
+    payload = pickle.dumps(Evil())
+    mac = hmac.new(secret, payload, hashlib.sha256).digest()
+    entries = sorted(folder.glob("simplemma-*.bin"))
+    assert [p.name.split("-")[1] for p in entries] == ["de", "en"]
+    for entry in entries:
+        entry.write_bytes(b"monitor-topics-1\n" + mac + payload)
+    run = monitor(cfg, "match", "-", text="Soldaten in Kursk.")
+    assert run.stdout.split() == ["kursk"], run.stderr
+    assert not canary.exists()
+    again = monitor(cfg, "match", "-", text="Soldaten in Kursk.")  # rebuilt, and read again
+    assert "dictionary de loaded from" in again.stderr
+    assert again.stdout.split() == ["kursk"]
 
 
 def test_a_topic_edit_compiles_again_and_replaces_the_entry(tmp_path: Path) -> None:

@@ -54,18 +54,26 @@ class ChannelConfig(Strict):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from monitor.schedule import cron_trigger
+        # An expression accepted before is not judged again (`monitor.config_memo`).
+        from monitor.config_memo import judged
 
         try:
-            cron_trigger(value)
+            return judged("schedule", value, _crontab)
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a crontab expression ({exc})") from None
-        return value
 
     def gate_opt_in(self, name: str) -> str | None:
         """A line for the log if this channel lets the daemon reach addresses the gate refuses
         by default (see `monitor.config.gate_opt_ins`); None for most channels."""
         return None
+
+
+def _crontab(value: str) -> str:
+    """`value` if apscheduler reads it as a crontab expression; ValueError otherwise."""
+    from monitor.schedule import cron_trigger
+
+    cron_trigger(value)
+    return value
 
 
 @dataclass(frozen=True)

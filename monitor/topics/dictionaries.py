@@ -15,11 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+# isort: off
+# The adapter first: it keeps simplemma from loading the rules of languages never matched.
+from monitor.adapters.simplemma_internals import dictionary_pairs
+
 import simplemma
 from simplemma.strategies import DefaultStrategy
 from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
 
-from monitor.adapters.simplemma_internals import dictionary_pairs
+# isort: on
 
 LEMMATIZER = simplemma.Lemmatizer(
     lemmatization_strategy=DefaultStrategy(dictionary_factory=LOW_MEMORY_DICTIONARY_FACTORY)
