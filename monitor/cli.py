@@ -109,7 +109,14 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     server = database_url(config)
     # The store (SQLAlchemy, and migrations) only when there is state to read: it costs more
     # than the rest of the command.
-    if server or (config.state_dir / "monitor.db").exists():
+    quick = None
+    if not server and (config.state_dir / "monitor.db").exists():
+        from monitor.source_health import read_health
+
+        quick = read_health(config.state_dir / "monitor.db")
+    if quick is not None:
+        health = {h.key: h for h in quick}
+    elif server or (config.state_dir / "monitor.db").exists():
         from monitor.store.faults import StateError
 
         try:

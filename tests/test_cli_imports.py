@@ -101,16 +101,59 @@ def test_sources_table_imports_only_the_table_from_rich(shipped: Path) -> None:
     assert loaded(result, {"rich.table"}) == {"rich.table"}  # what it prints with
 
 
-def test_sources_with_state_reads_it(shipped: Path) -> None:
-    # With a state database the health comes from the store, which needs SQLAlchemy: that much,
-    # and nothing else heavy.
+def test_sources_with_state_reads_it_without_the_store(shipped: Path) -> None:
+    # With a state database at this release's schema the health is read from the file itself
+    # (read-only sqlite3): no SQLAlchemy, and the health shown is the store's.
+    import sqlite3
+
+    from monitor.config import load_config
+    from monitor.sources import load_sources
     from monitor.store import Store
 
-    Store(shipped / "state").close()
+    config = load_config(shipped / "config.toml")
+    store = Store(shipped / "state")
+    try:
+        store.sync_sources(load_sources(config))
+    finally:
+        store.close()
+    with sqlite3.connect(shipped / "state" / "monitor.db") as conn:
+        url = conn.execute("SELECT url FROM sources ORDER BY name LIMIT 1").fetchone()[0]
+        conn.execute(
+            "UPDATE sources SET state = 'failing', state_since = '2026-11-30 06:00:00.000000', "
+            "last_error = 'HTTP 503' WHERE url = ?",
+            (url,),
+        )
     result = run(shipped, "sources", "--json")
     assert result["code"] == 0
+    assert loaded(result, HEAVY | TOPIC_COMPILER) == set()
+    shown = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(shipped / "config.toml"), "sources",
+         "--json"],
+        cwd=shipped, capture_output=True, text=True, timeout=300,
+        env={**os.environ, CACHE_ENV: str(shipped / "cache")},
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    rows = {r["url"]: r for r in json.loads(shown.stdout)}
+    assert rows[url]["state"] == "failing"
+    assert "HTTP 503" in json.dumps(rows[url])
+    assert {r["state"] for u, r in rows.items() if u != url} <= {"new", "refused"}
+
+
+def test_the_quick_health_read_knows_this_release_schema() -> None:
+    from monitor.source_health import SCHEMA_VERSION
+    from monitor.store.migrations import LATEST
+
+    assert SCHEMA_VERSION == LATEST
+
+
+def test_sources_falls_back_to_the_store_for_an_older_state(tmp_path: Path) -> None:
+    # A state file of an older release is migrated by the store, not misread.
+    shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    shutil.copytree(REPO / "tests" / "data" / "state-v0.1.0", tmp_path / "state")
+    result = run(tmp_path, "sources", "--json")
+    assert result["code"] == 0
     assert loaded(result, {"sqlalchemy"}) == {"sqlalchemy"}
-    assert loaded(result, (HEAVY - {"sqlalchemy"}) | TOPIC_COMPILER) == set()
 
 
 def test_match_imports_the_matcher_but_no_fetching_parsing_or_storing(shipped: Path) -> None:
