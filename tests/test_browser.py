@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,51 @@ def polled_twice(db: Path) -> bool:
     return bool(rows and rows[0] == 2)
 
 
+@contextmanager
+def alerted(tmp_path: Path, srv: ContentServer) -> Iterator[tuple[Daemon, int, Path]]:
+    """A running daemon over the local corpus, once story A's alert (urgent topic, with feedback
+    links) is in the file channel's folder: (the daemon, its web port, that folder)."""
+    srv.set("/wire.xml", rss(OLD), RSS)
+    srv.set("/agency.xml", rss(OLD), RSS)
+    port = free_port()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(config(srv, port), encoding="utf-8")
+    state = tmp_path / "state"
+    out = state / "digests"
+    daemon = Daemon(cfg)
+    try:
+        assert wait_for(lambda: polled_twice(state / "monitor.db"), 90), daemon.text()
+        srv.set("/wire.xml", rss([A, B, *OLD]), RSS)
+        assert wait_for(lambda: any(A[1] in t for t in files(out).values()), 90), daemon.text()
+        yield daemon, port, out
+    finally:
+        daemon.proc.terminate()
+        daemon.proc.wait(timeout=30)
+
+
+def next_digest_without_a(
+    srv: ContentServer, daemon: Daemon, out: Path, clicked: set[Path]
+) -> str:
+    """The next cycle brings a copy of story A on another outlet and a new story D: the files
+    written after the click carry D and neither A nor its copy; returns the scheduled digest
+    (every minute, after D's alert)."""
+    srv.set("/wire.xml", rss([D, A, B, *OLD]), RSS)
+    srv.set("/agency.xml", rss([A_COPY, *OLD]), RSS)
+
+    def digest_after() -> str | None:
+        for path, text in files(out).items():
+            if path not in clicked and path.suffix == ".txt" and "ALERT" not in text:
+                return text
+        return None
+
+    assert wait_for(lambda: digest_after() is not None, 150), daemon.text()
+    after = {p: t for p, t in files(out).items() if p not in clicked}
+    assert any(D[1] in t for t in after.values()), after
+    for text in after.values():
+        assert A[1] not in text and A_COPY[1] not in text
+    return digest_after() or ""
+
+
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
     from selenium import webdriver
@@ -100,20 +147,7 @@ def test_not_relevant_clicked_in_a_browser_leaves_the_next_digest(  # type: igno
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
-    srv = content_server
-    srv.set("/wire.xml", rss(OLD), RSS)
-    srv.set("/agency.xml", rss(OLD), RSS)
-    port = free_port()
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(config(srv, port), encoding="utf-8")
-    state = tmp_path / "state"
-    out = state / "digests"
-    daemon = Daemon(cfg)
-    try:
-        assert wait_for(lambda: polled_twice(state / "monitor.db"), 90), daemon.text()
-        # Two stories on the wire: the urgent topic sends an alert at once, with feedback links.
-        srv.set("/wire.xml", rss([A, B, *OLD]), RSS)
-        assert wait_for(lambda: any(A[1] in t for t in files(out).values()), 90), daemon.text()
+    with alerted(tmp_path, content_server) as (daemon, port, out):
         [html] = [t for p, t in files(out).items() if p.suffix == ".html" and A[1] in t]
         item = html.split(A[1], 1)[1]
         anchor = re.search(r'<a [^>]*class="fb-not-relevant"[^>]*>', item)
@@ -127,30 +161,10 @@ def test_not_relevant_clicked_in_a_browser_leaves_the_next_digest(  # type: igno
         assert A[1] in browser.page_source
         browser.find_element(By.ID, "confirm").click()
         WebDriverWait(browser, 30).until(ready.presence_of_element_located((By.ID, "done")))
-        clicked = set(files(out))
 
-        # The next cycle: a copy of the marked story on another outlet, and one new story.
-        srv.set("/wire.xml", rss([D, A, B, *OLD]), RSS)
-        srv.set("/agency.xml", rss([A_COPY, *OLD]), RSS)
-
-        def digest_after() -> str | None:
-            for path, text in files(out).items():
-                if path not in clicked and path.suffix == ".txt" and "ALERT" not in text:
-                    return text
-            return None
-
-        # The scheduled digest (every minute) comes after the alert of the new story.
-        assert wait_for(lambda: digest_after() is not None, 150), daemon.text()
-        after = {p: t for p, t in files(out).items() if p not in clicked}
-        assert any(D[1] in t for t in after.values()), after
-        for text in after.values():
-            assert A[1] not in text and A_COPY[1] not in text
-        digest = digest_after() or ""
+        digest = next_digest_without_a(content_server, daemon, out, set(files(out)))
         assert "suppressed by your feedback" in digest
         assert f"http://127.0.0.1:{port}/feedback" in digest
-    finally:
-        daemon.proc.terminate()
-        daemon.proc.wait(timeout=30)
 
 
 def test_inbox_search_and_not_relevant_in_a_browser_leave_the_next_digest(  # type: ignore[no-untyped-def]
@@ -163,21 +177,8 @@ def test_inbox_search_and_not_relevant_in_a_browser_leave_the_next_digest(  # ty
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
-    srv = content_server
-    srv.set("/wire.xml", rss(OLD), RSS)
-    srv.set("/agency.xml", rss(OLD), RSS)
-    port = free_port()
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(config(srv, port), encoding="utf-8")
-    state = tmp_path / "state"
-    out = state / "digests"
-    daemon = Daemon(cfg)
-    try:
-        assert wait_for(lambda: polled_twice(state / "monitor.db"), 90), daemon.text()
-        srv.set("/wire.xml", rss([A, B, *OLD]), RSS)
-        assert wait_for(lambda: any(A[1] in t for t in files(out).values()), 90), daemon.text()
-        token = (state / "web.token").read_text("utf-8").strip()
-
+    with alerted(tmp_path, content_server) as (daemon, port, out):
+        token = (tmp_path / "state" / "web.token").read_text("utf-8").strip()
         browser.get(f"http://analyst:{token}@127.0.0.1:{port}/inbox")
         box = WebDriverWait(browser, 30).until(
             ready.presence_of_element_located((By.NAME, "q"))
@@ -189,26 +190,11 @@ def test_inbox_search_and_not_relevant_in_a_browser_leave_the_next_digest(  # ty
         assert len(hits) == 1, browser.page_source[:3000]
         assert A[1] in hits[0].text and B[1] not in browser.page_source
         hits[0].find_element(By.CSS_SELECTOR, "button.fb-not-relevant").click()
+        # The form posts and the server sends the browser back: the old page is gone.
+        WebDriverWait(browser, 30).until(ready.staleness_of(hits[0]))
         # The mark is recorded and listed on the feedback page, under the analyst's name.
         browser.get(f"http://analyst:{token}@127.0.0.1:{port}/feedback")
-        WebDriverWait(browser, 30).until(lambda d: A[1] in d.page_source)
-        assert "analyst" in browser.page_source
-        clicked = set(files(out))
+        WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/feedback"))
+        assert A[1] in browser.page_source and "analyst" in browser.page_source
 
-        srv.set("/wire.xml", rss([D, A, B, *OLD]), RSS)
-        srv.set("/agency.xml", rss([A_COPY, *OLD]), RSS)
-
-        def digest_after() -> str | None:
-            for path, text in files(out).items():
-                if path not in clicked and path.suffix == ".txt" and "ALERT" not in text:
-                    return text
-            return None
-
-        assert wait_for(lambda: digest_after() is not None, 150), daemon.text()
-        after = {p: t for p, t in files(out).items() if p not in clicked}
-        assert any(D[1] in t for t in after.values()), after
-        for text in after.values():
-            assert A[1] not in text and A_COPY[1] not in text
-    finally:
-        daemon.proc.terminate()
-        daemon.proc.wait(timeout=30)
+        next_digest_without_a(content_server, daemon, out, set(files(out)))
