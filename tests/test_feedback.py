@@ -130,6 +130,9 @@ def test_marks_and_mutes_suppress_items_in_every_channel_and_feed(
     assert "Ships wait outside Odesa" in text and "Blog: grain ships" in text
     # The HTML digest carries signed links for each item and topic, under the public URL.
     assert html.count('href="https://monitor.example.org/fb/') >= 2 * 4
+    # So does the plain-text part, for readers whose mail client shows only that.
+    assert text.count("Not relevant: https://monitor.example.org/fb/") >= 4
+    assert text.count("Mute this source for this topic: https://monitor.example.org/fb/") >= 4
     assert "suppressed" not in text
 
     records = FeedbackRecords(Store(state).engine)
@@ -160,6 +163,15 @@ def test_marks_and_mutes_suppress_items_in_every_channel_and_feed(
     footer = "item(s) suppressed by your feedback"
     assert footer in text and footer in html
     assert "https://monitor.example.org/feedback" in text
+    # The webhook body counts them too, and says where to undo them.
+    digest = next(
+        d["data"]
+        for p in sorted(set((state / "digests").iterdir()) - before)
+        if p.suffix == ".json" and not (d := json.loads(p.read_text("utf-8")))["data"]["urgent"]
+    )
+    told = int(text.split(footer)[0].rsplit("\n", 1)[-1].split()[0])
+    assert digest["suppressed"] == told >= 2
+    assert digest["feedback_url"] == "https://monitor.example.org/feedback"
 
     # The Atom feed of the topic hides them too.
     atom = (state / "feeds" / "grain.atom").read_text("utf-8")

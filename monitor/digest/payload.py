@@ -139,6 +139,9 @@ def build_payload(
                 "failing_sources_omitted": max(0, len(failing) - MAX_FAILING_SHOWN),
                 "outages": [_outage_payload(n) for n in outages[:MAX_FAILING_SHOWN]],
                 "outages_omitted": max(0, len(outages) - MAX_FAILING_SHOWN),
+                # Matches the analysts' feedback held back (marks, mutes), and where to undo.
+                "suppressed": len(digest.suppressed),
+                "feedback_url": digest.feedback_url,
             },
         }
 

@@ -78,7 +78,7 @@ def render_digest(
 
     Its `payload` is built by `payload` (a channel's own format, see `monitor.channels`), else
     it is the standard webhook payload; the outbox stores (and re-sends on retry) exactly it.
-    With `links`, each item of the HTML digest carries its feedback links.
+    With `links`, each item of the digest (HTML and text) carries its feedback links.
     """
     zone: tzinfo = tz or UTC
     labels = LABELS[digest.language]
