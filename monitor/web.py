@@ -37,8 +37,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from monitor.feedback.forms import MARK_PATH, UNDO_PATH
 from monitor.feedback.links import LinkSigner
 from monitor.feedback.pages import CSRF, FORM, WHO, FeedbackPages
+from monitor.feedback.suppress import Suppressor
 from monitor.inbox.page import add_routes as add_inbox_routes
 from monitor.metrics import REGISTRY
+from monitor.models import Match
 from monitor.store import StateError, Store
 
 PUBLIC = frozenset({"/healthz", "/readyz"})
@@ -98,9 +100,11 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 <td class="{{ 'bad' if s.state in bad else '' }}">{{ s.state }}</td>
 <td>{{ s.since or "" }}</td><td>{{ s.last_error or "" }}</td></tr>{% endfor %}</table>
 <h2>Recent matches</h2>
-{% for topic, rows in matches.items() %}<h3>{{ topic }}</h3><ul>
+{% for topic, (rows, hidden) in matches.items() %}<h3>{{ topic }}</h3><ul>
 {% for m in rows %}<li>{{ m.first_seen }} · {{ m.source_name }} · {{ m.title or "" }}
 <br><small>{{ m.evidence.snippet }}</small></li>{% endfor %}</ul>
+{% if hidden %}<p class="suppressed">{{ hidden }} of the latest hidden by feedback
+(<a href="/feedback">marks and mutes</a>).</p>{% endif %}
 {% else %}<p>None yet.</p>{% endfor %}
 <h2>Recent digests</h2>
 <table><tr><th>created</th><th>channel</th><th>kind</th><th>items</th><th>status</th>
@@ -110,6 +114,7 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 <td>{{ d.attempts }}</td><td>{{ d.last_error or d.detail or "" }}</td></tr>{% endfor %}</table>
 </body></html>"""
 )
+RECENT_SHOWN = 10  # matches per topic on the status page
 BAD_STATES = frozenset({"failing", "gone", "refused", "robots"})
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
@@ -183,6 +188,18 @@ def with_self_link(document: bytes, href: str) -> bytes:
 
 def _when(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else None
+
+
+def _recent_matches(store: Store, topics: list[str]) -> dict[str, tuple[list[Match], int]]:
+    """Per topic: its newest matches as the digests show them (without what feedback
+    suppresses), and how many of the newest were held back."""
+    suppressor = Suppressor.load(store.engine, topics)
+    out: dict[str, tuple[list[Match], int]] = {}
+    for topic in topics:
+        # Looked at beyond the ten shown, so that a muted busy source does not empty the list.
+        kept, hidden = suppressor.split(store.latest_matches(topic, 40, {}), store.engine)
+        out[topic] = (kept[:RECENT_SHOWN], len(hidden))
+    return out
 
 
 def make_app(
@@ -277,7 +294,7 @@ def make_app(
             ],
             pending=[d for d in digests if d["status"] != "sent"],
             sources=sources,
-            matches={t: store.latest_matches(t, 10, {}) for t in daemon.topic_ids()},
+            matches=_recent_matches(store, daemon.topic_ids()),
             digests=digests,
             bad=BAD_STATES,
         )

@@ -172,3 +172,42 @@ def test_public_url_gives_the_feed_files_their_self_link(
         if link.get("rel") == "self"
     ]
     assert selves == ["https://monitor.example.org/sm/feeds/t.atom"]
+
+
+def test_status_page_leaves_out_what_feedback_suppresses(tokened, content_server) -> None:  # type: ignore[no-untyped-def]
+    """Recent matches as the digests show them: a passage marked "not relevant" is not listed,
+    and the page says how many were held back."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from monitor.feedback.records import FeedbackRecords
+    from monitor.store import Store
+
+    daemon, folder, base = tokened
+    auth = "Bearer s3cret-token"
+    assert wait_for(lambda: "1 ok" in _get(f"{base}/", auth)[1], timeout=60), daemon.text()
+    entries = "".join(
+        f"<item><guid>{g}</guid><title>Entry {g}</title><description>Text {g}</description></item>"
+        for g in ("B", "C")
+    )
+    content_server.set(
+        "/feed.xml", FEED.replace("<item>", entries + "<item>", 1), "application/rss+xml"
+    )
+
+    def recent() -> str:
+        page = _get(f"{base}/", auth)[1]
+        return page[page.index("<h2>Recent matches</h2>") : page.index("<h2>Recent digests</h2>")]
+
+    assert wait_for(lambda: "Entry B" in recent() and "Entry C" in recent(), timeout=60), (
+        daemon.text()
+    )
+    assert "hidden by feedback" not in recent()
+    state = folder / "state"
+    with sqlite3.connect(state / "monitor.db") as db:
+        [(item_id,)] = db.execute("SELECT id FROM items WHERE title = 'Entry B'").fetchall()
+    store = Store(state)
+    FeedbackRecords(store.engine).record("not_relevant", item_id, "t", "tester", datetime.now(UTC))
+    store.close()
+    shown = recent()
+    assert "Entry C" in shown and "Entry B" not in shown, shown
+    assert "1 of the latest hidden by feedback" in shown
