@@ -200,3 +200,25 @@ def test_the_inbox_searches_and_filters_through_its_form(inbox: str) -> None:
 def test_highlight_escapes_every_piece() -> None:
     marked = highlight("<b>Kursk</b> & troops", ((3, 8), (15, 21), (4, 6), (40, 50)))
     assert marked == Markup("&lt;b&gt;<mark>Kursk</mark>&lt;/b&gt; &amp; <mark>troops</mark>")
+
+
+def test_reports_of_a_removed_topic_are_shown_without_feedback_buttons(
+    inbox: str, tmp_path: Path
+) -> None:
+    """The archive keeps what a topic since removed from config.toml reported; feedback on it
+    would be refused, so its items say why they have none, while live topics keep theirs."""
+    retired = _hostile(10_001)
+    retired.topic, retired.item_id = "retired", 99_998
+    retired.title, retired.text = "Old convoy report", "An old convoy report from Kursk."
+    store = Store(tmp_path / "state")
+    try:
+        with store.transaction() as conn:
+            archive_matches(conn, [retired], datetime.now(UTC), index)
+    finally:
+        store.close()
+    status, html = page(inbox, topic="retired")
+    assert status == 200 and titles(html) == ["Old convoy report"]
+    assert "Topic “retired” is no longer in config.toml: no feedback on it." in html
+    assert 'class="fb-form"' not in html and 'name="topic" value="retired"' not in html
+    status, html = page(inbox, topic="troops")
+    assert status == 200 and 'name="topic" value="troops"' in html

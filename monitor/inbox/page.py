@@ -6,6 +6,7 @@ data through an autoescaping template; only http(s) URLs become links.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,8 +59,11 @@ def highlight(snippet: str, spans: tuple[tuple[int, int], ...]) -> Markup:
     return out + escape(snippet[at:])
 
 
-def hit_view(hit: ArchiveHit, csrf: str | None = None) -> dict[str, Any]:
-    """What the template shows of one hit (plain strings, escaped by the template)."""
+def hit_view(
+    hit: ArchiveHit, csrf: str | None = None, live_topics: Collection[str] = ()
+) -> dict[str, Any]:
+    """What the template shows of one hit (plain strings, escaped by the template).
+    `live_topics`: the topics of the running config, the only ones feedback can name."""
     return {
         "title": title_line(hit.title, 200) or clean(hit.text, 120),
         "href": safe_href(hit.url),
@@ -76,7 +80,7 @@ def hit_view(hit: ArchiveHit, csrf: str | None = None) -> dict[str, Any]:
         "is_update": hit.is_update,
         "previous": clean(hit.previous, _TEXT_SHOWN),
         "previous_title": title_line(hit.previous_title, 200),
-        "actions": item_actions(hit, csrf),
+        "actions": item_actions(hit, csrf, live_topics),
         "item_id": hit.item_id,
     }
 
@@ -90,7 +94,8 @@ async def inbox(request: web.Request) -> web.Response:
     daemon: InboxDaemon = request.app[INBOX_DAEMON]
     store = daemon.store
     form = _form(request)
-    topics = sorted(set(daemon.topic_ids()) | set(store.archive_topics()))
+    live = set(daemon.topic_ids())
+    topics = sorted(live | set(store.archive_topics()))
     errors: list[str] = []
     query: ArchiveQuery | None = None
     if any(form.values()):
@@ -125,11 +130,11 @@ async def inbox(request: web.Request) -> web.Response:
     results = None
     recent: list[tuple[str, list[dict[str, Any]]]] = []
     if query is not None:
-        results = [hit_view(h, csrf) for h in store.search_archive(query)]
+        results = [hit_view(h, csrf, live) for h in store.search_archive(query)]
     elif not errors:
         for topic in topics:
             hits = store.search_archive(ArchiveQuery(topic=topic, limit=RECENT_PER_TOPIC))
-            recent.append((topic, [hit_view(h, csrf) for h in hits]))
+            recent.append((topic, [hit_view(h, csrf, live) for h in hits]))
     html = _ENV.get_template("inbox.html").render(
         form=form, topics=topics, errors=errors, results=results, recent=recent
     )
