@@ -256,6 +256,8 @@ class PageStories:
 
     def story(self, text: str) -> Story | None:
         """The entry a paragraph of the page's main text belongs to, or None."""
+        if not self._dated.stories and not self._articles.stories:
+            return None  # a page of one story (most pages): no text to compact and look up
         needle = _compact(text)
         return self._dated.find(needle) or self._articles.find(needle)
 
