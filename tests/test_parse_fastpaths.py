@@ -111,3 +111,149 @@ def test_plain_url_takes_only_urls_urllib_gives_back() -> None:
         assert not feeds_fast.plain_url(uri, "https://x.example/")
     # A base urllib cannot parse makes every join fail: no shortcut then.
     assert not feeds_fast.plain_url("https://news.example.org/a", "https://[broken/")
+
+
+# --------------------------------------------------------------------------------------------
+# Feed values: cp1252 repair only where a C1 control is, dates parsed once per string
+# --------------------------------------------------------------------------------------------
+
+
+def _reference_repair(value: str) -> str:
+    """`feeds_fast._repair` before its shortcut: feedparser's two steps, always."""
+    import contextlib
+
+    if value.isascii():
+        return value
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        value = value.encode("iso-8859-1").decode("utf-8")
+    return value.translate(feeds_fast.CP1252)
+
+
+def test_c1_class_covers_the_cp1252_table() -> None:
+    for code in range(0x110000):
+        in_class = feeds_fast._C1_CONTROLS.fullmatch(chr(code)) is not None
+        assert in_class == (0x80 <= code <= 0x9F), hex(code)
+    assert all(0x80 <= code <= 0x9F for code in feeds_fast.CP1252)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Größere Truppenverbände",
+        "GrÃ¶ÃŸere TruppenverbÃ¤nde",  # UTF-8 read as Latin-1
+        "\x80 Euro, \x93Zitat\x94, \x96 Strich",  # cp1252 bytes as C1 controls
+        "Ã¤\x80",
+        "no\u00a0break, zero\u200bwidth, \u200fRTL\u200e mark, &amp; entity",
+        "Пхеньян \x85",
+        "",
+        "ascii only",
+    ],
+)
+def test_repair_shortcut_changes_nothing(value: str) -> None:
+    assert feeds_fast._repair(value) == _reference_repair(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Fri, 20 Nov 2026 08:00:00 +0000",
+        "2026-11-22T07:30:00+01:00",
+        "Sonntag, 22. November 2026",
+        "yesterday",
+        "",
+    ],
+)
+def test_remembered_dates_are_feedparsers(value: str) -> None:
+    assert feeds_fast._parse_date(value) == feeds_fast.parse_date(value)
+    assert feeds_fast._parse_date(value) == feeds_fast.parse_date(value)  # from the cache
+
+
+# --------------------------------------------------------------------------------------------
+# HTML to text: whitespace collapsed by str.split instead of a regex
+# --------------------------------------------------------------------------------------------
+
+
+def _reference_tidy(raw: str) -> str:
+    """`text._tidy_blocks` before: each line's whitespace collapsed by the _SPACES regex."""
+    from monitor.extract import text
+
+    blocks = []
+    for block in raw.split(text._BLOCK):
+        lines = []
+        for line in block.replace("\n", " ").split(text._LINE):
+            line = text._SPACES.sub(" ", line).strip()
+            if line:
+                lines.append(line)
+        if lines:
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def test_tidy_blocks_collapses_every_space_as_before() -> None:
+    from monitor.extract import text
+
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace() or text._SPACES.match(chr(c))]
+    assert "\u00a0" in spaces and "\u3000" in spaces and "\x1c" in spaces
+    rng = random.Random(5)
+    words = ["Größe", "ß", "straße", "10.000", "22.11.2026", "07:30", "\u200b", "\u200f", "&amp;"]
+    for _ in range(3000):
+        parts = [rng.choice([*words, *spaces, text._BLOCK, text._LINE, "\n"]) for _ in range(12)]
+        raw = "".join(parts)
+        assert text._tidy_blocks(raw) == _reference_tidy(raw), repr(raw)
+
+
+# --------------------------------------------------------------------------------------------
+# Edits: one matcher per new paragraph, the cheapest bound first
+# --------------------------------------------------------------------------------------------
+
+
+def _reference_previous_version(text: str, removed: list[str]) -> str | None:
+    """`edits.previous_version` before: a new SequenceMatcher for every pair."""
+    from difflib import SequenceMatcher
+
+    from monitor.detect.edits import EDIT_SIMILARITY
+
+    words = text.split()
+    best, best_ratio = None, EDIT_SIMILARITY
+    for old in removed:
+        matcher = SequenceMatcher(None, old.split(), words, autojunk=False)
+        if matcher.quick_ratio() < best_ratio:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= best_ratio:
+            best, best_ratio = old, ratio
+    return best
+
+
+def test_previous_versions_as_before() -> None:
+    from monitor.detect.edits import previous_version, previous_versions
+    from monitor.models import Passage
+
+    rng = random.Random(11)
+    vocabulary = [
+        "Truppen",
+        "Soldaten",
+        "Grenze",
+        "3.000",
+        "10.000",
+        "Pjöngjang",
+        "Größe",
+        "am",
+        "07:30",
+        "Uhr",
+        "nicht",
+        "no",
+    ]
+    for _ in range(400):
+        removed = [" ".join(rng.choices(vocabulary, k=rng.randint(0, 12))) for _ in range(6)]
+        removed.append("")  # an empty paragraph: two empty texts have a ratio of 1
+        base = rng.choice(removed).split()
+        if base:
+            base[rng.randrange(len(base))] = rng.choice(vocabulary)
+        text = " ".join(base)
+        expected = _reference_previous_version(text, removed)
+        assert previous_version(text, removed) == expected, (text, removed)
+        fresh = [Passage(key="k", text=text)]
+        assert previous_versions(fresh, [text], removed) == [
+            _reference_previous_version(text, [r for r in removed if r != text])
+        ]

@@ -179,12 +179,16 @@ class _Walker:
                 self.prefixes[prefix] = std
         self.version = ""
         self.keys: dict[tuple[str, str | None], str] = {}
+        self.plain_keys: dict[str, str] = {}
 
     def key(self, el: etree._Element) -> str:
         """feedparser's handler key for an element ("title", "dc_date", "foo_bar")."""
         tag = el.tag
         if not isinstance(tag, str):
             raise Unsupported("entity reference or other non-element node")
+        plain = self.plain_keys.get(tag)
+        if plain is not None:
+            return plain  # a name without a namespace: its key does not depend on a prefix
         cache_key = (tag, el.prefix)
         cached = self.keys.get(cache_key)
         if cached is not None:
@@ -203,6 +207,8 @@ class _Walker:
             std = self.prefixes.get(std, std)
         key = f"{std}_{local.lower()}" if std else local.lower()
         self.keys[cache_key] = key
+        if not ns:
+            self.plain_keys[tag] = key
         return key
 
     def run(self) -> FastFeed:
@@ -250,7 +256,7 @@ class _Walker:
             elif name == _LANGUAGE:
                 result.feed["language"] = self._plain(child)
             else:
-                result.feed[name] = parse_date(self._plain(child))
+                result.feed[name] = _parse_date(self._plain(child))
         return result
 
     def _entry(self, item: etree._Element) -> dict[str, Any]:
@@ -294,7 +300,7 @@ class _Walker:
                     entry.setdefault("summary", value)
             else:
                 self._check_attrs(child, allowed=set())
-                entry[name] = parse_date(self._plain(child))
+                entry[name] = _parse_date(self._plain(child))
         return entry
 
     def _link(self, el: etree._Element, entry: dict[str, Any]) -> None:
@@ -455,4 +461,16 @@ def _repair(value: str) -> str:
         return value  # both steps are the identity on ASCII, and most values are ASCII
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")
-    return value.translate(CP1252)
+    # Translating with a dict costs a lookup per character; most text has no C1 control.
+    return value.translate(CP1252) if _C1_CONTROLS.search(value) else value
+
+
+# The characters CP1252 maps (C1 controls; a test checks the class against the table).
+_C1_CONTROLS = re.compile("[\x80-\x9f]")
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(value: str) -> Any:
+    """feedparser's date parser (a time.struct_time, immutable, or None), remembered: a feed's
+    entries often share a date, and they come again at every poll of the feed."""
+    return parse_date(value)

@@ -103,7 +103,8 @@ def _tidy_blocks(raw: str) -> str:
     for block in raw.split(_BLOCK):
         lines = []
         for line in block.replace("\n", " ").split(_LINE):
-            line = _SPACES.sub(" ", line).strip()
+            # = _SPACES.sub(" ", line).strip() without newlines: re's \s is str.isspace().
+            line = " ".join(line.split())
             if line:
                 lines.append(line)
         if lines:
