@@ -17,16 +17,15 @@ of its own (two packages named ``monitor`` cannot share one interpreter):
 The parent asserts that both trees give the same outputs, byte for byte (exit status 1 and the
 first difference otherwise), then prints milliseconds per document for each stage, old and new
 side by side. Each stage is timed in CPU time (``time.process_time``) as the best of ``--rounds``
-passes, and the two trees take turns ``--repeat`` times (other work on the machine only ever
-makes a pass slower).
+passes; both workers stay up and take turns stage by stage, so that they meet the same load
+(other work on the machine only ever makes a pass slower).
 
 The "ours" rows time our own code alone, on inputs prepared outside the timing: decoding a page
 (``charset.decode``), finding its stories and turning its blocks into passages (``PageStories``,
 ``pages._passages``: normalising, masking, language, fingerprints). trafilatura's and
 htmldate's share is in "page, whole extraction" only.
 
-    python benchmarks/bench_parse.py [--old main] [--pages 100] [--feeds 100] [--rounds 3]
-                                     [--repeat 2]
+    python benchmarks/bench_parse.py [--old main] [--pages 100] [--feeds 100] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -128,19 +127,9 @@ def _edited(text: str, n: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _best(fn: Callable[[], object], rounds: int) -> float:
-    fn()  # warm-up: lazy imports, caches of compiled patterns, dictionaries
-    best = float("inf")
-    for _ in range(rounds):
-        # CPU time of this process: what the issue counts, and far less disturbed than the wall
-        # clock when other processes share the cores.
-        started = time.process_time()
-        fn()
-        best = min(best, time.process_time() - started)
-    return best
-
-
-def worker(tree: str, out: str, pages: int, feeds: int, rounds: int, timings_only: bool) -> None:
+def worker(tree: str, out: str, pages: int, feeds: int) -> None:
+    """Compute every output into `out`, then time stages as the parent asks on stdin (one
+    stage name a line; the answer is its CPU ms per document on stdout)."""
     sys.path.insert(0, tree)
     import monitor
 
@@ -275,9 +264,18 @@ def worker(tree: str, out: str, pages: int, feeds: int, rounds: int, timings_onl
         "snapshot": snapshots,
         "edits": edits,
     }
-    timings = {name: _best(fn, rounds) * 1000 / max(counts[name], 1) for name, fn in fns.items()}
-    result = {"timings": timings, "counts": counts, "outputs": None if timings_only else outputs}
-    Path(out).write_bytes(pickle.dumps(result))
+    Path(out).write_bytes(pickle.dumps({"counts": counts, "outputs": outputs}))
+    for fn in fns.values():
+        fn()  # warm-up: lazy imports, compiled patterns, dictionaries
+    print("ready", flush=True)
+    for line in sys.stdin:
+        stage = line.strip()
+        # CPU time of this process: what the issue counts, and far less disturbed than the
+        # wall clock when other processes share the cores.
+        started = time.process_time()
+        fns[stage]()
+        ms = (time.process_time() - started) * 1000 / max(counts[stage], 1)
+        print(ms, flush=True)
 
 
 def _plain(value: Any) -> Any:
@@ -341,27 +339,23 @@ def _first_difference(old: Any, new: Any, where: str = "") -> str | None:
     return None
 
 
-def _run(tree: Path, args: argparse.Namespace, out: Path, timings_only: bool) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--worker",
-        str(tree),
-        "--out",
-        str(out),
-        "--pages",
-        str(args.pages),
-        "--feeds",
-        str(args.feeds),
-        "--rounds",
-        str(args.rounds),
-    ]
-    if timings_only:
-        cmd.append("--timings-only")
+def _start(tree: Path, args: argparse.Namespace, out: Path) -> subprocess.Popen[str]:
+    cmd = [sys.executable, __file__, "--worker", str(tree), "--out", str(out)]
+    cmd += ["--pages", str(args.pages), "--feeds", str(args.feeds)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    subprocess.run(cmd, check=True, env=env, cwd=REPO)
-    result: dict[str, Any] = pickle.loads(out.read_bytes())
-    return result
+    return subprocess.Popen(
+        cmd, env=env, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+
+def _ask(proc: subprocess.Popen[str], line: str) -> str:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+    answer = proc.stdout.readline().strip()
+    if not answer:
+        raise SystemExit(f"worker stopped (exit status {proc.wait()})")
+    return answer
 
 
 def main() -> None:
@@ -370,15 +364,13 @@ def main() -> None:
     ap.add_argument("--new", default=str(REPO), help="tree of the new code (default: this one)")
     ap.add_argument("--pages", type=int, default=100, help="corpus pages (besides eval pages)")
     ap.add_argument("--feeds", type=int, default=100, help="corpus feeds (besides test feeds)")
-    ap.add_argument("--rounds", type=int, default=3, help="timed passes per stage (best kept)")
-    ap.add_argument("--repeat", type=int, default=2, help="turns each tree takes (best kept)")
+    ap.add_argument("--rounds", type=int, default=5, help="timed passes per stage (best kept)")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
-    ap.add_argument("--timings-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker, args.out, args.pages, args.feeds, args.rounds, args.timings_only)
+        worker(args.worker, args.out, args.pages, args.feeds)
         return
 
     with tempfile.TemporaryDirectory(prefix="bench_parse_") as tmp:
@@ -389,14 +381,30 @@ def main() -> None:
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)
         trees = {"old": old_tree, "new": Path(args.new)}
-        best: dict[str, dict[str, float]] = {"old": {}, "new": {}}
-        results: dict[str, dict[str, Any]] = {}
-        for turn in range(args.repeat):
-            for side, tree in trees.items():
-                result = _run(tree, args, Path(tmp) / f"{side}.pickle", timings_only=turn > 0)
-                results.setdefault(side, result)
-                for stage, ms in result["timings"].items():
-                    best[side][stage] = min(ms, best[side].get(stage, float("inf")))
+        procs = {
+            side: _start(tree, args, Path(tmp) / f"{side}.pickle") for side, tree in trees.items()
+        }
+        try:
+            for side, proc in procs.items():
+                assert proc.stdout is not None
+                if proc.stdout.readline().strip() != "ready":
+                    raise SystemExit(f"the {side} worker failed (exit status {proc.wait()})")
+            results = {
+                side: pickle.loads((Path(tmp) / f"{side}.pickle").read_bytes()) for side in trees
+            }
+            # The trees take turns stage by stage, so that both meet the same load; the best
+            # pass of each counts (other work on the machine only ever makes a pass slower).
+            best: dict[str, dict[str, float]] = {"old": {}, "new": {}}
+            for _ in range(args.rounds):
+                for stage, _label in STAGES:
+                    for side, proc in procs.items():
+                        ms = float(_ask(proc, stage))
+                        best[side][stage] = min(ms, best[side].get(stage, float("inf")))
+        finally:
+            for proc in procs.values():
+                if proc.stdin is not None:
+                    proc.stdin.close()
+                proc.wait()
 
     counts = results["new"]["counts"]
     failed = False

@@ -153,6 +153,8 @@ _DIGIT_CONDITIONS: tuple[tuple[_Condition, ...], ...] = (
 _WORDY_CONDITIONS: tuple[tuple[_Condition, ...], ...] = (("ago",), ("vor",), (("now", "eben"),))
 _GATED_DIGIT = tuple(zip(_DIGIT_CONDITIONS, _VOLATILE[:-3], strict=True))
 _GATED_WORDY = tuple(zip(_WORDY_CONDITIONS, _VOLATILE[-3:], strict=True))
+_GATED_ALL = (*_GATED_DIGIT, *_GATED_WORDY)
+_AGO, _VOR, _NOW = _VOLATILE[-3:]
 _COUNTER_HINT = re.compile(rf"(?:{_COUNTER_LABELS})", re.IGNORECASE)
 _DAY_WORD_HINTS = ("heute", "gestern", "today", "yesterday")
 # Letters IGNORECASE matches with an ASCII letter although str.lower() does not give it; text
@@ -202,24 +204,37 @@ def mask_lowered(text: str, low: str, latin1: bool = False) -> str:
     masked = not low or _V in low
     # Most volatile parts contain a digit; paragraphs without one skip those patterns.
     if any(map(text.__contains__, _ASCII_DIGITS)) if latin1 else _has_digit(text):
-        gated = (*_GATED_DIGIT, *_GATED_WORDY)
         counters = _COUNTER_HINT.search(text) is not None
-    else:
-        gated, counters = _GATED_WORDY, False
-    for conditions, pattern in gated:
-        if holds(conditions, text, low):
-            text, n = pattern.subn(_V, text)
+        for conditions, pattern in _GATED_ALL:
+            if holds(conditions, text, low):
+                text, n = pattern.subn(_V, text)
+                masked = masked or n > 0
+        if counters:
+            for pattern in _COUNTERS:
+                text, n = pattern.subn(_V, text)
+                masked = masked or n > 0
+    elif low:
+        # _GATED_WORDY's substring conditions, written out: most paragraphs have no digit,
+        # and none of these words, so this is all the masking they get.
+        if "ago" in low:
+            text, n = _AGO.subn(_V, text)
             masked = masked or n > 0
-    if counters:
-        for pattern in _COUNTERS:
-            text, n = pattern.subn(_V, text)
+        if "vor" in low:
+            text, n = _VOR.subn(_V, text)
             masked = masked or n > 0
+        if "now" in low or "eben" in low:
+            text, n = _NOW.subn(_V, text)
+            masked = masked or n > 0
+    else:  # a case trap: every pattern without a digit runs
+        for _conditions, pattern in _GATED_WORDY:
+            text, n = pattern.subn(_V, text)
+            masked = True
     if masked:
         text = _DAY_BEFORE_STAMP.sub(_V, text)
-    if masked or any(map(low.__contains__, _DAY_WORD_HINTS)):
         text = _STAMP.sub(_V, text)
-    if masked:
-        text = _RUN.sub(_V, text)
+        return _RUN.sub(_V, text)
+    if "heute" in low or "gestern" in low or "today" in low or "yesterday" in low:
+        text = _STAMP.sub(_V, text)
     return text
 
 
@@ -241,6 +256,7 @@ _STAMP_TOKENS = frozenset(re.findall(r"[a-zäöü]{2,}", _STAMP_WORDS)) | {
     "am", "um", "at", "on", "uhr", "von", "by", "the",
 }  # fmt: skip
 _PLAIN_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzäöüABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜ")
+_FIRST_TOKENS = 6
 
 
 def is_latin1(text: str) -> bool:
@@ -254,6 +270,15 @@ def is_latin1(text: str) -> bool:
 def canonical_only_volatile(canon: str) -> bool:
     """True when nothing but timestamps, counters and punctuation remains of a text already in
     canonical form (normalised and masked)."""
+    # Cheapest shortcut first: one of the first few space-separated tokens is such a word of
+    # plain letters (see below); tokens hold no whitespace, so it is a whole word of `rest`.
+    for token in canon.split(None, _FIRST_TOKENS)[:_FIRST_TOKENS]:
+        if (
+            len(token) > 1
+            and _PLAIN_LETTERS.issuperset(token)
+            and token.lower() not in _STAMP_TOKENS
+        ):
+            return False
     rest = canon.replace(_V, " ")
     # Shortcut: a word of plain letters that no stamp pattern can consume survives the removal
     # below, so the text has content. _STAMP_ONLY's matches start and end at [a-zäöü] run

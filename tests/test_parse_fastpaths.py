@@ -257,3 +257,82 @@ def test_previous_versions_as_before() -> None:
         assert previous_versions(fresh, [text], removed) == [
             _reference_previous_version(text, [r for r in removed if r != text])
         ]
+
+
+# --------------------------------------------------------------------------------------------
+# Paragraph keys: folding by byte table, whitespace left as it is when already collapsed, the
+# masker's digit-free patterns written out, the only-volatile test on the first tokens
+# --------------------------------------------------------------------------------------------
+
+# Besides the atoms of tests/test_extract_text.py: what the shortcuts above decide on.
+_EDGE_ATOMS = [
+    "Größe", "STRASSE", "Straße", "ß", "ẞ", "Ÿ", "ÿ", "µ", "À", "Þ", "×", "÷", "Æon", "ØL",
+    "\xa0", "  ", "\t", "\n", " \x1c ", "\x85", "\u200b", "\u200f", "\u200e", "\u202e", "\ufeff",
+    "&amp;", "&nbsp;", "&#228;", "«Zitat»", "`x`", "´", "10\xa0000", "3.000", "22.11.2026",
+    "07:30 Uhr", "vor 5 Minuten", "5 minutes ago", "heute", "yesterday", "Stand:", "{v}",
+    "updated on", "by the", "am", "Soldaten", "troops", "und", "the", "Kim", "Ölpreis", "ÄRA",
+    "vor einer Stunde", "VOR WENIGEN TAGEN", "vor ein paar Minuten", "an hour ago", "Just now",
+]  # fmt: skip
+
+
+def _edge_texts(count: int = 6000) -> list[str]:
+    from tests.test_extract_text import _ATOMS
+
+    rng = random.Random(23)
+    atoms = [*_ATOMS, *_EDGE_ATOMS]
+    texts = []
+    for _ in range(count):
+        joiner = rng.choice([" ", " ", "", "  ", "\xa0"])
+        text = joiner.join(rng.choice(atoms) for _ in range(rng.randint(1, 10)))
+        texts.append(rng.choice(["", " ", "\t"]) + text + rng.choice(["", " "]))
+    return texts
+
+
+def test_latin1_fold_table_is_casefold() -> None:
+    from monitor.extract.text import _LATIN1_FOLD, _LATIN1_OTHER_SPACES
+
+    for code in range(256):
+        folded = chr(code).casefold()
+        if code in (0xB5, 0xDF):  # µ (slow path) and ß (casefolded as text)
+            assert folded != chr(_LATIN1_FOLD[code])
+        else:
+            assert folded == chr(_LATIN1_FOLD[code]), hex(code)
+        assert (code in _LATIN1_OTHER_SPACES) == (chr(code).isspace() and code != 0x20)
+
+
+def test_canonical_and_language_as_the_separate_calls() -> None:
+    from monitor.extract.language import detect_language_scored
+    from monitor.extract.text import canonical, canonical_and_language
+
+    for text in _edge_texts():
+        assert canonical_and_language(text) == (canonical(text), *detect_language_scored(text)), (
+            repr(text)
+        )
+
+
+def test_mask_volatile_as_every_pattern_in_turn() -> None:
+    from monitor.extract.text import normalise
+    from monitor.volatile import mask_lowered, mask_volatile
+    from tests.test_extract_text import _mask_reference
+
+    for text in _edge_texts():
+        for form in (text, normalise(text)):
+            expected = _mask_reference(form)
+            assert mask_volatile(form) == expected, repr(form)
+            try:
+                form.encode("latin-1")
+            except UnicodeEncodeError:
+                continue
+            if form == form.lower():  # the Latin-1 way canonical_and_language calls it
+                assert mask_lowered(form, form, latin1=True) == expected, repr(form)
+
+
+def test_only_volatile_first_tokens_as_before() -> None:
+    from monitor.extract.text import canonical
+    from monitor.volatile import canonical_only_volatile
+    from tests.test_extract_text import _only_volatile_reference
+
+    texts = [*_edge_texts(), "Updated {v} by the Soldaten", "am um at on {v} uhr von by the x"]
+    for text in texts:
+        for canon in (canonical(text), text):
+            assert canonical_only_volatile(canon) == _only_volatile_reference(canon), repr(canon)
