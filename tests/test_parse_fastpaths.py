@@ -336,3 +336,48 @@ def test_only_volatile_first_tokens_as_before() -> None:
     for text in texts:
         for canon in (canonical(text), text):
             assert canonical_only_volatile(canon) == _only_volatile_reference(canon), repr(canon)
+
+
+# --------------------------------------------------------------------------------------------
+# Stories: a heading over an element without links heads no list of links
+# --------------------------------------------------------------------------------------------
+
+
+def _reference_heads_links(heading: object) -> bool:
+    """`stories._heads_links` before its shortcut."""
+    from monitor.extract import stories
+
+    nxt = heading.getnext()  # type: ignore[attr-defined]
+    while nxt is not None and not isinstance(nxt.tag, str):
+        nxt = nxt.getnext()
+    if nxt is None or stories._tag(nxt) in stories._HEADINGS:
+        return False
+    text = " ".join(" ".join(nxt.itertext()).split())
+    links = sum(len(" ".join(" ".join(a.itertext()).split())) for a in nxt.iter("a"))
+    return bool(text) and links >= stories.LINK_SHARE * len(text)
+
+
+def test_heads_links_as_before_on_every_heading() -> None:
+    from pathlib import Path
+
+    from lxml import html as lxml_html
+
+    from monitor.extract import stories
+
+    root = Path(__file__).resolve().parent.parent
+    pages = sorted(root.glob("benchmarks/extract_eval*/**/*.html"))
+    pages += sorted((root / "tests/data/extract").glob("*.html"))
+    made = (
+        "<h2>Mehr zum Thema</h2><ul><li><a href='/a'>Größe</a></li></ul>"
+        "<h2>Leer</h2><p></p><h2>Text</h2><p>Nur Text, keine Links.</p>"
+        "<h2>Link allein</h2><a href='/x'>Straße</a><h2>Gemischt</h2><p>Ein <a>Link</a> im "
+        "langen Text, der weit mehr Wörter hat als der Link.</p><h3>Ende</h3><!-- c -->"
+    )
+    trees = [lxml_html.fromstring(p.read_bytes()) for p in pages]
+    trees.append(lxml_html.fromstring(f"<html><body>{made}</body></html>"))
+    checked = 0
+    for tree in trees:
+        for heading in tree.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+            assert stories._heads_links(heading) == _reference_heads_links(heading)
+            checked += 1
+    assert checked > 400

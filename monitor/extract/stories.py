@@ -274,6 +274,8 @@ def _heads_links(heading: etree._Element) -> bool:
         nxt = nxt.getnext()
     if nxt is None or _tag(nxt) in _HEADINGS:
         return False
+    if next(nxt.iter("a"), None) is None:
+        return False  # no links: no text at all, or text of which none is in links
     text = " ".join(" ".join(nxt.itertext()).split())
     links = sum(len(" ".join(" ".join(a.itertext()).split())) for a in nxt.iter("a"))
     return bool(text) and links >= LINK_SHARE * len(text)

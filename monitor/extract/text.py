@@ -260,7 +260,10 @@ def canonical_and_language(text: str) -> tuple[str, str, bool]:
             raw = text.encode("latin-1")
         except UnicodeEncodeError:
             raw = b""
-        if raw and len(raw.translate(None, _LATIN1_SLOW)) == len(raw):
+        # Most paragraphs: none of the slow characters and no whitespace but spaces, in one
+        # pass; otherwise the two are told apart.
+        plain = bool(raw) and len(raw.translate(None, _LATIN1_SLOW_OR_SPACES)) == len(raw)
+        if plain or (raw and len(raw.translate(None, _LATIN1_SLOW)) == len(raw)):
             # normalise(text): its NFKC steps change nothing here (split() takes the no-break
             # space for a space, as NFKC would), and the folded text is lowercase Latin-1.
             # ASCII text takes this way too: its only quote is "`", its folding lower().
@@ -272,7 +275,7 @@ def canonical_and_language(text: str) -> tuple[str, str, bool]:
                 folded = data.decode("latin-1")
             if b"`" in data or b"\xab" in data or b"\xbb" in data:  # quotes: ` « »
                 norm = " ".join(folded.translate(_QUOTES).split())
-            elif _collapsed(data):
+            elif _collapsed(data, plain):
                 norm = folded  # blocks mostly arrive with their whitespace collapsed
             else:
                 norm = " ".join(folded.split())
@@ -282,14 +285,15 @@ def canonical_and_language(text: str) -> tuple[str, str, bool]:
     return canonical(text), *detect_language_scored(text)
 
 
-def _collapsed(data: bytes) -> bool:
+def _collapsed(data: bytes, spaces_only: bool = False) -> bool:
     """Whether Latin-1 bytes are already what ``" ".join(text.split())`` makes of them: no
-    whitespace but single spaces between words."""
+    whitespace but single spaces between words. ``spaces_only``: the caller knows the bytes
+    hold no whitespace but spaces."""
     return (
         b"  " not in data
         and data[:1] != b" "
         and data[-1:] != b" "
-        and len(data.translate(None, _LATIN1_OTHER_SPACES)) == len(data)
+        and (spaces_only or len(data.translate(None, _LATIN1_OTHER_SPACES)) == len(data))
     )
 
 
@@ -309,6 +313,7 @@ _LATIN1_FOLD = bytes(
 )
 # The whitespace of Latin-1 (what str.split() splits at) other than the space.
 _LATIN1_OTHER_SPACES = bytes(code for code in range(256) if chr(code).isspace() and code != 0x20)
+_LATIN1_SLOW_OR_SPACES = _LATIN1_SLOW + _LATIN1_OTHER_SPACES
 
 
 def only_volatile(text: str) -> bool:
