@@ -49,6 +49,7 @@ BENCH = REPO / "benchmarks"
 STAGES = (
     ("page_extract", "page, whole extraction (trafilatura incl.)"),
     ("page_ours", "page, ours: decode + stories + passages"),
+    ("paragraphs", "  of which canonical + language + key"),
     ("feed_extract", "feed, whole extraction"),
     ("match", "match (per passage)"),
     ("signature", "story sketch (per passage)"),
@@ -224,6 +225,18 @@ def worker(tree: str, out: str, pages: int, feeds: int) -> None:
                 sections_in_context=not stories.several,
             )
 
+    from monitor.extract.text import canonical_and_language, canonical_fingerprint
+    from monitor.volatile import canonical_only_volatile
+
+    paragraphs = [text for _b, _t, blocks, *_rest in prepared for _kind, text in blocks]
+
+    def paragraph_keys() -> None:
+        # What `_passages` asks of text.py and volatile.py for each paragraph.
+        for text in paragraphs:
+            canon = canonical_and_language(text)[0]
+            if not canonical_only_volatile(canon):
+                canonical_fingerprint(canon)
+
     def feed_extract() -> None:
         for kind, url, body, ctype in feed_inputs:
             extract_document(kind, body, url, ctype, 100, ())
@@ -249,6 +262,7 @@ def worker(tree: str, out: str, pages: int, feeds: int) -> None:
     counts = {
         "page_extract": len(page_inputs),
         "page_ours": len(prepared),
+        "paragraphs": len(prepared),
         "feed_extract": len(feed_inputs),
         "match": passages,
         "signature": passages,
@@ -258,6 +272,7 @@ def worker(tree: str, out: str, pages: int, feeds: int) -> None:
     fns = {
         "page_extract": page_extract,
         "page_ours": page_ours,
+        "paragraphs": paragraph_keys,
         "feed_extract": feed_extract,
         "match": match,
         "signature": signatures,

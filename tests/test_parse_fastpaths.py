@@ -289,7 +289,8 @@ def _edge_texts(count: int = 6000) -> list[str]:
 
 
 def test_latin1_fold_table_is_casefold() -> None:
-    from monitor.extract.text import _LATIN1_FOLD, _LATIN1_OTHER_SPACES
+    from monitor.extract.language import LATIN1_FOLD as _LATIN1_FOLD
+    from monitor.extract.text import _LATIN1_OTHER_SPACES
 
     for code in range(256):
         folded = chr(code).casefold()
@@ -308,6 +309,14 @@ def test_canonical_and_language_as_the_separate_calls() -> None:
         assert canonical_and_language(text) == (canonical(text), *detect_language_scored(text)), (
             repr(text)
         )
+
+
+def test_language_as_defined() -> None:
+    from monitor.extract.language import detect_language_scored
+    from tests.test_extract_text import _language_reference
+
+    for text in [*_edge_texts(), "Maß µ", "µ", "Straße", "ÄÖÜ"]:
+        assert detect_language_scored(text) == _language_reference(text), repr(text)
 
 
 def test_mask_volatile_as_every_pattern_in_turn() -> None:

@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 from monitor.extract.language import (
+    LATIN1_FOLD,
     LATIN1_WORD_BYTES,
     detect_language,
     detect_language_scored,
@@ -271,7 +272,7 @@ def canonical_and_language(text: str) -> tuple[str, str, bool]:
                 folded = text.casefold()
                 data = folded.encode("latin-1")
             else:  # the same as text.casefold(), in one pass over bytes (a test checks)
-                data = raw.translate(_LATIN1_FOLD)
+                data = raw.translate(LATIN1_FOLD)
                 folded = data.decode("latin-1")
             if b"`" in data or b"\xab" in data or b"\xbb" in data:  # quotes: ` « »
                 norm = " ".join(folded.translate(_QUOTES).split())
@@ -304,12 +305,6 @@ _LATIN1_SLOW = bytes(
     code
     for code in range(0xA1, 0x100)
     if code == 0xAD or unicodedata.normalize("NFKC", chr(code)) != chr(code)
-)
-# Latin-1 byte -> its casefolded form, for the bytes whose casefolding is one Latin-1
-# character: all but "ß" (-> "ss") and "µ" (-> Greek mu; in _LATIN1_SLOW).
-_LATIN1_FOLD = bytes(
-    ord(folded) if len(folded := chr(code).casefold()) == 1 and ord(folded) < 256 else code
-    for code in range(256)
 )
 # The whitespace of Latin-1 (what str.split() splits at) other than the space.
 _LATIN1_OTHER_SPACES = bytes(code for code in range(256) if chr(code).isspace() and code != 0x20)
