@@ -139,21 +139,46 @@ _MONTH_STEMS_EN = (
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 )  # fmt: skip
 _MONTH_STEMS = (*_MONTH_STEMS_EN, "jän", "mär", "maerz", "mrz", "mai", "okt", "dez")
+# Last, the part of each pattern from the last digit of its day (or hour) on: every match
+# holds one. These start with a digit, so re finds candidates by scanning for digits, where
+# the patterns themselves (optional weekday first, a lookbehind) are tried at every position;
+# and figures such as "3.000" or a year satisfy the cheaper conditions in most news text.
+_I = re.IGNORECASE
 _DIGIT_CONDITIONS: tuple[tuple[_Condition, ...], ...] = (
-    ("-",),  # 2026-11-22
-    (_DOTTED,),  # 22.11.2026
-    ("/",),  # 11/22/2026
-    (_YEAR, _MONTH_STEMS),  # 22. November 2026
-    (_YEAR, _MONTH_STEMS_EN),  # Nov 22, 2026
-    (_CLOCK, _MONTH_STEMS),  # Nov 22, 07:30
-    (":",),  # 07:30
-    ("uhr",),  # 7 Uhr
-    ("m",),  # 7 pm, 7am
+    ("-", re.compile(r"\d{4}-\d{2}-\d{2}")),  # 2026-11-22
+    (_DOTTED, re.compile(r"\d\.\s?\d\d?\.\s?\d\d")),  # 22.11.2026
+    ("/", re.compile(r"\d/\d\d?/\d\d")),  # 11/22/2026
+    (  # 22. November 2026
+        _YEAR,
+        _MONTH_STEMS,
+        re.compile(rf"\d(?:\.|st|nd|rd|th)?\s*(?:of\s+)?{_MONTH}\.?,?\s+\d{{4}}", _I),
+    ),
+    (_YEAR, _MONTH_STEMS_EN, re.compile(r"\d(?:st|nd|rd|th)?,?\s+\d{4}", _I)),  # Nov 22, 2026
+    (  # Nov 22, 07:30
+        _CLOCK,
+        _MONTH_STEMS,
+        re.compile(
+            rf"\d(?:(?:st|nd|rd|th)?|\.?\s*{_MONTH}\.?),?\s+(?:at\s+|um\s+|-\s+)?\d{{1,2}}[:.]\d{{2}}",
+            _I,
+        ),
+    ),
+    (":", re.compile(r"\d:\d\d")),  # 07:30
+    ("uhr", re.compile(r"\d\s*uhr", _I)),  # 7 Uhr
+    ("m", re.compile(r"\d\s*(?:p\.?\s?m|a\.?\s?m)", _I)),  # 7 pm, 7am
 )
 _WORDY_CONDITIONS: tuple[tuple[_Condition, ...], ...] = (("ago",), ("vor",), (("now", "eben"),))
 _GATED_DIGIT = tuple(zip(_DIGIT_CONDITIONS, _VOLATILE[:-3], strict=True))
 _GATED_WORDY = tuple(zip(_WORDY_CONDITIONS, _VOLATILE[-3:], strict=True))
+_GATED_ALL = (*_GATED_DIGIT, *_GATED_WORDY)
+_AGO, _VOR, _NOW = _VOLATILE[-3:]
 _COUNTER_HINT = re.compile(rf"(?:{_COUNTER_LABELS})", re.IGNORECASE)
+# A substring of every counter label (lowercased), found by substring search instead of
+# trying the label alternatives at every position.
+_COUNTER_STEMS = (
+    "comment", "repl", "share", "like", "view", "read", "react", "retweet", "repost", "upvote",
+    "follower", "subscriber", "clap", "bookmark", "kommentar", "antworten", "aufrufe", "leser",
+    "reaktionen", "abonnenten", "geteilt", "gelesen",
+)  # fmt: skip
 _DAY_WORD_HINTS = ("heute", "gestern", "today", "yesterday")
 # Letters IGNORECASE matches with an ASCII letter although str.lower() does not give it; text
 # holding one of them runs every pattern.
@@ -202,24 +227,40 @@ def mask_lowered(text: str, low: str, latin1: bool = False) -> str:
     masked = not low or _V in low
     # Most volatile parts contain a digit; paragraphs without one skip those patterns.
     if any(map(text.__contains__, _ASCII_DIGITS)) if latin1 else _has_digit(text):
-        gated = (*_GATED_DIGIT, *_GATED_WORDY)
-        counters = _COUNTER_HINT.search(text) is not None
-    else:
-        gated, counters = _GATED_WORDY, False
-    for conditions, pattern in gated:
-        if holds(conditions, text, low):
-            text, n = pattern.subn(_V, text)
+        if low:
+            counters = any(map(low.__contains__, _COUNTER_STEMS))
+        else:  # a case trap: substrings cannot be trusted
+            counters = _COUNTER_HINT.search(text) is not None
+        for conditions, pattern in _GATED_ALL:
+            if holds(conditions, text, low):
+                text, n = pattern.subn(_V, text)
+                masked = masked or n > 0
+        if counters:
+            for pattern in _COUNTERS:
+                text, n = pattern.subn(_V, text)
+                masked = masked or n > 0
+    elif low:
+        # _GATED_WORDY's substring conditions, written out: most paragraphs have no digit,
+        # and none of these words, so this is all the masking they get.
+        if "ago" in low:
+            text, n = _AGO.subn(_V, text)
             masked = masked or n > 0
-    if counters:
-        for pattern in _COUNTERS:
-            text, n = pattern.subn(_V, text)
+        if "vor" in low:
+            text, n = _VOR.subn(_V, text)
             masked = masked or n > 0
+        if "now" in low or "eben" in low:
+            text, n = _NOW.subn(_V, text)
+            masked = masked or n > 0
+    else:  # a case trap: every pattern without a digit runs
+        for _conditions, pattern in _GATED_WORDY:
+            text, n = pattern.subn(_V, text)
+            masked = True
     if masked:
         text = _DAY_BEFORE_STAMP.sub(_V, text)
-    if masked or any(map(low.__contains__, _DAY_WORD_HINTS)):
         text = _STAMP.sub(_V, text)
-    if masked:
-        text = _RUN.sub(_V, text)
+        return _RUN.sub(_V, text)
+    if "heute" in low or "gestern" in low or "today" in low or "yesterday" in low:
+        text = _STAMP.sub(_V, text)
     return text
 
 
@@ -241,6 +282,7 @@ _STAMP_TOKENS = frozenset(re.findall(r"[a-zäöü]{2,}", _STAMP_WORDS)) | {
     "am", "um", "at", "on", "uhr", "von", "by", "the",
 }  # fmt: skip
 _PLAIN_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzäöüABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜ")
+_FIRST_TOKENS = 6
 
 
 def is_latin1(text: str) -> bool:
@@ -254,6 +296,15 @@ def is_latin1(text: str) -> bool:
 def canonical_only_volatile(canon: str) -> bool:
     """True when nothing but timestamps, counters and punctuation remains of a text already in
     canonical form (normalised and masked)."""
+    # Cheapest shortcut first: one of the first few space-separated tokens is such a word of
+    # plain letters (see below); tokens hold no whitespace, so it is a whole word of `rest`.
+    for token in canon.split(None, _FIRST_TOKENS)[:_FIRST_TOKENS]:
+        if (
+            len(token) > 1
+            and _PLAIN_LETTERS.issuperset(token)
+            and token.lower() not in _STAMP_TOKENS
+        ):
+            return False
     rest = canon.replace(_V, " ")
     # Shortcut: a word of plain letters that no stamp pattern can consume survives the removal
     # below, so the text has content. _STAMP_ONLY's matches start and end at [a-zäöü] run

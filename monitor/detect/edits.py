@@ -25,11 +25,23 @@ EDIT_SIMILARITY = 0.6
 
 def previous_version(text: str, removed: Sequence[str]) -> str | None:
     """The removed paragraph that `text` most likely replaces, or None if none is close."""
-    words = text.split()
+    return _closest(text.split(), [(old, old.split()) for old in removed])
+
+
+def _closest(words: list[str], removed: Sequence[tuple[str, list[str]]]) -> str | None:
+    """`previous_version` of a text split into `words`, the removed paragraphs split too."""
     best, best_ratio = None, EDIT_SIMILARITY
-    for old in removed:
-        matcher = SequenceMatcher(None, old.split(), words, autojunk=False)
-        # quick_ratio is an upper bound of ratio: skip the exact computation when it cannot win.
+    # One matcher for the new text: SequenceMatcher indexes its second sequence, so each
+    # removed paragraph is set as the first one instead of indexing the new text again.
+    matcher = SequenceMatcher(None, (), words, autojunk=False)
+    size = len(words)
+    for old, old_words in removed:
+        # Bounds of ratio, cheapest first (real_quick_ratio >= quick_ratio >= ratio): skip
+        # the exact computation when it cannot win. The first is real_quick_ratio itself.
+        total = len(old_words) + size
+        if total and 2.0 * min(len(old_words), size) / total < best_ratio:
+            continue
+        matcher.set_seq1(old_words)
         if matcher.quick_ratio() < best_ratio:
             continue
         ratio = matcher.ratio()
@@ -52,7 +64,8 @@ def previous_versions(
     removed = [t for t in snapshot if t not in still_there]
     if not removed:
         return [None] * len(fresh)
-    return [previous_version(p.text, removed) for p in fresh]
+    split = [(old, old.split()) for old in removed]  # once, not once per new paragraph
+    return [_closest(p.text.split(), split) for p in fresh]
 
 
 def changed_words(old: str, new: str) -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ from monitor.extract.charset import (
     xml_declared_encoding,
 )
 from monitor.extract.errors import ExtractError
-from monitor.extract.feeds_fast import parse_fast
+from monitor.extract.feeds_fast import parse_fast, plain_url
 from monitor.extract.language import detect_language_scored, language_from_tag
 from monitor.extract.text import clean_text, html_to_text
 from monitor.extract.titles import title_text
@@ -142,6 +142,8 @@ def _safe_link(href: Any, base: str) -> str | None:
     """An absolute http(s) URL, or None (javascript:, data:, mailto:, urn: and the like)."""
     if not isinstance(href, str) or not href.strip():
         return None
+    if plain_url(href, base):  # most links: urljoin and urlsplit would find just that
+        return href
     try:
         absolute = urljoin(base, href.strip())
         parts = urlsplit(absolute)

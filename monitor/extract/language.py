@@ -38,6 +38,12 @@ _LANG_WEIGHT = {
 # keeps Latin-1 letters letters and other characters as they are, so folding before or after
 # splitting gives the same words (a test checks this for every Latin-1 character).
 LATIN1_WORD_BYTES = bytes(b if _WORD.fullmatch(chr(b)) else 0x20 for b in range(256))
+# Latin-1 byte -> its casefolded form, for the bytes whose casefolding is one Latin-1
+# character: all but "ß" (-> "ss") and "µ" (-> Greek mu).
+LATIN1_FOLD = bytes(
+    ord(folded) if len(folded := chr(code).casefold()) == 1 and ord(folded) < 256 else code
+    for code in range(256)
+)
 
 
 def _words_and_umlaut(sample: str) -> tuple[list[str], bool]:
@@ -46,11 +52,19 @@ def _words_and_umlaut(sample: str) -> tuple[list[str], bool]:
     if sample.isascii():
         ascii_words = sample.lower().encode("ascii").translate(LATIN1_WORD_BYTES).decode("ascii")
         return ascii_words.split(), False
-    folded = sample.casefold()
-    if not (is_latin1(sample) and is_latin1(folded)):
-        words = [w.casefold() for w in _WORD.findall(sample)]
-        return words, re.search(r"[äöüß]", sample, re.IGNORECASE) is not None
-    data = folded.encode("latin-1")
+    try:
+        raw = sample.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = b""
+    if raw and b"\xb5" not in raw and b"\xdf" not in raw:
+        # Casefolded by the byte table: "µ" (Greek mu) and "ß" ("ss") excepted, the same.
+        data = raw.translate(LATIN1_FOLD)
+    else:
+        folded = sample.casefold()
+        if not (raw and is_latin1(folded)):
+            words = [w.casefold() for w in _WORD.findall(sample)]
+            return words, re.search(r"[äöüß]", sample, re.IGNORECASE) is not None
+        data = folded.encode("latin-1")
     # Casefolding turns Ä, Ö, Ü into ä, ö, ü (bytes E4, F6, FC) but ß into "ss".
     umlaut = b"\xe4" in data or b"\xf6" in data or b"\xfc" in data or "ß" in sample
     return data.translate(LATIN1_WORD_BYTES).decode("latin-1").split(), umlaut

@@ -256,6 +256,8 @@ class PageStories:
 
     def story(self, text: str) -> Story | None:
         """The entry a paragraph of the page's main text belongs to, or None."""
+        if not self._dated.stories and not self._articles.stories:
+            return None  # a page of one story (most pages): no text to compact and look up
         needle = _compact(text)
         return self._dated.find(needle) or self._articles.find(needle)
 
@@ -272,6 +274,8 @@ def _heads_links(heading: etree._Element) -> bool:
         nxt = nxt.getnext()
     if nxt is None or _tag(nxt) in _HEADINGS:
         return False
+    if next(nxt.iter("a"), None) is None:
+        return False  # no links: no text at all, or text of which none is in links
     text = " ".join(" ".join(nxt.itertext()).split())
     links = sum(len(" ".join(" ".join(a.itertext()).split())) for a in nxt.iter("a"))
     return bool(text) and links >= LINK_SHARE * len(text)

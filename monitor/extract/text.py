@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 from monitor.extract.language import (
+    LATIN1_FOLD,
     LATIN1_WORD_BYTES,
     detect_language,
     detect_language_scored,
@@ -103,7 +104,8 @@ def _tidy_blocks(raw: str) -> str:
     for block in raw.split(_BLOCK):
         lines = []
         for line in block.replace("\n", " ").split(_LINE):
-            line = _SPACES.sub(" ", line).strip()
+            # = _SPACES.sub(" ", line).strip() without newlines: re's \s is str.isspace().
+            line = " ".join(line.split())
             if line:
                 lines.append(line)
         if lines:
@@ -255,26 +257,45 @@ def canonical_and_language(text: str) -> tuple[str, str, bool]:
     normalisation, masking and word counting; other text takes the two functions' own way.
     """
     if len(text) <= 5000:  # detect_language_scored looks at the first 5,000 characters
-        if text.isascii():
-            low = text.lower()
-            norm = " ".join(low.replace("`", "'").split())  # = normalise(text)
-            words = low.encode("ascii").translate(LATIN1_WORD_BYTES).decode("ascii").split()
-            return mask_lowered(norm, norm, latin1=True), *score_language(words, False)
         try:
             raw = text.encode("latin-1")
         except UnicodeEncodeError:
             raw = b""
-        if raw and len(raw.translate(None, _LATIN1_SLOW)) == len(raw):
+        # Most paragraphs: none of the slow characters and no whitespace but spaces, in one
+        # pass; otherwise the two are told apart.
+        plain = bool(raw) and len(raw.translate(None, _LATIN1_SLOW_OR_SPACES)) == len(raw)
+        if plain or (raw and len(raw.translate(None, _LATIN1_SLOW)) == len(raw)):
             # normalise(text): its NFKC steps change nothing here (split() takes the no-break
             # space for a space, as NFKC would), and the folded text is lowercase Latin-1.
-            folded = text.casefold()
-            quoted = "«" in folded or "»" in folded or "`" in folded
-            norm = " ".join((folded.translate(_QUOTES) if quoted else folded).split())
-            data = folded.encode("latin-1")
-            umlaut = b"\xe4" in data or b"\xf6" in data or b"\xfc" in data or "ß" in text
+            # ASCII text takes this way too: its only quote is "`", its folding lower().
+            if b"\xdf" in raw:  # "ß" casefolds to "ss", which no byte table does
+                folded = text.casefold()
+                data = folded.encode("latin-1")
+            else:  # the same as text.casefold(), in one pass over bytes (a test checks)
+                data = raw.translate(LATIN1_FOLD)
+                folded = data.decode("latin-1")
+            if b"`" in data or b"\xab" in data or b"\xbb" in data:  # quotes: ` « »
+                norm = " ".join(folded.translate(_QUOTES).split())
+            elif _collapsed(data, plain):
+                norm = folded  # blocks mostly arrive with their whitespace collapsed
+            else:
+                norm = " ".join(folded.split())
+            umlaut = b"\xe4" in data or b"\xf6" in data or b"\xfc" in data or b"\xdf" in raw
             words = data.translate(LATIN1_WORD_BYTES).decode("latin-1").split()
             return mask_lowered(norm, norm, latin1=True), *score_language(words, umlaut)
     return canonical(text), *detect_language_scored(text)
+
+
+def _collapsed(data: bytes, spaces_only: bool = False) -> bool:
+    """Whether Latin-1 bytes are already what ``" ".join(text.split())`` makes of them: no
+    whitespace but single spaces between words. ``spaces_only``: the caller knows the bytes
+    hold no whitespace but spaces."""
+    return (
+        b"  " not in data
+        and data[:1] != b" "
+        and data[-1:] != b" "
+        and (spaces_only or len(data.translate(None, _LATIN1_OTHER_SPACES)) == len(data))
+    )
 
 
 # Latin-1 characters whose NFKC form differs (bar the no-break space) and the soft hyphen:
@@ -285,6 +306,9 @@ _LATIN1_SLOW = bytes(
     for code in range(0xA1, 0x100)
     if code == 0xAD or unicodedata.normalize("NFKC", chr(code)) != chr(code)
 )
+# The whitespace of Latin-1 (what str.split() splits at) other than the space.
+_LATIN1_OTHER_SPACES = bytes(code for code in range(256) if chr(code).isspace() and code != 0x20)
+_LATIN1_SLOW_OR_SPACES = _LATIN1_SLOW + _LATIN1_OTHER_SPACES
 
 
 def only_volatile(text: str) -> bool:
