@@ -198,3 +198,56 @@ def test_the_extractor_version_is_raised_for_the_recall_pass() -> None:
     # Pages polled by extractor 3 are fetched in full once and their new paragraphs recorded,
     # not reported (tests/test_upgrade_extractor.py).
     assert SOURCE_KINDS["page"].EXTRACTOR == 4
+
+
+def test_footer_lines_precision_mode_kept_stay_out_and_short_article_lines_stay_in(
+    content_server: ContentServer,
+) -> None:
+    # Lines trafilatura's precision run takes as the article's own: a copyright line, a press
+    # contact, a citation note. Short article lines of the same length stay.
+    lines = [
+        "© 2026 Harbour Institute. All rights reserved.",
+        "Press contact: Ines Moll, +49 40 555 0123",
+        "Suggested citation: Harbour Institute (2026), Ferries in the North Sea, Brief 4.",
+    ]
+    main = article(after="".join(f"<p>{line}</p>" for line in lines))
+    texts = texts_of(fetched(content_server.set("/footer", page("Ferry", main))))
+    assert_kept(texts, [DROPCAP_TEXT, *BODY])
+    assert_out(texts, ["All rights reserved", "Press contact", "Suggested citation"])
+
+
+def test_a_data_table_row_is_no_navigation_run(content_server: ContentServer) -> None:
+    # Recovered by the recall pass (a short table inside a bordered box), its rows are
+    # short parts between separators like a menu's, but hold figures.
+    table = (
+        '<div style="border: 1px solid #ccc"><table><tr><th>Route</th><th>Crossings</th>'
+        "<th>Passengers</th></tr><tr><td>North pier</td><td>1,204</td><td>88,410</td></tr>"
+        "<tr><td>Island run</td><td>730</td><td>41,022</td></tr></table></div>"
+    )
+    texts = texts_of(fetched(content_server.set("/rows", page("Ferry", article(extra=table)))))
+    assert_kept(texts, [DROPCAP_TEXT, "North pier | 1,204 | 88,410", "Island run | 730 | 41,022"])
+
+
+def test_a_timelines_short_titles_stand_over_their_entries(content_server: ContentServer) -> None:
+    # Short labels in <div>s (no sentence), each over an entry precision mode drops: they are
+    # the entries' titles, not a kicker over the article.
+    entries = [
+        ("Ferry ordered", "The operator orders a second ship from a yard in Gdansk."),
+        ("First crossing", "The new ship makes its first crossing to the islands in May."),
+        ("Night service cut", "The operator announces the end of the night service."),
+    ]
+    timeline = "".join(
+        f'<div class="tl__entry"><div class="tl__title">{title}</div><div class="tl__text">'
+        f"{text}</div></div>"
+        for title, text in entries
+    )
+    main = (
+        "<article><h1>The island ferry: a timeline</h1><p>How the island ferry went from two"
+        " ships to one in three years, and what the operator decided when.</p>"
+        f'<div class="field field--items"><div class="tl">{timeline}</div></div>'
+        "<p>The council will discuss the ferry at its meeting next Thursday, the mayor said.</p>"
+        "</article>"
+    )
+    texts = texts_of(fetched(content_server.set("/timeline", page("Timeline", main))))
+    assert_kept(texts, [t for entry in entries for t in entry])
+    assert_out(texts, CHROME)

@@ -18,8 +18,9 @@ from lxml import etree
 from monitor.extract.blocks import Block
 
 # Phrases that mark a short block as the page's furniture rather than its text: consent and
-# cookie notices, newsletter and subscription boxes, paywalls, appeals for money, "read more"
-# pointers, share/print bars, press-office contacts, comment forms and author boxes. Matched
+# cookie notices, newsletter and subscription boxes, paywalls, appeals for money, citation and
+# copyright notes, app prompts, "read more" pointers, share/print bars, press-office contacts,
+# comment forms and author boxes. Matched
 # only in blocks under PHRASE_BLOCK_MAX_CHARS: an article paragraph may quote any of them.
 _PHRASES = re.compile(
     r"""
@@ -31,10 +32,15 @@ _PHRASES = re.compile(
     | \bplus-(?:artikel|angebot)
     | \bsupport\ (?:our|independent)\ (?:journalism|reporting)\b | \bfunded\ by\ readers\b
     | \bdonate\b | \bspenden\ sie\b | \bjetzt\ spenden\b | \bunterstützen\ sie\ (?:uns|unsere)
+    | \bmit\ ihrer\ (?:hilfe|unterstützung|spende)\b | \bwith\ your\ (?:help|support)\b
+    | \bwerbefrei\b | \bad-free\b
+    | \bzitiervorschlag\b | \bzitierweise\b | \bsuggested\ citation\b | \bcite\ as\b
+    | \bcopyright\b | \burheberrecht | \bquellenangabe\b
+    | \bdownload\ (?:the|our)\ app\b | \bin\ der\ app\b | \bview\ and\ join\b
     | \bread\ more\b | \bmehr\ zum\ thema\b | \bauch\ interessant\b | \bmehr\ lesen\b
     | \blesen\ sie\ (?:auch|mehr)\b | \bsee\ also\b | \balso\ read\b | \blire\ aussi\b
     | \bshare\ (?:on|this)\b | \bteilen\ auf\b | \bprint\ this\b | \bdiesen\ artikel\ teilen
-    | \bpress(?:e)?kontakt\b | \bpressestelle\b | \bmedia\ (?:contact|enquiries)\b
+    | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ (?:contact|enquiries)\b
     | \bpress\ office\b | \btel(?:efon)?\.?\s*[+\d(] | \bphone:?\s*[+\d(]
     | \bleave\ a\ (?:reply|comment)\b | \bschreibe\ einen\ kommentar\b
     | \bkommentar\ (?:abschicken|schreiben)\b | \bpflichtfelder\b | \brequired\ fields\b
@@ -44,9 +50,31 @@ _PHRASES = re.compile(
 )
 PHRASE_BLOCK_MAX_CHARS = 300
 
+# The page's footer lines that precision mode keeps too (copyright, press contact, citation
+# note, paywall prompt): dropped from its blocks as well. A narrower class than _PHRASES,
+# on shorter blocks, as these are text trafilatura chose as the article's.
+_FOOTER_LINES = re.compile(
+    r"""
+    © | \bcopyright\b | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b
+    | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ contact\b | \bpress\ office\b
+    | \bzitiervorschlag\b | \bsuggested\ citation\b | \bcite\ as\b | \bweiterlesen\ mit\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+FOOTER_LINE_MAX_CHARS = 160
+
+
+def without_footer_lines(blocks: Sequence[Block]) -> list[Block]:
+    """``blocks`` without the page's footer lines (see _FOOTER_LINES)."""
+    return [
+        (kind, text)
+        for kind, text in blocks
+        if len(text) > FOOTER_LINE_MAX_CHARS or not _FOOTER_LINES.search(text)
+    ]
+
+
 # A kicker, a "Live" badge, a date line ("Published 3 March 2026") or a wire dateline ("LONDON
-# (Reuters) -"): a few words that end no sentence. Headings are judged by what stands under
-# them instead.
+# (Reuters) -"), or a timeline's date: a few words that end no sentence (see `added_blocks`).
 FRAGMENT_MAX_WORDS = 4
 _SENTENCE_END = re.compile(r"[.!?:;\"“”»«…)]$")
 
@@ -58,8 +86,12 @@ NAV_PART_MAX_WORDS = 3
 
 def _navigation_run(text: str) -> bool:
     parts = _SEPARATORS.split(text)
+    # Figures mark a data table's row ("North | 73 % | 19 %"), which joins its cells alike.
     return len(parts) >= NAV_MIN_PARTS and all(
-        len(part.split()) <= NAV_PART_MAX_WORDS and not _SENTENCE_END.search(part) for part in parts
+        len(part.split()) <= NAV_PART_MAX_WORDS
+        and not _SENTENCE_END.search(part)
+        and not any(c.isdigit() for c in part)
+        for part in parts
     )
 
 
@@ -76,9 +108,13 @@ def added_blocks(
     """The precision blocks, in order, with the recall pass's other blocks merged in where they
     stand, minus the ones our rules call boilerplate.
 
-    ``recall`` holds None where its run found a block that was dropped (a run of links): an
-    added heading stands only over a block that is kept. ``source_of`` finds the page's element
-    of an added block's text, whose ancestors tell a header or a box.
+    Added headings and fragments (a few words ending no sentence) are labels: they wait for
+    the block under them. A heading stands over any kept block; a fragment only over a block
+    the recall pass added too (a timeline's date and title over its entry), as one standing
+    over the precision text is the article's header (a kicker, a "Live" badge, a dateline).
+    ``recall`` holds None where its run found a block that was dropped (a run of links).
+    ``source_of`` finds the page's element of an added block's text, whose ancestors tell a
+    header or a box.
     """
     kept = {text for _, text in precision}
     long_kept = [text for text in kept if len(text) >= DUMP_MIN_CHARS]
@@ -87,10 +123,10 @@ def added_blocks(
         index.setdefault(text, []).append(i)
     merged: list[Block] = []
     position = 0  # next precision block not yet emitted
-    heading: Block | None = None  # an added heading, waiting for a kept block under it
+    labels: list[tuple[Block, bool]] = []  # added labels waiting, and whether each is a heading
     for block in recall:
         if block is None:
-            heading = None
+            labels.clear()
             continue
         kind, text = block
         places = index.get(text)
@@ -99,24 +135,31 @@ def added_blocks(
             at = next((i for i in places if i >= position), -1)
             if at >= 0:
                 merged.extend(precision[position:at])
-                if heading is not None:
-                    merged.append(heading)
+                merged.extend(label for label, heading in labels if heading)
                 merged.append(precision[at])
                 position = at + 1
-            heading = None
+            labels.clear()
             continue
         if boilerplate(kind, text, long_kept) or _in_furniture(source_of(text)):
-            heading = None
+            labels.clear()
             continue
-        if kind == "head":
-            heading = block
+        if kind == "head" or fragment(kind, text):
+            labels.append((block, kind == "head"))
             continue
-        if heading is not None:
-            merged.append(heading)
-            heading = None
+        merged.extend(label for label, _ in labels)
+        labels.clear()
         merged.append(block)
     merged.extend(precision[position:])
     return merged
+
+
+def fragment(kind: str, text: str) -> bool:
+    """A few words that end no sentence (headings are not judged so)."""
+    return (
+        kind != "head"
+        and len(text.split()) <= FRAGMENT_MAX_WORDS
+        and not _SENTENCE_END.search(text)
+    )
 
 
 def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
@@ -125,13 +168,7 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
         return True  # a dump of the page around the article
     if len(text) <= PHRASE_BLOCK_MAX_CHARS and _PHRASES.search(text):
         return True
-    if _navigation_run(text):
-        return True
-    return (
-        kind != "head"
-        and len(text.split()) <= FRAGMENT_MAX_WORDS
-        and not _SENTENCE_END.search(text)
-    )
+    return _navigation_run(text)
 
 
 # Where an added block stands tells what it is: precision mode drops every <header> (a

@@ -18,7 +18,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from monitor.extract.blocks import LINK_DENSE, Block, link_dense_text, tree_blocks
-from monitor.extract.boilerplate import added_blocks
+from monitor.extract.boilerplate import added_blocks, without_footer_lines
 
 # Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
 # can raise an alert, so a missed sentence is cheaper than a false one.
@@ -55,7 +55,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         return None
     if body is None:
         return None
-    blocks = [block for block in tree_blocks(body) if block is not None]
+    blocks = without_footer_lines([block for block in tree_blocks(body) if block is not None])
     if RECALL_PASS:
         blocks = _with_recall_pass(blocks, body, source, tree, url)
     return restore_headings(blocks, tree)
