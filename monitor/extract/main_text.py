@@ -1,6 +1,8 @@
 """The main text of a page, as trafilatura finds it: blocks of its output tree.
 
-trafilatura favours precision here, so navigation, teasers and comments stay out. Its fast run
+trafilatura favours precision here, so navigation, teasers and comments stay out; a recall pass
+in its default mode adds the blocks precision mode dropped, minus our own boilerplate rules
+(`monitor.extract.boilerplate`). Its fast run
 (no comparison with readability and jusText) is taken where trafilatura 2.3's comparison rules
 prove the full run would return the same; the internals that takes sit in
 monitor/adapters/trafilatura_internals.py.
