@@ -6,7 +6,7 @@ captions, teasers, comments or boilerplate). Scores compare bags of normalised w
 the ScrapingHub article-extraction benchmark does. Section headings are counted once, where they
 first appear as a passage title.
 
-    python benchmarks/extract_quality.py [-v] [--dir DIR] [--tool monitor|trafilatura]
+    python benchmarks/extract_quality.py [-v] [--dir DIR] [--tool monitor|trafilatura] [--tree DIR]
 
 `--tool trafilatura` scores trafilatura's `extract()` with its default settings on the same
 pages, the baseline the extraction-recall issue measures against.
@@ -22,7 +22,9 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# `--tree DIR`: score the monitor/ of another source tree (e.g. `git archive main monitor | tar
+# -x -C /tmp/before`), for before/after figures from one checkout.
+sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1] if "--tree" in sys.argv else str(REPO))
 
 from monitor.extract import extract_page, normalise  # noqa: E402
 from monitor.models import Document  # noqa: E402
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="show missing/extra tokens")
     parser.add_argument("--tool", choices=("monitor", "trafilatura"), default="monitor")
     parser.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
+    parser.add_argument("--tree", type=Path, help="score the monitor package of this source tree")
     args = parser.parse_args(argv)
 
     pages = sorted(args.dir.glob("*.html"))

@@ -20,8 +20,12 @@ LINK_DENSE = 0.8  # share of a short block's text inside links that marks it as 
 LINK_DENSE_MAX_CHARS = 250
 
 
-def element_text(el: etree._Element, skip: frozenset[str] = frozenset()) -> tuple[str, int]:
-    """(text, characters inside links) of an output-tree element, leaving out ``skip`` subtrees."""
+def element_text(
+    el: etree._Element, skip: frozenset[str] = frozenset(), anchors: bool = True
+) -> tuple[str, int]:
+    """(text, characters inside links) of an output-tree element, leaving out ``skip`` subtrees.
+
+    Without ``anchors``, links to a fragment (``#section``) do not count as links."""
     if not len(el) and el.tag != "ref":
         # Most paragraphs are a single text node; the walk below would give the same.
         return " ".join((el.text or "").split()), 0
@@ -41,7 +45,7 @@ def element_text(el: etree._Element, skip: frozenset[str] = frozenset()) -> tupl
             if node.tail:
                 parts.append(node.tail)
             continue
-        if tag == "ref":
+        if tag == "ref" and (anchors or "#" not in (node.get("target") or "")):
             link_chars += len("".join(node.itertext()).strip())
         if tag not in _INLINE:
             parts.append(" ")
@@ -53,8 +57,11 @@ def element_text(el: etree._Element, skip: frozenset[str] = frozenset()) -> tupl
 
 
 def _block(kind: BlockKind, el: etree._Element, skip: frozenset[str] = frozenset()) -> Block | None:
-    """A block, or None when it is empty or a short run of links (menus, teasers, share bars)."""
-    text, link_chars = element_text(el, skip)
+    """A block, or None when it is empty or a short run of links (menus, teasers, share bars).
+
+    A heading that links to its own section (``<h2><a href="#costs">``, a permalink anchor) is
+    a heading, not a link: a menu's links lead to other pages."""
+    text, link_chars = element_text(el, skip, anchors=kind != "head")
     if not text or link_dense_text(text, link_chars):
         return None
     return kind, text
@@ -135,6 +142,7 @@ def _layout_blocks(table: etree._Element) -> Iterator[Block | None]:
                 short = len(lead) <= LEAD_HEADING_CHARS and len(cell) > 0
                 yield ("head" if short else "p"), lead
             yield from tree_blocks(cell)
+            yield None  # a cell's heading never stands over the next cell's text
 
 
 LEAD_HEADING_CHARS = 120

@@ -1,8 +1,9 @@
 """Web page bytes -> Document with one Passage per paragraph of the main text.
 
 trafilatura finds the main text (`main_text`, favouring precision, so navigation, teasers and
-comments stay out); its output tree keeps paragraph, heading, list-item and table-row
-boundaries (`blocks`). When it finds nothing, a BeautifulSoup pass over the page minus its
+comments stay out; a second, default-mode pass adds what precision mode dropped, minus our own
+boilerplate rules in `boilerplate`); its output tree keeps paragraph, heading, list-item and
+table-row boundaries (`blocks`). When it finds nothing, a BeautifulSoup pass over the page minus its
 obvious boilerplate takes over (`fallback`); title, dates and language come from `page_meta`.
 This module decodes the response, routes PDF and plain text, and turns blocks into passages:
 each paragraph is keyed by its fingerprint, so only paragraphs whose text changed look new.

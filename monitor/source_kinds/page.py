@@ -21,9 +21,10 @@ ENTRY_VERSIONS = False  # an edited paragraph has a new key: new text, linked by
 FOLLOWS_LINKS = False
 # Raised when page extraction yields paragraphs it did not before (issue 15: layout tables and
 # list-item entries split into their paragraphs; 3: headings trafilatura dropped put back over
-# their paragraphs). A page polled by an older extractor is fetched in full at its next poll;
-# if its body is unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 3
+# their paragraphs; 4: trafilatura's default-mode blocks added to its precision-mode ones,
+# minus our boilerplate rules). A page polled by an older extractor is fetched in full at its
+# next poll; if its body is unchanged, its paragraphs are only recorded.
+EXTRACTOR: int | None = 4
 
 
 def extract(

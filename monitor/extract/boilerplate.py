@@ -1,0 +1,198 @@
+"""Our own boilerplate rules for the blocks trafilatura's recall pass adds (issue 15).
+
+trafilatura's precision mode drops real text on many page types (a paragraph after an empty
+drop-cap span, headings that link to themselves, short <div> paragraphs holding a link, boxes
+with a border); its default mode keeps them, with some noise precision mode kept out. The
+precision output is kept as it is; a block only the default run finds is added unless one of
+these rules calls it boilerplate. Each rule names a kind of noise the default run was measured
+to let in on the dev pages (benchmarks/extract_probes/README.md has the figures).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from lxml import etree
+
+from monitor.extract.blocks import Block
+
+# Phrases that mark a short block as the page's furniture rather than its text: consent and
+# cookie notices, newsletter and subscription boxes, paywalls, appeals for money, citation and
+# copyright notes, app prompts, "read more" pointers, share/print bars, press-office contacts,
+# comment forms and author boxes. Matched
+# only in blocks under PHRASE_BLOCK_MAX_CHARS: an article paragraph may quote any of them.
+_PHRASES = re.compile(
+    r"""
+    \bcookies?\b | \bconsent\b | \bcookie-einstellung | \bdatenschutzeinstellung
+    | \bnewsletter | \bsubscribe\b | \bsubscription\b | \bsign\ up\b | \babonnier | \babo\b
+    | \bper\ e-?mail\b | \bby\ e-?mail\b | \binbox\b | \bpostfach\b
+    | \bjetzt\ (?:anmelden|testen|abonnieren|lesen|registrieren) | \bweiterlesen\ mit\b
+    | \bfree\ trial\b | \bkostenlose[sn]?\ kontingent | \bfür\ 0,\d\d\ €
+    | \bplus-(?:artikel|angebot)
+    | \bsupport\ (?:our|independent)\ (?:journalism|reporting)\b | \bfunded\ by\ readers\b
+    | \bdonate\b | \bspenden\ sie\b | \bjetzt\ spenden\b | \bunterstützen\ sie\ (?:uns|unsere)
+    | \bmit\ ihrer\ (?:hilfe|unterstützung|spende)\b | \bwith\ your\ (?:help|support)\b
+    | \bwerbefrei\b | \bad-free\b
+    | \bzitiervorschlag\b | \bzitierweise\b | \bsuggested\ citation\b | \bcite\ as\b
+    | \bcopyright\b | \burheberrecht | \bquellenangabe\b
+    | \bdownload\ (?:the|our)\ app\b | \bin\ der\ app\b | \bview\ and\ join\b
+    | \bread\ more\b | \bmehr\ zum\ thema\b | \bauch\ interessant\b | \bmehr\ lesen\b
+    | \blesen\ sie\ (?:auch|mehr)\b | \bsee\ also\b | \balso\ read\b | \blire\ aussi\b
+    | \bshare\ (?:on|this)\b | \bteilen\ auf\b | \bprint\ this\b | \bdiesen\ artikel\ teilen
+    | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ (?:contact|enquiries)\b
+    | \bpress\ office\b | \btel(?:efon)?\.?\s*[+\d(] | \bphone:?\s*[+\d(]
+    | \bleave\ a\ (?:reply|comment)\b | \bschreibe\ einen\ kommentar\b
+    | \bkommentar\ (?:abschicken|schreiben)\b | \bpflichtfelder\b | \brequired\ fields\b
+    | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b | ©
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+PHRASE_BLOCK_MAX_CHARS = 300
+
+# The page's footer lines that precision mode keeps too (copyright, press contact, citation
+# note, paywall prompt): dropped from its blocks as well. A narrower class than _PHRASES,
+# on shorter blocks, as these are text trafilatura chose as the article's.
+_FOOTER_LINES = re.compile(
+    r"""
+    © | \bcopyright\b | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b
+    | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ contact\b | \bpress\ office\b
+    | \bzitiervorschlag\b | \bsuggested\ citation\b | \bcite\ as\b | \bweiterlesen\ mit\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+FOOTER_LINE_MAX_CHARS = 160
+
+
+def without_footer_lines(blocks: Sequence[Block]) -> list[Block]:
+    """``blocks`` without the page's footer lines (see _FOOTER_LINES)."""
+    return [
+        (kind, text)
+        for kind, text in blocks
+        if len(text) > FOOTER_LINE_MAX_CHARS or not _FOOTER_LINES.search(text)
+    ]
+
+
+# A kicker, a "Live" badge, a date line ("Published 3 March 2026") or a wire dateline ("LONDON
+# (Reuters) -"), or a timeline's date: a few words that end no sentence (see `added_blocks`).
+FRAGMENT_MAX_WORDS = 4
+_SENTENCE_END = re.compile(r"[.!?:;\"“”»«…)]$")
+
+# A menu flattened into one line ("Home | News | Archive"): a few short parts between separators.
+_SEPARATORS = re.compile(r"\s[|·•»›/]\s")
+NAV_MIN_PARTS = 3
+NAV_PART_MAX_WORDS = 3
+
+
+def _navigation_run(text: str) -> bool:
+    parts = _SEPARATORS.split(text)
+    # Figures mark a data table's row ("North | 73 % | 19 %"), which joins its cells alike.
+    return len(parts) >= NAV_MIN_PARTS and all(
+        len(part.split()) <= NAV_PART_MAX_WORDS
+        and not _SENTENCE_END.search(part)
+        and not any(c.isdigit() for c in part)
+        for part in parts
+    )
+
+
+# An added block holding a kept paragraph is a dump of the page (the default run's last
+# resort takes the whole page as one paragraph when its main pass comes up short).
+DUMP_MIN_CHARS = 40
+
+
+def added_blocks(
+    precision: Sequence[Block],
+    recall: Sequence[Block | None],
+    source_of: Callable[[str], etree._Element | None] = lambda _text: None,
+) -> list[Block]:
+    """The precision blocks, in order, with the recall pass's other blocks merged in where they
+    stand, minus the ones our rules call boilerplate.
+
+    Added headings and fragments (a few words ending no sentence) are labels: they wait for
+    the block under them. A heading stands over any kept block; a fragment only over a block
+    the recall pass added too (a timeline's date and title over its entry), as one standing
+    over the precision text is the article's header (a kicker, a "Live" badge, a dateline).
+    ``recall`` holds None where its run found a block that was dropped (a run of links).
+    ``source_of`` finds the page's element of an added block's text, whose ancestors tell a
+    header or a box.
+    """
+    kept = {text for _, text in precision}
+    long_kept = [text for text in kept if len(text) >= DUMP_MIN_CHARS]
+    index: dict[str, list[int]] = {}  # a text's places among the precision blocks
+    for i, (_, text) in enumerate(precision):
+        index.setdefault(text, []).append(i)
+    merged: list[Block] = []
+    position = 0  # next precision block not yet emitted
+    labels: list[tuple[Block, bool]] = []  # added labels waiting, and whether each is a heading
+    for block in recall:
+        if block is None:
+            labels.clear()
+            continue
+        kind, text = block
+        places = index.get(text)
+        if places is not None:
+            # The same text may stand twice (a repeated line): its next place not yet emitted.
+            at = next((i for i in places if i >= position), -1)
+            if at >= 0:
+                merged.extend(precision[position:at])
+                merged.extend(label for label, heading in labels if heading)
+                merged.append(precision[at])
+                position = at + 1
+            labels.clear()
+            continue
+        if boilerplate(kind, text, long_kept) or _in_furniture(source_of(text)):
+            labels.clear()
+            continue
+        if kind == "head" or fragment(kind, text):
+            labels.append((block, kind == "head"))
+            continue
+        merged.extend(label for label, _ in labels)
+        labels.clear()
+        merged.append(block)
+    merged.extend(precision[position:])
+    return merged
+
+
+def fragment(kind: str, text: str) -> bool:
+    """A few words that end no sentence (headings are not judged so)."""
+    return (
+        kind != "head"
+        and len(text.split()) <= FRAGMENT_MAX_WORDS
+        and not _SENTENCE_END.search(text)
+    )
+
+
+def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
+    """Whether a block only the recall pass found is the page's furniture."""
+    if any(k in text for k in long_kept):
+        return True  # a dump of the page around the article
+    if len(text) <= PHRASE_BLOCK_MAX_CHARS and _PHRASES.search(text):
+        return True
+    return _navigation_run(text)
+
+
+# Where an added block stands tells what it is: precision mode drops every <header> (a
+# standfirst, kicker or byline over the article) and boxes whose class says so; the recall
+# pass keeps them.
+_FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside", "form"})
+_FURNITURE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
+    r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
+    r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar|widget"
+    r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+
+
+def _in_furniture(el: etree._Element | None) -> bool:
+    while el is not None:
+        tag = el.tag
+        if isinstance(tag, str) and tag in {"article", "main", "body"}:
+            return False
+        if tag in _FURNITURE_TAGS:
+            return True
+        marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
+        if marks and _FURNITURE_CLASS.search(marks):
+            return True
+        el = el.getparent()
+    return False
