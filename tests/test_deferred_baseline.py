@@ -420,3 +420,37 @@ def test_a_state_whose_baselines_were_taken_at_first_polls_keeps_nothing(
     assert "1 new passages (0 baseline)" in first.stdout, first.stdout + first.stderr
     assert count(tmp_path / "state", "pending_baselines") == 0
     assert rows(tmp_path / "state", "SELECT max(version) FROM schema_version") == [(LATEST,)]
+
+
+def test_the_daemon_settles_kept_first_polls_in_idle_time_with_their_warnings(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    """`monitor run`: the first cycle keeps the bodies; between cycles (the sources are not
+    due again for an hour) their baselines are taken, and a parse warning reaches the health."""
+    from tests.test_daemon import Daemon, free_port, wait_for
+
+    srv = content_server
+    srv.set("/a", outlet_page("Kurier", STORY))
+    srv.set("/feed.xml", rss([CALM, TROOPS]), "text/html")  # a feed served as HTML: a warning
+    (tmp_path / "seeds").mkdir()
+    make(tmp_path, f"[poll]\ntick_seconds = 2\n[web]\nport = {free_port()}\n" + sources(srv))
+    state = tmp_path / "state"
+
+    def settled() -> bool:
+        try:
+            return count(state, "seen") > 0 and count(state, "pending_baselines") == 0
+        except sqlite3.OperationalError:  # not created yet
+            return False
+
+    daemon = Daemon(tmp_path / "config.toml")
+    try:
+        assert wait_for(settled, timeout=90), daemon.text()
+        assert srv.hits("/a") == 1 and srv.hits("/feed.xml") == 1  # not polled again
+        health = dict(rows(state, "SELECT name, last_error FROM sources"))
+        assert health == {"page": None, "wire": "warning: served as text/html; parsed as XML"}
+        assert rows(state, "SELECT baseline_done FROM sources") == [(1,), (1,)]
+        assert count(state, "entry_versions") == 2 and count(state, "page_snapshots") == 1
+    finally:
+        daemon.proc.send_signal(signal.SIGTERM)
+        daemon.proc.wait(timeout=60)
+    assert "took the baselines of 2 first polls kept unparsed" in daemon.text()
