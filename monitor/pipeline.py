@@ -657,6 +657,15 @@ class Poller:
         return sum(done), len(kept) - len(batch)
 
     async def _settle_one(self, src: Source, kept_hash: str) -> bool:
+        try:
+            return await self._settle_kept_body(src, kept_hash)
+        except StateError:
+            raise  # the store cannot be written: the daemon says so once
+        except Exception:  # our bug, not the source's: this source only, kept for its next poll
+            log.exception("taking the baseline of %s failed unexpectedly", src.url)
+            return False
+
+    async def _settle_kept_body(self, src: Source, kept_hash: str) -> bool:
         pending = self.store.pending_body(src.key)
         if pending is None or pending.body_hash != kept_hash:
             return False  # settled meanwhile
