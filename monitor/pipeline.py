@@ -224,7 +224,9 @@ class Poller:
                 summary.refused += 1
         summary.sources = len(todo)
         states = self.store.source_states([s.key for s in todo])
-        self._kept = self.store.pending_baselines([s.key for s in todo]) if todo else {}
+        # Only sources without a baseline can have a kept first poll (none, once all settled).
+        first = [k for k, st in states.items() if not st.baseline_done]
+        self._kept = self.store.pending_baselines(first) if first else {}
 
         # Backpressure: a fetched body waits in memory until a parser takes it, so only a bounded
         # number of sources may be between "fetch started" and "stored" at once.
