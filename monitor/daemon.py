@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("monitor.daemon")
 
 FLUSH_SECONDS = 30
+# Settling kept first polls between cycles stops this long before the next tick is due, so a
+# batch (a few dozen bodies in the parser processes) never holds up a cycle.
+SETTLE_MARGIN = 2.0
 HEARTBEAT_SECONDS = 15
 # After the grace period, what is still running is cancelled; closing the fetcher, the parser
 # processes and the store must fit in what is left of Docker's 10 s (see compose.yaml).
@@ -396,6 +399,37 @@ class Daemon:
             await self.reload()
         with self._quiet_stop("poll cycle"):
             await self._cycle()
+        with self._quiet_stop("baseline settling"):
+            await self._settle_kept()
+
+    async def _settle_kept(self) -> None:
+        """In the time left before the next tick, take the baselines of first polls that were
+        kept unparsed (`Poller.settle_kept`), a batch at a time: a daemon's sources are so
+        soon all settled, their parse warnings in their health, and a changed poll does not
+        wait for it. Each batch holds the job lock only for itself: a digest waits one batch
+        at most, a cycle none."""
+        # No scheduler when a tick is run by itself (tests, `monitor once`-like callers).
+        scheduler: AsyncIOScheduler | None = getattr(self, "scheduler", None)
+        tick = scheduler.get_job("tick") if scheduler is not None else None
+        margin = min(SETTLE_MARGIN, self.rt.config.poll.tick_seconds / 4)
+        settled = 0
+        started = time.monotonic()
+        while not self.stop.is_set():
+            due = tick.next_run_time if tick is not None else None
+            if due is not None and (due - datetime.now(due.tzinfo)).total_seconds() < margin:
+                break
+            async with self._job("baseline settling"):
+                done, left = await self.rt.poller.settle_kept()
+            settled += done
+            if not left or not done:
+                break
+        if settled:
+            log.info(
+                "took the baselines of %d first polls kept unparsed in %.1f s",
+                settled,
+                time.monotonic() - started,
+                extra={"event": "settled", "settled": settled},
+            )
 
     async def _cycle(self) -> None:
         async with self._job("poll cycle"):

@@ -13,6 +13,7 @@ import dataclasses
 import gc
 import logging
 import os
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,16 +32,34 @@ from monitor.detect import (
     page_snapshot,
     previous_versions,
 )
-from monitor.detect.baseline import record_baseline
+from monitor.detect.baseline import (
+    CODEC,
+    Baseline,
+    KeptBodyError,
+    Settled,
+    first_poll_fault,
+    pack_body,
+    settle_and_extract,
+    settle_baseline,
+)
 from monitor.detect.volatile_lines import LineShape, sort_volatile
 from monitor.extract.errors import ExtractError
 from monitor.extract.pages import extract_page
 from monitor.extract.similar import Sketch, StoryIndex, from_bytes, signature, to_bytes
 from monitor.fetch import Fetcher
-from monitor.models import FetchOutcome, FetchResult, Passage, Source, TopicMatch, Validators
+from monitor.models import (
+    Document,
+    FetchOutcome,
+    FetchResult,
+    Passage,
+    Source,
+    TopicMatch,
+    Validators,
+)
 from monitor.sandbox import Limits, Sandbox, SandboxError
 from monitor.source_kinds import SOURCE_KINDS, extract_document
 from monitor.store import FetchRecord, SourceState, StateError, Store, utcnow
+from monitor.store.pending import PendingBody
 from monitor.topics import MAX_MATCH_CHARS, Matcher
 from monitor.topics.worker import freeze_matcher, install_matcher, match_passages
 
@@ -55,6 +74,8 @@ STORY_LIMIT = 5000
 RECORD_BATCH = 200
 # Baseline polls (first polls: nothing is matched) share a commit in groups of this many.
 BASELINE_BATCH = 50
+# Kept first polls whose baselines the daemon takes in idle time, per parser process and batch.
+SETTLE_PER_PROCESS = 8
 # Beyond the fetch and the parser deadlines, what one source's poll may take for its own work
 # (store reads and writes, hashing): a safety margin, so that nothing can hold a cycle open.
 SOURCE_SLACK = 10.0
@@ -74,6 +95,7 @@ class CycleSummary:
     refused: int = 0
     new_passages: int = 0
     baseline: int = 0
+    deferred: int = 0  # first polls kept unparsed (their baseline is taken when needed)
     matches: int = 0
     matches_by_topic: dict[str, int] = field(default_factory=dict)
     updated: int = 0  # known feed entries edited materially (matched like new ones)
@@ -81,10 +103,12 @@ class CycleSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self) -> str:
+        n = self.deferred
+        kept = f", {n} first poll{'s' if n != 1 else ''} kept unparsed" if n else ""
         return (
             f"{self.sources} sources: {self.fetched} fetched, {self.not_modified} unchanged, "
             f"{self.failed} failed, {self.refused} refused; {self.new_passages} new passages "
-            f"({self.baseline} baseline), {self.matches} matches in {self.seconds:.1f} s"
+            f"({self.baseline} baseline{kept}), {self.matches} matches in {self.seconds:.1f} s"
         )
 
 
@@ -112,6 +136,8 @@ class Poller:
         self._baselines: list[
             tuple[Source, datetime, SourceState, Callable[[Connection], None]]
         ] = []
+        # Sources whose first poll is kept unparsed, with the kept body's hash (read per cycle).
+        self._kept: dict[str, str] = {}
         poll = config.poll
         # Every parse and match of fetched text runs in a parser process, however few sources
         # there are: only a process can be stopped when a page is pathological.
@@ -198,6 +224,9 @@ class Poller:
                 summary.refused += 1
         summary.sources = len(todo)
         states = self.store.source_states([s.key for s in todo])
+        # Only sources without a baseline can have a kept first poll (none, once all settled).
+        first = [k for k, st in states.items() if not st.baseline_done]
+        self._kept = self.store.pending_baselines(first) if first else {}
 
         # Backpressure: a fetched body waits in memory until a parser takes it, so only a bounded
         # number of sources may be between "fetch started" and "stored" at once.
@@ -312,22 +341,32 @@ class Poller:
         baseline = not state.baseline_done and self.config.poll.baseline
         if upgrade and result.validators.body_hash == state.validators.body_hash:
             baseline = True
-        if baseline and not state.baseline_done:
+        kept = None if state.baseline_done else self._kept.get(src.key)
+        if kept is not None:
+            # The first poll was kept unparsed: its baseline is needed now (whatever
+            # `poll.baseline` says today, it was taken as one), then this body is a later poll.
+            settled = await self._settle_then_parse(src, result, state, now, summary, kept)
+            if isinstance(settled, str):
+                return settled
+            state, doc = settled
+            baseline = False
+        elif baseline and not state.baseline_done:
             return await self._first_poll(src, result, state, now, summary)
-        try:
-            doc = await self._cpu(
-                "parse",
-                extract_document,
-                src.kind,
-                result.body,
-                result.final_url or src.url,
-                result.content_type,
-                self.config.http.max_feed_items,
-                tuple(src.ignore),
-                baseline,  # only recorded, so no dates or languages are needed
-            )
-        except ExtractError as exc:
-            return self._unparsed(src, result, state, now, summary, exc)
+        else:
+            try:
+                doc = await self._cpu(
+                    "parse",
+                    extract_document,
+                    src.kind,
+                    result.body,
+                    result.final_url or src.url,
+                    result.content_type,
+                    self.config.http.max_feed_items,
+                    tuple(src.ignore),
+                    baseline,  # only recorded, so no dates or languages are needed
+                )
+            except ExtractError as exc:
+                return self._unparsed(src, result, state, now, summary, exc)
         # Decide what is new without writing; everything below commits in one transaction, so
         # a crash or a cancelled cycle leaves the passages new for the next poll.
         first = not state.baseline_done  # never stored: nothing known, nothing to look up
@@ -431,53 +470,226 @@ class Poller:
         now: datetime,
         summary: CycleSummary,
     ) -> str:
-        """A source's baseline: its passages recorded as seen, with what later edits are measured
-        against (a page's paragraphs, each feed entry's version); nothing is matched. The parser
-        process returns only that (`record_baseline`), not the passages themselves: the same
-        rows as a full poll's, for a fraction of the work in this process."""
-        kind = SOURCE_KINDS[src.kind]
-        try:
-            record = await self._cpu(
-                "parse",
-                record_baseline,
-                src.kind,
-                result.body,
-                result.final_url or src.url,
-                result.content_type,
-                self.config.http.max_feed_items,
-                tuple(src.ignore),
-            )
-        except ExtractError as exc:
-            return self._unparsed(src, result, state, now, summary, exc)
-        # As `detect_new` decides for a source never stored: every key is new. A source an
-        # upgrade marked for new keys has moved once it has recorded some.
-        rekeyed = self.store.rekey_pending(src.key) and bool(record.keys)
-        summary.baseline += len(record.keys)
+        """A source's baseline, deferred: the fetched body is kept (compressed, in a thread: zlib
+        releases the GIL) with the fetch recorded as usual, and parsed only when what it records
+        is needed: at the source's first poll with a changed body (`_settle_then_parse`), or by
+        the daemon in idle time (`settle_kept`). A cron `monitor once` whose sources mostly do
+        not change so parses nothing for them. What a parse would refuse at once (a feed URL
+        serving an HTML page, a page of an unreadable type) fails now, as it always did."""
+        url = result.final_url or src.url
+        fault = first_poll_fault(src.kind, result.body, url, result.content_type)
+        if fault is not None:
+            return self._unparsed(src, result, state, now, summary, ExtractError(fault))
+        body_hash = result.validators.body_hash
+        if body_hash is None:  # the fetcher hashes every body it returns; never seen
+            raise RuntimeError("a fetched body without its hash")
+        blob = await asyncio.to_thread(pack_body, result.body)
+        pending = PendingBody(
+            src.key, blob, CODEC, len(result.body), body_hash, result.content_type, url, now
+        )
+        summary.deferred += 1
         summary.fetched += 1
-        if record.warnings:
-            result.error = "warning: " + "; ".join(record.warnings)
 
         def write(conn: Connection) -> None:
-            self.store.remember_passages(src.key, record.keys, [], now, conn, rekeyed=rekeyed)
-            if record.snapshot is not None:
-                self.store.save_page_snapshot(src.key, record.snapshot, now, conn, first=True)
-            self.store.save_entry_versions(src.key, record.versions, now, conn, first=True)
-            self.store.record_fetch(
-                src.key,
-                result,
-                now,
-                src.interval_seconds,
-                state,
-                conn,
-                baseline_done=True,
-                extractor=kind.EXTRACTOR,
-            )
+            self.store.keep_pending_baseline(pending, conn)
+            # `baseline_done` stays false until the baseline is taken: a kept body lost for
+            # any reason only means that the next poll takes a baseline again.
+            self.store.record_fetch(src.key, result, now, src.interval_seconds, state, conn)
 
         # Only database writes, so several sources share a commit (see `_flush_baselines`).
         self._baselines.append((src, now, state, write))
         if len(self._baselines) >= BASELINE_BATCH:
             self._flush_baselines()
         return "baseline"
+
+    async def _settle_then_parse(
+        self,
+        src: Source,
+        result: FetchResult,
+        state: SourceState,
+        now: datetime,
+        summary: CycleSummary,
+        kept_hash: str,
+    ) -> tuple[SourceState, Document] | str:
+        """The first poll with a changed body of a source whose first poll was kept: one parser
+        job takes the kept body's baseline (as the first poll would have) and extracts the new
+        body; the baseline is committed, then the new body goes the way of any later poll,
+        measured against it. The source's state after that commit and the new body's
+        document; or how the poll ended (a failure)."""
+        if result.validators.body_hash == kept_hash:  # the kept body itself: nothing new
+            summary.not_modified += 1
+            self._later(src, result, now, state)
+            return "not modified"
+        pending = self.store.pending_body(src.key)
+        if pending is None or pending.body_hash != kept_hash:
+            return await self._settled_elsewhere(src, result, now, summary)
+        max_items, ignore = self.config.http.max_feed_items, tuple(src.ignore)
+        kept = (pending.body, pending.codec, pending.final_url, pending.content_type)
+        try:
+            settled = await self._cpu(
+                "parse",
+                settle_and_extract,
+                src.kind,
+                kept,
+                result.body,
+                result.final_url or src.url,
+                result.content_type,
+                max_items,
+                ignore,
+            )
+        except KeptBodyError as exc:
+            return self._kept_unparsable(src, state, now, summary, pending, exc)
+        except ExtractError as exc:
+            # The job was stopped (deadline, memory, crash): the kept body alone tells which
+            # of the two bodies it was.
+            try:
+                baseline = await self._cpu(
+                    "parse", settle_baseline, src.kind, *kept, max_items, ignore
+                )
+            except ExtractError as kept_exc:
+                return self._kept_unparsable(src, state, now, summary, pending, kept_exc)
+            settled = Settled(baseline, None, str(exc))
+        if not self._write_settled(src, pending, settled.baseline, now):
+            return await self._settled_elsewhere(src, result, now, summary)
+        summary.baseline += len(settled.baseline.keys)
+        state = dataclasses.replace(
+            state, baseline_done=True, extractor=SOURCE_KINDS[src.kind].EXTRACTOR
+        )
+        if settled.doc is None:
+            return self._unparsed(
+                src, result, state, now, summary, ExtractError(settled.error or "parse failed")
+            )
+        return state, settled.doc
+
+    async def _settled_elsewhere(
+        self, src: Source, result: FetchResult, now: datetime, summary: CycleSummary
+    ) -> tuple[SourceState, Document] | str:
+        """The kept body went meanwhile (the daemon's idle time, another worker): on from what
+        the store holds now, a baseline taken or, if the kept body was dropped, none."""
+        state = self.store.source_state(src.key)
+        if not state.baseline_done:
+            return await self._first_poll(src, result, state, now, summary)
+        try:
+            doc = await self._cpu(
+                "parse",
+                extract_document,
+                src.kind,
+                result.body,
+                result.final_url or src.url,
+                result.content_type,
+                self.config.http.max_feed_items,
+                tuple(src.ignore),
+                False,
+            )
+        except ExtractError as exc:
+            return self._unparsed(src, result, state, now, summary, exc)
+        return state, doc
+
+    def _write_settled(
+        self,
+        src: Source,
+        pending: PendingBody,
+        baseline: Baseline,
+        now: datetime,
+        warning: str | None = None,
+    ) -> bool:
+        """Commit a baseline taken from a kept body, with the kept body's removal: what the
+        first poll would have written (the passages' keys as seen, the page's paragraphs, the
+        feed entries' versions). False when someone else settled or dropped it first (nothing
+        is written then). `warning`: said in the source's health (taken in idle time)."""
+        kind = SOURCE_KINDS[src.kind]
+        # As `detect_new` decides for a source never stored: every key is new. A source an
+        # upgrade marked for new keys has moved once it has recorded some.
+        rekeyed = self.store.rekey_pending(src.key) and bool(baseline.keys)
+        try:
+            with self.store.transaction() as conn:
+                if not self.store.settle_pending(
+                    src.key, pending.body_hash, kind.EXTRACTOR, conn
+                ):
+                    raise _Gone
+                self.store.remember_passages(
+                    src.key, baseline.keys, [], now, conn, rekeyed=rekeyed
+                )
+                if baseline.snapshot is not None:
+                    self.store.save_page_snapshot(
+                        src.key, baseline.snapshot, now, conn, first=True
+                    )
+                self.store.save_entry_versions(src.key, baseline.versions, now, conn, first=True)
+                if warning is not None:
+                    self.store.note_baseline_warnings(src.key, warning, conn)
+        except _Gone:
+            return False
+        return True
+
+    def _kept_unparsable(
+        self,
+        src: Source,
+        state: SourceState,
+        now: datetime,
+        summary: CycleSummary | None,
+        pending: PendingBody,
+        exc: ExtractError,
+    ) -> str:
+        """A kept first-poll body that cannot be parsed fails as its first poll would have: the
+        source's health says why, and the kept body and its validators go, so that the next
+        poll takes a baseline again."""
+        failure = FetchResult(src.url, FetchOutcome.ERROR, error=str(exc))
+        with self.store.transaction() as conn:
+            if self.store.drop_pending_baseline(src.key, pending.body_hash, conn):
+                self.store.record_fetch(
+                    src.key, failure, now, src.interval_seconds, state, conn
+                )
+        if summary is not None:
+            summary.failed += 1
+            summary.errors.append((src.name, str(exc)))
+        return "failed"
+
+    async def settle_kept(self, limit: int | None = None) -> tuple[int, int]:
+        """Take the baselines of first polls kept unparsed, `limit` at most (default: a batch
+        for the parser processes), in parallel; what the daemon does in idle time, so that its
+        sources are soon all settled and their parse warnings in their health. Returns how
+        many were settled now and how many are left."""
+        limit = limit or SETTLE_PER_PROCESS * self.sandbox.size
+        by_key = {s.key: s for s in self.sources if s.refused is None}
+        kept = [(k, h) for k, h in self.store.pending_baselines(list(by_key)).items()]
+        if self.store.shared:
+            random.shuffle(kept)  # other workers settle too: do not all start at the same one
+        batch = kept[:limit]
+        done = await asyncio.gather(*(self._settle_one(by_key[k], h) for k, h in batch))
+        return sum(done), len(kept) - len(batch)
+
+    async def _settle_one(self, src: Source, kept_hash: str) -> bool:
+        try:
+            return await self._settle_kept_body(src, kept_hash)
+        except StateError:
+            raise  # the store cannot be written: the daemon says so once
+        except Exception:  # our bug, not the source's: this source only, kept for its next poll
+            log.exception("taking the baseline of %s failed unexpectedly", src.url)
+            return False
+
+    async def _settle_kept_body(self, src: Source, kept_hash: str) -> bool:
+        pending = self.store.pending_body(src.key)
+        if pending is None or pending.body_hash != kept_hash:
+            return False  # settled meanwhile
+        try:
+            baseline = await self._cpu(
+                "parse",
+                settle_baseline,
+                src.kind,
+                pending.body,
+                pending.codec,
+                pending.final_url,
+                pending.content_type,
+                self.config.http.max_feed_items,
+                tuple(src.ignore),
+            )
+        except ExtractError as exc:
+            state = self.store.source_state(src.key)
+            self._kept_unparsable(src, state, self.clock(), None, pending, exc)
+            log.warning("source %s: %s", src.name, exc)
+            return False
+        warning = "warning: " + "; ".join(baseline.warnings) if baseline.warnings else None
+        return self._write_settled(src, pending, baseline, self.clock(), warning)
 
     def _forget_stories(self, now: datetime) -> None:
         """Drop stories older than the story window from memory (they stay in the store)."""
@@ -671,6 +883,10 @@ class Poller:
         for m in found:
             metrics.MATCHES.labels(m.topic).inc()
             summary.matches_by_topic[m.topic] = summary.matches_by_topic.get(m.topic, 0) + 1
+
+
+class _Gone(Exception):
+    """A kept first-poll body was settled or dropped by someone else: roll back."""
 
 
 def found_in_text(match: TopicMatch, passage: Passage) -> bool:

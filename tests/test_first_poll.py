@@ -1,6 +1,8 @@
 """A source's first poll (its baseline) through the parser processes: the parser hands back only
 what is recorded (`monitor.detect.baseline`), and what is recorded is what a full poll would
-have recorded, so the second poll still reports an edit of first-poll text (issue 17)."""
+have recorded, so the second poll still reports an edit of first-poll text (issue 17). The
+first poll itself keeps the body unparsed; here the daemon's idle time takes the baseline
+(tests/test_deferred_baseline.py: the first changed poll takes it)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from monitor.store import Store, utcnow
 from monitor.store.engine import DB_NAME
 from tests.conftest import ContentServer
 from tests.test_end_to_end import rss
-from tests.test_pipeline import STORY, cycle, make, outlet_page
+from tests.test_pipeline import STORY, cycle, make, outlet_page, settle
 
 RSS = "application/rss+xml; charset=utf-8"
 CALM = ("calm-1", "Ferry traffic resumes in Rason", "Ferries run again between Rason and Najin.")
@@ -83,10 +85,11 @@ async def test_first_poll_records_what_a_full_poll_would_and_reports_later_edits
     entries = full("feed", rss([CALM, TROOPS]), srv.base + "/feed.xml")
 
     first = (await cycle(config, store)).last  # type: ignore[attr-defined]
-    # Recorded, not reported: troop stories in both sources, and nothing matched or queued.
-    assert first.fetched == 2 and first.failed == 0
-    assert first.baseline == len(page_keys) + 2 and first.matches == first.new_passages == 0
+    # Kept, not reported: troop stories in both sources, and nothing matched or queued.
+    assert first.fetched == 2 and first.failed == 0 and first.deferred == 2
+    assert first.matches == first.new_passages == 0
     assert store.unclaimed_matches("out", "digest", ["troop_deployment"], 0.0, {}) == []
+    assert await settle(config, store) == 2  # as the daemon does in idle time
     with sqlite3.connect(config.state_dir / DB_NAME) as db:
         seen = db.execute("SELECT source_key, fingerprint FROM seen").fetchall()
         versions = db.execute("SELECT passage_key, title, text FROM entry_versions").fetchall()

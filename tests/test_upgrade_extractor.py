@@ -10,7 +10,7 @@ from monitor.source_kinds import SOURCE_KINDS
 from monitor.store import Store
 from monitor.store.migrations import LATEST
 from tests.conftest import ContentServer
-from tests.test_pipeline import cycle, make, page_sources
+from tests.test_pipeline import cycle, make, page_sources, settle
 
 PARAGRAPHS = [
     "Der Stadtrat hat den Nothaushalt am Abend um weitere drei Monate verlängert.",
@@ -41,10 +41,12 @@ async def test_upgrade_records_what_the_old_extractor_missed_and_reports_only_re
     srv.set("/rat", council_page(PARAGRAPHS))
     config = make(tmp_path, page_sources(srv, "/rat"))
     store = Store(config.state_dir)
-    assert (await cycle(config, store)).last.baseline == len(PARAGRAPHS)  # type: ignore[attr-defined]
+    assert (await cycle(config, store)).last.deferred == 1  # type: ignore[attr-defined]
+    assert await settle(config, store) == 1  # the baseline, taken as the daemon does
     version = SOURCE_KINDS["page"].EXTRACTOR
     with db(tmp_path) as conn:
         assert conn.execute("SELECT extractor FROM sources").fetchall() == [(version,)]
+        assert conn.execute("SELECT count(*) FROM seen").fetchone() == (len(PARAGRAPHS),)
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (LATEST,)
         # The state an older extractor left: it had found one paragraph of the four, and the
         # migration gave the source no extractor version.
@@ -85,6 +87,7 @@ async def test_upgrade_with_a_changed_body_reports_the_change(
     config = make(tmp_path, page_sources(srv, "/rat"))
     store = Store(config.state_dir)
     await cycle(config, store)
+    await settle(config, store)  # the baseline an older release took at the first poll
     with db(tmp_path) as conn:
         conn.execute("UPDATE sources SET extractor = NULL")
     store = Store(config.state_dir)

@@ -31,6 +31,7 @@ from monitor.models import (
 from monitor.store.archive import ArchiveHit, ArchiveQuery, Indexer
 from monitor.store.digests import OutboxEntry
 from monitor.store.outages import OutageRule
+from monitor.store.pending import PendingBody
 from monitor.store.sources import FetchRecord, SourceState
 
 
@@ -104,6 +105,22 @@ class PassageStore(Protocol):
         *,
         first: bool = False,
     ) -> None: ...
+
+
+@runtime_checkable
+class PendingBaselineStore(Protocol):
+    """First polls kept unparsed until their baseline is needed (`monitor.store.pending`)."""
+
+    def pending_baselines(self, keys: Sequence[str] | None = None) -> dict[str, str]: ...
+    def pending_body(self, key: str) -> PendingBody | None: ...
+    def keep_pending_baseline(
+        self, pending: PendingBody, conn: Connection | None = None
+    ) -> None: ...
+    def settle_pending(
+        self, key: str, body_hash: str, extractor: int | None, conn: Connection
+    ) -> bool: ...
+    def drop_pending_baseline(self, key: str, body_hash: str, conn: Connection) -> bool: ...
+    def note_baseline_warnings(self, key: str, warning: str, conn: Connection) -> None: ...
 
 
 @runtime_checkable
@@ -229,6 +246,7 @@ __all__ = [
     "ItemStore",
     "OutageStore",
     "PassageStore",
+    "PendingBaselineStore",
     "RetentionStore",
     "SourceStore",
     "Transactions",

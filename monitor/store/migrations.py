@@ -117,6 +117,12 @@ def _v11_workers(conn: Connection) -> None:
     schema.digest_periods.create(conn, checkfirst=True)
 
 
+def _v12_pending_baselines(conn: Connection) -> None:
+    """Keep a source's first poll unparsed until its baseline is needed (the deferred baseline).
+    Sources polled before have their baseline already: nothing to move."""
+    schema.pending_baselines.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_edits,
@@ -129,6 +135,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v9_feedback,
     _v10_archive,
     _v11_workers,
+    _v12_pending_baselines,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Select, and_, delete, select
 from monitor.store import schema as s
 from monitor.store.engine import CHUNK, Part
 from monitor.store.outages import prune_outages
+from monitor.store.pending import PendingBaselineRecords
 
 
 class Retention(Part):
@@ -23,8 +24,10 @@ class Retention(Part):
         of those feed entries), delivered items and digests, page snapshots, spells of outages
         that ended, and, when the configured sources are given as `active`, every row of a source
         that is no longer configured and was last polled before the period (re-added within it,
-        a source keeps its baseline). Items that an undelivered digest holds are kept, and with
-        them their source's row. Then the WAL is emptied.
+        a source keeps its baseline), its kept first-poll body included. A configured source's
+        kept body is never pruned by age: it is the baseline its next change is measured against.
+        Items that an undelivered digest holds are kept, and with them their source's row. Then
+        the WAL is emptied.
         """
         cutoff = now - timedelta(days=retention_days)
         with self.engine.begin() as conn:
@@ -91,6 +94,7 @@ class Retention(Part):
             conn.execute(delete(s.page_snapshots).where(s.page_snapshots.c.source_key.in_(chunk)))
             conn.execute(delete(s.volatile_lines).where(s.volatile_lines.c.source_key.in_(chunk)))
             conn.execute(delete(s.entry_versions).where(s.entry_versions.c.source_key.in_(chunk)))
+            PendingBaselineRecords.forget_pending(conn, chunk)
             self._delete_items(
                 conn,
                 select(s.items.c.id).where(

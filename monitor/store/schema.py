@@ -190,6 +190,24 @@ page_snapshots = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+# A source's first poll kept unparsed (the deferred baseline, `monitor.detect.baseline`): the
+# fetched body, compressed, until a later poll or the daemon's idle time needs what it records.
+# One row per source at most; it goes when the baseline is taken from it.
+pending_baselines = Table(
+    "pending_baselines",
+    metadata,
+    Column("source_key", String, ForeignKey("sources.key"), primary_key=True),
+    Column("codec", String(8), nullable=False),  # "zlib"
+    Column("size", Integer, nullable=False),  # the body's length before compression
+    Column("body_hash", String(64), nullable=False),  # the fetcher's hash of the body
+    Column("content_type", Text),
+    Column("final_url", Text, nullable=False),  # after redirects: what links resolve against
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    # Last: SQLite reads a row's columns in order, so the hashes a cycle reads never pull the
+    # body's overflow pages.
+    Column("body", LargeBinary, nullable=False),  # compressed as `codec` says
+)
+
 # When each channel's scheduled digest last ran, so a digest missed during downtime is sent once.
 channel_runs = Table(
     "channel_runs",

@@ -24,6 +24,7 @@ from monitor.store.items import ItemRecords
 from monitor.store.migrations import migrate
 from monitor.store.outages import OutageRecords
 from monitor.store.passages import PassageRecords
+from monitor.store.pending import PendingBaselineRecords, PendingBody
 from monitor.store.postgres import open_pg_engine, shown
 from monitor.store.retention import Retention
 from monitor.store.sources import FetchRecord, SourceRecords, SourceState
@@ -36,6 +37,7 @@ __all__ = [
     "WAL_SIZE_LIMIT",
     "FetchRecord",
     "OutboxEntry",
+    "PendingBody",
     "SourceState",
     "Store",
     "new_digest_id",
@@ -46,6 +48,7 @@ __all__ = [
 class Store(
     SourceRecords,
     PassageRecords,
+    PendingBaselineRecords,
     VolatileLineRecords,
     ItemRecords,
     DigestRecords,
@@ -138,6 +141,7 @@ if TYPE_CHECKING:
     ) -> tuple[
         i.SourceStore,
         i.PassageStore,
+        i.PendingBaselineStore,
         i.VolatileLineStore,
         i.ItemStore,
         i.DigestStore,
@@ -146,4 +150,4 @@ if TYPE_CHECKING:
         i.ArchiveStore,
     ]:
         """Never called: the type checker proves here that Store implements every interface."""
-        return store, store, store, store, store, store, store, store
+        return store, store, store, store, store, store, store, store, store
