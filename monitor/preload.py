@@ -27,6 +27,7 @@ from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY  # n
 
 import monitor.extract.feeds  # noqa: E402
 import monitor.extract.pages  # noqa: E402
+import monitor.sandbox  # noqa: E402  # what a worker runs (`_serve`): else each imports it
 import monitor.source_kinds  # noqa: E402
 import monitor.topics.worker  # noqa: E402, F401
 from monitor.topic_cache import DICTIONARY_LANGUAGES, use_packed_dictionaries  # noqa: E402

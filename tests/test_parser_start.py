@@ -65,7 +65,10 @@ async def test_a_poller_that_is_waited_for_starts_its_processes(
 
 
 _PROBE = """
+import sys
 import monitor.preload
+# What every worker runs (its loop, its metrics) is loaded once here, not in each worker.
+assert "monitor.sandbox" in sys.modules and "prometheus_client" in sys.modules
 from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY as F
 de, en = F.get_dictionary("de"), F.get_dictionary("en")
 print(type(de._firsts).__name__, type(en._firsts).__name__, de.get("Soldaten"), en.get("troops"))
