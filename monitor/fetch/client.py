@@ -516,7 +516,8 @@ class Fetcher:
         timeout: httpx.Timeout | None = None,
     ) -> _Reply:
         """One request and its response, no redirects; AddressRefused or _Stop on failure."""
-        host = url_host(url)
+        # `url_host`, from the parse the request itself uses (one parse of the URL, not two).
+        host = _parsed_url(url).raw_host.decode("ascii").lower()
         reason = self.gate.refusal(host)
         if reason is not None:
             # Known without DNS: say no before waiting for a slot.
