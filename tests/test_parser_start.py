@@ -4,6 +4,7 @@ dictionaries from the cache instead of building them at every start."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,3 +102,52 @@ def test_the_fork_server_reads_the_dictionaries_from_the_cache(tmp_path: Path) -
     damaged = next(cache.glob("simplemma-de-*-packed.bin"))
     damaged.write_bytes(damaged.read_bytes()[:-10])
     assert preload()[:2] == ["list", "_PackedBytes"]
+
+
+# `monitor once` through the real CLI entry point in a fresh interpreter; then what it imported
+# and whether it started the parser processes' fork server.
+_ONCE = """
+import json, multiprocessing.forkserver, sys
+out, args = sys.argv[1], sys.argv[2:]
+sys.argv = ["monitor", *args]
+from monitor.cli import main
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+server = multiprocessing.forkserver._forkserver._forkserver_pid
+with open(out, "w", encoding="utf-8") as fh:
+    modules = sorted(k for k, v in sys.modules.items() if v)
+    json.dump({"code": code, "modules": modules, "fork_server": server is not None}, fh)
+"""
+
+
+def test_once_with_nothing_to_parse_starts_no_fork_server(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    srv = content_server
+    srv.set("/a", outlet_page("Kurier", STORY))
+    make(tmp_path, page_sources(srv, "/a"))
+    env = {**os.environ, "MONITOR_CACHE_DIR": str(tmp_path / "cache")}
+
+    def once() -> tuple[dict[str, object], str]:
+        out = tmp_path / "once.json"
+        proc = subprocess.run(
+            [sys.executable, "-c", _ONCE, str(out), "--config", str(tmp_path / "config.toml"),
+             "once"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(out.read_text(encoding="utf-8")), proc.stdout
+
+    first, said = once()
+    assert first["fork_server"] and "1 fetched" in said  # the baseline is parsed
+    again, said = once()
+    assert "1 unchanged" in said
+    assert again["code"] == 0 and not again["fork_server"]
+    # Nor does it load what only a terminal's progress bar would need (httpx's command line
+    # pulls in rich and pygments).
+    modules = again["modules"]
+    assert isinstance(modules, list)
+    assert not {"httpx._main", "rich", "pygments"} & set(modules)
