@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from monitor.fetch import Fetcher
-from monitor.fetch.client import _build_request, _header_dict
+from monitor.fetch.client import _authority, _build_request, _header_dict
+from monitor.gate import normalize_url, url_host
 from monitor.models import FetchOutcome, Validators
 from tests.test_fetch_client import config
 
@@ -89,3 +91,25 @@ async def test_a_header_that_is_not_ascii_fails_as_through_httpx(raw_server: Raw
     assert result.outcome is FetchOutcome.ERROR
     assert "UnicodeEncodeError" in (result.error or "")
     assert raw_server.heads == []  # nothing was sent
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/feed?x=1",
+        "HTTPS://Example.ORG:443/a/b",
+        "http://example.org",
+        "http://example.org:80?q=1",
+        "http://[::1]:8080/x",
+        "https://[2001:db8::1]/",
+        "https://bücher.example/straße?ä=1",
+        "http://sub.example.co.uk:08080/p#frag",
+    ],
+)
+def test_the_authority_is_read_as_httpx_reads_it(url: str) -> None:
+    normal = normalize_url(url)
+    parsed = httpx.URL(normal)
+    netloc, host, port = _authority(normal)
+    assert netloc == parsed.netloc.decode("ascii")
+    assert host == parsed.raw_host.decode("ascii").lower() == url_host(normal)
+    assert port == parsed.port

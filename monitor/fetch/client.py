@@ -516,8 +516,7 @@ class Fetcher:
         timeout: httpx.Timeout | None = None,
     ) -> _Reply:
         """One request and its response, no redirects; AddressRefused or _Stop on failure."""
-        # `url_host`, from the parse the request itself uses (one parse of the URL, not two).
-        host = _parsed_url(url).raw_host.decode("ascii").lower()
+        host = _authority(url)[1]  # `url_host`, read off the normalised URL
         reason = self.gate.refusal(host)
         if reason is not None:
             # Known without DNS: say no before waiting for a slot.
@@ -566,14 +565,16 @@ class Fetcher:
         the same bytes on the wire and the same reply, without building httpx's request and
         response objects (a fifth of the event loop's CPU per 304). The caller holds the slot
         and the budget."""
-        parsed = _parsed_url(url)
+        netloc, host, port = _authority(url)
+        if "xn--" in host:  # named as httpx names it: the host as written, not in IDNA
+            host = _parsed_url(url).host
         try:
-            sent = _request_headers(session, url, headers)
+            sent = _request_headers(session, netloc, headers)
             status, raw, stream = await session.transport.exchange(
                 method,
                 url,
-                parsed.host,
-                parsed.port,
+                host,
+                port,
                 sent,
                 None,
                 (timeout or session.client.timeout).as_dict(),
@@ -587,7 +588,7 @@ class Fetcher:
                         received.get("content-length", ""),
                         received.get("content-encoding"),
                         cap,
-                        str(parsed),
+                        lambda: str(_parsed_url(url)),  # as httpx spells it (errors only)
                     )
             finally:
                 await stream.aclose()
@@ -603,7 +604,7 @@ class Fetcher:
             response.headers.get("content-length", ""),
             response.headers.get("content-encoding"),
             cap,
-            str(response.url),
+            lambda: str(response.url),
         )
 
     async def _read_raw(
@@ -612,10 +613,11 @@ class Fetcher:
         declared: str,
         encoding: str | None,
         cap: int,
-        where: str,
+        url: Callable[[], str],
     ) -> bytes:
+        """The body, decoded within `cap`; _Stop naming `url()` (the response's URL) if not."""
         if declared.isdigit() and int(declared) > cap:
-            raise _Stop(FetchOutcome.ERROR, f"response larger than {cap} bytes", url=where)
+            raise _Stop(FetchOutcome.ERROR, f"response larger than {cap} bytes", url=url())
         if not isinstance(stream, httpx.AsyncByteStream):  # the transport's are async
             raise TypeError("expected an async body stream")
         try:
@@ -625,9 +627,10 @@ class Fetcher:
             return body.finish()
         except TruncatedBody as exc:
             # A fetch error, so the source keeps its old validators and is fetched again.
+            where = url()
             raise _Stop(FetchOutcome.ERROR, f"{exc} from {where}", url=where) from None
         except (BodyTooLarge, BadEncoding) as exc:
-            raise _Stop(FetchOutcome.ERROR, str(exc), url=where) from None
+            raise _Stop(FetchOutcome.ERROR, str(exc), url=url()) from None
 
     def _describe(self, exc: httpx.HTTPError, url: str, timeout: httpx.Timeout | None) -> str:
         """One plain line for a transport error."""
@@ -734,19 +737,34 @@ def _header_dict(headers: httpx.Headers) -> dict[str, str]:
     return out
 
 
-def _request_headers(session: _Session, url: str, headers: dict[str, str]) -> list[tuple[str, str]]:
+def _authority(url: str) -> tuple[str, str, int | None]:
+    """(host[:port], bare host, port or None) of a URL `normalize_url` wrote: what httpx reads
+    as its netloc, `raw_host` and port (the gate checked that they agree), without parsing it
+    again (lower-case, IDNA, no default port, no user name; a path always follows)."""
+    rest = url[url.index("//") + 2 :]
+    end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    netloc = rest[:end]
+    if netloc.startswith("["):  # an IPv6 literal
+        close = netloc.index("]")
+        host, port_text = netloc[1:close], netloc[close + 2 :]
+    else:
+        host, _, port_text = netloc.partition(":")
+    return netloc, host, int(port_text) if port_text else None
+
+
+def _request_headers(
+    session: _Session, netloc: str, headers: dict[str, str]
+) -> list[tuple[str, str]]:
     """The header lines `_build_request` would send for a request without a body, in its
-    order: Host (the URL's authority, as `normalize_url` wrote it: lower-case, IDNA, no default
-    port), the client's headers less those `headers` replaces, then `headers`. Names and values
-    must be ASCII, as httpx asks (UnicodeEncodeError otherwise, as there)."""
+    order: Host (`netloc`, see `_authority`), the client's headers less those `headers`
+    replaces, then `headers`. Names and values must be ASCII, as httpx asks
+    (UnicodeEncodeError otherwise, as there)."""
     replaced = set()
     for name, value in headers.items():
         name.encode("ascii")
         value.encode("ascii")
         replaced.add(name.lower())
-    authority = url[url.index("//") + 2 :]
-    end = min((i for i in (authority.find("/"), authority.find("?")) if i >= 0), default=None)
-    lines = [("Host", authority[:end])]
+    lines = [("Host", netloc)]
     lines += [(k, v) for k, v in session.base_headers if k.lower() not in replaced]
     lines += headers.items()
     return lines
