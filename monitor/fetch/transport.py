@@ -2,7 +2,9 @@
 
 httpx builds the requests and reads the responses; the bytes move through aiohttp, whose C HTTP
 parser and per-host connection pools cost a fifth of httpcore's CPU per request (a poll cycle is
-thousands of small conditional GETs, so that is most of its time). The connection pool asks the
+thousands of small conditional GETs, so that is most of its time). The fetcher's GETs skip
+httpx's request and response objects too (`GuardedTransport.exchange`), with the same header
+lines and the same errors. The connection pool asks the
 gate (`guard.Gate`, shared with every other connector) twice over:
 
 * `GuardedResolver` resolves a host name through `Gate.resolve`, which refuses it if *any*
