@@ -147,7 +147,10 @@ def test_once_with_nothing_to_parse_starts_no_fork_server(
     assert "1 unchanged" in said
     assert again["code"] == 0 and not again["fork_server"]
     # Nor does it load what only a terminal's progress bar would need (httpx's command line
-    # pulls in rich and pygments).
+    # pulls in rich and pygments), nor the digest's builder, templates and senders (it writes
+    # the Atom feeds only).
     modules = again["modules"]
     assert isinstance(modules, list)
     assert not {"httpx._main", "rich", "pygments"} & set(modules)
+    assert not {"jinja2", "monitor.digest.render", "monitor.dispatch"} & set(modules)
+    assert (tmp_path / "state" / "feeds").is_dir()
