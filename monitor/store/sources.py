@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, false, select, update
 
 from monitor.models import FetchOutcome, FetchResult, Source, SourceHealth, Validators
 from monitor.store import schema as s
@@ -87,6 +87,11 @@ class SourceRecords(Part):
             if new:
                 # Another worker starting at the same time may insert some first.
                 conn.execute(insert_new(conn, s.sources), list(new.values()))
+            if not changed and not new:
+                # Nothing to write, but write access is asked for now all the same (a statement
+                # that changes no row): a state that cannot be written is refused at start, in
+                # one line, not after a cycle of fetches.
+                conn.execute(update(s.sources).where(false()).values(name=cols.name))
 
     def due(self, keys: Sequence[str], now: datetime) -> set[str]:
         wanted = set(keys)
