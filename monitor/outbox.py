@@ -21,9 +21,6 @@ from monitor import metrics
 from monitor.channels import kind_of
 from monitor.config import Config
 from monitor.digest.atom import FEEDS_FOLDER, MAX_ENTRIES, topic_feed, write_topic_feeds
-from monitor.digest.build import build_digest, channel_topics
-from monitor.digest.render import render_digest
-from monitor.dispatch import deliver
 from monitor.feedback.links import links_for
 from monitor.feedback.records import FeedbackRecords
 from monitor.feedback.suppress import Suppressor
@@ -62,6 +59,11 @@ def queue_digest(
     With dry_run the digest is built and rendered but nothing is claimed or queued. `period`:
     the scheduled time this digest is for, made once across workers (None: no such claim).
     """
+    # Imported here: `monitor once` writes the Atom feeds and must not load the digest's
+    # builder, templates and senders for that (a tenth of its start-up).
+    from monitor.digest.build import build_digest, channel_topics
+    from monitor.digest.render import render_digest
+
     channel = config.channels[channel_name]
     kind = "alert" if alert else "digest"
     topics = channel_topics(config, channel_name, urgent_only=alert)
@@ -188,6 +190,8 @@ async def flush(
     config: Config, store: Store, fetcher: Fetcher, now: datetime, channel: str | None = None
 ) -> list[Delivery]:
     """Send every queued digest that is due; record success or schedule the retry."""
+    from monitor.dispatch import deliver  # see `queue_digest`
+
     out = []
     # On PostgreSQL, those this worker claims: each digest is sent by one worker.
     for entry in store.claim_pending(now, channel):

@@ -10,7 +10,9 @@ its own, one job at a time, with a deadline and a memory cap:
 - a dead or killed process is replaced on demand, so the pool heals itself.
 
 Processes come from a fork server that has imported the parsers once (`monitor.preload`),
-so a replacement starts in milliseconds; spawn where there is no fork server.
+so a replacement starts in milliseconds; spawn where there is no fork server. Nothing is
+started before the first job (or `start`): a poll cycle whose sources all answered 304 starts
+no fork server and no process at all.
 
 Jobs are plain module-level functions and picklable arguments. A `setup` function runs once in
 every new process (the poller installs its compiled topics there, see `monitor.topics.worker`).
@@ -87,7 +89,8 @@ class Sandbox:
 
     Safe to use from one event loop at a time; `start` and `close` may be called from any
     thread. `size` processes at most; they are started by `start` (in a thread, so that the
-    caller need not wait for the fork server) or on first use.
+    caller need not wait for the fork server) or on first use, and not before: the fork
+    server too is started only then (see `started`).
     """
 
     def __init__(
@@ -104,8 +107,10 @@ class Sandbox:
         self._setup = setup
         self._setup_args = setup_args
         self._name = name
-        # `fork_here`: fork this very process (see `start_here`), not the fork server.
-        self._context: Any = multiprocessing.get_context("fork") if fork_here else _context()
+        # `fork_here`: fork this very process (see `start_here`), not the fork server. The fork
+        # server is chosen (and started) when the first process is needed: `_where`.
+        self._fork_here = fork_here
+        self._context: Any = None
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)  # notified when a start ends
         self._starting = 0  # processes being started right now
@@ -115,14 +120,29 @@ class Sandbox:
         self._waiters: deque[asyncio.Future[_Worker | None]] = deque()
         self._closed = False
         self._ready = threading.Event()
+        self._started = False  # any process asked for yet (by `start` or a job)
+        self._starting_all = False  # `start` was called
 
     # --- life cycle ------------------------------------------------------------------------------
 
+    @property
+    def started(self) -> bool:
+        """Whether any parser process (and so the fork server) was asked for yet."""
+        return self._started
+
     def start(self) -> None:
         """Start every process in a background thread; `wait_ready` tells when they are up."""
+        if self._closed:
+            self._ready.set()
+            return
+        self._where()
+        self._starting_all = True
         threading.Thread(target=self._prestart, name=f"{self._name}-start", daemon=True).start()
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
+        """Wait until every process is up, starting them (`start`) if no one did."""
+        if not self._starting_all:
+            self.start()
         return self._ready.wait(timeout)
 
     def start_here(self) -> None:
@@ -136,6 +156,7 @@ class Sandbox:
         self._prestart()
 
     def _prestart(self) -> None:
+        self._starting_all = True
         try:
             while True:
                 with self._lock:
@@ -250,11 +271,13 @@ class Sandbox:
                 spawn = self._count < self.size
                 if spawn:
                     self._count += 1
+                    self._started = True
                 else:
                     waiter: asyncio.Future[_Worker | None] = loop.create_future()
                     self._waiters.append(waiter)
             if spawn:
                 try:
+                    self._where()  # here, in the loop's thread: usually the main thread
                     worker = await asyncio.to_thread(self._spawn)
                 except BaseException:
                     self._room_freed()
@@ -325,9 +348,22 @@ class Sandbox:
                 self._starting -= 1
                 self._settled.notify_all()
 
+    def _where(self) -> Any:
+        """The multiprocessing context processes come from, made (and the fork server
+        started) on first call. Called from the caller's thread before a start is handed to
+        another one, so that the fork server starts from the main thread where it can."""
+        with self._lock:
+            self._started = True
+            if self._context is None:
+                self._context = (
+                    multiprocessing.get_context("fork") if self._fork_here else _context()
+                )
+            return self._context
+
     def _start_one(self) -> _Worker:
-        parent, child = self._context.Pipe(duplex=True)
-        process = self._context.Process(
+        context = self._where()
+        parent, child = context.Pipe(duplex=True)
+        process = context.Process(
             target=_serve,
             args=(child, self.limits.memory_mb, self._setup, self._setup_args),
             name=f"monitor-{self._name}",

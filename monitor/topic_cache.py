@@ -188,16 +188,33 @@ def preload_dictionaries(config: Config) -> None:
     whose one text would otherwise pay for building both. Each is read when the matcher first
     asks for it (an English text needs no German), the missing ones are built now: not in the
     parser process, whose limits are for matching."""
+    missing = use_packed_dictionaries()
+    if missing is not None:
+        from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+
+        for lang in missing:
+            LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang)
+
+
+def use_packed_dictionaries() -> list[str] | None:
+    """Make simplemma's low-memory factory read the German and English dictionaries from the
+    cache (a few milliseconds each, checked as the topics are) when first asked for one, and
+    build and store one that is missing (about half a second, once). Returns the languages
+    whose file is missing now, or None when nothing was changed (no cache folder, no
+    simplemma version, or a factory laid out otherwise: it builds as before).
+
+    For `monitor match` (above) and for the parser processes' fork server (`monitor.preload`),
+    which would otherwise build both dictionaries from simplemma's streams at every start."""
     from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
 
     from monitor.adapters import simplemma_internals as internals
 
     version = library_version("simplemma")
     if version is None:
-        return
+        return None
     folder = cache_dir()
     if folder is None:
-        return
+        return None
     paths = {
         lang: folder / f"simplemma-{lang}-{version}-packed.bin" for lang in DICTIONARY_LANGUAGES
     }
@@ -219,8 +236,7 @@ def preload_dictionaries(config: Config) -> None:
         log.debug("dictionary %s loaded from %s", lang, paths[lang])
         return mapping
 
-    factory = LOW_MEMORY_DICTIONARY_FACTORY
     missing = [lang for lang, path in paths.items() if not path.exists()]
-    if internals.preload_dictionaries(factory, load):
-        for lang in missing:
-            factory.get_dictionary(lang)
+    if not internals.preload_dictionaries(LOW_MEMORY_DICTIONARY_FACTORY, load):
+        return None
+    return missing

@@ -2,7 +2,9 @@
 
 httpx builds the requests and reads the responses; the bytes move through aiohttp, whose C HTTP
 parser and per-host connection pools cost a fifth of httpcore's CPU per request (a poll cycle is
-thousands of small conditional GETs, so that is most of its time). The connection pool asks the
+thousands of small conditional GETs, so that is most of its time). The fetcher's GETs skip
+httpx's request and response objects too (`GuardedTransport.exchange`), with the same header
+lines and the same errors. The connection pool asks the
 gate (`guard.Gate`, shared with every other connector) twice over:
 
 * `GuardedResolver` resolves a host name through `Gate.resolve`, which refuses it if *any*
@@ -26,7 +28,7 @@ import ipaddress
 import re
 import socket
 import ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -219,22 +221,54 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get("timeout", {})
-        host = request.url.host
-        content = await request.aread()
-        target = URL(str(request.url), encoded=True)  # already normalised by the gate
+        status, raw, body = await self.exchange(
+            request.method,
+            str(request.url),
+            request.url.host,
+            request.url.port,
+            # Names as written (Title-Case), not httpx's lower-cased view: some servers care.
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+            await request.aread(),
+            request.extensions.get("timeout", {}),
+        )
+        return httpx.Response(
+            status_code=status,
+            headers=raw,
+            stream=body,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    @property
+    def direct(self) -> bool:
+        """Whether requests go straight to their targets (no forward proxy)."""
+        return self._proxies is None
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        host: str,
+        port: int | None,
+        headers: list[tuple[str, str]],
+        content: bytes | None,
+        timeout: Mapping[str, float | None],
+    ) -> tuple[int, list[tuple[bytes, bytes]], _Body]:
+        """One request as given (`url` normalised by the gate, `headers` exactly as sent):
+        (status, raw response headers, the raw body to read and close). What
+        `handle_async_request` does without building httpx's request and response objects,
+        for the fetcher's GETs (a poll cycle is thousands of them); errors are httpx's."""
+        target = URL(url, encoded=True)  # already normalised by the gate
         proxy = self._proxies.for_url(target) if self._proxies else None
         if self._proxies is not None:
             # Judged here whichever way it goes: a proxy would resolve the name out of our
             # sight, and a bypassed host could share an address with the proxy.
-            await self._judge_target(host, request.url.port or _default_port(target))
+            await self._judge_target(host, port or _default_port(target))
         try:
             response = await self._client().request(
-                request.method,
+                method,
                 target,
-                # Names as written (Title-Case), not httpx's lower-cased view: some servers care.
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
-                + _plain_proxy_login(proxy, target),
+                headers=headers + _plain_proxy_login(proxy, target),
                 data=content or None,
                 proxy=proxy.url if proxy else None,
                 proxy_headers={"Proxy-Authorization": proxy.authorization}
@@ -257,13 +291,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         if sum(len(k) + len(v) + 4 for k, v in raw) > self._max_header_bytes:
             response.close()
             raise HeadersTooLarge(self._max_header_bytes)
-        return httpx.Response(
-            status_code=response.status,
-            headers=raw,
-            stream=_Body(response, host),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1"},
-        )
+        return response.status, raw, _Body(response, host)
 
     async def _judge_target(self, host: str, port: int) -> None:
         """The gate's verdict on the target's own addresses, before any proxy is asked."""

@@ -1,0 +1,156 @@
+"""What a poll cycle costs before it parses anything: the parser processes (and their fork
+server) start only when a fetched body needs parsing, and the fork server reads simplemma's
+dictionaries from the cache instead of building them at every start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from monitor import metrics
+from monitor.store import Store
+from tests.conftest import ContentServer
+from tests.test_pipeline import STORY, make, outlet_page, page_sources, poller_for
+from tests.test_pipeline import cycle as run_cycle
+
+
+def parser_starts() -> float:
+    return metrics.REGISTRY.get_sample_value("monitor_parser_starts_total") or 0.0
+
+
+async def test_a_cycle_with_only_304s_starts_no_parser_process(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    srv = content_server
+    srv.set("/a", outlet_page("Kurier", STORY))
+    srv.set("/b", outlet_page("Bote", "Die Lage in der Region bleibt angespannt."))
+    config = make(tmp_path, page_sources(srv, "/a", "/b"))
+    store = Store(config.state_dir)
+    first = await run_cycle(config, store)  # the baseline: both bodies are parsed
+    assert first.sandbox.started
+    assert first.last.baseline > 0  # type: ignore[attr-defined]
+
+    # Nothing changed: both answer 304, and no process (nor fork server) is asked for.
+    before = parser_starts()
+    quiet = await run_cycle(config, store)
+    assert quiet.last.not_modified == 2  # type: ignore[attr-defined]
+    assert not quiet.sandbox.started
+    assert parser_starts() == before
+
+    # A changed page: the processes start on demand and the news is found as before.
+    srv.set("/a", outlet_page("Kurier", STORY.replace("3.000", "10.000")))
+    busy = await run_cycle(config, store)
+    assert busy.sandbox.started
+    assert parser_starts() > before
+    assert busy.last.new_passages == 1  # type: ignore[attr-defined]
+    assert busy.last.matches_by_topic.get("troop_deployment") == 1  # type: ignore[attr-defined]
+
+
+async def test_a_poller_that_is_waited_for_starts_its_processes(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    # The benchmarks measure a cycle without the processes' start-up: `wait_ready` starts them.
+    srv = content_server
+    srv.set("/a", outlet_page("Kurier", STORY))
+    config = make(tmp_path, page_sources(srv, "/a"))
+    poller = poller_for(config, Store(config.state_dir))
+    try:
+        assert not poller.sandbox.started
+        assert poller.wait_ready(60.0)
+        assert poller.sandbox.started
+    finally:
+        poller.close()
+
+
+_PROBE = """
+import sys
+import monitor.preload
+# What every worker runs (its loop, its metrics) is loaded once here, not in each worker.
+assert "monitor.sandbox" in sys.modules and "prometheus_client" in sys.modules
+from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY as F
+de, en = F.get_dictionary("de"), F.get_dictionary("en")
+print(type(de._firsts).__name__, type(en._firsts).__name__, de.get("Soldaten"), en.get("troops"))
+"""
+
+
+def test_the_fork_server_reads_the_dictionaries_from_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {**os.environ, "MONITOR_CACHE_DIR": str(cache)}
+
+    def preload() -> list[str]:
+        out = subprocess.run(
+            [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, check=True
+        )
+        return out.stdout.split()
+
+    # No cache yet: built from simplemma's streams as before, and stored packed.
+    built = preload()
+    assert built[:2] == ["list", "list"]
+    assert sorted(p.name.split("-")[1] for p in cache.glob("simplemma-*-packed.bin")) == [
+        "de",
+        "en",
+    ]
+    # Every later start reads them from there (the packed form), with the same answers.
+    loaded = preload()
+    assert loaded[:2] == ["_PackedBytes", "_PackedBytes"]
+    assert loaded[2:] == built[2:] == ["Soldat", "troop"]
+
+    # A damaged file fails its check: that dictionary is built again, never read.
+    damaged = next(cache.glob("simplemma-de-*-packed.bin"))
+    damaged.write_bytes(damaged.read_bytes()[:-10])
+    assert preload()[:2] == ["list", "_PackedBytes"]
+
+
+# `monitor once` through the real CLI entry point in a fresh interpreter; then what it imported
+# and whether it started the parser processes' fork server.
+_ONCE = """
+import json, multiprocessing.forkserver, sys
+out, args = sys.argv[1], sys.argv[2:]
+sys.argv = ["monitor", *args]
+from monitor.cli import main
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+server = multiprocessing.forkserver._forkserver._forkserver_pid
+with open(out, "w", encoding="utf-8") as fh:
+    modules = sorted(k for k, v in sys.modules.items() if v)
+    json.dump({"code": code, "modules": modules, "fork_server": server is not None}, fh)
+"""
+
+
+def test_once_with_nothing_to_parse_starts_no_fork_server(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    srv = content_server
+    srv.set("/a", outlet_page("Kurier", STORY))
+    make(tmp_path, page_sources(srv, "/a"))
+    env = {**os.environ, "MONITOR_CACHE_DIR": str(tmp_path / "cache")}
+
+    def once() -> tuple[dict[str, object], str]:
+        out = tmp_path / "once.json"
+        proc = subprocess.run(
+            [sys.executable, "-c", _ONCE, str(out), "--config", str(tmp_path / "config.toml"),
+             "once"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(out.read_text(encoding="utf-8")), proc.stdout
+
+    first, said = once()
+    assert first["fork_server"] and "1 fetched" in said  # the baseline is parsed
+    again, said = once()
+    assert "1 unchanged" in said
+    assert again["code"] == 0 and not again["fork_server"]
+    # Nor does it load what only a terminal's progress bar would need (httpx's command line
+    # pulls in rich and pygments), nor the digest's builder, templates and senders (it writes
+    # the Atom feeds only).
+    modules = again["modules"]
+    assert isinstance(modules, list)
+    assert not {"httpx._main", "rich", "pygments"} & set(modules)
+    assert not {"jinja2", "monitor.digest.render", "monitor.dispatch"} & set(modules)
+    assert (tmp_path / "state" / "feeds").is_dir()
