@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -221,18 +222,29 @@ def once(ctx: click.Context) -> None:
         click.echo(f"warning: {line}", err=True)
 
 
+# Outcomes of a poll that `once` does not log one by one when not on a terminal.
+QUIET_OUTCOMES = frozenset({"not modified", "baseline", "0 new"})
+PROGRESS_EVERY = 5.0  # seconds between progress lines for those
+
+
 @contextlib.contextmanager
 def _progress(total: int) -> Iterator[Callable[[Any, str], None]]:
-    """How `once` shows its sources being polled: a progress bar on a terminal, one log line
-    per source otherwise (a file, a pipe, a container's log)."""
+    """How `once` shows its sources being polled: a progress bar on a terminal; otherwise (a
+    file, a pipe, a container's log) a log line for each source with something to tell (new
+    text, a failure), and for the others one line every few seconds and at the end, so that
+    a large cycle does not write (and pay for) ten thousand lines saying "not modified"."""
     if not sys.stderr.isatty():
         log = logging.getLogger("monitor.once")
         done = 0
+        last = time.monotonic()
 
         def line(src: Any, outcome: str) -> None:
-            nonlocal done
+            nonlocal done, last
             done += 1
-            log.info("%d/%d %s: %s", done, total, src.name, outcome)
+            now = time.monotonic()
+            if outcome not in QUIET_OUTCOMES or done == total or now - last >= PROGRESS_EVERY:
+                last = now
+                log.info("%d/%d %s: %s", done, total, src.name, outcome)
 
         yield line
         return

@@ -184,11 +184,33 @@ def test_once_logs_each_source_when_not_on_a_terminal(
     assert run.returncode == 0, run.stderr
     lines = [json.loads(x) for x in run.stderr.splitlines() if x.startswith("{")]
     progress = sorted(r["msg"] for r in lines if r["logger"] == "monitor.once")
+    # Both are told: the unreadable one because it failed, the feed because it came last or
+    # as the closing count (a quiet outcome alone is not logged source by source).
     assert len(progress) == 2, run.stderr
     assert {m.split(" ", 1)[0] for m in progress} == {"1/2", "2/2"}
     assert any("source 0:" in m for m in progress) and any("source 1:" in m for m in progress)
     assert "\x1b[" not in run.stderr  # no bar drawn into a file
     assert "Is this machine offline?" not in run.stderr  # one of the two was read
+
+
+def test_once_logs_quiet_outcomes_only_as_progress(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    """Off a terminal, sources with nothing to tell (unchanged, baseline) are not logged one
+    by one: a cycle of many says only its closing count."""
+    for n in range(6):
+        content_server.set(f"/feed{n}.xml", FEED, "application/rss+xml")
+    urls = [f"{content_server.base}/feed{n}.xml" for n in range(6)]
+    cfg = write_config(tmp_path, urls, free_port())
+    for _ in range(2):  # baseline, then unchanged
+        run = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(cfg), "once"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        lines = [json.loads(x) for x in run.stderr.splitlines() if x.startswith("{")]
+        progress = [r["msg"] for r in lines if r["logger"] == "monitor.once"]
+        assert [m.split(" ", 1)[0] for m in progress] == ["6/6"], run.stderr
 
 
 def test_once_shows_a_progress_bar_on_a_terminal(
