@@ -29,9 +29,10 @@ async def test_a_cycle_with_only_304s_starts_no_parser_process(
     srv.set("/b", outlet_page("Bote", "Die Lage in der Region bleibt angespannt."))
     config = make(tmp_path, page_sources(srv, "/a", "/b"))
     store = Store(config.state_dir)
-    first = await run_cycle(config, store)  # the baseline: both bodies are parsed
-    assert first.sandbox.started
-    assert first.last.baseline > 0  # type: ignore[attr-defined]
+    # First polls keep both bodies, unparsed: no process yet.
+    first = await run_cycle(config, store)
+    assert not first.sandbox.started
+    assert first.last.fetched == 2 and first.last.baseline == 0  # type: ignore[attr-defined]
 
     # Nothing changed: both answer 304, and no process (nor fork server) is asked for.
     before = parser_starts()
@@ -40,7 +41,8 @@ async def test_a_cycle_with_only_304s_starts_no_parser_process(
     assert not quiet.sandbox.started
     assert parser_starts() == before
 
-    # A changed page: the processes start on demand and the news is found as before.
+    # A changed page: the processes start on demand, take the kept baseline and find the
+    # news as before.
     srv.set("/a", outlet_page("Kurier", STORY.replace("3.000", "10.000")))
     busy = await run_cycle(config, store)
     assert busy.sandbox.started
@@ -142,7 +144,9 @@ def test_once_with_nothing_to_parse_starts_no_fork_server(
         return json.loads(out.read_text(encoding="utf-8")), proc.stdout
 
     first, said = once()
-    assert first["fork_server"] and "1 fetched" in said  # the baseline is parsed
+    # The first poll keeps the body for later: nothing parsed, no fork server.
+    assert "1 fetched" in said and "1 first poll kept unparsed" in said, said
+    assert first["code"] == 0 and not first["fork_server"]
     again, said = once()
     assert "1 unchanged" in said
     assert again["code"] == 0 and not again["fork_server"]

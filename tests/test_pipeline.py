@@ -253,6 +253,10 @@ async def test_parser_pool_survives_a_killed_worker(
         async with Fetcher(config.http) as fetcher:
             first = await poller.cycle(fetcher, only_due=False)
             assert first.fetched == 24 and first.failed == 0
+            # First polls keep their bodies unparsed; taking their baselines (the daemon's idle
+            # work) starts the processes.
+            done, left = await poller.settle_kept(24)
+            assert (done, left) == (24, 0)
             workers = multiprocessing.active_children()
             assert workers, "the cycle did not use parser processes"
             os.kill(workers[0].pid, signal.SIGKILL)

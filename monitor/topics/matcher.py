@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 import ahocorasick
 import re2
 
-from monitor.config import TopicConfig
 from monitor.models import Evidence, TopicMatch
 from monitor.topics.analysis import (
     JOINED,
@@ -58,6 +57,9 @@ from monitor.topics.nodes import ANY, BODY, BODY_BASE, Doc, Found, Leaf, Node, O
 from monitor.topics.prefilter import Prefilter, feature_anchors, node_anchors
 
 if TYPE_CHECKING:
+    # Only named in signatures: the parser processes import this module and never need
+    # the config models (pydantic builds them at import, ~0.3 s).
+    from monitor.config import TopicConfig
     from monitor.topics.query import Compiler
 
 # German inflection endings that may follow a compound's last part (Russlandsanktion-en).
