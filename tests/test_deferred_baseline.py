@@ -454,3 +454,31 @@ def test_the_daemon_settles_kept_first_polls_in_idle_time_with_their_warnings(
         daemon.proc.send_signal(signal.SIGTERM)
         daemon.proc.wait(timeout=60)
     assert "took the baselines of 2 first polls kept unparsed" in daemon.text()
+
+
+def test_monitor_sources_says_which_first_polls_are_kept_unparsed(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    """Review: a kept first poll showed as plain "ok" in `monitor sources`, as if its body had
+    been parsed fine; its parse (and its warnings) comes only at its next change."""
+    srv = content_server
+    scenario(srv)
+    make(tmp_path, sources(srv))
+    cfg = tmp_path / "config.toml"
+    assert monitor(cfg, "once").returncode == 0
+
+    def kept() -> dict[str, bool]:
+        listed = json.loads(monitor(cfg, "sources", "--json").stdout)
+        return {h["name"]: h["first_poll_kept"] for h in listed}
+
+    assert kept() == {"page": True, "wire": True}
+    table = monitor(cfg, "sources").stdout
+    assert table.count("first poll kept unparsed") == 2, table
+    store = Store(tmp_path / "state")  # the store's own reading (PostgreSQL, other schemas)
+    assert [h.kept for h in store.health()] == [True, True]
+    store.close()
+
+    change(srv)
+    assert monitor(cfg, "once").returncode == 0
+    assert kept() == {"page": False, "wire": False}
+    assert "kept unparsed" not in monitor(cfg, "sources").stdout

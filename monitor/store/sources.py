@@ -224,8 +224,11 @@ class SourceRecords(Part):
         if keys is not None:
             query = query.where(s.sources.c.key.in_(keys))
         with self.engine.connect() as conn:
+            kept = set(conn.execute(select(s.pending_baselines.c.source_key)).scalars())
             return [
-                SourceHealth(r.key, r.name, r.url, r.state, r.state_since, r.last_error)
+                SourceHealth(
+                    r.key, r.name, r.url, r.state, r.state_since, r.last_error, r.key in kept
+                )
                 for r in conn.execute(query)
             ]
 
