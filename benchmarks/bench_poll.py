@@ -126,8 +126,9 @@ async def run(n: int, hosts: int, port: int) -> None:
         poller = Poller(
             config, store, compile_topics(config.topics, config.aliases), load_sources(config)
         )
-        # Parser processes start with the poller, as in the daemon; their start-up (a fork
-        # server importing the extractors once) is reported apart from the cycles.
+        # Parser processes start on first use (a cycle of first polls, whose bodies are kept,
+        # needs none); started here so that their start-up (a fork server importing the
+        # extractors once) is reported apart from the cycles.
         started, spent = time.perf_counter(), machine_cpu()
         await asyncio.to_thread(poller.wait_ready)
         print(

@@ -148,6 +148,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
                 else (h.state if h else ("unknown" if unknown else "new")),
                 "since": h.since.isoformat() if h and h.since else None,
                 "error": s.refused or (h.last_error if h else None),
+                # Fetched, not yet parsed: "ok" says nothing of its parse (see the README).
+                "first_poll_kept": bool(h and h.kept and not s.refused),
             }
         )
     if as_json:
@@ -164,6 +166,8 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         if r["cited_by"]:
             origin = "seed: " + ", ".join(c["document"] for c in r["cited_by"])
         detail = r["url"] + (f"\n{r['error']}" if r["error"] else "")
+        if r["first_poll_kept"]:
+            detail += "\nfirst poll kept unparsed: parsed (warnings too) at its next change"
         table.add_row(r["name"], r["kind"], origin, r["state"], detail)
     Console(width=None if sys.stdout.isatty() else 160).print(table)
     click.echo(f"{len(rows)} sources")

@@ -175,6 +175,7 @@ class SourceHealth:
     state: str
     since: datetime | None
     last_error: str | None
+    kept: bool = False  # its first poll is kept unparsed (`monitor.store.pending`)
 
 
 @dataclass(frozen=True, slots=True)

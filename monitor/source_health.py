@@ -36,7 +36,11 @@ def read_health(db: Path) -> list[SourceHealth] | None:
         rows = conn.execute(
             "SELECT key, name, url, state, state_since, last_error FROM sources ORDER BY name"
         ).fetchall()
-        return [SourceHealth(k, n, u, st, _when(since), err) for k, n, u, st, since, err in rows]
+        kept = {k for (k,) in conn.execute("SELECT source_key FROM pending_baselines")}
+        return [
+            SourceHealth(k, n, u, st, _when(since), err, k in kept)
+            for k, n, u, st, since, err in rows
+        ]
     except (sqlite3.Error, ValueError, TypeError):
         return None
     finally:

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, false, select, update
+from sqlalchemy import Connection, bindparam, delete, false, select, update
 
 from monitor.models import FetchOutcome, FetchResult, Source, SourceHealth, Validators
 from monitor.store import schema as s
-from monitor.store.engine import Part, utcnow
+from monitor.store.engine import CHUNK, Part, utcnow
 from monitor.store.outages import FetchHealth, track_outages
 from monitor.store.postgres import insert_new
 
@@ -45,6 +45,23 @@ class FetchRecord:
 # Statements built once: their SET clause comes from the parameters, so SQLAlchemy compiles each
 # shape once and does not coerce every value again for every source.
 _UPDATE_SOURCE = update(s.sources).where(s.sources.c.key == bindparam("_key"))
+
+def _forget_kept_bodies(conn: Connection, keys: Sequence[str]) -> None:
+    """Drop the kept first-poll bodies of sources whose kind changed, with their fetch's
+    validators: a body kept as one kind is no baseline for the other (its parse would fail, or
+    key its passages otherwise), so the next poll is a first poll of the new kind, in full."""
+    p = s.pending_baselines.c
+    for i in range(0, len(keys), CHUNK):
+        chunk = keys[i : i + CHUNK]
+        kept = list(conn.execute(select(p.source_key).where(p.source_key.in_(chunk))).scalars())
+        if kept:
+            conn.execute(delete(s.pending_baselines).where(p.source_key.in_(kept)))
+            conn.execute(
+                update(s.sources)
+                .where(s.sources.c.key.in_(kept))
+                .values(etag=None, last_modified=None, body_hash=None)
+            )
+
 
 HEALTHY = frozenset({"ok", "not_modified"})  # states of a source that could be read
 
@@ -84,6 +101,11 @@ class SourceRecords(Part):
                     }
             if changed:
                 conn.execute(_UPDATE_SOURCE, changed)
+                rekinded = [
+                    str(c["_key"]) for c in changed if known[str(c["_key"])][1] != c["kind"]
+                ]
+                if rekinded:
+                    _forget_kept_bodies(conn, rekinded)
             if new:
                 # Another worker starting at the same time may insert some first.
                 conn.execute(insert_new(conn, s.sources), list(new.values()))
@@ -224,8 +246,11 @@ class SourceRecords(Part):
         if keys is not None:
             query = query.where(s.sources.c.key.in_(keys))
         with self.engine.connect() as conn:
+            kept = set(conn.execute(select(s.pending_baselines.c.source_key)).scalars())
             return [
-                SourceHealth(r.key, r.name, r.url, r.state, r.state_since, r.last_error)
+                SourceHealth(
+                    r.key, r.name, r.url, r.state, r.state_since, r.last_error, r.key in kept
+                )
                 for r in conn.execute(query)
             ]
 
