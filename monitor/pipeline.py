@@ -355,17 +355,8 @@ class Poller:
             return await self._first_poll(src, result, state, now, summary)
         else:
             try:
-                doc = await self._cpu(
-                    "parse",
-                    extract_document,
-                    src.kind,
-                    result.body,
-                    result.final_url or src.url,
-                    result.content_type,
-                    self.config.http.max_feed_items,
-                    tuple(src.ignore),
-                    baseline,  # only recorded, so no dates or languages are needed
-                )
+                # A baseline is only recorded, so it needs no dates or languages.
+                doc = await self._parse(src, result, record_only=baseline)
             except ExtractError as exc:
                 return self._unparsed(src, result, state, now, summary, exc)
         # Decide what is new without writing; everything below commits in one transaction, so
@@ -571,20 +562,24 @@ class Poller:
         if not state.baseline_done:
             return await self._first_poll(src, result, state, now, summary)
         try:
-            doc = await self._cpu(
-                "parse",
-                extract_document,
-                src.kind,
-                result.body,
-                result.final_url or src.url,
-                result.content_type,
-                self.config.http.max_feed_items,
-                tuple(src.ignore),
-                False,
-            )
+            doc = await self._parse(src, result, record_only=False)
         except ExtractError as exc:
             return self._unparsed(src, result, state, now, summary, exc)
         return state, doc
+
+    async def _parse(self, src: Source, result: FetchResult, *, record_only: bool) -> Document:
+        """The fetched body's document, extracted in a parser process."""
+        return await self._cpu(
+            "parse",
+            extract_document,
+            src.kind,
+            result.body,
+            result.final_url or src.url,
+            result.content_type,
+            self.config.http.max_feed_items,
+            tuple(src.ignore),
+            record_only,
+        )
 
     def _write_settled(
         self,

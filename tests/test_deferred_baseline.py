@@ -31,17 +31,9 @@ from monitor.store.pending import PendingBody
 from tests.conftest import ContentServer
 from tests.test_bounded_work import NESTED
 from tests.test_end_to_end import monitor, rss
+from tests.test_first_poll import CALM, REVISED, RSS, TROOPS
 from tests.test_pipeline import STORY, cycle, make, outlet_page, poller_for, settle
 
-RSS = "application/rss+xml; charset=utf-8"
-CALM = ("calm-1", "Ferry traffic resumes in Rason", "Ferries run again between Rason and Najin.")
-TROOPS = (
-    "troops-1",
-    "Pentagon: 10,000 North Korean soldiers now in Kursk",
-    "The Pentagon said about 10,000 North Korean troops have moved into Russia's Kursk region "
-    "and are expected to join combat against Ukrainian forces soon.",
-)
-REVISED = (TROOPS[0], TROOPS[1], TROOPS[2].replace("10,000", "12,000"))
 NEW = (
     "troops-2",
     "North Korean artillery crews reach the Kursk front",
