@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from corpus_server import serving  # noqa: E402
 
 from monitor import wiring  # noqa: E402
 from monitor.fetch import Fetcher  # noqa: E402
@@ -152,30 +153,10 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=18080)
     ap.add_argument("--latency", type=float, default=0.05)
     args = ap.parse_args()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "corpus_server.py"),
-            "--docs",
-            str(args.sources),
-            "--hosts",
-            str(args.hosts),
-            "--port",
-            str(args.port),
-            "--latency",
-            str(args.latency),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    with serving(args.sources, args.hosts, args.port, args.latency):
         ms = args.latency * 1000
         print(f"N = {args.sources} sources on {args.hosts} hosts, latency {ms:.0f} ms")
         asyncio.run(run(args.sources, args.hosts, args.port))
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ from sqlalchemy import create_engine, text
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from corpus_server import serving  # noqa: E402
+
 from monitor.store.postgres import engine_url  # noqa: E402
 from tests.pg_server import fresh_database, postgres_server  # noqa: E402
 
@@ -151,22 +153,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=18093)
     ap.add_argument("--timeout", type=float, default=900.0)
     args = ap.parse_args()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "corpus_server.py"),
-            "--docs",
-            str(args.sources),
-            "--hosts",
-            str(args.hosts),
-            "--port",
-            str(args.port),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    with serving(args.sources, args.hosts, args.port):
         corpus = f"http://127.0.0.1:{args.port}"
         lines = ["| workers | pass | sources | first to last poll | sources/min | commits/source |"]
         lines.append("|---|---|---|---|---|---|")
@@ -177,9 +164,6 @@ def main() -> None:
                 print(lines[-2], lines[-1], sep="\n", flush=True)
         print("\n".join(lines))
         print(json.dumps({"cpus": os.cpu_count(), "sources": args.sources}))
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from corpus_server import serving
+
 REPO = Path(__file__).resolve().parent.parent
 URLWATCH_VENV = Path("/tmp/urlwatch-2.29-venv")
 HOSTS = 20
@@ -176,44 +178,34 @@ def main() -> int:
     tools = ["urlwatch", *(["before"] if args.before else []), "monitor"]
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        server = subprocess.Popen(
-            [sys.executable, str(REPO / "benchmarks" / "corpus_server.py"), "--docs", str(n),
-             "--hosts", str(HOSTS), "--port", str(args.port), "--latency", "0.05"],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        try:
-            assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-            with tempfile.TemporaryDirectory() as tmp:
-                folders = {name: Path(tmp) / name for name in tools}
-                for folder in folders.values():
-                    folder.mkdir()
-                commands = {"urlwatch": urlwatch_files(folders["urlwatch"], n, args.port)}
-                for name in tools[1:]:
-                    commands[name] = monitor_files(folders[name], n, args.port)
-                figures: dict[str, list[Figures]] = {k: [] for k in commands}
-                envs: dict[str, dict[str, str]] = {"urlwatch": {}}
-                for name in tools[1:]:
-                    # Each tree keeps its own compiled-topics cache, as an installation does,
-                    # filled once by `monitor check` (the topics compile once per config, not
-                    # per state): a shared cache would be evicted by the other tree's runs.
-                    envs[name] = {"MONITOR_CACHE_DIR": str(folders[name] / "cache")}
-                    if name == "before":
-                        envs[name]["PYTHONPATH"] = args.before
-                    subprocess.run(
-                        [*commands[name][:-1], "check"], cwd=folders[name], check=True,
-                        env={**os.environ, **envs[name]}, capture_output=True,
-                    )  # fmt: skip
-                for phase in ("cold", "warm"):
-                    for name, argv in commands.items():
-                        figures[name].append(run_measured(argv, folders[name], envs[name]))
-                    if phase == "cold":
-                        # The same 5% change is seen by both: each warm run follows one bump.
-                        bump(args.port)
-                        time.sleep(0.2)
-                rows.append((n, figures))
-        finally:
-            server.terminate()
-            server.wait()
+        with serving(n, HOSTS, args.port), tempfile.TemporaryDirectory() as tmp:
+            folders = {name: Path(tmp) / name for name in tools}
+            for folder in folders.values():
+                folder.mkdir()
+            commands = {"urlwatch": urlwatch_files(folders["urlwatch"], n, args.port)}
+            for name in tools[1:]:
+                commands[name] = monitor_files(folders[name], n, args.port)
+            figures: dict[str, list[Figures]] = {k: [] for k in commands}
+            envs: dict[str, dict[str, str]] = {"urlwatch": {}}
+            for name in tools[1:]:
+                # Each tree keeps its own compiled-topics cache, as an installation does,
+                # filled once by `monitor check` (the topics compile once per config, not
+                # per state): a shared cache would be evicted by the other tree's runs.
+                envs[name] = {"MONITOR_CACHE_DIR": str(folders[name] / "cache")}
+                if name == "before":
+                    envs[name]["PYTHONPATH"] = args.before
+                subprocess.run(
+                    [*commands[name][:-1], "check"], cwd=folders[name], check=True,
+                    env={**os.environ, **envs[name]}, capture_output=True,
+                )  # fmt: skip
+            for phase in ("cold", "warm"):
+                for name, argv in commands.items():
+                    figures[name].append(run_measured(argv, folders[name], envs[name]))
+                if phase == "cold":
+                    # The same 5% change is seen by both: each warm run follows one bump.
+                    bump(args.port)
+                    time.sleep(0.2)
+            rows.append((n, figures))
     print(f"\n{'N':>6} {'tool':9} {'cold wall':>10} {'cold CPU':>9} {'warm wall':>10} "
           f"{'warm CPU':>9} {'main RSS':>9} {'tree RSS':>9}")  # fmt: skip
     for n, figures in rows:

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import random
 import resource
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -129,6 +134,25 @@ async def start(docs: int, hosts: int, port: int, latency: float) -> web.AppRunn
     for h in range(1, hosts + 1):
         await web.TCPSite(runner, f"127.0.0.{h}", port, backlog=4096).start()
     return runner
+
+
+@contextlib.contextmanager
+def serving(
+    docs: int, hosts: int, port: int, latency: float = 0.05
+) -> Iterator[subprocess.Popen[str]]:
+    """This server in a process of its own for the benchmarks, from "ready" until the block
+    ends (the process is yielded: a benchmark measuring a process tree leaves it out)."""
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__)), "--docs", str(docs), "--hosts", str(hosts),
+         "--port", str(port), "--latency", str(latency)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        yield server
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def main() -> None:

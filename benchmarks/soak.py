@@ -22,7 +22,6 @@ import asyncio
 import gc
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from corpus_server import serving  # noqa: E402
 
 from monitor import wiring  # noqa: E402
 from monitor.config import Config  # noqa: E402
@@ -352,24 +353,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.trace:
         tracemalloc.start(5)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "corpus_server.py"),
-            "--docs",
-            str(2 * args.sources),
-            "--hosts",
-            str(args.hosts),
-            "--port",
-            str(args.port),
-            "--latency",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    with serving(2 * args.sources, args.hosts, args.port, latency=0) as server:
         print(
             f"{args.sources} sources, {args.cycles} cycles of {args.hours:g} simulated hours "
             f"({args.cycles * args.hours / 24:.0f} days), retention {args.retention} days, "
@@ -380,9 +364,6 @@ def main() -> None:
             soak = Soak(args, Path(tmp))
             asyncio.run(soak.run(server.pid))
             ok = verdict(soak.samples, args.cycles)
-    finally:
-        server.terminate()
-        server.wait()
     sys.exit(0 if ok else 1)
 
 
