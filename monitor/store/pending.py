@@ -10,6 +10,7 @@ PostgreSQL) never record it twice.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,16 +60,7 @@ class PendingBaselineRecords(Part):
         """Keep a first poll's body (replacing one kept before, which a crash may have left)."""
         with self._tx(conn) as tx:
             tx.execute(delete(s.pending_baselines).where(_P.source_key == pending.source_key))
-            tx.execute(s.pending_baselines.insert().values(
-                source_key=pending.source_key,
-                body=pending.body,
-                codec=pending.codec,
-                size=pending.size,
-                body_hash=pending.body_hash,
-                content_type=pending.content_type,
-                final_url=pending.final_url,
-                fetched_at=pending.fetched_at,
-            ))
+            tx.execute(s.pending_baselines.insert().values(**dataclasses.asdict(pending)))
 
     def settle_pending(
         self, key: str, body_hash: str, extractor: int | None, conn: Connection
