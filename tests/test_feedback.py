@@ -113,16 +113,21 @@ def written(state: Path, before: set[Path]) -> tuple[str, str, str]:
     return pick(".txt"), pick(".html"), pick(".json")
 
 
-def test_marks_and_mutes_suppress_items_in_every_channel_and_feed(
-    tmp_path: Path, content_server: ContentServer
-) -> None:
-    srv = content_server
+def polled_twice(tmp_path: Path, srv: ContentServer) -> tuple[Path, Path]:
+    """(config, state folder) after a baseline and a poll that brings stories A, B and C."""
     cfg = write_config(tmp_path, srv)
-    state = tmp_path / "state"
     feeds(srv, OLD, OLD, OLD)
     assert monitor(cfg, "once").returncode == 0
     feeds(srv, [A, B, *OLD], [C, *OLD], OLD)
     assert monitor(cfg, "once").returncode == 0
+    return cfg, tmp_path / "state"
+
+
+def test_marks_and_mutes_suppress_items_in_every_channel_and_feed(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    srv = content_server
+    cfg, state = polled_twice(tmp_path, srv)
     before: set[Path] = set()
     sent = monitor(cfg, "digest")
     assert sent.returncode == 0, sent.stdout + sent.stderr
@@ -263,12 +268,7 @@ def test_monitor_feedback_reports_per_topic_and_as_csv(
     tmp_path: Path, content_server: ContentServer
 ) -> None:
     srv = content_server
-    cfg = write_config(tmp_path, srv)
-    state = tmp_path / "state"
-    feeds(srv, OLD, OLD, OLD)
-    assert monitor(cfg, "once").returncode == 0
-    feeds(srv, [A, B, *OLD], [C, *OLD], OLD)
-    assert monitor(cfg, "once").returncode == 0
+    cfg, state = polled_twice(tmp_path, srv)
     records = FeedbackRecords(Store(state).engine)
     now = datetime.now(UTC)
     records.record("not_relevant", item_of(state, "a-1"), "grain", "anna", now)
