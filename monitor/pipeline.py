@@ -145,7 +145,7 @@ class Poller:
             poll.workers or os.cpu_count() or 1,
             Limits(timeout=poll.parse_timeout, memory_mb=poll.parse_memory_mb),
             setup=install_matcher,
-            setup_args=(freeze_matcher(matcher),),
+            setup_args=(freeze_matcher(matcher, for_workers=True),),
         )
         self.in_flight = 0  # sources between "fetch started" and "stored"
         self.stories = StoryIndex(limit=STORY_LIMIT)

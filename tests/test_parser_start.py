@@ -158,3 +158,52 @@ def test_once_with_nothing_to_parse_starts_no_fork_server(
     assert not {"httpx._main", "rich", "pygments"} & set(modules)
     assert not {"jinja2", "monitor.digest.render", "monitor.dispatch"} & set(modules)
     assert (tmp_path / "state" / "feeds").is_dir()
+
+
+def test_the_command_script_imports_nothing_parser_processes_would_import_again() -> None:
+    # multiprocessing runs the parent's main script again in every parser process it starts
+    # (as `__mp_main__`); the `monitor` script must cost them nothing: it imports the command
+    # line only when it runs.
+    from importlib.metadata import entry_points
+
+    [script] = [e for e in entry_points(group="console_scripts") if e.name == "monitor"]
+    module = script.value.split(":")[0]
+    probe = f"import sys, {module}; print(sorted(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    for heavy in ("click", "pydantic", "monitor.config", "monitor.cli"):
+        assert f"'{heavy}'" not in loaded, heavy
+    # And the command still runs through it.
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "monitor"), "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "once" in done.stdout, done.stderr
+
+
+_THAW = """
+import pickle, sys
+from monitor.topics.worker import install_matcher, match_passages
+install_matcher(open(sys.argv[1], "rb").read())
+[(language, found, cut)] = match_passages([(sys.argv[2], None, "en")])
+heavy = sorted({"pydantic", "monitor.config"} & set(sys.modules))
+print(" ".join([*(m.topic for m in found), "heavy:", *heavy]))
+"""
+
+
+def test_parser_processes_get_the_topics_without_their_pydantic_config(tmp_path: Path) -> None:
+    # A parser process installs the compiled topics from bytes; reading them must not import
+    # pydantic and the config models (0.1-0.2 s of every new process), and it still matches.
+    from monitor.config import TopicConfig
+    from monitor.topics import compile_topics
+    from monitor.topics.worker import freeze_matcher
+
+    matcher = compile_topics({"grain": TopicConfig(query="grain AND ships")}, {})
+    frozen = tmp_path / "topics.bin"
+    frozen.write_bytes(freeze_matcher(matcher, for_workers=True))
+    text = "Grain ships left the port of Odesa on Monday."
+    said = subprocess.run(
+        [sys.executable, "-c", _THAW, str(frozen), text], capture_output=True, text=True,
+        check=True,
+    ).stdout.split()  # fmt: skip
+    assert said == ["grain", "heavy:"], said

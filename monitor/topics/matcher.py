@@ -238,7 +238,10 @@ class Matcher:
         return node
 
     def __reduce__(self) -> tuple[type[Matcher], tuple[Any, Any, bool, int]]:
-        return (Matcher, self._config)
+        config = getattr(self, "_config", None)
+        if config is None:  # thawed in a parser process, without its config (`freeze_matcher`)
+            raise TypeError("a matcher thawed without its topics' config cannot be pickled")
+        return (Matcher, config)
 
     def _cap(self, text: str, title: str | None) -> tuple[str, str | None, bool]:
         """Text and title as matched: each cut to `max_chars` (see `cap_text`)."""
