@@ -467,6 +467,12 @@ def _context() -> multiprocessing.context.SpawnContext | multiprocessing.context
     return context
 
 
+def start_fork_server() -> None:
+    """Start the fork server now, so that it imports the parsers while the caller does other
+    work; the first process a pool asks for is then forked at once. Idempotent."""
+    _context()
+
+
 def _start_fork_server() -> None:
     """Start the fork server now, with SIGINT ignored from its very first instruction.
 
