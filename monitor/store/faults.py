@@ -10,13 +10,18 @@ the operator's call, made with `monitor reset-state`.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import json
 import os
 import shutil
 import sqlite3
 import stat
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from monitor.atomicfile import write_atomic
 
 RESET_HINT = (
     "restore it from a backup, or run `monitor reset-state` to move it aside and start over"
@@ -186,6 +191,56 @@ def check_contents(path: Path) -> None:
             f"an SQLite database of another application (tables: {shown})",
             "point [state] path at this program's own folder, or move the file away",
         )
+
+
+# Where a clean close leaves the database file's size and time of change (`mark_closed`).
+CLOSED_SUFFIX = ".closed"
+RECHECK_SECONDS = 24 * 3600  # the contents are checked at least this often all the same
+
+
+def contents_checked_at(path: Path) -> float | None:
+    """When the contents of the database at `path` were last found sound, if it is exactly as
+    this program left it then, closed cleanly, less than RECHECK_SECONDS ago; else None, and
+    `check_contents` must run.
+
+    `PRAGMA quick_check` reads the whole file: 0.7 s of every start at 250 MB. Run at every
+    open, it found nothing a clean close could have caused; what damages a database (a process
+    killed mid-write, a full disk, another program, a copy or a restore) changes the file's
+    size or time of change, or leaves a write-ahead log behind."""
+    try:
+        mark = json.loads(Path(f"{path}{CLOSED_SUFFIX}").read_text(encoding="utf-8"))
+        st = path.stat()
+        wal = Path(f"{path}-wal").exists()
+        closed = (mark["size"], mark["mtime_ns"]) == (st.st_size, st.st_mtime_ns)
+        checked = float(mark["checked"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if wal or not closed or not 0 <= time.time() - checked < RECHECK_SECONDS:
+        return None
+    return checked
+
+
+def mark_closed(path: Path, checked: float) -> None:
+    """After the last connection to the database at `path` closed cleanly: note its size and
+    time of change, and when its contents were last checked (`contents_checked_at`). Best
+    effort; with a write-ahead log still there (another process has it open), nothing."""
+    marker = Path(f"{path}{CLOSED_SUFFIX}")
+    try:
+        if Path(f"{path}-wal").exists():
+            marker.unlink(missing_ok=True)
+            return
+        st = path.stat()
+        blob = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "checked": checked}
+        write_atomic(marker, json.dumps(blob).encode())
+    except OSError:
+        pass  # the next open checks the contents, as without a mark
+
+
+def forget_closed(path: Path) -> None:
+    """The database at `path` is open for writing: a mark of an earlier close no longer
+    holds (a crash from here on must lead to a check)."""
+    with contextlib.suppress(OSError):
+        Path(f"{path}{CLOSED_SUFFIX}").unlink(missing_ok=True)
 
 
 def move_aside(path: Path, now: datetime | None = None) -> list[Path]:

@@ -8,6 +8,7 @@ Each part is usable on its own with an engine and has a narrow interface in
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,14 @@ from monitor.store.archive import ArchiveRecords
 from monitor.store.claims import DEFAULT_LEASE, worker_name
 from monitor.store.digests import DigestRecords, OutboxEntry, new_digest_id
 from monitor.store.engine import DB_NAME, WAL_SIZE_LIMIT, create_database, open_engine, utcnow
-from monitor.store.faults import check_contents, check_file, os_fault
+from monitor.store.faults import (
+    check_contents,
+    check_file,
+    contents_checked_at,
+    forget_closed,
+    mark_closed,
+    os_fault,
+)
 from monitor.store.items import ItemRecords
 from monitor.store.migrations import migrate
 from monitor.store.outages import OutageRecords
@@ -70,15 +78,19 @@ class Store(
         self.path = state_dir / DB_NAME
         self.database_url = database_url
         self.where = shown(database_url) if database_url else str(self.path)
+        self._checked = time.time()  # when the SQLite file's contents were last found sound
         if database_url:
             self.engine = open_pg_engine(database_url)
         else:
             # Checked before SQLite touches the file: it would turn an empty one into a new
             # database.
-            if check_file(self.path):
-                check_contents(self.path)
-            else:
+            if not check_file(self.path):
                 create_database(state_dir)
+            elif (checked := contents_checked_at(self.path)) is not None:
+                self._checked = checked  # as a clean close left it: see contents_checked_at
+            else:
+                check_contents(self.path)
+            forget_closed(self.path)
             self.engine = open_engine(state_dir)
         try:
             self.version = migrate(self.engine)
@@ -105,6 +117,8 @@ class Store(
 
     def close(self) -> None:
         self.engine.dispose()
+        if not self.shared:
+            mark_closed(self.path, self._checked)
 
     def probe_write(self) -> None:
         """Prove that a commit reaches the disk again (after a state fault): rewrite the newest
