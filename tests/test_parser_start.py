@@ -160,6 +160,36 @@ def test_once_with_nothing_to_parse_starts_no_fork_server(
     assert (tmp_path / "state" / "feeds").is_dir()
 
 
+def test_once_over_a_larger_known_set_starts_its_parsers_as_it_starts(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    # From EARLY_PARSERS_FROM sources on, a run over an existing state starts the fork server
+    # at once (its import then overlaps start-up and fetching), even if nothing changed; a
+    # first run, whose bodies are all kept unparsed, does not.
+    from monitor.cli import EARLY_PARSERS_FROM
+
+    srv = content_server
+    paths = [f"/p{i}" for i in range(EARLY_PARSERS_FROM)]
+    for i, path in enumerate(paths):
+        srv.set(path, outlet_page(f"Bote {i}", STORY))
+    make(tmp_path, page_sources(srv, *paths))
+    env = {**os.environ, "MONITOR_CACHE_DIR": str(tmp_path / "cache")}
+
+    def once() -> dict[str, object]:
+        out = tmp_path / "once.json"
+        proc = subprocess.run(
+            [sys.executable, "-c", _ONCE, str(out), "--config", str(tmp_path / "config.toml"),
+             "once"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert f"{EARLY_PARSERS_FROM} sources" in proc.stdout, proc.stdout
+        return json.loads(out.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+    assert not once()["fork_server"]
+    assert once()["fork_server"]
+
+
 def test_the_command_script_imports_nothing_parser_processes_would_import_again() -> None:
     # multiprocessing runs the parent's main script again in every parser process it starts
     # (as `__mp_main__`); the `monitor` script must cost them nothing: it imports the command
