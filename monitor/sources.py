@@ -10,7 +10,7 @@ from monitor import config_memo
 from monitor.config import Config
 from monitor.config_parts import check_http_url
 from monitor.extract import cited_urls
-from monitor.gate import UrlRefused, address_allowed, normalize_url, url_host
+from monitor.gate import UrlRefused, address_allowed, known_normal, normalize_url, url_host
 from monitor.models import Citation, Source
 from monitor.source_kinds import page
 
@@ -41,6 +41,8 @@ def load_sources(config: Config) -> list[Source]:
         # Through the memo of values the config's checks accepted (`monitor.config_memo`): the
         # gate's parsers cost some 0.1 ms per URL, a second of every start at 10,000 sources.
         key = check_http_url(sc.url)
+        if key == sc.url:  # the memo says so: the fetcher need not ask the parsers again
+            known_normal(key)
         if key in out:
             log.warning("source %s is configured twice; the first entry wins", sc.url)
             continue
