@@ -306,3 +306,23 @@ def test_prune_forgets_the_kept_version_of_a_feed_entry_with_its_fingerprint(
     assert pruned["sources"] == 1 and not source_row(store, gone.key)
     assert count(store, "entry_versions", gone.key) == 0
     store.close()
+
+
+def test_claims_of_digest_periods_older_than_retention_are_pruned(tmp_path: Path) -> None:
+    # One row per channel and scheduled time (the workers' claim on making its digest): kept
+    # for the retention period, then forgotten like the digests themselves.
+    store = Store(tmp_path)
+    now = utcnow()
+    old, recent = now - timedelta(days=RETENTION + 1), now - timedelta(days=1)
+    with store.engine.begin() as conn:
+        for when in (old, recent):
+            assert store.claim_period(conn, "mail", "digest", when, when)
+    gone = store.prune(now, RETENTION)
+    assert gone["digest_periods"] == 1
+    with sqlite3.connect(store.path) as conn:
+        left = conn.execute("SELECT count(*) FROM digest_periods").fetchone()[0]
+    assert left == 1
+    # The recent one still holds: that time's digest is not made twice.
+    with store.engine.begin() as conn:
+        assert not store.claim_period(conn, "mail", "digest", recent, now)
+    store.close()

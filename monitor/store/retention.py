@@ -22,7 +22,8 @@ class Retention(Part):
     ) -> dict[str, int]:
         """Forget what is older than the retention period: fingerprints (and the kept versions
         of those feed entries), delivered items and digests, page snapshots, spells of outages
-        that ended, and, when the configured sources are given as `active`, every row of a source
+        that ended, the claims of digest periods, and, when the configured sources are given as
+        `active`, every row of a source
         that is no longer configured and was last polled before the period (re-added within it,
         a source keeps its baseline), its kept first-poll body included. A configured source's
         kept body is never pruned by age: it is the baseline its next change is measured against.
@@ -60,6 +61,11 @@ class Retention(Part):
             if active is not None:
                 sources_gone = self._forget_removed(conn, cutoff, set(active))
             outages_gone = prune_outages(conn, cutoff)
+            # A period's claim only keeps two workers from making one digest twice; the
+            # scheduler never goes back that far (it catches up the last missed period only).
+            periods_gone = conn.execute(
+                delete(s.digest_periods).where(s.digest_periods.c.period < cutoff)
+            ).rowcount
         self.checkpoint()
         return {
             "fingerprints": seen_gone,
@@ -68,6 +74,7 @@ class Retention(Part):
             "entry_versions": versions_gone,
             "sources": sources_gone,
             "outages": outages_gone,
+            "digest_periods": periods_gone,
         }
 
     @staticmethod
