@@ -504,3 +504,58 @@ def test_a_kind_changed_while_the_first_poll_is_kept_polls_afresh_as_that_kind(
     again = monitor(cfg, "once")
     assert "2 first polls kept unparsed" in again.stdout, again.stdout
     assert count(state, "items") == 0
+
+
+def test_two_first_polls_of_one_source_at_once_keep_one_body(tmp_path: Path, pg_url: str) -> None:
+    # A `monitor once` beside PostgreSQL workers may take a source's first poll while a worker
+    # does: the second to commit must neither fail nor leave two bodies.
+    import threading
+
+    from sqlalchemy import text
+
+    from monitor.models import Source
+
+    src = Source("https://a.example.org/", "https://a.example.org/", "page", "a", 3600, "config")
+    first, second, watcher = (Store(tmp_path, pg_url) for _ in range(3))
+    first.sync_sources([src])
+
+    def kept(body: bytes) -> PendingBody:
+        return PendingBody(
+            src.key, zlib.compress(body), "zlib", len(body), body.hex(), "text/html", src.url,
+            utcnow(),
+        )  # fmt: skip
+
+    errors: list[BaseException] = []
+
+    def other_poll() -> None:
+        try:
+            second.keep_pending_baseline(kept(b"<p>second</p>"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND query LIKE '%pending_baselines%'"
+    )
+    with first.engine.connect() as conn:
+        tx = conn.begin()
+        first.keep_pending_baseline(kept(b"<p>first</p>"), conn)
+        thread = threading.Thread(target=other_poll)
+        thread.start()
+        # The other insert waits on this transaction's row before this one commits.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with watcher.engine.connect() as look:
+                if look.execute(waiting).scalar():
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the second first poll never waited on the first")
+        tx.commit()
+    thread.join(30)
+    assert not errors, errors
+    pending = first.pending_body(src.key)
+    assert pending is not None and zlib.decompress(pending.body) == b"<p>first</p>"
+    assert len(first.pending_baselines()) == 1
+    for store in (first, second, watcher):
+        store.close()

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from monitor.store import schema as s
 from monitor.store.engine import CHUNK, Part
+from monitor.store.postgres import insert_new
 
 _P = s.pending_baselines.c
 
@@ -57,10 +58,14 @@ class PendingBaselineRecords(Part):
         return PendingBody(**row._mapping) if row is not None else None
 
     def keep_pending_baseline(self, pending: PendingBody, conn: Connection | None = None) -> None:
-        """Keep a first poll's body (replacing one kept before, which a crash may have left)."""
+        """Keep a first poll's body (replacing one kept before, which a crash may have left).
+        Two first polls of one source at once (a `monitor once` beside PostgreSQL workers):
+        the body of the first to commit is kept, and the other's insert does nothing."""
         with self._tx(conn) as tx:
             tx.execute(delete(s.pending_baselines).where(_P.source_key == pending.source_key))
-            tx.execute(s.pending_baselines.insert().values(**dataclasses.asdict(pending)))
+            tx.execute(
+                insert_new(tx, s.pending_baselines).values(**dataclasses.asdict(pending))
+            )
 
     def settle_pending(
         self, key: str, body_hash: str, extractor: int | None, conn: Connection
