@@ -559,8 +559,9 @@ class Poller:
         """The kept body went meanwhile (the daemon's idle time, another worker): on from what
         the store holds now, a baseline taken or, if the kept body was dropped, none."""
         state = self.store.source_state(src.key)
-        if not state.baseline_done:
+        if not state.baseline_done and self.config.poll.baseline:
             return await self._first_poll(src, result, state, now, summary)
+        # A baseline taken, or none to take (`poll.baseline` off): a poll like any other.
         try:
             doc = await self._parse(src, result, record_only=False)
         except ExtractError as exc:

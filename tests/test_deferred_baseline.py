@@ -559,3 +559,33 @@ def test_two_first_polls_of_one_source_at_once_keep_one_body(tmp_path: Path, pg_
     assert len(first.pending_baselines()) == 1
     for store in (first, second, watcher):
         store.close()
+
+
+async def test_a_kept_body_dropped_meanwhile_with_baseline_off_reports_the_page(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    # The page's first poll was kept; then `poll.baseline` was turned off, and the kept body
+    # went (a change of kind elsewhere drops it) while the changed page was being fetched. With
+    # no baseline left to take, the poll is what a first poll is today: all of it is reported,
+    # not kept again as a baseline.
+    import asyncio
+
+    srv = content_server
+    srv.set("/a", outlet_page("Kurier", STORY))
+    page_only = f'[[sources]]\nurl = "{srv.base}/a"\nkind = "page"\nname = "page"\n'
+    store = Store(make(tmp_path, page_only).state_dir)
+    assert (await cycle(make(tmp_path, page_only), store)).last.deferred == 1  # type: ignore[attr-defined]
+
+    config = make(tmp_path, "[poll]\nbaseline = false\n" + page_only)
+    srv.set("/a", outlet_page("Kurier", EDITED_STORY), delay=2.0)
+    running = asyncio.create_task(cycle(config, store))
+    deadline = time.monotonic() + 30
+    while srv.hits("/a") < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    with sqlite3.connect(config.state_dir / "monitor.db") as db:
+        db.execute("DELETE FROM pending_baselines")
+    last = (await running).last  # type: ignore[attr-defined]
+    assert (last.deferred, last.failed) == (0, 0)
+    assert any(text == EDITED_STORY for _, text, _, _ in reported(store))
+    assert store.pending_baselines() == {}
+    store.close()
