@@ -66,6 +66,8 @@ from monitor.topics.worker import freeze_matcher, install_matcher, match_passage
 log = logging.getLogger("monitor.pipeline")
 
 STORY_WINDOW = timedelta(days=7)  # syndicated copies arrive within days, not months
+# How far back each cycle looks again for items other processes stored (`_read_stories`).
+STORY_REREAD = timedelta(hours=1)
 # Stories kept in memory at most (about 12 KB each): past it, the oldest go before their week is
 # up, and a late copy of one of them is reported as a story of its own.
 STORY_LIMIT = 5000
@@ -150,18 +152,8 @@ class Poller:
         self.in_flight = 0  # sources between "fetch started" and "stored"
         self.stories = StoryIndex(limit=STORY_LIMIT)
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
-        for item_id, story_id, source_key, passage_key, stored, seen, text in (
-            store.recent_minhashes(self.clock() - STORY_WINDOW)
-        ):
-            key = f"{source_key}\x00{passage_key}"
-            sig: Sketch | None
-            try:
-                sig = from_bytes(base64.b64decode(stored))
-            except ValueError:  # a MinHash of an older release: sign its stored text again
-                sig = signature(text)
-            if sig is not None:
-                self.stories.add_signature(key, sig, seen)
-                self._story_items[key] = story_id or item_id
+        self._stories_read: datetime | None = None  # when the store was last read for stories
+        self._read_stories(self.clock())
         # Parser processes (and their fork server) start when the first fetched body needs
         # parsing, not here: a cycle whose sources all answered 304 or sent the same body
         # starts none (a second of CPU for a `monitor once` that parses nothing).
@@ -214,6 +206,8 @@ class Poller:
         started = time.monotonic()
         now = self.clock()
         self._forget_stories(now)
+        if self.store.shared:  # on SQLite no other process writes while this one runs
+            self._read_stories(now)
         summary = CycleSummary()
         todo = [s for s in self.sources if s.refused is None]
         if only_due:
@@ -687,6 +681,32 @@ class Poller:
             return False
         warning = "warning: " + "; ".join(baseline.warnings) if baseline.warnings else None
         return self._write_settled(src, pending, baseline, self.clock(), warning)
+
+    def _read_stories(self, now: datetime) -> None:
+        """Index the recent items the store holds that this poller has not read yet: at start
+        all of them, then at every cycle those that other processes stored meanwhile (other
+        PostgreSQL workers, a `monitor once`), so that a copy of a story one worker reported
+        is grouped with it by any other."""
+        since = now - STORY_WINDOW
+        if self._stories_read is not None:
+            # An item is stored with the time its cycle started and committed up to a cycle
+            # later: items since the last read, and a margin for those still being written then.
+            since = max(since, self._stories_read - STORY_REREAD)
+        self._stories_read = now
+        for item_id, story_id, source_key, passage_key, stored, seen, text in (
+            self.store.recent_minhashes(since)
+        ):
+            key = f"{source_key}\x00{passage_key}"
+            if key in self._story_items:  # stored by this poller: indexed already
+                continue
+            sig: Sketch | None
+            try:
+                sig = from_bytes(base64.b64decode(stored))
+            except ValueError:  # a MinHash of an older release: sign its stored text again
+                sig = signature(text)
+            if sig is not None:
+                self.stories.add_signature(key, sig, seen)
+                self._story_items[key] = story_id or item_id
 
     def _forget_stories(self, now: datetime) -> None:
         """Drop stories older than the story window from memory (they stay in the store)."""

@@ -250,3 +250,55 @@ def test_stories_stored_with_an_older_releases_minhash_still_group_after_an_upgr
     finally:
         poller.close()
         store.close()
+
+
+async def test_workers_on_postgresql_group_a_story_another_worker_reported(
+    tmp_path: Path, content_server: ContentServer, pg_url: str
+) -> None:
+    # Two workers share the state; each polls one outlet. The agency's story is stored by one;
+    # the other, already running, reports a copy at its next cycle: one story, not two.
+    from sqlalchemy import select
+
+    from monitor.fetch import Fetcher
+    from monitor.store import Store
+    from monitor.store import schema as s
+
+    srv = content_server
+    rss_type = "application/rss+xml; charset=utf-8"
+    workers = []
+    for path in ("/wire.xml", "/courier.xml"):
+        srv.set(path, feed([CALM]), rss_type)
+        folder = tmp_path / path.strip("/.xml")
+        folder.mkdir()
+        (folder / "config.toml").write_text(
+            '[http]\nallow_networks = ["127.0.0.1/32"]\nrespect_robots = false\n'
+            f'[seeds]\nenabled = false\n\n[[sources]]\nname = "{NAMES[path]}"\n'
+            f'url = "{srv.base}{path}"\nkind = "feed"\n\n{shipped_topics()}',
+            encoding="utf-8",
+        )
+        config = wiring.load(folder / "config.toml")
+        store = Store(config.state_dir, pg_url)
+        workers.append((path, store, wiring.build(config, store).poller))
+
+    async def cycle(poller: object) -> None:
+        async with Fetcher(workers[0][2].config.http) as fetcher:
+            await poller.cycle(fetcher, only_due=False)  # type: ignore[attr-defined]
+
+    try:
+        for _, _, poller in workers:  # first polls: baselines
+            await cycle(poller)
+        for path, _, poller in workers:  # the wire's story, then the courier's copy
+            srv.set(path, feed([*COPIES[path], CALM]), rss_type)
+            await cycle(poller)
+        store = workers[0][1]
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                select(s.items.c.id, s.items.c.source_key, s.items.c.story_id)
+            ).all()
+        by_source = {key.rsplit("/", 1)[-1]: (item, story) for item, key, story in rows}
+        wire_item, _ = by_source["wire.xml"]
+        assert by_source["courier.xml"][1] == wire_item
+    finally:
+        for _, store, poller in workers:
+            poller.close()
+            store.close()
