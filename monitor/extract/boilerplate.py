@@ -45,6 +45,13 @@ _PHRASES = re.compile(
     | \bleave\ a\ (?:reply|comment)\b | \bschreibe\ einen\ kommentar\b
     | \bkommentar\ (?:abschicken|schreiben)\b | \bpflichtfelder\b | \brequired\ fields\b
     | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b | ©
+    | \balready\ a\ (?:subscriber|member)\b | \b(?:bereits|schon)\ abonnent
+    | \b(?:log|sign)\ in\ to\ (?:comment|reply)\b | \bum\ zu\ kommentieren\b
+    | \bis\ this\ page\ (?:useful|helpful)\b | \bwas\ this\ (?:page|article)\ helpful\b
+    | \bwar\ diese\ seite\ hilfreich\b
+    | \blast\ (?:updated|modified|edited)\b | \bdate\ modified\b
+    | \bzuletzt\ (?:aktualisiert|geändert|bearbeitet)\b | \baktualisiert\ am\b
+    | \b(?:kontakt|contact):\s*@
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -98,12 +105,29 @@ def _navigation_run(text: str) -> bool:
 # An added block holding a kept paragraph is a dump of the page (the default run's last
 # resort takes the whole page as one paragraph when its main pass comes up short).
 DUMP_MIN_CHARS = 40
+# An added block made mostly of kept sentences repeats the text: a quote of an earlier post
+# under its "X wrote:" line, a pull quote.
+REPEAT_SHARE = 0.5
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+def _repeats(text: str, kept_sentences: Sequence[str]) -> bool:
+    covered = sum(len(sentence) for sentence in kept_sentences if sentence in text)
+    return covered >= REPEAT_SHARE * len(text)
+
+
+def _headline_line(text: str, headline: str) -> bool:
+    """The page's headline, alone or with a kicker or date beside it (a header's line)."""
+    if not headline or headline not in text:
+        return False
+    return len(text.replace(headline, " ").split()) <= FRAGMENT_MAX_WORDS
 
 
 def added_blocks(
     precision: Sequence[Block],
     recall: Sequence[Block | None],
     source_of: Callable[[str], etree._Element | None] = lambda _text: None,
+    headline: str = "",
 ) -> list[Block]:
     """The precision blocks, in order, with the recall pass's other blocks merged in where they
     stand, minus the ones our rules call boilerplate.
@@ -114,10 +138,16 @@ def added_blocks(
     over the precision text is the article's header (a kicker, a "Live" badge, a dateline).
     ``recall`` holds None where its run found a block that was dropped (a run of links).
     ``source_of`` finds the page's element of an added block's text, whose ancestors tell a
-    header or a box.
+    header or a box. ``headline``: the page's <h1>, which is not main text wherever it stands.
     """
     kept = {text for _, text in precision}
     long_kept = [text for text in kept if len(text) >= DUMP_MIN_CHARS]
+    sentences = [
+        sentence
+        for text in long_kept
+        for sentence in _SENTENCES.split(text)
+        if len(sentence) >= DUMP_MIN_CHARS
+    ]
     index: dict[str, list[int]] = {}  # a text's places among the precision blocks
     for i, (_, text) in enumerate(precision):
         index.setdefault(text, []).append(i)
@@ -140,7 +170,12 @@ def added_blocks(
                 position = at + 1
             labels.clear()
             continue
-        if boilerplate(kind, text, long_kept) or _in_furniture(source_of(text)):
+        if (
+            boilerplate(kind, text, long_kept)
+            or _headline_line(text, headline)
+            or _repeats(text, sentences)
+            or _in_furniture(source_of(text))
+        ):
             labels.clear()
             continue
         if kind == "head" or fragment(kind, text):
@@ -179,7 +214,10 @@ _FURNITURE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
     r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar|widget"
-    r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit)(?:$|[\s_-])",
+    r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit"
+    r"|kommentare?|signature|feedback)(?:$|[\s_-])"
+    # A forum post's user box ("postprofile", "profile-rank"), not a post that "has-profile".
+    r"|(?:^|\s)(?:post|user)?profile(?:$|[\s_-])",
     re.IGNORECASE,
 )
 

@@ -89,7 +89,13 @@ def _with_recall_pass(
     # On most pages both runs find the same text: nothing to add, nothing to walk.
     if body is None or _ALL_TEXT(body) == _ALL_TEXT(precision):
         return blocks
-    return added_blocks(blocks, list(tree_blocks(body)), _finder(tree))
+    headline = next(tree.iter("h1"), None)
+    return added_blocks(
+        blocks,
+        list(tree_blocks(body)),
+        _finder(tree),
+        " ".join(headline.text_content().split()) if headline is not None else "",
+    )
 
 
 _TEXT_ELEMENTS = ("p", "div", "li", "td", "dd", "blockquote", "h2", "h3", "h4", "h5", "h6", "span")
