@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool", choices=("monitor", "trafilatura"), default="monitor")
     parser.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
     parser.add_argument("--tree", type=Path, help="score the monitor package of this source tree")
-    parser.add_argument("--glob", default="*.html", help="pages of --dir to score (e.g. 'en_*.html')")
+    parser.add_argument("--glob", default="*.html", help="pages of --dir, e.g. 'en_*.html'")
     args = parser.parse_args(argv)
 
     pages = sorted(args.dir.glob(args.glob))

@@ -174,7 +174,7 @@ def added_blocks(
             boilerplate(kind, text, long_kept)
             or _headline_line(text, headline)
             or _repeats(text, sentences)
-            or _in_furniture(source_of(text))
+            or in_furniture(source_of(text))
         ):
             labels.clear()
             continue
@@ -222,7 +222,7 @@ _FURNITURE_CLASS = re.compile(
 )
 
 
-def _in_furniture(el: etree._Element | None) -> bool:
+def in_furniture(el: etree._Element | None) -> bool:
     while el is not None:
         tag = el.tag
         if isinstance(tag, str) and tag in {"article", "main", "body"}:
