@@ -83,6 +83,8 @@ def _with_recall_pass(
 ) -> list[Block]:
     import trafilatura
 
+    if _nothing_to_add(precision, tree):
+        return blocks
     try:
         result = trafilatura.bare_extraction(source, options=options(url, fast=True, recall=True))
     except Exception:  # the precision result stands (see main_text_blocks)
@@ -101,6 +103,39 @@ def _with_recall_pass(
 
 
 _TEXT_ELEMENTS = ("p", "div", "li", "td", "dd", "blockquote", "h2", "h3", "h4", "h5", "h6", "span")
+
+# Subtrees whose text the recall pass never adds: the page's furniture (whose blocks it
+# refuses, see boilerplate.in_furniture), code, and the headline (refused wherever it stands).
+_CLOSED = frozenset(
+    {"head", "script", "style", "noscript", "template", "header", "footer", "nav", "aside"}
+    | {"form", "h1"}
+)
+_WORD = re.compile(r"\w")
+
+
+def _nothing_to_add(precision: etree._Element, tree: HtmlElement) -> bool:
+    """Whether every piece of the page's open text is already in the precision output: then
+    the default run has nothing to add that our rules would keep, and is not worth its time
+    (on most news pages precision mode keeps the whole article)."""
+    kept = " ".join(_ALL_TEXT(precision).split())
+
+    def covered(text: str | None) -> bool:
+        if not text or text.isspace():
+            return True
+        piece = " ".join(text.split())
+        return piece in kept or not _WORD.search(piece)
+
+    stack = [tree]
+    while stack:
+        el = stack.pop()
+        if el is not tree and not covered(el.tail):
+            return False
+        if not isinstance(el.tag, str) or el.tag in _CLOSED:
+            continue
+        if not covered(el.text):
+            return False
+        stack.extend(el)
+    return True
 
 
 def _finder(tree: HtmlElement) -> Callable[[str], etree._Element | None]:
@@ -292,8 +327,11 @@ def _base_options(fast: bool, recall: bool = False) -> Any:
 
 def options(url: str, fast: bool, recall: bool = False) -> Any:
     options = copy(_base_options(fast, recall))
-    options.url = url
-    options.source = url
+    # No base URL: trafilatura would resolve every link against it (urljoin per link, a tenth
+    # of a run on a page of menus), and links serve here only to measure link density and to
+    # tell an anchor ("#section", which keeps its "#" either way).
+    options.url = None
+    options.source = url  # for trafilatura's log lines
     return options
 
 
