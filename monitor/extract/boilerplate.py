@@ -65,6 +65,7 @@ _FOOTER_LINES = re.compile(
     © | \bcopyright\b | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b
     | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ contact\b | \bpress\ office\b
     | \bzitiervorschlag\b | \bsuggested\ citation\b | \bcite\ as\b | \bweiterlesen\ mit\b
+    | \balready\ a\ subscriber\b | \b(?:bereits|schon)\ abonnent
     """,
     re.IGNORECASE | re.VERBOSE,
 )
