@@ -110,6 +110,27 @@ def test_a_timelines_dates_are_read_with_their_entries(content_server: ContentSe
     assert_kept(texts, [f"{date}: {text}" for date, text in TIMELINE])
 
 
+def test_a_timelines_dates_in_divs_are_read_with_their_entries_titles(
+    content_server: ContentServer,
+) -> None:
+    # A timeline of <div>s that precision mode drops: date, title and text of each entry.
+    entries = "".join(
+        f'<div class="tl__entry"><div class="tl__date">{date}</div><div class="tl__body">'
+        f'<div class="tl__title">Step {i}</div><div class="tl__text">{text}</div></div></div>'
+        for i, (date, text) in enumerate(TIMELINE, 1)
+    )
+    main = (
+        "<article><h1>The island ferry: a timeline</h1><p>How the island ferry went from two"
+        " ships to one in three years, and what the operator decided when.</p>"
+        f'<div class="field field--items"><div class="tl">{entries}</div></div>'
+        "<p>The council will discuss the ferry at its meeting next Thursday, the mayor said.</p>"
+        "</article>"
+    )
+    texts = everything(content_server.set("/timeline-divs", page("Timeline", main)))
+    assert_kept(texts, [f"{date}: Step {i}" for i, (date, _) in enumerate(TIMELINE, 1)])
+    assert_kept(texts, [text for _, text in TIMELINE])
+
+
 def test_a_field_name_over_a_timestamp_stays_apart(content_server: ContentServer) -> None:
     # "Issued" / "10:14 ... 2026" joined would be a line of its own; apart, the stamp is
     # dropped as volatile and the field name stays what it was.
@@ -249,6 +270,8 @@ DEV_PAGES = [
     ("channel contact line", E4 + "de_telegram_kanal.html", ["Kontakt: @"], []),
     ("timeline dates", E4 + "en_timeline_deflist.html", ["Last updated"],
      ["September 13, 2023: Kim Jong Un meets Vladimir Putin"]),
+    ("timeline dates in divs", "extract_eval4/pages/dev/de_zeitleiste_vertrag.html", [],
+     ["13. September 2023: Treffen in Wostotschny"]),
     ("annex table", E4 + "en_eu_regulation_annex.html", [],
      ["2. | CHOE Myong Su | DOB: 1974"]),
     ("teaser lead", E4 + "en_typo3_university_science.html", [],

@@ -11,11 +11,13 @@ to let in on the dev pages (benchmarks/extract_probes/README.md has the figures)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from lxml import etree
 
 from monitor.extract.blocks import Block
+from monitor.extract.text import canonical
+from monitor.volatile import canonical_only_volatile
 
 # Phrases that mark a short block as the page's furniture rather than its text: consent and
 # cookie notices, newsletter and subscription boxes, paywalls, appeals for money, citation and
@@ -182,11 +184,30 @@ def added_blocks(
         if kind == "head" or fragment(kind, text):
             labels.append((block, kind == "head"))
             continue
-        merged.extend(label for label, _ in labels)
+        merged.extend(_dated(label for label, _ in labels))
         labels.clear()
         merged.append(block)
     merged.extend(precision[position:])
     return merged
+
+
+def _dated(labels: Iterable[Block]) -> list[Block]:
+    """Labels over an added block, a date alone joined to the label after it (a timeline's
+    "13 September 2023" over its entry's title): alone, it is a line that only ever looks
+    volatile, and is dropped."""
+    out: list[Block] = []
+    date: str | None = None
+    for kind, text in labels:
+        if date is not None:
+            text = f"{date}: {text}"
+            date = None
+        elif kind != "head" and canonical_only_volatile(canonical(text)):
+            date = text
+            continue
+        out.append((kind, text))
+    if date is not None:
+        out.append(("p", date))
+    return out
 
 
 def fragment(kind: str, text: str) -> bool:
