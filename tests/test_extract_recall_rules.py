@@ -88,6 +88,35 @@ def test_a_paywalls_log_in_line_in_the_body_stays_out(content_server: ContentSer
     assert_out(texts, ["Already a subscriber"])
 
 
+def test_an_article_line_that_says_last_updated_is_kept(content_server: ContentServer) -> None:
+    # A date line's phrase inside a sentence of the article (added by the recall pass: precision
+    # mode drops a paragraph after an empty drop-cap span) is text, not the page's date line.
+    line = (
+        '<p><span class="dropcap"></span>The timetable was last updated in 2019, the operator'
+        " said.</p>"
+    )
+    main = (
+        "<article><h1>Night ferry to the islands will stop in October</h1>"
+        f"<div class='article-body'>{DROPCAP}{line}{''.join(f'<p>{p}</p>' for p in BODY)}</div>"
+        "</article>"
+    )
+    texts = everything(content_server.set("/updated", page("Ferry", main)))
+    assert_kept(texts, ["The timetable was last updated in 2019", *BODY])
+
+
+def test_a_short_h1_is_no_headline_to_drop(content_server: ContentServer) -> None:
+    # A site's name or a section's in <h1> ("Ferries"): a block that holds it is not the
+    # page's headline line.
+    extra = '<p><span class="dropcap"></span>Ferries run twice daily.</p>'
+    main = (
+        "<div class='section'><h1>Ferries</h1></div><article><h2>Night ferry to the islands will"
+        f" stop in October</h2><div class='article-body'>{DROPCAP}{extra}"
+        f"{''.join(f'<p>{p}</p>' for p in BODY)}</div></article>"
+    )
+    texts = everything(content_server.set("/short-h1", page("Ferry", main)))
+    assert_kept(texts, ["Ferries run twice daily.", *BODY])
+
+
 # --- what both modes missed ------------------------------------------------------------------
 
 
@@ -165,6 +194,23 @@ def test_a_data_table_whose_cells_are_paragraphs_keeps_every_cell(
     )
     texts = everything(content_server.set("/register", page("Register", main)))
     assert_kept(texts, [" | ".join(cells)])
+
+
+def test_a_1990s_layout_of_a_menu_column_and_one_paragraph_stays_a_layout(
+    content_server: ContentServer,
+) -> None:
+    # The article cell is one <p> of <br>s, beside a column of links: not a data row.
+    article = "<br><br>".join([DROPCAP_TEXT + ", the operator said on Monday.", *BODY])
+    html = (
+        "<html><head><title>Harbour news</title></head><body><table width='100%'><tr>"
+        "<td width='150' valign='top'><a href='/'>Home</a><br><a href='/news'>News</a><br>"
+        "<a href='/ferries'>Ferries</a><br><a href='/contact'>Contact</a></td><td valign='top'>"
+        f"<p><b>Night ferry to stop in October</b><br><br>{article}</p></td></tr></table>"
+        "</body></html>"
+    )
+    texts = everything(content_server.set("/layout-1p", html))
+    assert_kept(texts, BODY)
+    assert_out(texts, ["Home", "Contact"])
 
 
 def test_a_wikis_boxed_section_headings_stand_over_their_paragraphs(

@@ -158,7 +158,19 @@ def _layout_table(table: etree._Element) -> bool:
     rows = sum(1 for _ in table.iter("row"))
     if rows > LAYOUT_MAX_ROWS:
         return False
-    return any(_layout_cell(cell) for cell in table.iter("cell"))
+    cells = list(table.iter("cell"))
+    if any(_layout_cell(cell) for cell in cells):
+        return True
+    # A column of links beside one-paragraph cells is a page's menu beside its article (a
+    # 1990s layout whose article is one <p> of <br>s), not a data table.
+    return any(c.tag == "p" for cell in cells for c in cell) and any(
+        _link_column(cell) for cell in cells
+    )
+
+
+def _link_column(cell: etree._Element) -> bool:
+    text, link_chars = element_text(cell)
+    return bool(text) and link_chars >= LINK_DENSE * len(text)
 
 
 def _layout_cell(cell: etree._Element) -> bool:

@@ -51,13 +51,24 @@ _PHRASES = re.compile(
     | \b(?:log|sign)\ in\ to\ (?:comment|reply)\b | \bum\ zu\ kommentieren\b
     | \bis\ this\ page\ (?:useful|helpful)\b | \bwas\ this\ (?:page|article)\ helpful\b
     | \bwar\ diese\ seite\ hilfreich\b
-    | \blast\ (?:updated|modified|edited)\b | \bdate\ modified\b
-    | \bzuletzt\ (?:aktualisiert|geändert|bearbeitet)\b | \baktualisiert\ am\b
     | \b(?:kontakt|contact):\s*@
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 PHRASE_BLOCK_MAX_CHARS = 300
+
+# A page's or post's date line ("By the desk · Last updated 15 January", "Date modified:",
+# "Zuletzt geändert von ... am ..."): at the start of a short block or of one of its parts,
+# as an article may well say that a list was last updated in 2019.
+_DATE_LINES = re.compile(
+    r"""
+    (?:^|[·|•]\s*)
+    (?:last\ (?:updated|modified|edited) | date\ modified
+    | zuletzt\ (?:aktualisiert|geändert|bearbeitet) | aktualisiert\ am)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+DATE_LINE_MAX_CHARS = 120
 
 # The page's footer lines that precision mode keeps too (copyright, press contact, citation
 # note, paywall prompt): dropped from its blocks as well. A narrower class than _PHRASES,
@@ -119,9 +130,13 @@ def _repeats(text: str, kept_sentences: Sequence[str]) -> bool:
     return covered >= REPEAT_SHARE * len(text)
 
 
+# Shorter, an <h1> is more likely a site's name or a section's ("News") than a headline.
+HEADLINE_MIN_CHARS = 20
+
+
 def _headline_line(text: str, headline: str) -> bool:
     """The page's headline, alone or with a kicker or date beside it (a header's line)."""
-    if not headline or headline not in text:
+    if len(headline) < HEADLINE_MIN_CHARS or headline not in text:
         return False
     return len(text.replace(headline, " ").split()) <= FRAGMENT_MAX_WORDS
 
@@ -224,6 +239,8 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
     if any(k in text for k in long_kept):
         return True  # a dump of the page around the article
     if len(text) <= PHRASE_BLOCK_MAX_CHARS and _PHRASES.search(text):
+        return True
+    if len(text) <= DATE_LINE_MAX_CHARS and _DATE_LINES.search(text):
         return True
     return _navigation_run(text)
 
