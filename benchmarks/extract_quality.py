@@ -6,7 +6,8 @@ captions, teasers, comments or boilerplate). Scores compare bags of normalised w
 the ScrapingHub article-extraction benchmark does. Section headings are counted once, where they
 first appear as a passage title.
 
-    python benchmarks/extract_quality.py [-v] [--dir DIR] [--tool monitor|trafilatura] [--tree DIR]
+    python benchmarks/extract_quality.py [-v] [--dir DIR] [--glob 'en_*.html']
+                                         [--tool monitor|trafilatura] [--tree DIR]
 
 `--tool trafilatura` scores trafilatura's `extract()` with its default settings on the same
 pages, the baseline the extraction-recall issue measures against.
@@ -65,9 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool", choices=("monitor", "trafilatura"), default="monitor")
     parser.add_argument("-q", "--quiet", action="store_true", help="print the totals only")
     parser.add_argument("--tree", type=Path, help="score the monitor package of this source tree")
+    parser.add_argument("--glob", default="*.html", help="pages of --dir, e.g. 'en_*.html'")
     args = parser.parse_args(argv)
 
-    pages = sorted(args.dir.glob("*.html"))
+    pages = sorted(args.dir.glob(args.glob))
     if not pages:
         print(f"no pages in {args.dir}", file=sys.stderr)
         return 2

@@ -250,8 +250,9 @@ def test_text_heavy_page_needs_one_trafilatura_run(monkeypatch: pytest.MonkeyPat
     )
     doc = extract_page(html.encode(), URL, "text/html")
     assert len(doc.passages) == 40
-    # The fast precision run, no full run; and the recall pass (fast, default mode).
-    assert calls == [True, True]
+    # The fast precision run, no full run; no recall pass either, as the precision text holds
+    # all of the page's text but its menu (main_text._nothing_to_add).
+    assert calls == [True]
 
 
 def test_page_metadata_is_trafilaturas() -> None:

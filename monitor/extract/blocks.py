@@ -8,6 +8,9 @@ from typing import Literal
 
 from lxml import etree
 
+from monitor.extract.text import canonical
+from monitor.volatile import canonical_only_volatile
+
 BlockKind = Literal["p", "head", "item", "quote", "row"]
 Block = tuple[BlockKind, str]
 
@@ -80,10 +83,7 @@ def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
         if tag == "head":
             yield _block("head", child)
         elif tag == "list":
-            for item in child:
-                if item.tag == "item":
-                    yield _block("item", item, _ITEM_BLOCKS)
-                    yield from tree_blocks(item)
+            yield from _list_blocks(child)
         elif tag == "table" and _layout_table(child):
             yield from _layout_blocks(child)
         elif tag == "table":
@@ -104,6 +104,44 @@ def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
             yield from tree_blocks(child)
 
 
+# A timeline's date (a definition list's term, trafilatura's item rend="dt-N") is read with
+# its entry (rend="dd-N"): "18 October 2024: Seoul says ...". Alone, the date was a passage
+# that only ever looked volatile, and was dropped. Only a term that is a date or time alone:
+# a field name over a timestamp ("Issued" / "10:14 Wed 22 Jan") stays apart, as the joined
+# line would look new at every reissue.
+def _dated_entry(term: Block | None, entry: Block | None) -> Block | None:
+    if term is None or entry is None:
+        return None
+    if not canonical_only_volatile(canonical(term[1])) or canonical_only_volatile(
+        canonical(entry[1])
+    ):
+        return None
+    return "item", f"{term[1]}: {entry[1]}"
+
+
+def _list_blocks(lst: etree._Element) -> Iterator[Block | None]:
+    term: Block | None = None  # a dt item waiting for its dd
+    for item in lst:
+        if item.tag != "item":
+            continue
+        block = _block("item", item, _ITEM_BLOCKS)
+        rend = item.get("rend") or ""
+        if term is not None:
+            joined = _dated_entry(term, block) if rend.startswith("dd") else None
+            if joined is None:
+                yield term
+            else:
+                block = joined
+            term = None
+        if rend.startswith("dt") and not any(c.tag in _ITEM_BLOCKS for c in item):
+            term = block
+            continue
+        yield block
+        yield from tree_blocks(item)
+    if term is not None:
+        yield term
+
+
 # Cells holding paragraphs or lists make a table a page layout (2000s markup), not data.
 _LAYOUT_CHILDREN = frozenset({"p", "list", "head", "quote", "table"})
 # A layout row's cells with under this share of its longest cell's text are side columns
@@ -120,7 +158,30 @@ def _layout_table(table: etree._Element) -> bool:
     rows = sum(1 for _ in table.iter("row"))
     if rows > LAYOUT_MAX_ROWS:
         return False
-    return any(c.tag in _LAYOUT_CHILDREN for cell in table.iter("cell") for c in cell)
+    cells = list(table.iter("cell"))
+    if any(_layout_cell(cell) for cell in cells):
+        return True
+    # A column of links beside one-paragraph cells is a page's menu beside its article (a
+    # 1990s layout whose article is one <p> of <br>s), not a data table.
+    return any(c.tag == "p" for cell in cells for c in cell) and any(
+        _link_column(cell) for cell in cells
+    )
+
+
+def _link_column(cell: etree._Element) -> bool:
+    text, link_chars = element_text(cell)
+    return bool(text) and link_chars >= LINK_DENSE * len(text)
+
+
+def _layout_cell(cell: etree._Element) -> bool:
+    """Whether a cell holds blocks of a page. A cell that is one paragraph and nothing else is
+    a data cell an editor (or a register's export) wrapped in <p>."""
+    blocks = [c for c in cell if c.tag in _LAYOUT_CHILDREN]
+    if not blocks:
+        return False
+    if len(blocks) > 1 or blocks[0].tag != "p" or len(cell) > 1:
+        return True
+    return bool((cell.text or "").strip() or (blocks[0].tail or "").strip())
 
 
 def _layout_blocks(table: etree._Element) -> Iterator[Block | None]:

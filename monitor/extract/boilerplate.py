@@ -11,11 +11,13 @@ to let in on the dev pages (benchmarks/extract_probes/README.md has the figures)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from lxml import etree
 
 from monitor.extract.blocks import Block
+from monitor.extract.text import canonical
+from monitor.volatile import canonical_only_volatile
 
 # Phrases that mark a short block as the page's furniture rather than its text: consent and
 # cookie notices, newsletter and subscription boxes, paywalls, appeals for money, citation and
@@ -45,10 +47,28 @@ _PHRASES = re.compile(
     | \bleave\ a\ (?:reply|comment)\b | \bschreibe\ einen\ kommentar\b
     | \bkommentar\ (?:abschicken|schreiben)\b | \bpflichtfelder\b | \brequired\ fields\b
     | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b | ©
+    | \balready\ a\ (?:subscriber|member)\b | \b(?:bereits|schon)\ abonnent
+    | \b(?:log|sign)\ in\ to\ (?:comment|reply)\b | \bum\ zu\ kommentieren\b
+    | \bis\ this\ page\ (?:useful|helpful)\b | \bwas\ this\ (?:page|article)\ helpful\b
+    | \bwar\ diese\ seite\ hilfreich\b
+    | \b(?:kontakt|contact):\s*@
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 PHRASE_BLOCK_MAX_CHARS = 300
+
+# A page's or post's date line ("By the desk · Last updated 15 January", "Date modified:",
+# "Zuletzt geändert von ... am ..."): at the start of a short block or of one of its parts,
+# as an article may well say that a list was last updated in 2019.
+_DATE_LINES = re.compile(
+    r"""
+    (?:^|[·|•]\s*)
+    (?:last\ (?:updated|modified|edited) | date\ modified
+    | zuletzt\ (?:aktualisiert|geändert|bearbeitet) | aktualisiert\ am)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+DATE_LINE_MAX_CHARS = 120
 
 # The page's footer lines that precision mode keeps too (copyright, press contact, citation
 # note, paywall prompt): dropped from its blocks as well. A narrower class than _PHRASES,
@@ -58,6 +78,7 @@ _FOOTER_LINES = re.compile(
     © | \bcopyright\b | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b
     | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ contact\b | \bpress\ office\b
     | \bzitiervorschlag\b | \bsuggested\ citation\b | \bcite\ as\b | \bweiterlesen\ mit\b
+    | \balready\ a\ subscriber\b | \b(?:bereits|schon)\ abonnent
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -98,12 +119,33 @@ def _navigation_run(text: str) -> bool:
 # An added block holding a kept paragraph is a dump of the page (the default run's last
 # resort takes the whole page as one paragraph when its main pass comes up short).
 DUMP_MIN_CHARS = 40
+# An added block made mostly of kept sentences repeats the text: a quote of an earlier post
+# under its "X wrote:" line, a pull quote.
+REPEAT_SHARE = 0.5
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+def _repeats(text: str, kept_sentences: Sequence[str]) -> bool:
+    covered = sum(len(sentence) for sentence in kept_sentences if sentence in text)
+    return covered >= REPEAT_SHARE * len(text)
+
+
+# Shorter, an <h1> is more likely a site's name or a section's ("News") than a headline.
+HEADLINE_MIN_CHARS = 20
+
+
+def _headline_line(text: str, headline: str) -> bool:
+    """The page's headline, alone or with a kicker or date beside it (a header's line)."""
+    if len(headline) < HEADLINE_MIN_CHARS or headline not in text:
+        return False
+    return len(text.replace(headline, " ").split()) <= FRAGMENT_MAX_WORDS
 
 
 def added_blocks(
     precision: Sequence[Block],
     recall: Sequence[Block | None],
     source_of: Callable[[str], etree._Element | None] = lambda _text: None,
+    headline: str = "",
 ) -> list[Block]:
     """The precision blocks, in order, with the recall pass's other blocks merged in where they
     stand, minus the ones our rules call boilerplate.
@@ -114,10 +156,16 @@ def added_blocks(
     over the precision text is the article's header (a kicker, a "Live" badge, a dateline).
     ``recall`` holds None where its run found a block that was dropped (a run of links).
     ``source_of`` finds the page's element of an added block's text, whose ancestors tell a
-    header or a box.
+    header or a box. ``headline``: the page's <h1>, which is not main text wherever it stands.
     """
     kept = {text for _, text in precision}
     long_kept = [text for text in kept if len(text) >= DUMP_MIN_CHARS]
+    sentences = [
+        sentence
+        for text in long_kept
+        for sentence in _SENTENCES.split(text)
+        if len(sentence) >= DUMP_MIN_CHARS
+    ]
     index: dict[str, list[int]] = {}  # a text's places among the precision blocks
     for i, (_, text) in enumerate(precision):
         index.setdefault(text, []).append(i)
@@ -140,17 +188,41 @@ def added_blocks(
                 position = at + 1
             labels.clear()
             continue
-        if boilerplate(kind, text, long_kept) or _in_furniture(source_of(text)):
+        if (
+            boilerplate(kind, text, long_kept)
+            or _headline_line(text, headline)
+            or _repeats(text, sentences)
+            or in_furniture(source_of(text))
+        ):
             labels.clear()
             continue
         if kind == "head" or fragment(kind, text):
             labels.append((block, kind == "head"))
             continue
-        merged.extend(label for label, _ in labels)
+        merged.extend(_dated(label for label, _ in labels))
         labels.clear()
         merged.append(block)
     merged.extend(precision[position:])
     return merged
+
+
+def _dated(labels: Iterable[Block]) -> list[Block]:
+    """Labels over an added block, a date alone joined to the label after it (a timeline's
+    "13 September 2023" over its entry's title): alone, it is a line that only ever looks
+    volatile, and is dropped."""
+    out: list[Block] = []
+    date: str | None = None
+    for kind, text in labels:
+        if date is not None:
+            text = f"{date}: {text}"
+            date = None
+        elif kind != "head" and canonical_only_volatile(canonical(text)):
+            date = text
+            continue
+        out.append((kind, text))
+    if date is not None:
+        out.append(("p", date))
+    return out
 
 
 def fragment(kind: str, text: str) -> bool:
@@ -168,6 +240,8 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
         return True  # a dump of the page around the article
     if len(text) <= PHRASE_BLOCK_MAX_CHARS and _PHRASES.search(text):
         return True
+    if len(text) <= DATE_LINE_MAX_CHARS and _DATE_LINES.search(text):
+        return True
     return _navigation_run(text)
 
 
@@ -179,12 +253,15 @@ _FURNITURE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
     r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar|widget"
-    r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit)(?:$|[\s_-])",
+    r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit"
+    r"|kommentare?|signature|feedback)(?:$|[\s_-])"
+    # A forum post's user box ("postprofile", "profile-rank"), not a post that "has-profile".
+    r"|(?:^|\s)(?:post|user)?profile(?:$|[\s_-])",
     re.IGNORECASE,
 )
 
 
-def _in_furniture(el: etree._Element | None) -> bool:
+def in_furniture(el: etree._Element | None) -> bool:
     while el is not None:
         tag = el.tag
         if isinstance(tag, str) and tag in {"article", "main", "body"}:

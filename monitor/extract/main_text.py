@@ -20,7 +20,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from monitor.extract.blocks import LINK_DENSE, Block, link_dense_text, tree_blocks
-from monitor.extract.boilerplate import added_blocks, without_footer_lines
+from monitor.extract.boilerplate import added_blocks, in_furniture, without_footer_lines
 
 # Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
 # can raise an alert, so a missed sentence is cheaper than a false one.
@@ -60,6 +60,8 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     blocks = without_footer_lines([block for block in tree_blocks(body) if block is not None])
     if RECALL_PASS:
         blocks = _with_recall_pass(blocks, body, source, tree, url)
+    if _TEASER_MARK in html:
+        blocks = with_teaser_paragraphs(blocks, tree)
     return restore_headings(blocks, tree)
 
 
@@ -81,6 +83,8 @@ def _with_recall_pass(
 ) -> list[Block]:
     import trafilatura
 
+    if _nothing_to_add(precision, tree):
+        return blocks
     try:
         result = trafilatura.bare_extraction(source, options=options(url, fast=True, recall=True))
     except Exception:  # the precision result stands (see main_text_blocks)
@@ -89,10 +93,49 @@ def _with_recall_pass(
     # On most pages both runs find the same text: nothing to add, nothing to walk.
     if body is None or _ALL_TEXT(body) == _ALL_TEXT(precision):
         return blocks
-    return added_blocks(blocks, list(tree_blocks(body)), _finder(tree))
+    headline = next(tree.iter("h1"), None)
+    return added_blocks(
+        blocks,
+        list(tree_blocks(body)),
+        _finder(tree),
+        " ".join(headline.text_content().split()) if headline is not None else "",
+    )
 
 
 _TEXT_ELEMENTS = ("p", "div", "li", "td", "dd", "blockquote", "h2", "h3", "h4", "h5", "h6", "span")
+
+# Subtrees whose text the recall pass never adds: the page's furniture (whose blocks it
+# refuses, see boilerplate.in_furniture), code, and the headline (refused wherever it stands).
+_CLOSED = frozenset(
+    {"head", "script", "style", "noscript", "template", "header", "footer", "nav", "aside"}
+    | {"form", "h1"}
+)
+_WORD = re.compile(r"\w")
+
+
+def _nothing_to_add(precision: etree._Element, tree: HtmlElement) -> bool:
+    """Whether every piece of the page's open text is already in the precision output: then
+    the default run has nothing to add that our rules would keep, and is not worth its time
+    (on most news pages precision mode keeps the whole article)."""
+    kept = " ".join(_ALL_TEXT(precision).split())
+
+    def covered(text: str | None) -> bool:
+        if not text or text.isspace():
+            return True
+        piece = " ".join(text.split())
+        return piece in kept or not _WORD.search(piece)
+
+    stack = [tree]
+    while stack:
+        el = stack.pop()
+        if el is not tree and not covered(el.tail):
+            return False
+        if not isinstance(el.tag, str) or el.tag in _CLOSED:
+            continue
+        if not covered(el.text):
+            return False
+        stack.extend(el)
+    return True
 
 
 def _finder(tree: HtmlElement) -> Callable[[str], etree._Element | None]:
@@ -108,6 +151,71 @@ def _finder(tree: HtmlElement) -> Callable[[str], etree._Element | None]:
         return found.get(text)
 
     return find
+
+
+# trafilatura drops every element whose class says "teaser", in both modes, and CMSs mark
+# more than teasers so: TYPO3 puts the lead of a story in <div class="teaser-text"> after the
+# byline, editors mark a paragraph of the body "teaser" for the overview page. Such an element
+# is put back when it stands among the article's own paragraphs, or just before the body
+# after its byline; one in the page's header (a standfirst over the byline), a box of links,
+# or one without a sentence stays out.
+_TEASERS = etree.XPath("//*[contains(@class, 'easer')]")
+_TEASER_CLASS = re.compile(r"teaser", re.IGNORECASE)
+_BYLINE_CLASS = re.compile(r"author|byline|autor|meta|dateline", re.IGNORECASE)
+TEASER_MIN_CHARS = 40
+TEASER_MAX_LINK_SHARE = 0.2
+_SENTENCE_END = re.compile(r"[.!?\"“”»«…)]$")
+
+
+def with_teaser_paragraphs(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with the article's paragraphs that trafilatura dropped for a teaser class."""
+    places = {text: i for i, (_, text) in reversed(list(enumerate(blocks)))}
+    added: list[tuple[int, Block]] = []
+    for el in _TEASERS(tree):
+        if not _TEASER_CLASS.search(el.get("class") or "") or el.getparent() is None:
+            continue
+        text = " ".join(el.text_content().split())
+        if len(text) < TEASER_MIN_CHARS or text in places or not _SENTENCE_END.search(text):
+            continue
+        links = sum(len(" ".join(a.text_content().split())) for a in el.iter("a"))
+        if links > TEASER_MAX_LINK_SHARE * len(text) or in_furniture(el):
+            continue
+        at = _teaser_place(el, places)
+        if at is not None:
+            added.append((at, ("p", text)))
+    if not added:
+        return blocks
+    merged = list(blocks)
+    for at, block in sorted(added, key=lambda pair: pair[0], reverse=True):
+        merged.insert(at, block)
+    return merged
+
+
+def _teaser_place(el: etree._Element, places: dict[str, int]) -> int | None:
+    """Where a teaser-classed element goes among the blocks, or None: it is no paragraph of the
+    article."""
+
+    def kept(sibling: etree._Element) -> int | None:
+        return places.get(" ".join(sibling.text_content().split()))
+
+    before = next((i for s in el.itersiblings(preceding=True) if (i := kept(s)) is not None), None)
+    after = next((i for s in el.itersiblings() if (i := kept(s)) is not None), None)
+    if before is not None and after is not None:
+        return after  # among the body's paragraphs
+    # Just before the body: a later sibling holds the article's first paragraph, and nothing
+    # between says byline (a standfirst stands over the byline, a lead under it).
+    for sibling in el.itersiblings():
+        if not isinstance(sibling.tag, str):
+            continue
+        if _BYLINE_CLASS.search(sibling.get("class") or ""):
+            return None
+        first = next(
+            (i for d in sibling.iter("p", "div") if (i := kept(d)) is not None),
+            None,
+        )
+        if first is not None:
+            return first
+    return None
 
 
 # When trafilatura's main pass settles on one short container (the first <article> or
@@ -126,12 +234,12 @@ def restore_headings(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     kept = {text for kind, text in blocks if kind == "head"}
     over: dict[str, str] = {}  # a paragraph's text -> the heading right above it
     for heading in tree.iter(*_SECTION_HEADINGS):
-        after = heading.getnext()
-        while after is not None and not isinstance(after.tag, str):  # comments
-            after = after.getnext()
+        text = " ".join(heading.text_content().split())
+        after = _next_element(heading)
+        if (after is None or after.tag != "p") and _heading_wrapper(heading, text):
+            after = _next_element(heading.getparent())
         if after is None or after.tag != "p":
             continue
-        text = " ".join(heading.text_content().split())
         if not text or text in kept or len(text) > RESTORED_HEADING_MAX_CHARS:
             continue
         # A linked headline over a blurb is a teaser's, whether or not its blurb got in.
@@ -148,6 +256,30 @@ def restore_headings(blocks: list[Block], tree: HtmlElement) -> list[Block]:
             restored.append(("head", heading_text))
         restored.append((kind, text))
     return restored
+
+
+def _next_element(el: etree._Element) -> etree._Element | None:
+    after = el.getnext()
+    while after is not None and not isinstance(after.tag, str):  # comments
+        after = after.getnext()
+    return after
+
+
+# A heading's own box (a wiki's <div class="mw-heading"><h2>…</h2>[edit]</div>) holds at
+# most an edit or anchor link besides it.
+WRAPPER_EXTRA_CHARS = 12
+
+
+def _heading_wrapper(heading: etree._Element, text: str) -> bool:
+    """Whether the heading's parent is a box around it alone, so that its paragraph follows
+    the box."""
+    parent = heading.getparent()
+    if parent is None or parent.tag in {"body", "article", "main", "section"}:
+        return False
+    if sum(1 for el in parent if el.tag in _SECTION_HEADINGS) > 1:
+        return False
+    extra = len("".join(parent.text_content().split())) - len("".join(text.split()))
+    return extra <= WRAPPER_EXTRA_CHARS
 
 
 # A share bar in every entry of a live blog ("Copy link", "Share") makes trafilatura drop the
@@ -195,8 +327,11 @@ def _base_options(fast: bool, recall: bool = False) -> Any:
 
 def options(url: str, fast: bool, recall: bool = False) -> Any:
     options = copy(_base_options(fast, recall))
-    options.url = url
-    options.source = url
+    # No base URL: trafilatura would resolve every link against it (urljoin per link, a tenth
+    # of a run on a page of menus), and links serve here only to measure link density and to
+    # tell an anchor ("#section", which keeps its "#" either way).
+    options.url = None
+    options.source = url  # for trafilatura's log lines
     return options
 
 

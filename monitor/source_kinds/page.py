@@ -22,9 +22,11 @@ FOLLOWS_LINKS = False
 # Raised when page extraction yields paragraphs it did not before (issue 15: layout tables and
 # list-item entries split into their paragraphs; 3: headings trafilatura dropped put back over
 # their paragraphs; 4: trafilatura's default-mode blocks added to its precision-mode ones,
-# minus our boilerplate rules). A page polled by an older extractor is fetched in full at its
-# next poll; if its body is unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 4
+# minus our boilerplate rules; 5: a timeline's date read with its entry, one-paragraph table
+# cells as data, boxed and teaser-classed text put back, more noise kept out). A page polled
+# by an older extractor is fetched in full at its next poll; if its body is unchanged, its
+# paragraphs are only recorded.
+EXTRACTOR: int | None = 5
 
 
 def extract(
