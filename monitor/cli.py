@@ -725,7 +725,7 @@ def reset_state(ctx: click.Context, force: bool) -> None:
     config = _load(ctx)
     from monitor.state_guard import AlreadyRunning, state_lock
     from monitor.store import SchemaTooNew, StateDamaged, Store
-    from monitor.store.faults import check_file, move_aside, os_fault
+    from monitor.store.faults import check_file, forget_closed, move_aside, os_fault
     from monitor.store.store import DB_NAME
 
     path = config.state_dir / DB_NAME
@@ -736,6 +736,9 @@ def reset_state(ctx: click.Context, force: bool) -> None:
                 if not check_file(path):
                     click.echo(f"{path}: no database yet; the next start creates one")
                     return
+                # Health is judged on the pages themselves: a clean close's mark would spare
+                # the full check, and damage it cannot see is why the operator is here.
+                forget_closed(path)
                 Store(config.state_dir).close()
             except SchemaTooNew:
                 refusal = f"{path} was written by a newer release; upgrade instead"

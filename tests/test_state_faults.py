@@ -329,6 +329,37 @@ def test_the_full_check_runs_after_anything_but_a_clean_close(
     assert checked_after_once() > third
 
 
+def _damage_unseen(db: Path) -> None:
+    """Damage the pages of `db` and give it back its size and time of change: damage its
+    file's metadata does not show (a failing disk, a page SQLite found broken while running)."""
+    st = db.stat()
+    with closing(sqlite3.connect(db)) as conn:
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'sources'").fetchone()
+    data = bytearray(db.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    start = (root[0] - 1) * page  # the sources table's first page loses its b-tree header
+    data[start : start + 8] = b"\xff" * 8
+    db.write_bytes(bytes(data))
+    os.utime(db, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert db.stat().st_size == st.st_size
+
+
+def test_reset_state_judges_the_contents_whatever_a_clean_close_noted(
+    tmp_path: Path, feed: ContentServer
+) -> None:
+    # `reset-state` is run because a command said the database is damaged; it must look at the
+    # pages themselves, not take the mark of the last clean close for a check.
+    cfg = write_config(tmp_path, feed)
+    assert monitor(cfg, "once").returncode == 0
+    db = tmp_path / "state" / "monitor.db"
+    assert Path(f"{db}.closed").exists()
+    _damage_unseen(db)
+    reset = monitor(cfg, "reset-state")
+    assert reset.returncode == 0, (reset.stdout, reset.stderr)
+    assert "moved aside" in reset.stdout
+    assert not db.exists()
+
+
 def test_brand_new_state_folder_is_created(tmp_path: Path, feed: ContentServer) -> None:
     cfg = write_config(tmp_path, feed)
     run = monitor(cfg, "once")
