@@ -40,6 +40,7 @@ FEED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><tit
 <item><guid>a</guid><title>Entry A</title><description>Text A</description></item>
 <item><guid>b</guid><title>Entry B</title><description>Text B</description></item>
 </channel></rss>"""
+NEW_ITEM = "<item><guid>c</guid><title>Entry C</title><description>Text C</description></item>"
 
 
 def write_config(folder: Path, srv: ContentServer, extra: str = "") -> Path:
@@ -329,15 +330,16 @@ def test_the_full_check_runs_after_anything_but_a_clean_close(
     assert checked_after_once() > third
 
 
-def _damage_unseen(db: Path) -> None:
-    """Damage the pages of `db` and give it back its size and time of change: damage its
-    file's metadata does not show (a failing disk, a page SQLite found broken while running)."""
+def _damage_unseen(db: Path, table: str = "sources") -> None:
+    """Damage the first page of `table` in `db` and give the file back its size and time of
+    change: damage its metadata does not show (a failing disk, a bit flipped in a copy)."""
     st = db.stat()
     with closing(sqlite3.connect(db)) as conn:
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'sources'").fetchone()
+        query = "SELECT rootpage FROM sqlite_master WHERE name = ?"
+        root = conn.execute(query, (table,)).fetchone()
     data = bytearray(db.read_bytes())
     page = int.from_bytes(data[16:18], "big")
-    start = (root[0] - 1) * page  # the sources table's first page loses its b-tree header
+    start = (root[0] - 1) * page  # the table's first page loses its b-tree header
     data[start : start + 8] = b"\xff" * 8
     db.write_bytes(bytes(data))
     os.utime(db, ns=(st.st_atime_ns, st.st_mtime_ns))
@@ -358,6 +360,28 @@ def test_reset_state_judges_the_contents_whatever_a_clean_close_noted(
     assert reset.returncode == 0, (reset.stdout, reset.stderr)
     assert "moved aside" in reset.stdout
     assert not db.exists()
+
+
+def test_damage_found_while_running_is_checked_for_at_the_next_start(
+    tmp_path: Path, feed: ContentServer
+) -> None:
+    # Damage a clean close's mark could not see is found once a command reads the broken page:
+    # that command's close must not vouch for the file again, or every later start would go on
+    # (fetching, writing onto the damaged file) instead of refusing at once.
+    cfg = write_config(tmp_path, feed)
+    assert monitor(cfg, "once").returncode == 0
+    db = tmp_path / "state" / "monitor.db"
+    _damage_unseen(db, "seen")
+    changed = FEED.replace("</channel>", NEW_ITEM + "</channel>")
+    feed.set("/feed.xml", changed, "application/rss+xml")
+    found = monitor(cfg, "once")
+    assert found.returncode == 4, (found.stdout, found.stderr)
+    one_line_error(found, str(db), "the database is damaged")
+    hits = feed.hits("/feed.xml")
+    refused = monitor(cfg, "once")
+    assert refused.returncode == 4, (refused.stdout, refused.stderr)
+    one_line_error(refused, str(db), "the database is damaged (quick_check")
+    assert feed.hits("/feed.xml") == hits  # refused before any fetch
 
 
 def test_brand_new_state_folder_is_created(tmp_path: Path, feed: ContentServer) -> None:

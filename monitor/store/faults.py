@@ -102,6 +102,7 @@ def sqlite_fault(exc: BaseException, path: Path) -> StateError | None:
         return None
     detail = f"{exc} ({name})"
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        _damage_seen.add(str(path))
         return StateDamaged(path, f"the database is damaged: {detail}", RESET_HINT)
     if name.startswith(("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH", "SQLITE_CANTOPEN")):
         return StateUnwritable(
@@ -195,6 +196,9 @@ def check_contents(path: Path) -> None:
 
 # Where a clean close leaves the database file's size and time of change (`mark_closed`).
 CLOSED_SUFFIX = ".closed"
+# Database files SQLite found damaged in this process (`sqlite_fault`): a close does not vouch
+# for them, so that the next start checks their contents instead of running on damaged pages.
+_damage_seen: set[str] = set()
 RECHECK_SECONDS = 24 * 3600  # the contents are checked at least this often all the same
 
 
@@ -223,10 +227,11 @@ def contents_checked_at(path: Path) -> float | None:
 def mark_closed(path: Path, checked: float) -> None:
     """After the last connection to the database at `path` closed cleanly: note its size and
     time of change, and when its contents were last checked (`contents_checked_at`). Best
-    effort; with a write-ahead log still there (another process has it open), nothing."""
+    effort; with a write-ahead log still there (another process has it open), or once
+    SQLite found the file damaged in this process, nothing."""
     marker = Path(f"{path}{CLOSED_SUFFIX}")
     try:
-        if Path(f"{path}-wal").exists():
+        if Path(f"{path}-wal").exists() or str(path) in _damage_seen:
             marker.unlink(missing_ok=True)
             return
         st = path.stat()
