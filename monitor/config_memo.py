@@ -8,8 +8,8 @@ Two of the config's checks import a library to judge a value: a URL is read by t
 imports. So the values they accepted, with what they made of them (a URL is normalised), are
 kept in the cache folder of the compiled topics (`monitor.topic_cache`, same checks: private
 folder, HMAC under its key) as `validated-<key>.json`, where the key hashes the source of the
-modules that judge and the versions of the libraries they use: an upgrade or an edit to a
-checker judges every value again. A refused value is never kept, so it is judged (and
+modules that judge and the versions of Python and of the libraries they use: an upgrade or
+an edit to a checker judges every value again. A refused value is never kept, so it is judged (and
 reported) at every load. No cache folder, or a file that fails a check: everything is judged
 as before.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,9 @@ def _path() -> Path | None:
         return None
     for lib in _LIBRARIES:
         digest.update(f"{lib}={library_version(lib) or ''}\0".encode())
+    # The gate also asks the standard library's parser (urllib), and a memo's URL skips the
+    # gate at fetch time (`monitor.gate.known_normal`): another interpreter judges again.
+    digest.update(f"python={sys.version}\0".encode())
     return folder / f"validated-{digest.hexdigest()[:32]}.json"
 
 
