@@ -99,6 +99,12 @@ def check_http_url(url: str) -> str:
     return judged("url", url, _url_syntax)
 
 
+def check_secret_url(url: str) -> str:
+    """`check_http_url` for a URL that is a secret (a webhook's, from the environment): judged
+    every time, never kept in the memo, whose file is plain text in the cache folder."""
+    return _url_syntax(url)
+
+
 def _url_syntax(url: str) -> str:
     from monitor.gate import UrlRefused, check_url_syntax
 

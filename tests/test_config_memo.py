@@ -100,3 +100,28 @@ def test_a_memo_of_another_python_release_is_not_read(tmp_path: Path) -> None:
     assert load_in_new_process(cfg)["imported"] == []
     other = "import sys; sys.version = sys.version.replace('.', '.9', 1)\n"
     assert "httpx" in load_in_new_process(cfg, before=other)["imported"]  # type: ignore[operator]
+
+
+RELOAD_AFTER_SEND = """
+import sys
+from monitor.wiring import load
+config = load(sys.argv[1])
+print(config.channels["hook"].target())  # what a delivery posts to
+load(sys.argv[1])  # the daemon's reload: the values judged since are kept
+"""
+
+
+def test_a_webhook_url_from_the_environment_is_never_kept(tmp_path: Path) -> None:
+    # `url_env` keeps a webhook's URL, whose path is often its secret token, out of files; the
+    # memo of judged values must not write it to the cache folder.
+    secret = "https://hooks.example.org/services/T0/B0/s3cr3t-t0ken"
+    cfg = write(tmp_path, CONFIG + '[channels.hook]\nkind = "webhook"\nurl_env = "HOOK_URL"\n')
+    env = {**os.environ, "MONITOR_CACHE_DIR": str(tmp_path / "cache"), "HOOK_URL": secret}
+    run = subprocess.run(
+        [sys.executable, "-c", RELOAD_AFTER_SEND, str(cfg)], capture_output=True, text=True, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == secret
+    cached = [p for p in (tmp_path / "cache").iterdir() if p.is_file()]
+    assert any(p.name.startswith("validated-") for p in cached)
+    assert not any(b"s3cr3t" in p.read_bytes() for p in cached)

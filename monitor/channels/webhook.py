@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from monitor.channels.base import ChannelConfig, SendContext
-from monitor.config_parts import check_http_url, secret_from_env
+from monitor.config_parts import check_http_url, check_secret_url, secret_from_env
 
 if TYPE_CHECKING:
     from monitor.digest.render import PayloadBuilder
@@ -51,7 +51,7 @@ class WebhookChannel(ChannelConfig):
         """The URL to post to: from the config, or from the environment variable it names."""
         if self.url is not None:
             return self.url
-        return check_http_url(secret_from_env(self.url_env, "url_env") or "")
+        return check_secret_url(secret_from_env(self.url_env, "url_env") or "")
 
 
 Config = WebhookChannel
