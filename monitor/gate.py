@@ -178,6 +178,8 @@ def _normalize(url: str) -> str:
     query = quote(query, safe=_QUERY_SAFE)
     port_part = "" if port == _DEFAULT_PORTS[scheme] else f":{port}"
     normal = f"{scheme}://{url_host}{port_part}{path}" + (f"?{query}" if query else "")
+    if len(normal) > _MAX_URL:  # percent-encoding made it longer: judged as it will be read
+        raise UrlRefused(f"the URL is longer than {_MAX_URL} characters")
     _check_parsers_agree(normal, url_host)
     return normal
 

@@ -344,3 +344,15 @@ def test_the_group_warning_is_logged_once(
         f"config file {path} is writable by its group; run: chmod g-w {path}",
         f"secret file {secret} is writable by its group; run: chmod g-w {secret}",
     ]
+
+
+def test_a_url_whose_normal_form_is_too_long_is_one_line(tmp_path: Path) -> None:
+    # Percent-encoding triples a non-ASCII path: under the length limit as written, over it
+    # once normalised. Normalising must be idempotent (`load_sources` normalises the config's
+    # normal form again, and marks it `known_normal` when it is its own), so the limit holds
+    # for the normal form too: the config refuses it, where `check` and `once` crashed.
+    url = "https://news.example.org/" + "é" * 3000
+    source = f'\n[[sources]]\nname = "long"\nkind = "page"\nurl = "{url}"\n'
+    path = write(tmp_path, MINIMAL + source)
+    line = one_error(check(path))
+    assert "sources[0].url" in line and "longer than 8192 characters" in line
