@@ -125,29 +125,30 @@ with open(out, "w", encoding="utf-8") as fh:
 """
 
 
+def once_probed(folder: Path) -> tuple[dict[str, object], str]:
+    """`monitor once` over `folder`'s config through `_ONCE`: what it reported, and its output."""
+    out = folder / "once.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", _ONCE, str(out), "--config", str(folder / "config.toml"), "once"],
+        cwd=folder, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "MONITOR_CACHE_DIR": str(folder / "cache")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(out.read_text(encoding="utf-8")), proc.stdout
+
+
 def test_once_with_nothing_to_parse_starts_no_fork_server(
     tmp_path: Path, content_server: ContentServer
 ) -> None:
     srv = content_server
     srv.set("/a", outlet_page("Kurier", STORY))
     make(tmp_path, page_sources(srv, "/a"))
-    env = {**os.environ, "MONITOR_CACHE_DIR": str(tmp_path / "cache")}
 
-    def once() -> tuple[dict[str, object], str]:
-        out = tmp_path / "once.json"
-        proc = subprocess.run(
-            [sys.executable, "-c", _ONCE, str(out), "--config", str(tmp_path / "config.toml"),
-             "once"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(out.read_text(encoding="utf-8")), proc.stdout
-
-    first, said = once()
+    first, said = once_probed(tmp_path)
     # The first poll keeps the body for later: nothing parsed, no fork server.
     assert "1 fetched" in said and "1 first poll kept unparsed" in said, said
     assert first["code"] == 0 and not first["fork_server"]
-    again, said = once()
+    again, said = once_probed(tmp_path)
     assert "1 unchanged" in said
     assert again["code"] == 0 and not again["fork_server"]
     # Nor does it load what only a terminal's progress bar would need (httpx's command line
@@ -173,21 +174,10 @@ def test_once_over_a_larger_known_set_starts_its_parsers_as_it_starts(
     for i, path in enumerate(paths):
         srv.set(path, outlet_page(f"Bote {i}", STORY))
     make(tmp_path, page_sources(srv, *paths))
-    env = {**os.environ, "MONITOR_CACHE_DIR": str(tmp_path / "cache")}
-
-    def once() -> dict[str, object]:
-        out = tmp_path / "once.json"
-        proc = subprocess.run(
-            [sys.executable, "-c", _ONCE, str(out), "--config", str(tmp_path / "config.toml"),
-             "once"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        assert f"{EARLY_PARSERS_FROM} sources" in proc.stdout, proc.stdout
-        return json.loads(out.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-    assert not once()["fork_server"]
-    assert once()["fork_server"]
+    for expected in (False, True):
+        probe, said = once_probed(tmp_path)
+        assert f"{EARLY_PARSERS_FROM} sources" in said, said
+        assert probe["fork_server"] is expected
 
 
 def test_the_command_script_imports_nothing_parser_processes_would_import_again() -> None:
