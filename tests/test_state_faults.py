@@ -285,15 +285,22 @@ def test_a_database_left_by_kill_9_is_accepted(tmp_path: Path, feed: ContentServ
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def closed_cleanly(folder: Path, feed: ContentServer) -> tuple[Path, Path]:
+    """A config over `feed` and its state database after one `once` closed it cleanly (the
+    mark of that close written): (config, database)."""
+    cfg = write_config(folder, feed)
+    assert monitor(cfg, "once").returncode == 0
+    db = folder / "state" / "monitor.db"
+    assert Path(f"{db}.closed").exists()
+    return cfg, db
+
+
 def test_pages_damaged_after_a_clean_close_are_refused(
     tmp_path: Path, feed: ContentServer
 ) -> None:
     # A clean close spares the next start the full check (below); damage done since, even
     # keeping the file's size, is still found at the next start.
-    cfg = write_config(tmp_path, feed)
-    assert monitor(cfg, "once").returncode == 0
-    db = tmp_path / "state" / "monitor.db"
-    assert Path(f"{db}.closed").exists()
+    cfg, db = closed_cleanly(tmp_path, feed)
     _corrupt_pages(db, db.read_bytes())
     run = monitor(cfg, "once")
     assert run.returncode == 4, (run.stdout, run.stderr)
@@ -351,10 +358,7 @@ def test_reset_state_judges_the_contents_whatever_a_clean_close_noted(
 ) -> None:
     # `reset-state` is run because a command said the database is damaged; it must look at the
     # pages themselves, not take the mark of the last clean close for a check.
-    cfg = write_config(tmp_path, feed)
-    assert monitor(cfg, "once").returncode == 0
-    db = tmp_path / "state" / "monitor.db"
-    assert Path(f"{db}.closed").exists()
+    cfg, db = closed_cleanly(tmp_path, feed)
     _damage_unseen(db)
     reset = monitor(cfg, "reset-state")
     assert reset.returncode == 0, (reset.stdout, reset.stderr)
@@ -368,9 +372,7 @@ def test_damage_found_while_running_is_checked_for_at_the_next_start(
     # Damage a clean close's mark could not see is found once a command reads the broken page:
     # that command's close must not vouch for the file again, or every later start would go on
     # (fetching, writing onto the damaged file) instead of refusing at once.
-    cfg = write_config(tmp_path, feed)
-    assert monitor(cfg, "once").returncode == 0
-    db = tmp_path / "state" / "monitor.db"
+    cfg, db = closed_cleanly(tmp_path, feed)
     _damage_unseen(db, "seen")
     changed = FEED.replace("</channel>", NEW_ITEM + "</channel>")
     feed.set("/feed.xml", changed, "application/rss+xml")
@@ -455,9 +457,7 @@ def _file_size_limit(limit: int) -> None:
 def test_disk_full_during_once_is_one_line_and_leaves_state_whole(
     tmp_path: Path, feed: ContentServer
 ) -> None:
-    cfg = write_config(tmp_path, feed)
-    assert monitor(cfg, "once").returncode == 0
-    db = tmp_path / "state" / "monitor.db"
+    cfg, db = closed_cleanly(tmp_path, feed)
     with closing(sqlite3.connect(db)) as conn:
         polled = conn.execute("SELECT last_polled_at FROM sources").fetchall()
 
