@@ -1,0 +1,59 @@
+"""The fresh held-out extraction sets of issue 15 (benchmarks/extract_eval5, extract_eval6):
+complete and frozen.
+
+Each was written after every earlier set had been scored (those count as development data
+since), each language by a different engineer, and each language's pages were hashed into
+`heldout/SHA256SUMS-<lang>` before any extractor ran on them. A change to a page or a label
+(tuning on them, even by accident), or a page added or removed after the freeze, fails here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+SETS = {"extract_eval5": 20, "extract_eval6": 15}  # set -> fewest pages per language
+# NAME.html + NAME.expected.txt, NAME = two-letter language, "_", lower-case words.
+_NAME = re.compile(r"[a-z]{2}_[a-z0-9_]+")
+
+held_out = pytest.mark.parametrize(("name", "fewest"), SETS.items(), ids=list(SETS))
+
+
+def _frozen(sums: Path) -> dict[str, str]:
+    """File name -> digest, from a `sha256sum` listing."""
+    lines = sums.read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split(maxsplit=1) for line in lines if line)}
+
+
+@held_out
+def test_every_page_has_its_hand_labelled_main_text(name: str, fewest: int) -> None:
+    held = BENCH / name / "pages" / "heldout"
+    pages = {p.stem for p in held.glob("*.html")}
+    labels = {p.name.removesuffix(".expected.txt") for p in held.glob("*.expected.txt")}
+    assert pages == labels, f"{held}: pages without a label or labels without a page"
+    for page in pages:
+        assert _NAME.fullmatch(page), f"{held / page}.html: name is not LANG_words"
+        label = held / f"{page}.expected.txt"
+        assert label.read_text(encoding="utf-8").strip(), f"{label} is empty"
+    counts = {lang: len(list(held.glob(f"{lang}_*.html"))) for lang in ("de", "en")}
+    assert all(n >= fewest for n in counts.values()), counts
+
+
+@held_out
+def test_every_language_is_frozen_and_unchanged_since(name: str, fewest: int) -> None:
+    held = BENCH / name / "pages" / "heldout"
+    languages = {p.name[:2] for p in held.glob("*.html")}
+    assert languages == {"de", "en"}
+    for lang in languages:
+        sums = held / f"SHA256SUMS-{lang}"
+        assert sums.is_file(), f"held-out {lang} pages of {name} not frozen"
+        frozen = _frozen(sums)
+        present = {p.name for p in held.glob(f"{lang}_*")}
+        assert present == set(frozen), f"{name}: {lang} files added or removed after freezing"
+        for file, digest in frozen.items():
+            actual = hashlib.sha256((held / file).read_bytes()).hexdigest()
+            assert actual == digest, f"{held / file} changed after the set was frozen"
