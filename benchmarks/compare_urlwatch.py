@@ -10,13 +10,15 @@ worker threads through a hooks file, pages through its `html2text:re` filter) an
 Warm: 5% of the documents changed, same state. Printed: wall time, CPU of the whole process tree
 (parser processes and the fork server included), peak RSS of the main process and peak RSS
 summed over the tree, with the ratio monitor / urlwatch. `--before DIR` adds a row for `monitor`
-run from another source tree (same venv, same corpus server, same run).
+run from another source tree (same venv, same corpus server, same run). `--repeat N` runs each
+tool's warm cycle N times from the state its cold cycle left and prints the median (by wall).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -173,6 +175,9 @@ def main() -> int:
     # Another version of the monitor measured in the same run, with the same venv: a source
     # tree (e.g. `git archive BASE monitor | tar -x -C /tmp/before`) put first on its PYTHONPATH.
     ap.add_argument("--before", default="", help="also run `monitor` from this source tree")
+    # A noisy machine: the warm cycle run this many times from the same state (each tool's
+    # folder put back as the cold cycle left it), the median printed.
+    ap.add_argument("--repeat", type=int, default=1, help="warm cycles per tool (median shown)")
     args = ap.parse_args()
     urlwatch_bin()
     tools = ["urlwatch", *(["before"] if args.before else []), "monitor"]
@@ -198,13 +203,27 @@ def main() -> int:
                     [*commands[name][:-1], "check"], cwd=folders[name], check=True,
                     env={**os.environ, **envs[name]}, capture_output=True,
                 )  # fmt: skip
-            for phase in ("cold", "warm"):
+            for name, argv in commands.items():
+                figures[name].append(run_measured(argv, folders[name], envs[name]))
+            # The same 5% change is seen by every tool and every repetition: one bump, and
+            # each warm run starts from the state its cold run left.
+            bump(args.port)
+            time.sleep(0.2)
+            for name in commands:
+                shutil.copytree(folders[name], Path(tmp) / f"{name}.cold", symlinks=True)
+            warm: dict[str, list[Figures]] = {name: [] for name in commands}
+            for round_ in range(max(1, args.repeat)):
                 for name, argv in commands.items():
-                    figures[name].append(run_measured(argv, folders[name], envs[name]))
-                if phase == "cold":
-                    # The same 5% change is seen by both: each warm run follows one bump.
-                    bump(args.port)
-                    time.sleep(0.2)
+                    if round_:
+                        shutil.rmtree(folders[name])
+                        shutil.copytree(Path(tmp) / f"{name}.cold", folders[name], symlinks=True)
+                    warm[name].append(run_measured(argv, folders[name], envs[name]))
+            for name, runs in warm.items():
+                runs.sort(key=lambda f: f[0])
+                figures[name].append(runs[len(runs) // 2])  # the median by wall time
+                if len(runs) > 1:
+                    walls = ", ".join(f"{f[0]:.1f}" for f in runs)
+                    print(f"  {n} {name} warm walls: {walls} s", file=sys.stderr)
             rows.append((n, figures))
     print(f"\n{'N':>6} {'tool':9} {'cold wall':>10} {'cold CPU':>9} {'warm wall':>10} "
           f"{'warm CPU':>9} {'main RSS':>9} {'tree RSS':>9}")  # fmt: skip
