@@ -265,4 +265,6 @@ def _cell_blocks(cell: etree._Element) -> Iterator[Block | None]:
             links += link_chars
         pieces.append(child.tail or "")
     yield from flush(False)
+
+
 _ALL_TEXT = etree.XPath("string()")
