@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -224,10 +225,26 @@ def test_fast_extraction_gives_what_trafilaturas_full_run_gives() -> None:
             want = without_footer_lines(want)
             # The recall pass's blocks are merged into the full run's as into the fast run's.
             want = restore_headings(_with_recall_pass(want, body, tree, tree, URL), tree)
-        assert got == want, name
         quick = trafilatura.bare_extraction(tree, options=options(URL, fast=True))
-        fast += quick is not None and full_run_agrees(quick.body, tree)
+        certain = quick is not None and full_run_agrees(quick.body, tree)
+        fast += certain
+        if not certain and got and want and _full_default_adds(tree, quick.body):
+            # Issue 15, third pass: where the fast run is not certain and trafilatura's full
+            # default run only adds to it, the fast result is the base (one comparison with
+            # readability instead of two): no block the full run would not keep.
+            assert set(got) <= set(want), name
+            continue
+        assert got == want, name
     assert fast >= 20  # the shortcut is taken for most of these pages
+
+
+def _full_default_adds(tree: Any, quick: Any) -> bool:
+    import trafilatura
+
+    from monitor.extract.main_text import _adds_to, options
+
+    full = trafilatura.bare_extraction(tree, options=options(URL, fast=False, recall=True))
+    return full is not None and _adds_to(full.body, quick)
 
 
 def test_text_heavy_page_needs_one_trafilatura_run(monkeypatch: pytest.MonkeyPatch) -> None:

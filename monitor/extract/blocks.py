@@ -77,31 +77,35 @@ def link_dense_text(text: str, link_chars: int) -> bool:
 def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
     """Blocks of trafilatura's output tree, in document order (None for dropped ones)."""
     for child in body:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        if tag == "head":
-            yield _block("head", child)
-        elif tag == "list":
-            yield from _list_blocks(child)
-        elif tag == "table" and _layout_table(child):
-            yield from _layout_blocks(child)
-        elif tag == "table":
-            for row in child.iter("row"):
-                cells = [element_text(cell) for cell in row.iter("cell")]
-                text = " | ".join(t for t, _ in cells if t)
-                if text and not link_dense_text(text, sum(n for _, n in cells)):
-                    yield "row", text
-        elif tag == "quote" and any(c.tag in {"p", "list", "head", "quote"} for c in child):
-            yield from tree_blocks(child)
-        elif tag == "quote":
-            yield _block("quote", child)
-        elif tag in {"graphic", "lb", "ref"}:
-            continue
-        elif tag in {"p", "code"} or not len(child):
-            yield _block("p", child)
-        else:
-            yield from tree_blocks(child)
+        yield from _child_blocks(child)
+
+
+def _child_blocks(child: etree._Element) -> Iterator[Block | None]:
+    tag = child.tag
+    if not isinstance(tag, str):
+        return
+    if tag == "head":
+        yield _block("head", child)
+    elif tag == "list":
+        yield from _list_blocks(child)
+    elif tag == "table" and _layout_table(child):
+        yield from _layout_blocks(child)
+    elif tag == "table":
+        for row in _rows(child):
+            cells = [element_text(cell) for cell in _cells(row)]
+            text = " | ".join(t for t, _ in cells if t)
+            if text and not link_dense_text(text, sum(n for _, n in cells)):
+                yield "row", text
+    elif tag == "quote" and any(c.tag in {"p", "list", "head", "quote"} for c in child):
+        yield from tree_blocks(child)
+    elif tag == "quote":
+        yield _block("quote", child)
+    elif tag in {"graphic", "lb", "ref"}:
+        return
+    elif tag in {"p", "code"} or not len(child):
+        yield _block("p", child)
+    else:
+        yield from tree_blocks(child)
 
 
 # A timeline's date (a definition list's term, trafilatura's item rend="dt-N") is read with
@@ -154,11 +158,27 @@ SIDE_COLUMN_SHARE = 0.3
 LAYOUT_MAX_ROWS = 3
 
 
+def _rows(table: etree._Element) -> list[etree._Element]:
+    """A table's own rows, not those of tables nested in its cells."""
+    return [row for row in table if row.tag == "row"]
+
+
+def _cells(row: etree._Element) -> list[etree._Element]:
+    return [cell for cell in row if cell.tag == "cell"]
+
+
 def _layout_table(table: etree._Element) -> bool:
-    rows = sum(1 for _ in table.iter("row"))
-    if rows > LAYOUT_MAX_ROWS:
+    rows = _rows(table)
+    cells = [cell for row in rows for cell in _cells(row)]
+    # A table in a cell makes a layout whatever its rows: an HTML e-mail's template (a
+    # newsletter archive) nests a table for every text block, and read as data each outer row
+    # was the whole newsletter in one line, once for every level of nesting.
+    if any(c.tag == "table" for cell in cells for c in cell):
+        return True
+    if len(cells) == 1 and len(cells[0]):
+        return True  # a box around a text block (an e-mail's), not data
+    if len(rows) > LAYOUT_MAX_ROWS:
         return False
-    cells = list(table.iter("cell"))
     if any(_layout_cell(cell) for cell in cells):
         return True
     # A column of links beside one-paragraph cells is a page's menu beside its article (a
@@ -191,20 +211,60 @@ def _layout_blocks(table: etree._Element) -> Iterator[Block | None]:
     one passage. A cell's text before its first paragraph (a bold headline over <br>) is a
     heading when short, as it stands over the paragraphs.
     """
-    for row in table.iter("row"):
-        cells = [cell for cell in row if cell.tag == "cell"]
+    for row in _rows(table):
+        cells = _cells(row)
         sizes = [len(_ALL_TEXT(cell).strip()) for cell in cells]
         longest = max(sizes, default=0)
         for cell, size in zip(cells, sizes, strict=True):
             if not size or size < SIDE_COLUMN_SHARE * longest:
                 continue
-            lead = " ".join((cell.text or "").split())
-            if lead:
-                short = len(lead) <= LEAD_HEADING_CHARS and len(cell) > 0
-                yield ("head" if short else "p"), lead
-            yield from tree_blocks(cell)
+            yield from _cell_blocks(cell)
             yield None  # a cell's heading never stands over the next cell's text
 
 
 LEAD_HEADING_CHARS = 120
+# Elements of a layout cell that are blocks of their own; the rest is inline text.
+_CELL_BLOCKS = frozenset({"p", "head", "list", "table", "quote", "code", "div"})
+
+
+def _cell_blocks(cell: etree._Element) -> Iterator[Block | None]:
+    """Blocks of a layout cell: its block elements, and its loose text between them split into
+    paragraphs at a blank line (two <br>s), as an e-mail template or a 1990s page writes
+    paragraphs. The text before anything else is a heading when short and more follows."""
+    pieces: list[str] = []
+    links = 0
+    first = True
+
+    def flush(more: bool) -> Iterator[Block | None]:
+        nonlocal links, first
+        text = " ".join("".join(pieces).split())
+        pieces.clear()
+        if text:
+            kind: BlockKind = "head" if first and more and len(text) <= LEAD_HEADING_CHARS else "p"
+            yield None if link_dense_text(text, links) else (kind, text)
+            first = False
+        links = 0
+
+    pieces.append(cell.text or "")
+    children = [c for c in cell if isinstance(c.tag, str)]
+    for i, child in enumerate(children):
+        if child.tag in _CELL_BLOCKS:
+            yield from flush(True)
+            first = False
+            yield from _child_blocks(child)
+        elif child.tag == "lb":
+            after = children[i + 1] if i + 1 < len(children) else None
+            blank = not (child.tail or "").strip()
+            if blank and after is not None and after.tag == "lb" and "".join(pieces).strip():
+                yield from flush(True)
+            else:
+                pieces.append(" ")
+        else:
+            text, link_chars = element_text(child)
+            pieces.append(f" {text} " if child.tag not in _INLINE else text)
+            links += link_chars
+        pieces.append(child.tail or "")
+    yield from flush(False)
+
+
 _ALL_TEXT = etree.XPath("string()")

@@ -52,6 +52,7 @@ _PHRASES = re.compile(
     | \bis\ this\ page\ (?:useful|helpful)\b | \bwas\ this\ (?:page|article)\ helpful\b
     | \bwar\ diese\ seite\ hilfreich\b
     | \b(?:kontakt|contact):\s*@
+    | \bthis\ e-?mail\b | \bthese\ e-?mails\b | \bmailing\ address\b | \bunsubscribe\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -79,6 +80,7 @@ _FOOTER_LINES = re.compile(
     | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ contact\b | \bpress\ office\b
     | \bzitiervorschlag\b | \bsuggested\ citation\b | \bcite\ as\b | \bweiterlesen\ mit\b
     | \balready\ a\ subscriber\b | \b(?:bereits|schon)\ abonnent
+    | \breceiving\ this\ e-?mail\b | \bthese\ e-?mails\b | \bunsubscribe\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )

@@ -42,12 +42,13 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     if _SHARE_MARK in html:
         _drop_share_bars(tree)
     body = None
+    recall: etree._Element | None = None  # the recall pass's body, when already run
     try:
         if _TEASER_MARK not in html and _fast_checks() is not None:
             result = trafilatura.bare_extraction(source, options=options(url, fast=True))
             body = getattr(result, "body", None)
             if body is not None and not full_run_agrees(body, tree):
-                body = None
+                body, recall = _uncertain(body, source, url)
         if body is None:
             result = trafilatura.bare_extraction(source, options=options(url, fast=False))
             body = getattr(result, "body", None)
@@ -59,7 +60,9 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         return None
     blocks = without_footer_lines([block for block in tree_blocks(body) if block is not None])
     if RECALL_PASS:
-        blocks = _with_recall_pass(blocks, body, source, tree, url)
+        if recall is None:
+            recall = _recall_body(body, source, tree, url)
+        blocks = _merged(blocks, body, recall, tree)
     if _TEASER_MARK in html:
         blocks = with_teaser_paragraphs(blocks, tree)
     return restore_headings(blocks, tree)
@@ -69,8 +72,11 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
 # recall 0.78; a paragraph after an empty drop-cap span, headings that link to themselves,
 # short <div> paragraphs holding a link, boxes with a border). trafilatura's default mode
 # keeps them, and more noise: its extra blocks are added only when our own rules
-# (`boilerplate`) find nothing against them. One fast run: its result is only a source of
-# extra blocks, so the full run's comparison with readability is not worth its time.
+# (`boilerplate`) find nothing against them. Its fast run where that is certain to return
+# what its full run would (`full_run_agrees`); else its full run, whose comparison with
+# readability finds the text of a page whose main pass settles on one short container (a
+# live page's first post, the first of several boxes of an article split across components:
+# measured on extract_eval5, recall 0.24 and 0.28 on such pages with the fast run).
 RECALL_PASS = True
 
 
@@ -81,25 +87,82 @@ def _with_recall_pass(
     tree: HtmlElement,
     url: str,
 ) -> list[Block]:
-    import trafilatura
+    """``blocks`` (of the ``precision`` body) with what the recall pass adds."""
+    return _merged(blocks, precision, _recall_body(precision, source, tree, url), tree)
 
-    if _nothing_to_add(precision, tree):
-        return blocks
-    try:
-        result = trafilatura.bare_extraction(source, options=options(url, fast=True, recall=True))
-    except Exception:  # the precision result stands (see main_text_blocks)
-        return blocks
-    body = getattr(result, "body", None)
+
+def _merged(
+    blocks: list[Block],
+    precision: etree._Element,
+    recall: etree._Element | None,
+    tree: HtmlElement,
+) -> list[Block]:
     # On most pages both runs find the same text: nothing to add, nothing to walk.
-    if body is None or _ALL_TEXT(body) == _ALL_TEXT(precision):
+    if recall is None or _ALL_TEXT(recall) == _ALL_TEXT(precision):
         return blocks
     headline = next(tree.iter("h1"), None)
     return added_blocks(
         blocks,
-        list(tree_blocks(body)),
+        list(tree_blocks(recall)),
         _finder(tree),
         " ".join(headline.text_content().split()) if headline is not None else "",
     )
+
+
+def _uncertain(
+    fast: etree._Element, source: HtmlElement | str, url: str
+) -> tuple[etree._Element | None, etree._Element | None]:
+    """(precision body, recall body) where the fast precision run's result is not certain.
+
+    The full default run comes first: where it finds more than the fast precision run, the
+    fast result is the base and the full run adds to it (one comparison with readability per
+    page instead of two, which keeps the extraction's CPU within issue 15's bound). Where it
+    finds nothing more, the full precision run is taken as before (its comparison, pruned for
+    precision, can find text the default one does not), with no second recall run.
+    (None, None): take the full precision run and the recall pass as usual.
+    """
+    import trafilatura
+
+    if not RECALL_PASS:
+        return None, None
+    result = trafilatura.bare_extraction(source, options=options(url, fast=False, recall=True))
+    recall = getattr(result, "body", None)
+    if recall is not None and _adds_to(recall, fast):
+        return fast, recall
+    result = trafilatura.bare_extraction(source, options=options(url, fast=False))
+    return getattr(result, "body", None), recall
+
+
+def _adds_to(recall: etree._Element, fast: etree._Element) -> bool:
+    """Whether the full default run kept every block of the fast precision run and more: it
+    only added text. Where its comparison put readability's or jusText's result in place of
+    its own (a table layout's menu rows gone), the full precision run's comparison would
+    likely have too, and is taken."""
+    if _ALL_TEXT(recall) == _ALL_TEXT(fast):
+        return False
+    kept = " ".join(_ALL_TEXT(recall).split())
+    return all(block is None or block[1] in kept for block in tree_blocks(fast))
+
+
+def _recall_body(
+    precision: etree._Element, source: HtmlElement | str, tree: HtmlElement, url: str
+) -> etree._Element | None:
+    """trafilatura's default-mode body, or None where it has nothing to add."""
+    import trafilatura
+
+    if _nothing_to_add(precision, tree):
+        return None
+    try:
+        result = trafilatura.bare_extraction(source, options=options(url, fast=True, recall=True))
+        body = getattr(result, "body", None)
+        if body is not None and not full_run_agrees(body, tree):
+            result = trafilatura.bare_extraction(
+                source, options=options(url, fast=False, recall=True)
+            )
+            body = getattr(result, "body", None)
+    except Exception:  # the precision result stands (see main_text_blocks)
+        return None
+    return body
 
 
 _TEXT_ELEMENTS = ("p", "div", "li", "td", "dd", "blockquote", "h2", "h3", "h4", "h5", "h6", "span")

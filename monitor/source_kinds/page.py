@@ -23,10 +23,12 @@ FOLLOWS_LINKS = False
 # list-item entries split into their paragraphs; 3: headings trafilatura dropped put back over
 # their paragraphs; 4: trafilatura's default-mode blocks added to its precision-mode ones,
 # minus our boilerplate rules; 5: a timeline's date read with its entry, one-paragraph table
-# cells as data, boxed and teaser-classed text put back, more noise kept out). A page polled
-# by an older extractor is fetched in full at its next poll; if its body is unchanged, its
-# paragraphs are only recorded.
-EXTRACTOR: int | None = 5
+# cells as data, boxed and teaser-classed text put back, more noise kept out; 6: nested
+# layout tables read cell by cell, paragraphs split at blank lines, e-mail footers kept out,
+# trafilatura's full default run where its fast one may miss posts).
+# A page polled by an older extractor is fetched in full at its next poll; if its body is
+# unchanged, its paragraphs are only recorded.
+EXTRACTOR: int | None = 6
 
 
 def extract(
