@@ -145,6 +145,7 @@ def compiled_topics(config: Config) -> Matcher:
         log.debug("topics compiled; cached in %s", path)
         if path is not None:
             _write(path, matcher)
+            _keep_built_dictionaries()
     _last = (key, matcher)
     return matcher
 
@@ -194,6 +195,29 @@ def preload_dictionaries(config: Config) -> None:
 
         for lang in missing:
             LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang)
+
+
+def _keep_built_dictionaries() -> None:
+    """Store, packed, the dictionaries a compile of the topics has just built in this process
+    and the cache lacks: `monitor check` (or the first start) then leaves what the parser
+    processes' fork server reads, where that server's first start would build them again from
+    simplemma's streams (0.6 s of CPU, between a run's first changed body and its parse)."""
+    from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
+
+    from monitor.adapters import simplemma_internals as internals
+
+    version = library_version("simplemma")
+    folder = cache_dir()
+    if version is None or folder is None:
+        return
+    for lang in DICTIONARY_LANGUAGES:
+        path = folder / f"simplemma-{lang}-{version}-packed.bin"
+        if path.exists():
+            continue
+        # Built by the compile just now: the factory hands back what it holds.
+        packed = internals.pack_dictionary(LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang))
+        if packed is not None:
+            _write_checked(path, packed, f"simplemma-{lang}-*.bin")
 
 
 def use_packed_dictionaries() -> list[str] | None:

@@ -227,3 +227,22 @@ def test_parser_processes_get_the_topics_without_their_pydantic_config(tmp_path:
         check=True,
     ).stdout.split()  # fmt: skip
     assert said == ["grain", "heavy:"], said
+
+
+def test_check_leaves_the_dictionaries_the_parsers_read(
+    tmp_path: Path, content_server: ContentServer
+) -> None:
+    # Compiling the topics builds simplemma's dictionaries from its streams; `monitor check`
+    # keeps them packed in the cache, so that the parsers' fork server reads them at its first
+    # start instead of building them again between a run's first changed body and its parse.
+    make(tmp_path, page_sources(content_server, "/a"))
+    cache = tmp_path / "fresh-cache"
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(tmp_path / "config.toml"), "check"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "MONITOR_CACHE_DIR": str(cache)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    packed = sorted(p.name.split("-")[1] for p in cache.glob("simplemma-*-packed.bin"))
+    assert packed == ["de", "en"]
+    assert list(cache.glob("topics-*.bin"))
