@@ -149,16 +149,23 @@ DEV_PAGES = [
 def test_what_the_recall_pass_adds_is_kept_out_by_our_rules(
     content_server: ContentServer, rule: str, path: str, noise: list[str], sentences: list[str]
 ) -> None:
-    html = BENCH / path
+    check_dev_page(content_server, BENCH / path, noise, sentences)
+
+
+def check_dev_page(
+    content_server: ContentServer, html: Path, noise: list[str], sentences: list[str]
+) -> list[str]:
+    """Serve a labelled page, extract it through the fetcher: its first paragraph of main text
+    and `sentences` are kept, `noise` is not. Returns the passages' texts and titles."""
     # No charset in the header: the page's own (windows-1252 pages) is read.
     url = content_server.set("/" + html.name, html.read_bytes(), content_type="text/html")
     doc = fetched(url)
     texts = texts_of(doc) + [p.title or "" for p in doc.passages]
     expected = html.with_name(html.stem + ".expected.txt").read_text(encoding="utf-8")
-    # Each page's first paragraph of main text, and the named sentences, stay in.
     first = expected.split("\n\n")[0].strip()
     assert_kept(texts, [first[:60], *sentences])
     assert_out(texts, noise)
+    return texts
 
 
 def test_a_heading_over_a_cell_of_links_is_no_paragraphs_heading() -> None:
