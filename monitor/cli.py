@@ -247,11 +247,14 @@ def _parsing_likely(config: Config) -> bool:
     process loads its state and fetches. A larger set of sources polled before almost always
     has a changed one; a small set, or a first run (its bodies are kept unparsed), keeps the
     start on demand, so that a run with nothing to parse pays nothing for it."""
+    return len(config.sources) >= EARLY_PARSERS_FROM and _state_exists(config)
+
+
+def _state_exists(config: Config) -> bool:
+    """Whether there is state to read: a PostgreSQL DSN, or the SQLite file."""
     from monitor.config import database_url
     from monitor.store.engine import DB_NAME
 
-    if len(config.sources) < EARLY_PARSERS_FROM:
-        return False
     return bool(database_url(config)) or (config.state_dir / DB_NAME).exists()
 
 
@@ -624,13 +627,9 @@ def feedback(ctx: click.Context, as_csv: bool) -> None:
 def _existing_store(config: Config) -> Any:
     """The state store the config names (PostgreSQL when a DSN is set), or None when there is
     no state yet: a command that only reads it must not create an SQLite file beside a DSN."""
-    from monitor.config import database_url
-    from monitor.store.store import DB_NAME
     from monitor.wiring import open_store
 
-    if database_url(config) or (config.state_dir / DB_NAME).exists():
-        return open_store(config)
-    return None
+    return open_store(config) if _state_exists(config) else None
 
 
 def _search_time(option: str, value: str | None, *, end: bool = False) -> Any:
