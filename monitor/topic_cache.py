@@ -204,20 +204,29 @@ def _keep_built_dictionaries() -> None:
     simplemma's streams (0.6 s of CPU, between a run's first changed body and its parse)."""
     from simplemma.strategies.dictionaries import LOW_MEMORY_DICTIONARY_FACTORY
 
-    from monitor.adapters import simplemma_internals as internals
+    for lang, path in (_dictionary_paths() or {}).items():
+        if not path.exists():
+            # Built by the compile just now: the factory hands back what it holds.
+            _keep_dictionary(path, lang, LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang))
 
+
+def _dictionary_paths() -> dict[str, Path] | None:
+    """Where the cache keeps each packed dictionary; None without a cache or simplemma."""
     version = library_version("simplemma")
     folder = cache_dir()
     if version is None or folder is None:
-        return
-    for lang in DICTIONARY_LANGUAGES:
-        path = folder / f"simplemma-{lang}-{version}-packed.bin"
-        if path.exists():
-            continue
-        # Built by the compile just now: the factory hands back what it holds.
-        packed = internals.pack_dictionary(LOW_MEMORY_DICTIONARY_FACTORY.get_dictionary(lang))
-        if packed is not None:
-            _write_checked(path, packed, f"simplemma-{lang}-*.bin")
+        return None
+    return {
+        lang: folder / f"simplemma-{lang}-{version}-packed.bin" for lang in DICTIONARY_LANGUAGES
+    }
+
+
+def _keep_dictionary(path: Path, lang: str, built: Mapping[str, str]) -> None:
+    from monitor.adapters import simplemma_internals as internals
+
+    packed = internals.pack_dictionary(built)
+    if packed is not None:  # else simplemma's layout changed: built at every run
+        _write_checked(path, packed, f"simplemma-{lang}-*.bin")
 
 
 def use_packed_dictionaries() -> list[str] | None:
@@ -233,21 +242,13 @@ def use_packed_dictionaries() -> list[str] | None:
 
     from monitor.adapters import simplemma_internals as internals
 
-    version = library_version("simplemma")
-    if version is None:
+    paths = _dictionary_paths()
+    if paths is None:
         return None
-    folder = cache_dir()
-    if folder is None:
-        return None
-    paths = {
-        lang: folder / f"simplemma-{lang}-{version}-packed.bin" for lang in DICTIONARY_LANGUAGES
-    }
 
     def build(lang: str, inner: internals.Builder) -> Mapping[str, str]:
         built = inner(lang)
-        packed = internals.pack_dictionary(built)
-        if packed is not None:  # else simplemma's layout changed: built at every run
-            _write_checked(paths[lang], packed, f"simplemma-{lang}-*.bin")
+        _keep_dictionary(paths[lang], lang, built)
         return built
 
     def load(lang: str, inner: internals.Builder) -> Mapping[str, str] | None:
