@@ -1,9 +1,9 @@
 """The hand-written extraction set of issue 15 (benchmarks/extract_eval4): complete, split, frozen.
 
 Each language's pages were written by a different engineer; the held-out half of each language
-was hashed into `heldout/SHA256SUMS-<lang>` before anything was scored on it. A change to one of
-those pages or labels (tuning on them, even by accident), a page added to the held-out half
-after its freeze, or a page filed in the wrong half fails here.
+was hashed into `heldout/SHA256SUMS-<lang>` before anything was scored on it. A page filed in the
+wrong half fails here; a change to a held-out page or label, or a page added to that half after
+its freeze, fails in `tests/test_extract_held_out_sets.py`, with the other held-out sets.
 """
 
 from __future__ import annotations
@@ -21,12 +21,6 @@ _NAME = re.compile(r"[a-z]{2}_[a-z0-9_]+")
 def _half_of(name: str) -> str:
     """The split rule, fixed before any scoring: first hex digit of sha256(NAME) 0-7 is dev."""
     return "dev" if hashlib.sha256(name.encode("utf-8")).hexdigest()[0] in "01234567" else "heldout"
-
-
-def _frozen(sums: Path) -> dict[str, str]:
-    """File name -> digest, from a `sha256sum` listing."""
-    lines = sums.read_text(encoding="utf-8").splitlines()
-    return {name: digest for digest, name in (line.split(maxsplit=1) for line in lines if line)}
 
 
 def test_every_page_has_its_hand_labelled_main_text() -> None:
@@ -48,24 +42,3 @@ def test_each_page_sits_in_the_half_its_name_hashes_to() -> None:
     for half in HALVES:
         for page in (SET / half).glob("*.html"):
             assert _half_of(page.stem) == half, f"{page} belongs in {_half_of(page.stem)}/"
-
-
-def test_every_language_of_the_held_out_half_is_frozen() -> None:
-    languages = {p.name[:2] for p in (SET / "heldout").glob("*.html")}
-    assert languages
-    for lang in languages:
-        assert (SET / "heldout" / f"SHA256SUMS-{lang}").is_file(), f"held-out {lang} not frozen"
-
-
-def test_the_held_out_half_is_unchanged_since_it_was_frozen() -> None:
-    held = SET / "heldout"
-    sums_files = sorted(held.glob("SHA256SUMS-*"))
-    assert sums_files
-    for sums in sums_files:
-        lang = sums.name.removeprefix("SHA256SUMS-")
-        frozen = _frozen(sums)
-        present = {p.name for p in held.glob(f"{lang}_*")}
-        assert present == set(frozen), f"held-out {lang} files added or removed after freezing"
-        for name, digest in frozen.items():
-            actual = hashlib.sha256((held / name).read_bytes()).hexdigest()
-            assert actual == digest, f"{name} changed after the held-out half was frozen"

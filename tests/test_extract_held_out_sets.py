@@ -1,8 +1,9 @@
-"""The fresh held-out extraction sets of issue 15 (benchmarks/extract_eval5, extract_eval6):
-complete and frozen.
+"""The held-out extraction pages of issue 15 (the held-out half of benchmarks/extract_eval4, and
+the fresh sets extract_eval5 and extract_eval6): complete and frozen.
 
-Each was written after every earlier set had been scored (those count as development data
-since), each language by a different engineer, and each language's pages were hashed into
+Each of the fresh sets was written after every earlier set had been scored (those count as
+development data since); in each set every language was written by a different engineer, and
+each language's held-out pages were hashed into
 `heldout/SHA256SUMS-<lang>` before any extractor ran on them. A change to a page or a label
 (tuning on them, even by accident), or a page added or removed after the freeze, fails here.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-SETS = {"extract_eval5": 20, "extract_eval6": 15}  # set -> fewest pages per language
+SETS = {"extract_eval4": 19, "extract_eval5": 20, "extract_eval6": 15}  # fewest per language
 # NAME.html + NAME.expected.txt, NAME = two-letter language, "_", lower-case words.
 _NAME = re.compile(r"[a-z]{2}_[a-z0-9_]+")
 
