@@ -166,7 +166,10 @@ def damaged_state(folder: Path, damage: str, real: bytes) -> tuple[Path, dict[st
 
 
 def untouched(db: Path, before: dict[str, str]) -> bool:
-    files = {p.name: digest_of(p) for p in db.parent.iterdir() if p.name != "monitor.lock"}
+    """The state folder's files are as they were; the lock and the note that the database was
+    found damaged (`monitor.db.damaged`, empty) aside."""
+    notes = {"monitor.lock", f"{db.name}.damaged"}
+    files = {p.name: digest_of(p) for p in db.parent.iterdir() if p.name not in notes}
     return files == before
 
 
@@ -384,6 +387,39 @@ def test_damage_found_while_running_is_checked_for_at_the_next_start(
     assert refused.returncode == 4, (refused.stdout, refused.stderr)
     one_line_error(refused, str(db), "the database is damaged (quick_check")
     assert feed.hits("/feed.xml") == hits  # refused before any fetch
+
+
+def test_damage_another_command_found_is_not_vouched_for_by_the_daemons_clean_close(
+    tmp_path: Path, feed: ContentServer
+) -> None:
+    # `monitor feedback` finds a damaged page while the daemon has the file open; the daemon,
+    # which never read that page, closes cleanly later. Its close must not mark the file sound:
+    # the next start checks the contents and refuses before any fetch.
+    port = free_port()
+    cfg, db = closed_cleanly(tmp_path, feed)
+    cfg.write_text(cfg.read_text() + f"[web]\nport = {port}\n", encoding="utf-8")
+    daemon = DaemonProcess(cfg)
+    try:
+        assert wait_for(lambda: readyz(port)[0] == 200), daemon.text()
+        with closing(sqlite3.connect(db)) as conn:  # every page in the file, none in the log
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _damage_unseen(db, "feedback")
+        found = monitor(cfg, "feedback")
+        assert found.returncode == 4, (found.stdout, found.stderr)
+        one_line_error(found, str(db), "the database is damaged")
+    finally:
+        daemon.proc.terminate()
+        daemon.proc.wait(timeout=60)
+    assert daemon.proc.returncode == 0, daemon.text()
+    assert not Path(f"{db}.closed").exists()
+    hits = feed.hits("/feed.xml")
+    refused = monitor(cfg, "once")
+    assert refused.returncode == 4, (refused.stdout, refused.stderr)
+    one_line_error(refused, str(db), "the database is damaged (quick_check")
+    assert feed.hits("/feed.xml") == hits  # refused before any fetch
+    # Moved aside, the next database starts without the old file's notes.
+    assert monitor(cfg, "reset-state").returncode == 0
+    assert not Path(f"{db}.damaged").exists()
 
 
 def test_brand_new_state_folder_is_created(tmp_path: Path, feed: ContentServer) -> None:

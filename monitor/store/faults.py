@@ -102,7 +102,7 @@ def sqlite_fault(exc: BaseException, path: Path) -> StateError | None:
         return None
     detail = f"{exc} ({name})"
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-        _damage_seen.add(str(path))
+        note_damage(path)
         return StateDamaged(path, f"the database is damaged: {detail}", RESET_HINT)
     if name.startswith(("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH", "SQLITE_CANTOPEN")):
         return StateUnwritable(
@@ -183,8 +183,11 @@ def check_contents(path: Path) -> None:
     except sqlite3.Error as exc:
         raise sqlite_fault(exc, path) or exc from None
     if problems != ["ok"]:
+        note_damage(path)
         first = problems[0].strip().splitlines()[-1]
         raise StateDamaged(path, f"the database is damaged (quick_check: {first})", RESET_HINT)
+    with contextlib.suppress(OSError):
+        Path(f"{path}{DAMAGED_SUFFIX}").unlink(missing_ok=True)  # sound after all (a restore)
     if tables and not {"schema_version", "sources"} <= tables:
         shown = ", ".join(sorted(tables)[:5])
         raise StateDamaged(
@@ -196,10 +199,22 @@ def check_contents(path: Path) -> None:
 
 # Where a clean close leaves the database file's size and time of change (`mark_closed`).
 CLOSED_SUFFIX = ".closed"
+# Left beside a database SQLite found damaged (`note_damage`) until a full check finds it sound.
+DAMAGED_SUFFIX = ".damaged"
 # Database files SQLite found damaged in this process (`sqlite_fault`): a close does not vouch
 # for them, so that the next start checks their contents instead of running on damaged pages.
 _damage_seen: set[str] = set()
 RECHECK_SECONDS = 24 * 3600  # the contents are checked at least this often all the same
+
+
+def note_damage(path: Path) -> None:
+    """SQLite found the database at `path` damaged: no clean close vouches for it again, in this
+    process or in another one that has it open (a daemon beside `monitor sources`), until
+    `check_contents` finds it sound."""
+    _damage_seen.add(str(path))
+    with contextlib.suppress(OSError):
+        Path(f"{path}{CLOSED_SUFFIX}").unlink(missing_ok=True)
+        Path(f"{path}{DAMAGED_SUFFIX}").touch()
 
 
 def contents_checked_at(path: Path) -> float | None:
@@ -211,6 +226,8 @@ def contents_checked_at(path: Path) -> float | None:
     open, it found nothing a clean close could have caused; what damages a database (a process
     killed mid-write, a full disk, another program, a copy or a restore) changes the file's
     size or time of change, or leaves a write-ahead log behind."""
+    if Path(f"{path}{DAMAGED_SUFFIX}").exists():
+        return None
     try:
         mark = json.loads(Path(f"{path}{CLOSED_SUFFIX}").read_text(encoding="utf-8"))
         st = path.stat()
@@ -231,7 +248,8 @@ def mark_closed(path: Path, checked: float) -> None:
     SQLite found the file damaged in this process, nothing."""
     marker = Path(f"{path}{CLOSED_SUFFIX}")
     try:
-        if Path(f"{path}-wal").exists() or str(path) in _damage_seen:
+        damaged = str(path) in _damage_seen or Path(f"{path}{DAMAGED_SUFFIX}").exists()
+        if Path(f"{path}-wal").exists() or damaged:
             marker.unlink(missing_ok=True)
             return
         st = path.stat()
@@ -259,4 +277,7 @@ def move_aside(path: Path, now: datetime | None = None) -> list[Path]:
             new = old.with_name(f"{path.name}.{stamp}.bak{suffix}")
             old.rename(new)
             moved.append(new)
+    for suffix in (CLOSED_SUFFIX, DAMAGED_SUFFIX):  # notes on the old file, not the next one
+        with contextlib.suppress(OSError):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     return moved
