@@ -774,7 +774,7 @@ def copy_state(ctx: click.Context, target: str | None) -> None:
     from monitor.state_guard import AlreadyRunning, state_lock
     from monitor.store import Store
     from monitor.store.copy import TargetNotEmpty, copy_state
-    from monitor.store.faults import check_file
+    from monitor.store.faults import check_file, forget_closed
     from monitor.store.postgres import shown
     from monitor.store.store import DB_NAME
 
@@ -796,6 +796,9 @@ def copy_state(ctx: click.Context, target: str | None) -> None:
             if not check_file(path):
                 click.echo(f"error: {path}: no state database to copy", err=True)
                 sys.exit(EXIT_CONFIG)
+            # The copy becomes the state of record: its pages are checked, whatever the mark
+            # of the last clean close would spare (damage reading rows may not meet).
+            forget_closed(path)
             source = Store(config.state_dir)
             try:
                 dest = Store(config.state_dir, url)

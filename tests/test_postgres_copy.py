@@ -13,6 +13,7 @@ from monitor.store import schema as s
 from monitor.store.copy import table_counts
 from tests.conftest import ContentServer
 from tests.test_end_to_end import monitor
+from tests.test_state_faults import _damage_unseen
 from tests.test_upgrade_keys import DATA, NEW_ENTRY, RSS, old_state, with_items
 
 
@@ -62,3 +63,23 @@ def test_copy_state_needs_a_postgres_target(tmp_path: Path, content_server: Cont
     assert run.stderr.startswith("error: --to: expected a PostgreSQL URL")
     none = monitor(cfg, "copy-state")
     assert none.returncode == 2 and "give --to DSN" in none.stderr
+
+
+def test_copy_state_checks_every_page_before_it_copies(
+    tmp_path: Path, content_server: ContentServer, pg_url: str
+) -> None:
+    # The copy becomes the state of record: a file SQLite would call damaged is refused, even
+    # where the clean close's mark would have spared the check and the damage is on a page a
+    # copy never reads (an index).
+    cfg = old_state(tmp_path, content_server.base)
+    assert monitor(cfg, "sources").returncode == 0  # a clean close of this release: marked
+    db = tmp_path / "state" / "monitor.db"
+    assert Path(f"{db}.closed").exists()
+    _damage_unseen(db, "ix_seen_last_seen")
+    copied = monitor(cfg, "copy-state", "--to", pg_url)
+    assert copied.returncode == 4, (copied.stdout, copied.stderr)
+    assert copied.stderr.startswith(f"error: {db}: the database is damaged (quick_check")
+    assert len(copied.stderr.strip().splitlines()) == 1
+    target = Store(tmp_path / "state", pg_url)
+    assert not any(table_counts(target).values())
+    target.close()
