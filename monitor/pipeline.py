@@ -153,6 +153,7 @@ class Poller:
         self.stories = StoryIndex(limit=STORY_LIMIT)
         self._story_items: dict[str, int] = {}  # index key -> root item id of its story
         self._stories_read: datetime | None = None  # when the store was last read for stories
+        self._last_item_read = 0  # the highest item id read for stories
         self._read_stories(self.clock())
         # Parser processes (and their fork server) start when the first fetched body needs
         # parsing, not here: a cycle whose sources all answered 304 or sent the same body
@@ -693,15 +694,19 @@ class Poller:
         all of them, then at every cycle those that other processes stored meanwhile (other
         PostgreSQL workers, a `monitor once`), so that a copy of a story one worker reported
         is grouped with it by any other."""
-        since = now - STORY_WINDOW
+        window = since = now - STORY_WINDOW
+        after_id = None
         if self._stories_read is not None:
+            after_id = self._last_item_read
             # An item is stored with the time its cycle started and committed up to a cycle
-            # later: items since the last read, and a margin for those still being written then.
+            # later: items since the last read, and a margin for those still being written then;
+            # and, whatever their time (a worker whose clock lags), those numbered after the
+            # last one read.
             since = max(since, self._stories_read - STORY_REREAD)
         self._stories_read = now
-        for item_id, story_id, source_key, passage_key, stored, seen, text in (
-            self.store.recent_minhashes(since)
-        ):
+        rows = self.store.recent_minhashes(since, after_id, window)
+        for item_id, story_id, source_key, passage_key, stored, seen, text in rows:
+            self._last_item_read = max(self._last_item_read, item_id)
             key = f"{source_key}\x00{passage_key}"
             if key in self._story_items:  # stored by this poller: indexed already
                 continue

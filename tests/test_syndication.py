@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import pytest
 from lxml import etree
 
 from monitor import wiring
@@ -252,11 +253,13 @@ def test_stories_stored_with_an_older_releases_minhash_still_group_after_an_upgr
         store.close()
 
 
+@pytest.mark.parametrize("lag_hours", [0, 3], ids=["same clock", "wire clock 3 h behind"])
 async def test_workers_on_postgresql_group_a_story_another_worker_reported(
-    tmp_path: Path, content_server: ContentServer, pg_url: str
+    tmp_path: Path, content_server: ContentServer, pg_url: str, lag_hours: int
 ) -> None:
     # Two workers share the state; each polls one outlet. The agency's story is stored by one;
-    # the other, already running, reports a copy at its next cycle: one story, not two.
+    # the other, already running, reports a copy at its next cycle: one story, not two. Also
+    # when the first worker's clock lags (its items stored as hours old).
     from sqlalchemy import select
 
     from monitor.fetch import Fetcher
@@ -279,6 +282,8 @@ async def test_workers_on_postgresql_group_a_story_another_worker_reported(
         config = wiring.load(folder / "config.toml")
         store = Store(config.state_dir, pg_url)
         workers.append((path, store, wiring.build(config, store).poller))
+    lag = timedelta(hours=lag_hours)
+    workers[0][2].clock = lambda: datetime.now(UTC) - lag
 
     async def cycle(poller: object) -> None:
         async with Fetcher(workers[0][2].config.http) as fetcher:

@@ -143,7 +143,7 @@ class ItemStore(Protocol):
         self, source_key: str, passage_key: str, conn: Connection | None = None
     ) -> tuple[int, int | None] | None: ...
     def recent_minhashes(
-        self, since: datetime
+        self, since: datetime, after_id: int | None = None, window: datetime | None = None
     ) -> list[tuple[int, int | None, str, str, str, datetime, str]]: ...
     def unclaimed_matches(
         self,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select
+from sqlalchemy import Connection, Select, func, insert, or_, select
 
 from monitor.models import Citation, Evidence, Match, Passage, TopicMatch
 from monitor.store import schema as s
@@ -98,11 +98,18 @@ class ItemRecords(Part):
         return (row[0], row[1]) if row is not None else None
 
     def recent_minhashes(
-        self, since: datetime
+        self, since: datetime, after_id: int | None = None, window: datetime | None = None
     ) -> list[tuple[int, int | None, str, str, str, datetime, str]]:
         """(item id, story id, source key, passage key, signature, first seen, title and text)
-        of recent items, oldest first. The text lets a signature of an older release be made
-        again."""
+        of the items first seen since `since` or numbered after `after_id` (when given; first
+        seen since `window` all the same), oldest first. The text lets a signature of an older
+        release be made again."""
+        recent = s.items.c.first_seen >= since
+        if after_id is not None:
+            # Another worker's clock may lag this one's: its new items are found by number.
+            recent = or_(recent, s.items.c.id > after_id)
+            if window is not None:
+                recent = recent & (s.items.c.first_seen >= window)
         query = (
             select(
                 s.items.c.id,
@@ -113,7 +120,7 @@ class ItemRecords(Part):
                 s.items.c.first_seen,
                 func.coalesce(s.items.c.title, "") + "\n" + s.items.c.text,
             )
-            .where(s.items.c.first_seen >= since, s.items.c.minhash.is_not(None))
+            .where(recent, s.items.c.minhash.is_not(None))
             .order_by(s.items.c.id)
         )
         with self.engine.connect() as conn:
