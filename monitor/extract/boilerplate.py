@@ -59,13 +59,18 @@ _PHRASES = re.compile(
 PHRASE_BLOCK_MAX_CHARS = 300
 
 # A page's or post's date line ("By the desk · Last updated 15 January", "Date modified:",
-# "Zuletzt geändert von ... am ..."): at the start of a short block or of one of its parts,
-# as an article may well say that a list was last updated in 2019.
+# "Zuletzt geändert von ... am ...", "by A. Author — published Aug 12, 2024"): at the start of
+# a short block or of one of its parts, as an article may well say that a list was last
+# updated in 2019. "Published"/"veröffentlicht" only with a date right after it: a short
+# sentence may say what was published.
 _DATE_LINES = re.compile(
     r"""
-    (?:^|[·|•]\s*)
+    (?:^|[·|•—–]\s*)
     (?:last\ (?:updated|modified|edited) | date\ modified
     | zuletzt\ (?:aktualisiert|geändert|bearbeitet) | aktualisiert\ am)\b
+    | (?:^|[·|•—–]\s*)
+    (?:(?:first\ )?(?:published|posted) (?:\ on)? :? \s+ (?:\w{3,9}\.?\ )?
+    | (?:veröffentlicht|erschienen|erstellt) (?:\ am)? :? \s+) \d
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -256,7 +261,11 @@ _FURNITURE_CLASS = re.compile(
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
     r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar|widget"
     r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit"
-    r"|kommentare?|signature|feedback)(?:$|[\s_-])"
+    r"|kommentare?|signature|feedback"
+    # Footnotes (a report's "Notes"), a call to action ("Have batteries to recycle? Book a
+    # collection"), a donation prompt, a forum post's user title ("Well-known member").
+    r"|footnotes|fussnoten|cta|donate|donation|spenden|support-prompt"
+    r"|user-?(?:title|info|extras|details|stats))(?:$|[\s_-])"
     # A forum post's user box ("postprofile", "profile-rank"), not a post that "has-profile".
     r"|(?:^|\s)(?:post|user)?profile(?:$|[\s_-])",
     re.IGNORECASE,

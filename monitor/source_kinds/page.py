@@ -28,7 +28,7 @@ FOLLOWS_LINKS = False
 # trafilatura's full default run where its fast one may miss posts).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 6
+EXTRACTOR: int | None = 7
 
 
 def extract(
