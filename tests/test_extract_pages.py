@@ -209,6 +209,7 @@ def test_fast_extraction_gives_what_trafilaturas_full_run_gives() -> None:
         main_text_blocks,
         options,
         restore_headings,
+        with_fact_boxes,
     )
     from monitor.extract.page_meta import trafilatura_tree
 
@@ -224,7 +225,9 @@ def test_fast_extraction_gives_what_trafilaturas_full_run_gives() -> None:
         if want is not None and body is not None:
             want = without_footer_lines(want)
             # The recall pass's blocks are merged into the full run's as into the fast run's.
-            want = restore_headings(_with_recall_pass(want, body, tree, tree, URL), tree)
+            # Then the fact boxes both runs dropped are put back (issue 15, fourth pass).
+            want = _with_recall_pass(want, body, tree, tree, URL)
+            want = restore_headings(with_fact_boxes(want, tree), tree)
         quick = trafilatura.bare_extraction(tree, options=options(URL, fast=True))
         certain = quick is not None and full_run_agrees(quick.body, tree)
         fast += certain

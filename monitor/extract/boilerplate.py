@@ -255,7 +255,7 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
 # Where an added block stands tells what it is: precision mode drops every <header> (a
 # standfirst, kicker or byline over the article) and boxes whose class says so; the recall
 # pass keeps them.
-_FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside", "form"})
+FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside", "form"})
 _FURNITURE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
@@ -277,7 +277,7 @@ def in_furniture(el: etree._Element | None) -> bool:
         tag = el.tag
         if isinstance(tag, str) and tag in {"article", "main", "body"}:
             return False
-        if tag in _FURNITURE_TAGS:
+        if tag in FURNITURE_TAGS:
             return True
         marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
         if marks and _FURNITURE_CLASS.search(marks):
