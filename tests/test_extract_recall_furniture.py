@@ -1,6 +1,7 @@
 """Issue 15, fourth pass: page furniture the recall pass let in (footnote lists, donation
-prompts, calls to action, a byline's "published" date, a forum post's user title), and the fact
-boxes both of trafilatura's modes drop from the middle of an article.
+prompts, calls to action, a byline's "published" date, a forum post's user title, an image
+widget's caption, a link's "opens new tab" hint), and the fact boxes both of trafilatura's modes
+drop from the middle of an article.
 
 Pages written for the test are served over 127.0.0.1; where a structure is hard to rebuild
 (which box trafilatura's runs drop depends on the whole page), a development page of
@@ -58,6 +59,45 @@ def test_a_donation_prompt_stays_out(content_server: ContentServer) -> None:
     texts = everything(content_server.set("/donate", post_page(inner)))
     assert_kept(texts, [DROPCAP_TEXT, *BODY])
     assert_out(texts, ["Chip in", "costs money to report"])
+
+
+def test_an_image_widgets_caption_stays_out_a_line_with_an_emoji_stays_in(
+    content_server: ContentServer,
+) -> None:
+    # A page builder's image box: the caption in a <span> beside the image's wrapper (no
+    # <figcaption>, which trafilatura drops itself). An inline emoji <img> makes no caption.
+    image = (
+        "<div type='image' class='blk'><div data-hook='imageViewer' class='iv'><div"
+        " class='image-container'><img src='/i/ferry.jpg' alt=''></div><span class='cap'"
+        " data-hook='imageViewerCaption'>The night ferry leaving the pier at Wick.</span></div>"
+        "</div>"
+    )
+    emoji = (
+        "<p><img class='emoji' src='/e.png' alt=''> Timetables for the winter follow next week.</p>"
+    )
+    inner = (
+        f"<div class='post-body'>{DROPCAP}<p>{BODY[0]}</p>{image}<p>{BODY[1]}</p><p>{BODY[2]}"
+        f"</p>{emoji}</div>"
+    )
+    texts = everything(content_server.set("/caption", post_page(inner)))
+    assert_kept(texts, [DROPCAP_TEXT, *BODY, "Timetables for the winter follow next week."])
+    assert_out(texts, ["leaving the pier at Wick"])
+
+
+def test_a_link_that_opens_a_new_tab_stays_out(content_server: ContentServer) -> None:
+    # A screen-reader hint beside a link to the outlet's standards ("…, opens new tab").
+    link = (
+        "<div class='std'><a href='/standards'>How we report: the Island Post's principles</a>,"
+        " opens new tab</div>"
+    )
+    body = "".join(f"<p>{p}</p>" for p in BODY)
+    texts = everything(
+        content_server.set(
+            "/newtab", post_page(f"<div class='post-body'>{DROPCAP}{body}{link}</div>")
+        )
+    )
+    assert_kept(texts, [DROPCAP_TEXT, *BODY])
+    assert_out(texts, ["opens new tab", "How we report"])
 
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"

@@ -41,6 +41,8 @@ _PHRASES = re.compile(
     | \bdownload\ (?:the|our)\ app\b | \bin\ der\ app\b | \bview\ and\ join\b
     | \bread\ more\b | \bmehr\ zum\ thema\b | \bauch\ interessant\b | \bmehr\ lesen\b
     | \blesen\ sie\ (?:auch|mehr)\b | \bsee\ also\b | \balso\ read\b | \blire\ aussi\b
+    | \bopens?\ (?:in\ )?(?:a\ )?new\ (?:tab|window)\b
+    | \böffnet\ (?:sich\ )?in\ (?:einem\ )?neuen\ (?:tab|fenster)\b
     | \bshare\ (?:on|this)\b | \bteilen\ auf\b | \bprint\ this\b | \bdiesen\ artikel\ teilen
     | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ (?:contact|enquiries)\b
     | \bpress\ office\b | \btel(?:efon)?\.?\s*[+\d(] | \bphone:?\s*[+\d(]
@@ -199,7 +201,8 @@ def added_blocks(
             boilerplate(kind, text, long_kept)
             or _headline_line(text, headline)
             or _repeats(text, sentences)
-            or in_furniture(source_of(text))
+            or in_furniture(el := source_of(text))
+            or caption(el)
         ):
             labels.clear()
             continue
@@ -270,6 +273,40 @@ _FURNITURE_CLASS = re.compile(
     r"|(?:^|\s)(?:post|user)?profile(?:$|[\s_-])",
     re.IGNORECASE,
 )
+
+
+_MEDIA = ("img", "picture", "video", "iframe", "svg")
+
+
+def caption(el: etree._Element | None) -> bool:
+    """Whether an element is an image's caption or credit: the only text of a box that holds
+    the image (a page builder's image widget writes it in a <span> or <div>, not <figcaption>,
+    which trafilatura leaves out itself). The text must stand in an element of its own beside
+    the image: a post's line with an emoji <img> in it is no caption, nor is a paragraph
+    after an image in the article's column, which holds the article's other text too."""
+    if el is None:
+        return False
+    text = " ".join(el.text_content().split())
+    # The block's own element, not a wrapper of the whole image box that has the same text.
+    while (inner := next((c for c in el if _same_text(c, text)), None)) is not None:
+        el = inner
+    for box in (el, el.getparent()):
+        if box is None or " ".join(box.text_content().split()) != text:
+            continue
+        if (box.text or "").strip() or any((child.tail or "").strip() for child in box):
+            continue
+        if any(
+            isinstance(child.tag, str)
+            and next(child.iter(_MEDIA), None) is not None
+            and not child.text_content().strip()
+            for child in box
+        ):
+            return True
+    return False
+
+
+def _same_text(el: etree._Element, text: str) -> bool:
+    return isinstance(el.tag, str) and " ".join(el.text_content().split()) == text
 
 
 def in_furniture(el: etree._Element | None) -> bool:
