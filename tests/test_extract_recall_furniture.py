@@ -1,7 +1,8 @@
 """Issue 15, fourth pass: page furniture the recall pass let in (footnote lists, donation
 prompts, calls to action, a byline's "published" date, a forum post's user title, an image
-widget's caption, a link's "opens new tab" hint), and the fact boxes both of trafilatura's modes
-drop from the middle of an article.
+widget's caption, a link's "opens new tab" hint), a record's or statement's header and footer
+lines around the text (number, dateline, "Stand:", contact line), and the fact boxes both of
+trafilatura's modes drop from the middle of an article.
 
 Pages written for the test are served over 127.0.0.1; where a structure is hard to rebuild
 (which box trafilatura's runs drop depends on the whole page), a development page of
@@ -16,7 +17,7 @@ import pytest
 
 from monitor.source_kinds import SOURCE_KINDS
 from tests.conftest import ContentServer
-from tests.test_extract_page_types import assert_kept, assert_out
+from tests.test_extract_page_types import assert_kept, assert_out, page
 from tests.test_extract_recall_pass import check_dev_page
 from tests.test_extract_recall_rules import BODY, DROPCAP, DROPCAP_TEXT, everything
 
@@ -98,6 +99,71 @@ def test_a_link_that_opens_a_new_tab_stays_out(content_server: ContentServer) ->
     )
     assert_kept(texts, [DROPCAP_TEXT, *BODY])
     assert_out(texts, ["opens new tab", "How we report"])
+
+
+STATEMENT = [
+    "The ministry welcomes the decision of the harbour authority to close the northern pier to"
+    " tankers from next month.",
+    "Inspections last year found that two of the pier's four mooring points no longer met the"
+    " safety standard.",
+    "The ministry will pay for the repairs from its maritime safety fund, as agreed with the"
+    " regional government.",
+]
+MITTEILUNG = [
+    "Das Ministerium begrüßt die Entscheidung der Hafenbehörde, den Nordanleger ab dem kommenden"
+    " Monat für Tanker zu sperren.",
+    "Bei Prüfungen im vergangenen Jahr hatten zwei der vier Festmacher nicht mehr den"
+    " Sicherheitsvorgaben entsprochen.",
+    "Die Reparatur bezahlt das Land aus dem Fonds für maritime Sicherheit, wie mit der Region"
+    " vereinbart.",
+]
+
+
+def test_a_statements_number_dateline_and_contact_lines_stay_out(
+    content_server: ContentServer,
+) -> None:
+    # Precision mode keeps them as lines of the text: before its first paragraph and after its
+    # last, a few words around a figure.
+    main = (
+        "<div class='statement'><p class='num'>PRESS STATEMENT No. 41/2026</p><p"
+        " class='place'>Harbourtown, 4 May 2026</p><h1>Northern pier closed to tankers</h1>"
+        + "".join(f"<p>{p}</p>" for p in STATEMENT)
+        + "<p class='contact'>Communications Unit | tel. +00 21 555 0199 |"
+        " comms@ministry.example</p></div>"
+    )
+    texts = everything(content_server.set("/statement", page("Statement", main)))
+    assert_kept(texts, STATEMENT)
+    assert_out(texts, ["PRESS STATEMENT", "Harbourtown", "Communications Unit", "555 0199"])
+
+
+def test_a_releases_register_rows_stand_line_and_phone_line_stay_out(
+    content_server: ContentServer,
+) -> None:
+    main = (
+        "<div class='pm'><table class='kopf'><tr><th>Nummer</th><td>12/2026</td></tr><tr>"
+        "<th>Datum</th><td>04.05.2026</td></tr></table><h1>Nordanleger für Tanker gesperrt</h1>"
+        "<p>Stand: 04.05.2026</p>"
+        + "".join(f"<p>{p}</p>" for p in MITTEILUNG)
+        + "<p>Referat Kommunikation Telefon 030 555-0100</p></div>"
+    )
+    texts = everything(content_server.set("/mitteilung", page("Pressemitteilung", main, "de")))
+    assert_kept(texts, MITTEILUNG)
+    assert_out(texts, ["Nummer", "12/2026", "Stand:", "Referat Kommunikation"])
+
+
+def test_figures_and_lines_within_the_text_are_kept(content_server: ContentServer) -> None:
+    # Between paragraphs, a short line with a figure is text (a section's label, a data row);
+    # before the first, a data table's rows and a title's continuation stay too.
+    main = (
+        "<div class='act'><p>COUNCIL REGULATION (EU) 2026/88</p><p>of 4 May 2026</p>"
+        "<table><tr><td>Pier</td><td>Berths</td><td>Tankers</td></tr><tr><td>North</td><td>4"
+        "</td><td>2</td></tr></table>"
+        f"<p>{STATEMENT[0]}</p><p>Article 2 of 2026</p><p>{STATEMENT[1]}</p>"
+        f"<p>{STATEMENT[2]}</p><table><tr><td>South</td><td>6</td><td>0</td></tr></table></div>"
+    )
+    texts = everything(content_server.set("/act", page("Regulation", main)))
+    assert_kept(texts, [*STATEMENT, "of 4 May 2026", "North | 4 | 2", "Article 2 of 2026"])
+    assert_kept(texts, ["South | 6 | 0"])
 
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"

@@ -103,6 +103,73 @@ def without_footer_lines(blocks: Sequence[Block]) -> list[Block]:
     ]
 
 
+# A record's or statement's header and footer lines around the text: "PRESS STATEMENT No.
+# 118/2025", "Valmera, 19 June 2025", "Volume 58 Number 41", "Case number | HCC/2024/0087",
+# "Stand: 30.11.2026", a press office's phone line. A few words around a figure, no sentence;
+# only before the article's first paragraph (a label/value row of a table too) or after its
+# last (a paragraph: a data table's last rows are its text). A line that starts in lower case
+# goes on a title ("of 24 February 2025"); two words ("Article 1") label a section.
+EDGE_LINE_MAX_CHARS = 100
+EDGE_LINE_MIN_TOKENS = 3
+EDGE_LINE_MAX_WORDS = 3  # words without a figure ("PRESS", "STATEMENT", "No.")
+CONTACT_LINE_MAX_WORDS = 16
+PARAGRAPH_MIN_WORDS = 6
+_SEPARATOR_TOKENS = frozenset("|·•–—-/,:")
+_CONTACT = re.compile(
+    r"\b(?:tel|phone|telefon|fax)\b\.?:?\s*[+\d(]|\S@\S+\.[a-z]{2,}", re.IGNORECASE
+)
+_AS_OF = re.compile(r"^(?:stand|as\ of)\b:?\s*\d", re.IGNORECASE)
+
+
+def _paragraph(kind: str, text: str) -> bool:
+    return (
+        kind in {"p", "quote"}
+        and len(text.split()) >= PARAGRAPH_MIN_WORDS
+        and bool(_SENTENCE_END.search(text))
+    )
+
+
+def _edge_line(kind: str, text: str) -> bool:
+    if len(text) > EDGE_LINE_MAX_CHARS:
+        return False
+    if _AS_OF.search(text):
+        return True
+    words = text.split()
+    if _CONTACT.search(text):
+        return len(words) <= CONTACT_LINE_MAX_WORDS
+    if kind == "row":
+        cells = text.split(" | ")
+        if len(cells) != 2 or any(c.isdigit() for c in cells[0]):
+            return False  # a data row, not a label and its value
+        words = cells[1].split()
+    if len(text.split()) < EDGE_LINE_MIN_TOKENS or (
+        not text[0].isupper() and not text[0].isdigit()
+    ):
+        return False
+    if text.endswith((".", "!", "?", ":")) and not text.endswith(" No."):
+        return False  # a sentence, or a label over what follows
+    if not any(c.isdigit() for c in text):
+        return False
+    plain = [w for w in words if w not in _SEPARATOR_TOKENS and not any(c.isdigit() for c in w)]
+    return len(plain) <= EDGE_LINE_MAX_WORDS
+
+
+def without_edge_lines(blocks: Sequence[Block]) -> list[Block]:
+    """``blocks`` without the record header and footer lines around the text (see above)."""
+    firsts = [i for i, (kind, text) in enumerate(blocks) if _paragraph(kind, text)]
+    if not firsts:
+        return list(blocks)
+    first, last = firsts[0], firsts[-1]
+    return [
+        (kind, text)
+        for i, (kind, text) in enumerate(blocks)
+        if not (
+            (i < first and kind in {"p", "row"} and _edge_line(kind, text))
+            or (i > last and kind == "p" and _edge_line(kind, text))
+        )
+    ]
+
+
 # A kicker, a "Live" badge, a date line ("Published 3 March 2026") or a wire dateline ("LONDON
 # (Reuters) -"), or a timeline's date: a few words that end no sentence (see `added_blocks`).
 FRAGMENT_MAX_WORDS = 4

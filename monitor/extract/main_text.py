@@ -24,6 +24,7 @@ from monitor.extract.boilerplate import (
     FURNITURE_TAGS,
     added_blocks,
     in_furniture,
+    without_edge_lines,
     without_footer_lines,
 )
 
@@ -71,7 +72,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     if _TEASER_MARK in html:
         blocks = with_teaser_paragraphs(blocks, tree)
     if RECALL_PASS:
-        blocks = with_fact_boxes(blocks, tree)
+        blocks = without_edge_lines(with_fact_boxes(blocks, tree))
     return restore_headings(blocks, tree)
 
 
