@@ -191,9 +191,15 @@ def _nothing_to_add(precision: etree._Element, tree: HtmlElement) -> bool:
     kept = " ".join(_ALL_TEXT(precision).split())
 
     def covered(text: str | None) -> bool:
-        if not text or text.isspace():
+        if not text:
             return True
-        piece = " ".join(text.split())
+        # Most pieces are whole words between single spaces: found as they stand, without
+        # collapsing their whitespace first (kept holds no other whitespace, so a piece that
+        # holds any is found only once collapsed).
+        piece = text.strip()
+        if not piece or piece in kept:
+            return True
+        piece = " ".join(piece.split())
         return piece in kept or not _WORD.search(piece)
 
     stack = [tree]
