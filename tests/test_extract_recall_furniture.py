@@ -1,8 +1,9 @@
 """Issue 15, fourth pass: page furniture the recall pass let in (footnote lists, donation
 prompts, calls to action, a byline's "published" date, a forum post's user title, an image
 widget's caption, a link's "opens new tab" hint), a record's or statement's header and footer
-lines around the text (number, dateline, "Stand:", contact line), and the fact boxes both of
-trafilatura's modes drop from the middle of an article.
+lines around the text (number, dateline, "Stand:", contact line), imprint, licence, disclaimer
+and paywall lines, and the fact boxes both of trafilatura's modes drop from the middle of an
+article.
 
 Pages written for the test are served over 127.0.0.1; where a structure is hard to rebuild
 (which box trafilatura's runs drop depends on the whole page), a development page of
@@ -149,6 +150,25 @@ def test_a_releases_register_rows_stand_line_and_phone_line_stay_out(
     texts = everything(content_server.set("/mitteilung", page("Pressemitteilung", main, "de")))
     assert_kept(texts, MITTEILUNG)
     assert_out(texts, ["Nummer", "12/2026", "Stand:", "Referat Kommunikation"])
+
+
+def test_imprint_licence_disclaimer_and_paywall_lines_stay_out(
+    content_server: ContentServer,
+) -> None:
+    # Precision mode keeps them as the article's last lines; a paywall's heading stood over
+    # its prompt (restored over a kept paragraph).
+    main = (
+        "<article><h1>Nordanleger für Tanker gesperrt</h1>"
+        + "".join(f"<p>{p}</p>" for p in MITTEILUNG)
+        + "<p>Herausgeber: Inselbote Verlag, Hafenstraße 3. Redaktion: Jana Brix, Ole Tamsen</p>"
+        "<p>Quelle: Inselbote-Archiv. Lizenz: CC BY-SA 4.0</p>"
+        "<p>Alle Angaben ohne Gewähr. Für Schäden aus der Nutzung wird nicht gehaftet.</p>"
+        "<h2>Weiterlesen mit Inselbote+</h2><p>Alle Artikel auf inselbote.example lesen."
+        " Jederzeit kündbar.</p></article>"
+    )
+    texts = everything(content_server.set("/impressum", page("Anleger", main, "de")))
+    assert_kept(texts, MITTEILUNG)
+    assert_out(texts, ["Herausgeber", "Lizenz", "ohne Gewähr", "Inselbote+", "kündbar"])
 
 
 def test_figures_and_lines_within_the_text_are_kept(content_server: ContentServer) -> None:

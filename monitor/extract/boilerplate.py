@@ -79,7 +79,8 @@ _DATE_LINES = re.compile(
 DATE_LINE_MAX_CHARS = 120
 
 # The page's footer lines that precision mode keeps too (copyright, press contact, citation
-# note, paywall prompt): dropped from its blocks as well. A narrower class than _PHRASES,
+# note, paywall prompt, imprint and licence lines, a disclaimer): dropped from its blocks as
+# well. A narrower class than _PHRASES,
 # on shorter blocks, as these are text trafilatura chose as the article's.
 _FOOTER_LINES = re.compile(
     r"""
@@ -88,6 +89,11 @@ _FOOTER_LINES = re.compile(
     | \bzitiervorschlag\b | \bsuggested\ citation\b | \bcite\ as\b | \bweiterlesen\ mit\b
     | \balready\ a\ subscriber\b | \b(?:bereits|schon)\ abonnent
     | \breceiving\ this\ e-?mail\b | \bthese\ e-?mails\b | \bunsubscribe\b
+    | \bjederzeit\ kündbar\b | \bcancel\ (?:at\ )?any\ ?time\b
+    | \bherausgeber: | \bv\.\ ?i\.\ ?s\.\ ?d\.\ ?p\b | \bpublished\ by:
+    | \blizenz:\ *cc\b | \blicen[cs]ed?:?\ (?:under\ )?(?:a\ )?(?:cc\b|creative\ commons)
+    | \bgewähr\ für\ die\ (?:richtigkeit|vollständigkeit)\b | \bohne\ gewähr\b
+    | \bkeine\ (?:gewähr|haftung)\ für\b | \baccepts?\ no\ (?:liability|responsibility)\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
