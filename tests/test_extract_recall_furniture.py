@@ -2,8 +2,8 @@
 prompts, calls to action, a byline's "published" date, a forum post's user title, an image
 widget's caption, a link's "opens new tab" hint), a record's or statement's header and footer
 lines around the text (number, dateline, "Stand:", contact line), imprint, licence, disclaimer
-and paywall lines, and the fact boxes both of trafilatura's modes drop from the middle of an
-article.
+and paywall lines, pointer, caption, source and citation lines, and the fact boxes both of
+trafilatura's modes drop from the middle of an article.
 
 Pages written for the test are served over 127.0.0.1; where a structure is hard to rebuild
 (which box trafilatura's runs drop depends on the whole page), a development page of
@@ -169,6 +169,25 @@ def test_imprint_licence_disclaimer_and_paywall_lines_stay_out(
     texts = everything(content_server.set("/impressum", page("Anleger", main, "de")))
     assert_kept(texts, MITTEILUNG)
     assert_out(texts, ["Herausgeber", "Lizenz", "ohne Gewähr", "Inselbote+", "kündbar"])
+
+
+def test_pointer_caption_source_and_citation_lines_stay_out(
+    content_server: ContentServer,
+) -> None:
+    # Lines precision mode keeps among the paragraphs: an inline pointer to another story, a
+    # table's caption and source line, a citation box (its heading and its citation).
+    main = (
+        f"<article><h1>Northern pier closed to tankers</h1><p>{STATEMENT[0]}</p>"
+        "<p><strong>ALSO READ:</strong> <a href='/x'>Harbour dredging vote delayed again</a></p>"
+        f"<p>{STATEMENT[1]}</p><p>Table 2. Tanker calls at the northern pier</p><table><tr>"
+        "<th>Year</th><th>Calls</th></tr><tr><td>2024</td><td>61</td></tr></table>"
+        f"<p>Source: harbour authority, annual reports.</p><p>{STATEMENT[2]}</p>"
+        "<h3>Cite this article</h3><p>Ames, R. (2026). Northern pier closed to tankers. Island"
+        " Post.</p></article>"
+    )
+    texts = everything(content_server.set("/pointers", page("Pier", main)))
+    assert_kept(texts, STATEMENT)
+    assert_out(texts, ["ALSO READ", "dredging", "Table 2.", "Source:", "Cite this", "Ames, R."])
 
 
 def test_figures_and_lines_within_the_text_are_kept(content_server: ContentServer) -> None:

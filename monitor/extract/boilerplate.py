@@ -98,15 +98,51 @@ _FOOTER_LINES = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 FOOTER_LINE_MAX_CHARS = 160
+# Lines that label what is around the text rather than say anything: a pointer to another
+# story ("ALSO READ: ..."), a table's or figure's caption ("Table 1. ..."), a source or photo
+# credit ("Source: ...", "Quelle: ..."), a citation box's heading ("Cite this report").
+_LABEL_LINES = re.compile(
+    r"""
+    ^(?:also\ read | read\ also | see\ also | lesen\ sie\ auch | auch\ interessant
+    | mehr\ zum\ thema | read\ more | related)\s*:
+    | ^(?:table | tabelle | figure | fig\. | abbildung | abb\. | chart | grafik)\ \d+[.:]
+    | ^(?:sources? | quellen? | photo | foto | bild | image | credits?)\s*:\s
+    | ^(?:cite\ this\ (?:report|article|page|paper|study|publication) | how\ to\ cite
+    | so\ zitieren\ sie)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+# A footer heading's own lines (a citation under "Cite this report") go with it.
+FOOTER_SECTION_MAX_BLOCKS = 2
+
+
+def _footer_line(text: str) -> bool:
+    return len(text) <= FOOTER_LINE_MAX_CHARS and bool(
+        _FOOTER_LINES.search(text) or _LABEL_LINES.search(text)
+    )
 
 
 def without_footer_lines(blocks: Sequence[Block]) -> list[Block]:
-    """``blocks`` without the page's footer lines (see _FOOTER_LINES)."""
-    return [
-        (kind, text)
-        for kind, text in blocks
-        if len(text) > FOOTER_LINE_MAX_CHARS or not _FOOTER_LINES.search(text)
-    ]
+    """``blocks`` without the page's footer lines (see _FOOTER_LINES, _LABEL_LINES), and the
+    lines of a short section headed by one (a citation box)."""
+    out: list[Block] = []
+    section = 0  # lines left of a footer heading's section
+    for i, (kind, text) in enumerate(blocks):
+        if kind == "head":
+            section = 0
+            if _footer_line(text):
+                rest = blocks[i + 1 : i + 2 + FOOTER_SECTION_MAX_BLOCKS]
+                size = next((n for n, (k, _) in enumerate(rest) if k == "head"), len(rest))
+                if size <= FOOTER_SECTION_MAX_BLOCKS:
+                    section = size
+                continue
+        elif section:
+            section -= 1
+            continue
+        elif _footer_line(text):
+            continue
+        out.append((kind, text))
+    return out
 
 
 # A record's or statement's header and footer lines around the text: "PRESS STATEMENT No.
