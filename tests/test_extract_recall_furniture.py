@@ -192,17 +192,20 @@ def test_pointer_caption_source_and_citation_lines_stay_out(
 
 def test_figures_and_lines_within_the_text_are_kept(content_server: ContentServer) -> None:
     # Between paragraphs, a short line with a figure is text (a section's label, a data row);
-    # before the first, a data table's rows and a title's continuation stay too.
+    # before the first, a data table's rows and a title's continuation stay too; after the last,
+    # a line with a figure but no date or record number.
     main = (
         "<div class='act'><p>COUNCIL REGULATION (EU) 2026/88</p><p>of 4 May 2026</p>"
         "<table><tr><td>Pier</td><td>Berths</td><td>Tankers</td></tr><tr><td>North</td><td>4"
         "</td><td>2</td></tr></table>"
         f"<p>{STATEMENT[0]}</p><p>Article 2 of 2026</p><p>{STATEMENT[1]}</p>"
-        f"<p>{STATEMENT[2]}</p><table><tr><td>South</td><td>6</td><td>0</td></tr></table></div>"
+        f"<p>{STATEMENT[2]}</p><table><tr><td>South</td><td>6</td><td>0</td></tr></table>"
+        "<p>Tankers turned away: 14</p></div>"
     )
     texts = everything(content_server.set("/act", page("Regulation", main)))
     assert_kept(texts, [*STATEMENT, "of 4 May 2026", "North | 4 | 2", "Article 2 of 2026"])
-    assert_kept(texts, ["South | 6 | 0"])
+    # After the last paragraph, a figure of the text's own (a fact line) is no record's line.
+    assert_kept(texts, ["South | 6 | 0", "Tankers turned away: 14"])
 
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"

@@ -160,6 +160,22 @@ _SEPARATOR_TOKENS = frozenset("|·•–—-/,:")
 _CONTACT = re.compile(
     r"\b(?:tel|phone|telefon|fax)\b\.?:?\s*[+\d(]|\S@\S+\.[a-z]{2,}", re.IGNORECASE
 )
+# What makes a record's line: a date, or a number of a series ("No. 118/2025", "Volume 58",
+# "[2025] HCC 214"). A figure alone is the text's ("Soldaten in Kursk: 11.000": a fact box).
+_MONTHS = (
+    r"jan|feb|mär|mar|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|januar|februar|märz|march"
+    r"|april|juni|june|juli|july|august|september|oktober|october|november|dezember|december"
+)
+_RECORD_MARK = re.compile(
+    rf"""
+    \b\d{{1,2}}\.\ ?\d{{1,2}}\.\ ?\d{{2,4}}\b | \b\d{{4}}-\d{{2}}-\d{{2}}\b
+    | \b\d{{1,2}}\.?\ (?:{_MONTHS})\w*\.?\ \d{{4}}\b | \b(?:{_MONTHS})\w*\.?\ \d{{1,2}},?\ \d{{4}}\b
+    | \b(?:{_MONTHS})\w*\ \d{{4}}\b
+    | \b(?:no|nr|number|nummer|vol|volume|band|heft|issue|ausgabe|az|drucksache)\.?:?\ ?\d
+    | \b\d+/\d{{2,4}}\b | \[\d{{4}}\]
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
 _AS_OF = re.compile(r"^(?:stand|as\ of)\b:?\s*\d", re.IGNORECASE)
 
 
@@ -191,8 +207,8 @@ def _edge_line(kind: str, text: str) -> bool:
         return False
     if text.endswith((".", "!", "?", ":")) and not text.endswith(" No."):
         return False  # a sentence, or a label over what follows
-    if not any(c.isdigit() for c in text):
-        return False
+    if not _RECORD_MARK.search(text):
+        return False  # a figure of the text's own ("Soldaten in Kursk: 11.000")
     plain = [w for w in words if w not in _SEPARATOR_TOKENS and not any(c.isdigit() for c in w)]
     return len(plain) <= EDGE_LINE_MAX_WORDS
 
