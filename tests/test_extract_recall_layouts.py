@@ -77,7 +77,7 @@ def test_a_newsletter_in_nested_tables_is_read_paragraph_by_paragraph(
 def test_the_extractor_version_is_raised_for_the_layout_pass() -> None:
     # Pages polled by extractor 5 are fetched in full once and their new paragraphs recorded,
     # not reported (tests/test_upgrade_extractor.py).
-    assert SOURCE_KINDS["page"].EXTRACTOR == 6
+    assert SOURCE_KINDS["page"].EXTRACTOR >= 6  # 7 since test_extract_recall_furniture
 
 
 # --- a live page: trafilatura's fast runs keep its first post only ---------------------------

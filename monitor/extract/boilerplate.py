@@ -41,6 +41,8 @@ _PHRASES = re.compile(
     | \bdownload\ (?:the|our)\ app\b | \bin\ der\ app\b | \bview\ and\ join\b
     | \bread\ more\b | \bmehr\ zum\ thema\b | \bauch\ interessant\b | \bmehr\ lesen\b
     | \blesen\ sie\ (?:auch|mehr)\b | \bsee\ also\b | \balso\ read\b | \blire\ aussi\b
+    | \bopens?\ (?:in\ )?(?:a\ )?new\ (?:tab|window)\b
+    | \böffnet\ (?:sich\ )?in\ (?:einem\ )?neuen\ (?:tab|fenster)\b
     | \bshare\ (?:on|this)\b | \bteilen\ auf\b | \bprint\ this\b | \bdiesen\ artikel\ teilen
     | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ (?:contact|enquiries)\b
     | \bpress\ office\b | \btel(?:efon)?\.?\s*[+\d(] | \bphone:?\s*[+\d(]
@@ -59,20 +61,26 @@ _PHRASES = re.compile(
 PHRASE_BLOCK_MAX_CHARS = 300
 
 # A page's or post's date line ("By the desk · Last updated 15 January", "Date modified:",
-# "Zuletzt geändert von ... am ..."): at the start of a short block or of one of its parts,
-# as an article may well say that a list was last updated in 2019.
+# "Zuletzt geändert von ... am ...", "by A. Author — published Aug 12, 2024"): at the start of
+# a short block or of one of its parts, as an article may well say that a list was last
+# updated in 2019. "Published"/"veröffentlicht" only with a date right after it: a short
+# sentence may say what was published.
 _DATE_LINES = re.compile(
     r"""
-    (?:^|[·|•]\s*)
+    (?:^|[·|•—–]\s*)
     (?:last\ (?:updated|modified|edited) | date\ modified
     | zuletzt\ (?:aktualisiert|geändert|bearbeitet) | aktualisiert\ am)\b
+    | (?:^|[·|•—–]\s*)
+    (?:(?:first\ )?(?:published|posted) (?:\ on)? :? \s+ (?:\w{3,9}\.?\ )?
+    | (?:veröffentlicht|erschienen|erstellt) (?:\ am)? :? \s+) \d
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 DATE_LINE_MAX_CHARS = 120
 
 # The page's footer lines that precision mode keeps too (copyright, press contact, citation
-# note, paywall prompt): dropped from its blocks as well. A narrower class than _PHRASES,
+# note, paywall prompt, imprint and licence lines, a disclaimer): dropped from its blocks as
+# well. A narrower class than _PHRASES,
 # on shorter blocks, as these are text trafilatura chose as the article's.
 _FOOTER_LINES = re.compile(
     r"""
@@ -81,18 +89,146 @@ _FOOTER_LINES = re.compile(
     | \bzitiervorschlag\b | \bsuggested\ citation\b | \bcite\ as\b | \bweiterlesen\ mit\b
     | \balready\ a\ subscriber\b | \b(?:bereits|schon)\ abonnent
     | \breceiving\ this\ e-?mail\b | \bthese\ e-?mails\b | \bunsubscribe\b
+    | \bjederzeit\ kündbar\b | \bcancel\ (?:at\ )?any\ ?time\b
+    | \bherausgeber: | \bv\.\ ?i\.\ ?s\.\ ?d\.\ ?p\b | \bpublished\ by:
+    | \blizenz:\ *cc\b | \blicen[cs]ed?:?\ (?:under\ )?(?:a\ )?(?:cc\b|creative\ commons)
+    | \bgewähr\ für\ die\ (?:richtigkeit|vollständigkeit)\b | \bohne\ gewähr\b
+    | \bkeine\ (?:gewähr|haftung)\ für\b | \baccepts?\ no\ (?:liability|responsibility)\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 FOOTER_LINE_MAX_CHARS = 160
+# Lines that label what is around the text rather than say anything: a pointer to another
+# story ("ALSO READ: ..."), a table's or figure's caption ("Table 1. ..."), a source or photo
+# credit ("Source: ...", "Quelle: ..."), a citation box's heading ("Cite this report").
+_LABEL_LINES = re.compile(
+    r"""
+    ^(?:also\ read | read\ also | see\ also | lesen\ sie\ auch | auch\ interessant
+    | mehr\ zum\ thema | read\ more | related)\s*:
+    | ^(?:table | tabelle | figure | fig\. | abbildung | abb\. | chart | grafik)\ \d+[.:]
+    | ^(?:sources? | quellen? | photo | foto | bild | image | credits?)\s*:\s
+    | ^(?:cite\ this\ (?:report|article|page|paper|study|publication) | how\ to\ cite
+    | so\ zitieren\ sie)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+# A footer heading's own lines (a citation under "Cite this report") go with it.
+FOOTER_SECTION_MAX_BLOCKS = 2
+
+
+def _footer_line(text: str) -> bool:
+    return len(text) <= FOOTER_LINE_MAX_CHARS and bool(
+        _FOOTER_LINES.search(text) or _LABEL_LINES.search(text)
+    )
 
 
 def without_footer_lines(blocks: Sequence[Block]) -> list[Block]:
-    """``blocks`` without the page's footer lines (see _FOOTER_LINES)."""
+    """``blocks`` without the page's footer lines (see _FOOTER_LINES, _LABEL_LINES), and the
+    lines of a short section headed by one (a citation box)."""
+    out: list[Block] = []
+    section = 0  # lines left of a footer heading's section
+    for i, (kind, text) in enumerate(blocks):
+        if kind == "head":
+            section = 0
+            if _footer_line(text):
+                rest = blocks[i + 1 : i + 2 + FOOTER_SECTION_MAX_BLOCKS]
+                size = next((n for n, (k, _) in enumerate(rest) if k == "head"), len(rest))
+                if size <= FOOTER_SECTION_MAX_BLOCKS:
+                    section = size
+                continue
+        elif section:
+            section -= 1
+            continue
+        elif _footer_line(text):
+            continue
+        out.append((kind, text))
+    return out
+
+
+# A record's or statement's header and footer lines around the text: "PRESS STATEMENT No.
+# 118/2025", "Valmera, 19 June 2025", "Volume 58 Number 41", "Case number | HCC/2024/0087",
+# "Stand: 30.11.2026", a press office's phone line. A few words around a figure, no sentence;
+# only before the article's first paragraph (a label/value row of a table too) or after its
+# last (a paragraph: a data table's last rows are its text). A line that starts in lower case
+# goes on a title ("of 24 February 2025"); two words ("Article 1") label a section.
+EDGE_LINE_MAX_CHARS = 100
+EDGE_LINE_MIN_TOKENS = 3
+EDGE_LINE_MAX_WORDS = 3  # words without a figure ("PRESS", "STATEMENT", "No.")
+CONTACT_LINE_MAX_WORDS = 16
+PARAGRAPH_MIN_WORDS = 6
+_SEPARATOR_TOKENS = frozenset("|·•–—-/,:")
+_CONTACT = re.compile(
+    r"\b(?:tel|phone|telefon|fax)\b\.?:?\s*[+\d(]|\S@\S+\.[a-z]{2,}", re.IGNORECASE
+)
+# What makes a record's line: a date, or a number of a series ("No. 118/2025", "Volume 58",
+# "[2025] HCC 214"). A figure alone is the text's ("Soldaten in Kursk: 11.000": a fact box).
+_MONTHS = (
+    r"jan|feb|mär|mar|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|januar|februar|märz|march"
+    r"|april|juni|june|juli|july|august|september|oktober|october|november|dezember|december"
+)
+_RECORD_MARK = re.compile(
+    rf"""
+    \b\d{{1,2}}\.\ ?\d{{1,2}}\.\ ?\d{{2,4}}\b | \b\d{{4}}-\d{{2}}-\d{{2}}\b
+    | \b\d{{1,2}}\.?\ (?:{_MONTHS})\w*\.?\ \d{{4}}\b | \b(?:{_MONTHS})\w*\.?\ \d{{1,2}},?\ \d{{4}}\b
+    | \b(?:{_MONTHS})\w*\ \d{{4}}\b
+    | \b(?:no|nr|number|nummer|vol|volume|band|heft|issue|ausgabe|az|drucksache)\.?:?\ ?\d
+    | \b\d+/\d{{2,4}}\b | \[\d{{4}}\]
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_AS_OF = re.compile(r"^(?:stand|as\ of)\b:?\s*\d", re.IGNORECASE)
+
+
+def _paragraph(kind: str, text: str) -> bool:
+    # Blocks hold single spaces: counting them is cheaper than splitting a long paragraph.
+    return (
+        kind in {"p", "quote"}
+        and text.count(" ", 0, 200) >= PARAGRAPH_MIN_WORDS - 1
+        and bool(_SENTENCE_END.search(text))
+    )
+
+
+def _edge_line(kind: str, text: str) -> bool:
+    if len(text) > EDGE_LINE_MAX_CHARS:
+        return False
+    if _AS_OF.search(text):
+        return True
+    words = text.split()
+    if _CONTACT.search(text):
+        return len(words) <= CONTACT_LINE_MAX_WORDS
+    if kind == "row":
+        cells = text.split(" | ")
+        if len(cells) != 2 or any(c.isdigit() for c in cells[0]):
+            return False  # a data row, not a label and its value
+        words = cells[1].split()
+    if len(text.split()) < EDGE_LINE_MIN_TOKENS or (
+        not text[0].isupper() and not text[0].isdigit()
+    ):
+        return False
+    if text.endswith((".", "!", "?", ":")) and not text.endswith(" No."):
+        return False  # a sentence, or a label over what follows
+    if not _RECORD_MARK.search(text):
+        return False  # a figure of the text's own ("Soldaten in Kursk: 11.000")
+    plain = [w for w in words if w not in _SEPARATOR_TOKENS and not any(c.isdigit() for c in w)]
+    return len(plain) <= EDGE_LINE_MAX_WORDS
+
+
+def without_edge_lines(blocks: Sequence[Block]) -> list[Block]:
+    """``blocks`` without the record header and footer lines around the text (see above)."""
+    n = len(blocks)
+    first = next((i for i in range(n) if _paragraph(*blocks[i])), None)
+    if first is None:
+        return list(blocks)
+    last = next(i for i in range(n - 1, first - 1, -1) if _paragraph(*blocks[i]))
+    if first == 0 and last == n - 1:
+        return list(blocks)
     return [
         (kind, text)
-        for kind, text in blocks
-        if len(text) > FOOTER_LINE_MAX_CHARS or not _FOOTER_LINES.search(text)
+        for i, (kind, text) in enumerate(blocks)
+        if not (
+            (i < first and kind in {"p", "row"} and _edge_line(kind, text))
+            or (i > last and kind == "p" and _edge_line(kind, text))
+        )
     ]
 
 
@@ -194,7 +330,8 @@ def added_blocks(
             boilerplate(kind, text, long_kept)
             or _headline_line(text, headline)
             or _repeats(text, sentences)
-            or in_furniture(source_of(text))
+            or in_furniture(el := source_of(text))
+            or caption(el)
         ):
             labels.clear()
             continue
@@ -250,17 +387,55 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
 # Where an added block stands tells what it is: precision mode drops every <header> (a
 # standfirst, kicker or byline over the article) and boxes whose class says so; the recall
 # pass keeps them.
-_FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside", "form"})
+FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside", "form"})
 _FURNITURE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
     r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar|widget"
     r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit"
-    r"|kommentare?|signature|feedback)(?:$|[\s_-])"
+    r"|kommentare?|signature|feedback"
+    # Footnotes (a report's "Notes"), a call to action ("Have batteries to recycle? Book a
+    # collection"), a donation prompt, a forum post's user title ("Well-known member").
+    r"|footnotes|fussnoten|cta|donate|donation|spenden|support-prompt"
+    r"|user-?(?:title|info|extras|details|stats))(?:$|[\s_-])"
     # A forum post's user box ("postprofile", "profile-rank"), not a post that "has-profile".
     r"|(?:^|\s)(?:post|user)?profile(?:$|[\s_-])",
     re.IGNORECASE,
 )
+
+
+_MEDIA = ("img", "picture", "video", "iframe", "svg")
+
+
+def caption(el: etree._Element | None) -> bool:
+    """Whether an element is an image's caption or credit: the only text of a box that holds
+    the image (a page builder's image widget writes it in a <span> or <div>, not <figcaption>,
+    which trafilatura leaves out itself). The text must stand in an element of its own beside
+    the image: a post's line with an emoji <img> in it is no caption, nor is a paragraph
+    after an image in the article's column, which holds the article's other text too."""
+    if el is None:
+        return False
+    text = " ".join(el.text_content().split())
+    # The block's own element, not a wrapper of the whole image box that has the same text.
+    while (inner := next((c for c in el if _same_text(c, text)), None)) is not None:
+        el = inner
+    for box in (el, el.getparent()):
+        if box is None or " ".join(box.text_content().split()) != text:
+            continue
+        if (box.text or "").strip() or any((child.tail or "").strip() for child in box):
+            continue
+        if any(
+            isinstance(child.tag, str)
+            and next(child.iter(_MEDIA), None) is not None
+            and not child.text_content().strip()
+            for child in box
+        ):
+            return True
+    return False
+
+
+def _same_text(el: etree._Element, text: str) -> bool:
+    return isinstance(el.tag, str) and " ".join(el.text_content().split()) == text
 
 
 def in_furniture(el: etree._Element | None) -> bool:
@@ -268,7 +443,7 @@ def in_furniture(el: etree._Element | None) -> bool:
         tag = el.tag
         if isinstance(tag, str) and tag in {"article", "main", "body"}:
             return False
-        if tag in _FURNITURE_TAGS:
+        if tag in FURNITURE_TAGS:
             return True
         marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
         if marks and _FURNITURE_CLASS.search(marks):

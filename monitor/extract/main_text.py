@@ -20,7 +20,13 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from monitor.extract.blocks import LINK_DENSE, Block, link_dense_text, tree_blocks
-from monitor.extract.boilerplate import added_blocks, in_furniture, without_footer_lines
+from monitor.extract.boilerplate import (
+    FURNITURE_TAGS,
+    added_blocks,
+    in_furniture,
+    without_edge_lines,
+    without_footer_lines,
+)
 
 # Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
 # can raise an alert, so a missed sentence is cheaper than a false one.
@@ -65,6 +71,8 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         blocks = _merged(blocks, body, recall, tree)
     if _TEASER_MARK in html:
         blocks = with_teaser_paragraphs(blocks, tree)
+    if RECALL_PASS:
+        blocks = without_edge_lines(with_fact_boxes(blocks, tree))
     return restore_headings(blocks, tree)
 
 
@@ -183,9 +191,15 @@ def _nothing_to_add(precision: etree._Element, tree: HtmlElement) -> bool:
     kept = " ".join(_ALL_TEXT(precision).split())
 
     def covered(text: str | None) -> bool:
-        if not text or text.isspace():
+        if not text:
             return True
-        piece = " ".join(text.split())
+        # Most pieces are whole words between single spaces: found as they stand, without
+        # collapsing their whitespace first (kept holds no other whitespace, so a piece that
+        # holds any is found only once collapsed).
+        piece = text.strip()
+        if not piece or piece in kept:
+            return True
+        piece = " ".join(piece.split())
         return piece in kept or not _WORD.search(piece)
 
     stack = [tree]
@@ -279,6 +293,113 @@ def _teaser_place(el: etree._Element, places: dict[str, int]) -> int | None:
         if first is not None:
             return first
     return None
+
+
+# A fact box ("Das Wichtigste in Kürze", "In figures", a list of what was recovered): a heading
+# over a list of short lines without links, standing in the article between two of its kept
+# blocks. trafilatura drops it in both modes (measured on extract_eval5/6: every such box on
+# eight pages, EN and DE), often for a box class ("summary", "kasten") or for its items' size.
+# Put back, with its heading, where it stands: between the kept block before it and the one
+# after it, which must follow each other in the output (else it is no box of the article's
+# own text: a teaser list in a sidebar, a header's byline list).
+FACT_BOX_MAX_ITEM_CHARS = 300
+
+
+def with_fact_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with the article's fact boxes put back (see FACT_BOX_MAX_ITEM_CHARS)."""
+    if not blocks:
+        return blocks
+    kept = {text for _, text in blocks}
+    boxes: list[tuple[etree._Element, list[str]]] = []
+    for lst in tree.iter("ul", "ol"):
+        items = _fact_items(lst, kept)
+        if items:
+            boxes.append((lst, items))
+    if not boxes:
+        return blocks
+    order, places = _kept_places(tree, blocks)
+    added: list[tuple[int, list[Block]]] = []
+    for lst, items in boxes:
+        heading = _box_heading(lst)
+        last = lst
+        while len(last):
+            last = last[-1]
+        at = _between_kept((order[heading if heading is not None else lst], order[last]), places)
+        if at is None:
+            continue
+        box: list[Block] = [] if heading is None else [("head", _text(heading))]
+        added.append((at, box + [("item", item) for item in items]))
+    merged = list(blocks)
+    for at, box in sorted(added, key=lambda pair: pair[0], reverse=True):
+        merged[at:at] = box
+    return merged
+
+
+def _text(el: etree._Element) -> str:
+    return " ".join(el.text_content().split())
+
+
+def _fact_items(lst: etree._Element, kept: set[str]) -> list[str] | None:
+    """The lines of a list that may be a fact box: none kept, none linked, none nested."""
+    items = [li for li in lst if li.tag == "li"]
+    if not items or any(el.tag in {"ul", "ol", "li"} for el in lst.iterancestors()):
+        return None
+    texts = []
+    for li in items:
+        text = _text(li)
+        if not text or text in kept or len(text) > FACT_BOX_MAX_ITEM_CHARS:
+            return None
+        if next(li.iter("a", "ul", "ol", "img", "form", "input", "button"), None) is not None:
+            return None
+        texts.append(text)
+    for el in lst.iterancestors():
+        if el.tag in FURNITURE_TAGS:
+            return None
+    return texts
+
+
+def _box_heading(lst: etree._Element) -> etree._Element | None:
+    """The heading right over a list: its previous sibling, or its wrapper's."""
+    before = lst.getprevious()
+    while before is not None and not isinstance(before.tag, str):
+        before = before.getprevious()
+    if before is not None and before.tag in _SECTION_HEADINGS:
+        return before
+    return None
+
+
+# Elements whose text may be a kept block of their own.
+_BLOCK_TAGS = frozenset(
+    {"p", "li", "dd", "dt", "td", "blockquote", "pre", "div", "h2", "h3", "h4", "h5", "h6"}
+)
+
+
+def _kept_places(
+    tree: HtmlElement, blocks: list[Block]
+) -> tuple[dict[etree._Element, int], list[tuple[int, int]]]:
+    """The page's elements in document order (element -> its place), and (place, block index)
+    of those whose text is a kept block."""
+    index: dict[str, int] = {}
+    for i, (_, text) in enumerate(blocks):
+        index.setdefault(text, i)
+    order: dict[etree._Element, int] = {}
+    places: list[tuple[int, int]] = []
+    for n, el in enumerate(tree.iter()):
+        order[el] = n
+        if el.tag in _BLOCK_TAGS and (at := index.get(_text(el))) is not None:
+            places.append((n, at))
+    return order, places
+
+
+def _between_kept(box: tuple[int, int], places: list[tuple[int, int]]) -> int | None:
+    """Where a box (its first and last place in the page) goes among the blocks: after the
+    kept block just before it, when the kept block just after it follows that one."""
+    start, end = box
+    before = next((at for n, at in reversed(places) if n < start), None)
+    after = next((at for n, at in places if n > end), None)
+    if before is None or after is None or after != before + 1:
+        return None
+    return after
 
 
 # When trafilatura's main pass settles on one short container (the first <article> or
