@@ -277,6 +277,20 @@ def test_a_lead_and_a_body_paragraph_classed_teaser_are_kept_a_standfirst_is_not
         ("", True),  # the menu, footer and headline are furniture
         ("<div class='box'><p>A paragraph precision mode left out.</p></div>", False),
         ("<div>Open text in a <b>bold</b> run</div>", False),
+        # Text the merge refuses whatever the default run makes of it: no run (issue 15, CPU).
+        ("<div class='cookie-banner'><p>We use cookies to measure how you use the site.</p>"
+         "<button>Accept all</button></div>", True),
+        ("<figure><img src='f.jpg'><figcaption>The ferry at dawn. Photo: K. Lind</figcaption>"
+         "</figure>", True),
+        ("<section class='more'><h2>More from the coast</h2><ul><li><a href='/a'>Harbour"
+         " dues rise again in the spring</a></li><li><a href='/b'>New pier opens</a></li></ul>"
+         "</section>", True),
+        ("<p>Share</p><p><time>08:12</time></p>", True),
+        # A sentence with a link in it, a table's cell, a label over a paragraph: judged open.
+        ("<section class='more'><p>The ministry said the ferry will sail again on"
+         " <a href='/m'>Monday</a>, weather permitting.</p></section>", False),
+        ("<table><tr><td>Crossings</td><td>14</td></tr></table>", False),
+        ("<h2>Timetable</h2><div>Boats leave at nine and return at six every day.</div>", False),
     ],
 )
 def test_the_recall_run_is_skipped_only_when_the_precision_text_holds_all_open_text(
@@ -343,3 +357,22 @@ def test_the_extractor_version_is_raised_for_the_second_recall_pass() -> None:
     # Pages polled by extractor 4 are fetched in full once and their new paragraphs recorded,
     # not reported (tests/test_upgrade_extractor.py).
     assert SOURCE_KINDS["page"].EXTRACTOR >= 5  # 6 since test_extract_recall_layouts
+
+
+def test_skipping_the_idle_recall_run_changes_no_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The recall run is skipped where `_nothing_to_add` judges it could add nothing our rules
+    # keep; on every development page the passages must be those of a run on every page.
+    from monitor.extract import extract_page, main_text
+
+    folders = ("extract_eval4/pages/dev", "extract_eval5", "extract_eval6", "extract_probes")
+    pages = sorted(path for folder in folders for path in (BENCH / folder).rglob("*.html"))
+    assert len(pages) > 140
+
+    def texts(path: Path) -> list[str]:
+        doc = extract_page(path.read_bytes(), "https://news.example.org/a", "text/html")
+        return [p.text for p in doc.passages]
+
+    skipped = {path: texts(path) for path in pages}
+    monkeypatch.setattr(main_text, "SKIP_IDLE_RECALL", False)
+    for path in pages:
+        assert texts(path) == skipped[path], path.name

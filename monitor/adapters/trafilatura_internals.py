@@ -10,6 +10,9 @@ need more:
   `min_extracted_size`), the XPath of tags that send a result to jusText
   (`external.SANITIZED_XPATH`), and readability's "unlikely candidate" rule
   (`readability_lxml.REGEXES`, `FRAME_TAGS`);
+* the recall pass is skipped where it cannot add anything: text inside the tags trafilatura
+  deletes with their content before it looks for the main text (`settings.MANUALLY_CLEANED`)
+  never reaches its output;
 * a light metadata pass: `extract_metadata` also finds categories, tags, licence and the date,
   which cost most of its time; its helpers in `trafilatura.metadata` are called one by one.
 
@@ -24,11 +27,12 @@ from typing import Any
 from trafilatura import metadata
 from trafilatura.external import SANITIZED_XPATH
 from trafilatura.readability_lxml import FRAME_TAGS, REGEXES
-from trafilatura.settings import Extractor
+from trafilatura.settings import MANUALLY_CLEANED, Extractor
 
 __all__ = [
     "CHECKED_RELEASE",
     "FRAME_TAGS",
+    "MANUALLY_CLEANED",
     "SANITIZED_XPATH",
     "Extractor",
     "metadata",

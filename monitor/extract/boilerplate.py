@@ -438,6 +438,17 @@ def _same_text(el: etree._Element, text: str) -> bool:
     return isinstance(el.tag, str) and " ".join(el.text_content().split()) == text
 
 
+def furniture_box(el: etree._Element) -> bool:
+    """Whether every block the recall pass could find in `el` is refused as furniture
+    (`in_furniture`): `el` is furniture by its tag or class, and holds no article of its own."""
+    tag = el.tag
+    if tag not in FURNITURE_TAGS:
+        marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
+        if not marks or not _FURNITURE_CLASS.search(marks):
+            return False
+    return next(el.iter("article", "main", "body"), None) is None
+
+
 def in_furniture(el: etree._Element | None) -> bool:
     while el is not None:
         tag = el.tag
