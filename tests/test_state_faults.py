@@ -342,7 +342,9 @@ def test_the_full_check_runs_after_anything_but_a_clean_close(
 
 def _damage_unseen(db: Path, table: str = "sources") -> None:
     """Damage the first page of `table` in `db` and give the file back its size and time of
-    change: damage its metadata does not show (a failing disk, a bit flipped in a copy)."""
+    change: damage its metadata does not show (a failing disk). Writing the file gives it a
+    new ctime, which a failing disk would not: the mark of a clean close, if any, is given it
+    too, so that the damage stays unseen until a page is read."""
     st = db.stat()
     with closing(sqlite3.connect(db)) as conn:
         query = "SELECT rootpage FROM sqlite_master WHERE name = ?"
@@ -354,6 +356,11 @@ def _damage_unseen(db: Path, table: str = "sources") -> None:
     db.write_bytes(bytes(data))
     os.utime(db, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert db.stat().st_size == st.st_size
+    marker = Path(f"{db}.closed")
+    if marker.exists():
+        now = db.stat()
+        mark = json.loads(marker.read_text("utf-8"))
+        marker.write_text(json.dumps({**mark, "ctime_ns": now.st_ctime_ns}), "utf-8")
 
 
 def test_reset_state_judges_the_contents_whatever_a_clean_close_noted(
@@ -644,3 +651,22 @@ schedule = "0 0 1 1 *"
         hook.httpd.server_close()
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_restored_copy_with_the_same_size_and_time_is_checked(
+    tmp_path: Path, feed: ContentServer
+) -> None:
+    # A backup taken after a clean close and restored with its times kept (`cp -p`, rsync -a)
+    # has the size and time of change the mark names; a bit flipped in that copy is not the
+    # file the close left, and the next start must check it before fetching.
+    cfg, db = closed_cleanly(tmp_path, feed)
+    backup = tmp_path / "backup.db"
+    shutil.copy2(db, backup)
+    _damage_unseen(backup, "feedback")  # a page `once` never reads (no mark beside the copy)
+    db.unlink()
+    shutil.copy2(backup, db)  # the restore: contents, size and times of the backup
+    hits = feed.hits("/feed.xml")
+    run = monitor(cfg, "once")
+    assert run.returncode == 4, (run.stdout, run.stderr)
+    one_line_error(run, str(db), "the database is damaged (quick_check")
+    assert feed.hits("/feed.xml") == hits  # refused before any fetch

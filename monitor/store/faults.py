@@ -205,6 +205,10 @@ DAMAGED_SUFFIX = ".damaged"
 # for them, so that the next start checks their contents instead of running on damaged pages.
 _damage_seen: set[str] = set()
 RECHECK_SECONDS = 24 * 3600  # the contents are checked at least this often all the same
+# What tells the file a clean close left from any other: size and time of change, and also the
+# inode and its time of status change, which no one can set back: a restore or a copy that
+# keeps size and times (`cp -p`, rsync -a, tar) still makes a new inode or a new ctime.
+_IDENTITY = ("size", "mtime_ns", "ino", "ctime_ns")
 
 
 def note_damage(path: Path) -> None:
@@ -232,7 +236,7 @@ def contents_checked_at(path: Path) -> float | None:
         mark = json.loads(Path(f"{path}{CLOSED_SUFFIX}").read_text(encoding="utf-8"))
         st = path.stat()
         wal = Path(f"{path}-wal").exists()
-        closed = (mark["size"], mark["mtime_ns"]) == (st.st_size, st.st_mtime_ns)
+        closed = [mark[k] for k in _IDENTITY] == [getattr(st, f"st_{k}") for k in _IDENTITY]
         checked = float(mark["checked"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -253,7 +257,8 @@ def mark_closed(path: Path, checked: float) -> None:
             marker.unlink(missing_ok=True)
             return
         st = path.stat()
-        blob = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "checked": checked}
+        blob: dict[str, float] = {k: getattr(st, f"st_{k}") for k in _IDENTITY}
+        blob["checked"] = checked
         write_atomic(marker, json.dumps(blob).encode())
     except OSError:
         pass  # the next open checks the contents, as without a mark
