@@ -170,11 +170,15 @@ def check_contents(path: Path) -> None:
 
     Read through a plain connection, before the store's own connection sets WAL mode and other
     pragmas: a file that is not ours must be left exactly as it was."""
+    # Damage SQLite reported while running (`note_damage`) may lie where quick_check does not
+    # look (an index out of step with its table): then the full check, slower, but only until
+    # it finds the file sound.
+    check = "integrity_check" if Path(f"{path}{DAMAGED_SUFFIX}").exists() else "quick_check"
     try:
         conn = sqlite3.connect(path)
         try:
             # One problem is enough to refuse; it is named on one line.
-            problems = [r[0] for r in conn.execute("PRAGMA quick_check(1)")]
+            problems = [r[0] for r in conn.execute(f"PRAGMA {check}(1)")]
             tables = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
@@ -185,7 +189,7 @@ def check_contents(path: Path) -> None:
     if problems != ["ok"]:
         note_damage(path)
         first = problems[0].strip().splitlines()[-1]
-        raise StateDamaged(path, f"the database is damaged (quick_check: {first})", RESET_HINT)
+        raise StateDamaged(path, f"the database is damaged ({check}: {first})", RESET_HINT)
     with contextlib.suppress(OSError):
         Path(f"{path}{DAMAGED_SUFFIX}").unlink(missing_ok=True)  # sound after all (a restore)
     if tables and not {"schema_version", "sources"} <= tables:
