@@ -170,7 +170,9 @@ def _normalize(url: str) -> str:
     url_host, _ = _check_host(host_part)
     port = _DEFAULT_PORTS[scheme]
     if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) <= 65535:
+        # Decimal digits only: '²' is a digit to str.isdigit but not to int() (a ValueError
+        # where a refusal is caught); full-width digits are decimal and read as ASCII ones.
+        if not port_text.isdecimal() or not 0 < int(port_text) <= 65535:
             raise UrlRefused(f"{port_text!r} is not a port number")
         port = int(port_text)
     path, _, query = tail.partition("?")

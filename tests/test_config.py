@@ -283,3 +283,28 @@ def test_sources_lists_the_twelve_urls_cited_in_the_shipped_seeds(tmp_path: Path
     assert len(cited) == 12 and len({s["url"] for s in cited}) == 12
     assert all(s["cited_by"] and s["cited_by"][0]["document"].endswith(".txt") for s in cited)
     assert not any("#" in s["url"] for s in cited)  # fragments dropped, duplicates merged
+
+
+def test_a_cited_url_with_an_unreadable_port_is_a_refused_source(tmp_path: Path) -> None:
+    # A port of digits int() cannot read ('²', a superscript) is refused like any bad port:
+    # the seed document's other URLs are listed, that one as refused, never a traceback.
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "note.md").write_text(
+        "See https://example.org:\u00b2/report and https://example.org/ok", encoding="utf-8"
+    )
+    path = write(tmp_path, MINIMAL)
+    run = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(path), "sources", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    import json
+
+    cited = {s["url"]: s for s in json.loads(run.stdout)}
+    assert set(cited) == {"https://example.org:\u00b2/report", "https://example.org/ok"}
+    refused = cited["https://example.org:\u00b2/report"]
+    assert refused["state"] == "refused" and "is not a port number" in refused["error"]
+    assert cited["https://example.org/ok"]["state"] == "new"

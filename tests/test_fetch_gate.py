@@ -89,6 +89,9 @@ REFUSED_URLS = [
     "http://example.com:65536/",
     "http://example.com:8o/",
     "http://example.com:-1/",
+    # digits int() cannot read (superscripts: str.isdigit, not decimal), e.g. in a redirect
+    "http://example.com:\u00b2/",
+    "http://example.com:8\u00b2/",
 ]
 
 

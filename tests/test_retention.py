@@ -9,6 +9,8 @@ import weakref
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.daemon import Daemon, build_runtime
 from monitor.extract.similar import StoryIndex, signature
 from monitor.fetch import Fetcher
@@ -325,4 +327,29 @@ def test_claims_of_digest_periods_older_than_retention_are_pruned(tmp_path: Path
     # The recent one still holds: that time's digest is not made twice.
     with store.engine.begin() as conn:
         assert not store.claim_period(conn, "mail", "digest", recent, now)
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_latest_claim_of_a_channel_outlives_the_retention_period(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    # A monthly digest under a shorter retention period: the month's scheduled time is older
+    # than the cutoff while it is still the time a worker's digest job is for (one held back
+    # by a state fault and retried, say). Its claim must hold until a later time is claimed,
+    # or that worker makes the month's digest a second time.
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
+    store = Store(tmp_path, url)
+    now = utcnow()
+    month = now - timedelta(days=RETENTION + 3)  # the latest scheduled time of "monthly"
+    older = month - timedelta(days=31)
+    with store.engine.begin() as conn:
+        for when in (older, month):
+            assert store.claim_period(conn, "monthly", "digest", when, when)
+        assert store.claim_period(conn, "monthly", "alert", older, older)
+    gone = store.prune(now, RETENTION)
+    assert gone["digest_periods"] == 1  # only the month before, which a later one replaced
+    with store.engine.begin() as conn:
+        assert not store.claim_period(conn, "monthly", "digest", month, now)
+        assert not store.claim_period(conn, "monthly", "alert", older, now)  # its latest too
     store.close()

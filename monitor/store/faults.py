@@ -170,11 +170,15 @@ def check_contents(path: Path) -> None:
 
     Read through a plain connection, before the store's own connection sets WAL mode and other
     pragmas: a file that is not ours must be left exactly as it was."""
+    # Damage SQLite reported while running (`note_damage`) may lie where quick_check does not
+    # look (an index out of step with its table): then the full check, slower, but only until
+    # it finds the file sound.
+    check = "integrity_check" if Path(f"{path}{DAMAGED_SUFFIX}").exists() else "quick_check"
     try:
         conn = sqlite3.connect(path)
         try:
             # One problem is enough to refuse; it is named on one line.
-            problems = [r[0] for r in conn.execute("PRAGMA quick_check(1)")]
+            problems = [r[0] for r in conn.execute(f"PRAGMA {check}(1)")]
             tables = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
@@ -185,7 +189,7 @@ def check_contents(path: Path) -> None:
     if problems != ["ok"]:
         note_damage(path)
         first = problems[0].strip().splitlines()[-1]
-        raise StateDamaged(path, f"the database is damaged (quick_check: {first})", RESET_HINT)
+        raise StateDamaged(path, f"the database is damaged ({check}: {first})", RESET_HINT)
     with contextlib.suppress(OSError):
         Path(f"{path}{DAMAGED_SUFFIX}").unlink(missing_ok=True)  # sound after all (a restore)
     if tables and not {"schema_version", "sources"} <= tables:
@@ -205,6 +209,10 @@ DAMAGED_SUFFIX = ".damaged"
 # for them, so that the next start checks their contents instead of running on damaged pages.
 _damage_seen: set[str] = set()
 RECHECK_SECONDS = 24 * 3600  # the contents are checked at least this often all the same
+# What tells the file a clean close left from any other: size and time of change, and also the
+# inode and its time of status change, which no one can set back: a restore or a copy that
+# keeps size and times (`cp -p`, rsync -a, tar) still makes a new inode or a new ctime.
+_IDENTITY = ("size", "mtime_ns", "ino", "ctime_ns")
 
 
 def note_damage(path: Path) -> None:
@@ -232,7 +240,7 @@ def contents_checked_at(path: Path) -> float | None:
         mark = json.loads(Path(f"{path}{CLOSED_SUFFIX}").read_text(encoding="utf-8"))
         st = path.stat()
         wal = Path(f"{path}-wal").exists()
-        closed = (mark["size"], mark["mtime_ns"]) == (st.st_size, st.st_mtime_ns)
+        closed = [mark[k] for k in _IDENTITY] == [getattr(st, f"st_{k}") for k in _IDENTITY]
         checked = float(mark["checked"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -253,7 +261,8 @@ def mark_closed(path: Path, checked: float) -> None:
             marker.unlink(missing_ok=True)
             return
         st = path.stat()
-        blob = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "checked": checked}
+        blob: dict[str, float] = {k: getattr(st, f"st_{k}") for k in _IDENTITY}
+        blob["checked"] = checked
         write_atomic(marker, json.dumps(blob).encode())
     except OSError:
         pass  # the next open checks the contents, as without a mark

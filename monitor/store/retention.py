@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Select, and_, delete, select
+from sqlalchemy import Connection, Select, and_, delete, func, select
 
 from monitor.store import schema as s
 from monitor.store.engine import CHUNK, Part
@@ -61,10 +61,17 @@ class Retention(Part):
             if active is not None:
                 sources_gone = self._forget_removed(conn, cutoff, set(active))
             outages_gone = prune_outages(conn, cutoff)
-            # A period's claim only keeps two workers from making one digest twice; the
-            # scheduler never goes back that far (it catches up the last missed period only).
+            # A period's claim only keeps two workers from making one digest twice, and a
+            # digest job is only ever for its channel's latest scheduled time: older claims go,
+            # but that one stays whatever its age (a monthly digest, a shorter retention).
+            dp, later = s.digest_periods, s.digest_periods.alias("later")
+            latest = (
+                select(func.max(later.c.period))
+                .where(later.c.channel == dp.c.channel, later.c.kind == dp.c.kind)
+                .scalar_subquery()
+            )
             periods_gone = conn.execute(
-                delete(s.digest_periods).where(s.digest_periods.c.period < cutoff)
+                delete(dp).where(dp.c.period < cutoff, dp.c.period < latest)
             ).rowcount
         self.checkpoint()
         return {
