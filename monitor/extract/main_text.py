@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 from lxml.html import HtmlElement
 
-from monitor.extract.blocks import LINK_DENSE, Block, link_dense_text, tree_blocks
+from monitor.extract.blocks import LINK_DENSE, Block, element_text, link_dense_text, tree_blocks
 from monitor.extract.boilerplate import (
     DUMP_MIN_CHARS,
     FURNITURE_TAGS,
@@ -114,12 +114,67 @@ def _merged(
     if recall is None or _ALL_TEXT(recall) == _ALL_TEXT(precision):
         return blocks
     headline = next(tree.iter("h1"), None)
+    _split_runs(recall, [text for _, text in blocks if len(text) >= DUMP_MIN_CHARS])
     return added_blocks(
         blocks,
         list(tree_blocks(recall)),
         _finder(tree),
         " ".join(headline.text_content().split()) if headline is not None else "",
     )
+
+
+# An article written as one element of text runs between <br><br> (a regional paper's or a
+# blog's body, a judgment's numbered paragraphs): precision mode reads it as loose text, one
+# block per run, but loses the element's first run (its own text, before the first <br>);
+# the default run keeps the element whole, one block holding the kept ones, which the merge
+# refuses as a dump of the page. Such a block is read at its blank lines instead, each run
+# judged on its own: the kept runs match, the lost first one is added where it stands.
+# (A dump of the whole page is text without <lb/>: trafilatura's last resort.)
+def _split_runs(recall: etree._Element, long_kept: list[str]) -> None:
+    """Split the paragraphs of the ``recall`` body that hold kept text at their blank lines."""
+    for p in list(recall.iter("p")):
+        if p.find("lb") is None or p.find("p") is not None:
+            continue
+        text = element_text(p)[0]
+        inside = [kept for kept in long_kept if kept in text]
+        if not inside:
+            continue
+        runs = _blank_line_runs(p)
+        texts = [element_text(run)[0] for run in runs]
+        # Only where each kept block is one run: precision mode read the same runs.
+        if len(runs) < 2 or not all(any(kept in run for run in texts) for kept in inside):
+            continue
+        parent = p.getparent()
+        if parent is None:
+            continue
+        at = parent.index(p)
+        tail = p.tail
+        parent.remove(p)
+        for i, run in enumerate(runs):
+            run.tail = tail if i == len(runs) - 1 else None
+            parent.insert(at + i, run)
+
+
+def _blank_line_runs(p: etree._Element) -> list[etree._Element]:
+    """The runs of a paragraph between its blank lines (two <lb/>s with only space between),
+    each a <p> of its own with its inline elements; a single <lb/> stays inside its run."""
+    runs = [etree.Element("p")]
+    runs[0].text = p.text
+    children = list(p)
+    i = 0
+    while i < len(children):
+        child = children[i]
+        after = children[i + 1] if i + 1 < len(children) else None
+        if child.tag == "lb" and after is not None and after.tag == "lb" and not (
+            child.tail or ""
+        ).strip():
+            runs.append(etree.Element("p"))
+            runs[-1].text = after.tail
+            i += 2
+            continue
+        runs[-1].append(copy(child))
+        i += 1
+    return [run for run in runs if "".join(run.itertext()).strip()]
 
 
 def _uncertain(
