@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from monitor.source_kinds import SOURCE_KINDS
 from tests.conftest import ContentServer
-from tests.test_extract_page_types import assert_kept, assert_out, fetched, texts_of
+from tests.test_extract_page_types import assert_kept, assert_out, fetched, page, texts_of
 
 # --- a component's class word is no furniture word ----------------------------------------
 
@@ -176,3 +176,32 @@ def test_the_extractor_version_is_raised_for_other_languages_recall() -> None:
     # Pages polled by extractor 7 are fetched in full once and their new paragraphs recorded,
     # not reported (tests/test_upgrade_extractor.py).
     assert SOURCE_KINDS["page"].EXTRACTOR >= 8
+
+
+# --- a wiki's section headings, whatever the language of its edit links ------------------
+
+
+def test_a_wikis_boxed_headings_with_long_edit_links_stand_over_their_paragraphs(
+    content_server: ContentServer,
+) -> None:
+    # The heading's box holds its edit links besides it: "[edit]" in English, and two longer
+    # links in most other languages ("[edytuj | edytuj kod]"), which made it no heading's own
+    # box, and the heading was lost.
+    sections = [
+        ("Historia", "Przeprawę nocną uruchomiono w 1998 roku z jednym statkiem."),
+        ("Zamknięcie", "Przewoźnik ogłosił koniec nocnych rejsów w maju 2026 roku."),
+    ]
+    body = "".join(
+        f'<div class="mw-heading mw-heading2"><h2 id="{h}">{h}</h2><span class="mw-editsection">'
+        f'[<a href="/edit/{h}">edytuj</a> | <a href="/edit-src/{h}">edytuj kod</a>]</span></div>'
+        f"<p>{p}</p>"
+        for h, p in sections
+    )
+    main = (
+        "<div id='content'><h1>Nocny prom na wyspy</h1><div class='mw-parser-output'><p>Nocny"
+        f" prom na wyspy był połączeniem promowym z wyspami północnymi.</p>{body}</div></div>"
+    )
+    doc = fetched(content_server.set("/wiki-pl", page("Nocny prom na wyspy", main, lang="pl")))
+    titled = {p.text: p.title for p in doc.passages}
+    for heading, paragraph in sections:
+        assert titled.get(paragraph) == heading, titled

@@ -616,8 +616,11 @@ def _next_element(el: etree._Element) -> etree._Element | None:
 
 
 # A heading's own box (a wiki's <div class="mw-heading"><h2>…</h2>[edit]</div>) holds at
-# most an edit or anchor link besides it.
+# most an edit or anchor link besides it. Its links' words are the wiki's language's, and
+# longer than "edit" in most ("[Bearbeiten | Quelltext bearbeiten]", "[править | править
+# код]"): link text is bounded on its own, the rest (brackets, bars) by the first bound.
 WRAPPER_EXTRA_CHARS = 12
+WRAPPER_LINK_CHARS = 40
 
 
 def _heading_wrapper(heading: etree._Element, text: str) -> bool:
@@ -629,7 +632,14 @@ def _heading_wrapper(heading: etree._Element, text: str) -> bool:
     if sum(1 for el in parent if el.tag in _SECTION_HEADINGS) > 1:
         return False
     extra = len("".join(parent.text_content().split())) - len("".join(text.split()))
-    return extra <= WRAPPER_EXTRA_CHARS
+    if extra <= WRAPPER_EXTRA_CHARS:
+        return True
+    links = sum(
+        len("".join(a.text_content().split()))
+        for a in parent.iter("a")
+        if not any(up is heading for up in a.iterancestors())
+    )
+    return links <= WRAPPER_LINK_CHARS and extra - links <= WRAPPER_EXTRA_CHARS
 
 
 # A share bar in every entry of a live blog ("Copy link", "Share") makes trafilatura drop the
