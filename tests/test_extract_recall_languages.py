@@ -205,3 +205,59 @@ def test_a_wikis_boxed_headings_with_long_edit_links_stand_over_their_paragraphs
     titled = {p.text: p.title for p in doc.passages}
     for heading, paragraph in sections:
         assert titled.get(paragraph) == heading, titled
+
+
+# --- posts whose class says "message" --------------------------------------------------------
+
+PREVIEW_POSTS = [
+    "🔴 PILNE: Ministerstwo potwierdza, że do portu w Gdyni wpłynął drugi statek z amunicją."
+    "<br><br>Według rzecznika ładunek był przeznaczony dla armii sąsiedniego kraju."
+    "<br><br>Resort nie podał, kto jest właścicielem statku.",
+    "Straż Graniczna zatrzymała kapitana i dwóch członków załogi, którzy mieli fałszywe"
+    " dokumenty przewozowe.",
+    "📌 Podsumowanie dnia:<br>• drugi statek w Gdyni<br>• zatrzymany kapitan<br>• śledztwo"
+    " prowadzi prokuratura w Gdańsku",
+]
+
+
+def messaging_preview(posts: list[str]) -> str:
+    """A messaging app's channel preview: posts in elements classed "..._widget_message_..."."""
+    items = "".join(
+        '<div class="chan_widget_message_wrap"><div class="chan_widget_message"><div'
+        ' class="chan_widget_message_author"><span>Port i Morze</span></div><div'
+        f' class="chan_widget_message_text" dir="auto">{text}</div><div'
+        f' class="chan_widget_message_footer"><span class="chan_widget_message_views">{9 - n}.1K'
+        f'</span><time datetime="2026-04-0{n + 1}T09:00:00+00:00">09:0{n}</time></div></div>'
+        "</div>"
+        for n, text in enumerate(posts)
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Port i Morze</title></head>"
+        "<body class='chan_webpreview'><header class='chan_header'><a class='chan_header_link'"
+        " href='/s/port'><div class='chan_header_title'>Port i Morze</div><div"
+        " class='chan_header_counter'>12,4 tys. subskrybentów</div></a></header><main"
+        " class='chan_main'><section class='chan_channel_history'><div class='chan_channel_info'>"
+        "<div class='chan_channel_info_title'>Port i Morze</div><div"
+        " class='chan_channel_info_description'>Wiadomości z portów Bałtyku, sprawdzone."
+        "<br>Kontakt: @port_morze</div></div><div class='chan_service_date'>1 kwietnia</div>"
+        f"{items}</section></main><div class='chan_footer'>Możesz obejrzeć kanał i dołączyć do"
+        " niego. <a href='app://join'>Otwórz w aplikacji</a></div></body></html>"
+    )
+
+
+def test_a_run_of_posts_classed_message_is_the_pages_text(content_server: ContentServer) -> None:
+    # trafilatura's main pass drops every element whose class holds "message" or "widget", in
+    # both modes: on a channel preview it kept the channel's description alone, and its
+    # default run fell back on the whole page as one paragraph, which the merge refuses. A
+    # class that says "message" on two elements or more is a run of posts: masked for it.
+    texts = texts_of(fetched(content_server.set("/kanal", messaging_preview(PREVIEW_POSTS))))
+    assert_kept(
+        texts,
+        [
+            "Ministerstwo potwierdza, że do portu w Gdyni wpłynął drugi statek z amunicją.",
+            "Resort nie podał, kto jest właścicielem statku.",
+            "Straż Graniczna zatrzymała kapitana i dwóch członków załogi",
+            "śledztwo prowadzi prokuratura w Gdańsku",
+        ],
+    )
+    assert_out(texts, ["Otwórz w aplikacji", "12,4 tys. subskrybentów"])

@@ -11,6 +11,7 @@ monitor/adapters/trafilatura_internals.py.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from copy import copy
 from functools import lru_cache
@@ -44,25 +45,22 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     Fast mode (no readability/jusText comparison) first; the full run only when the fast
     result is not certain to be what the full run would return (see `full_run_agrees`).
     """
-    import trafilatura
-
     # trafilatura works on a copy of a tree it is given. A fragment's element (a page without
     # <html> or doctype up front) is handed over as text, as trafilatura then works on the
     # element inside its document.
     source: HtmlElement | str = tree if tree.getparent() is None else html
     if _SHARE_MARK in html:
         _drop_share_bars(tree)
+    posts = post_classes(tree) if _POST_MARK in html else []
     body = None
     recall: etree._Element | None = None  # the recall pass's body, when already run
     try:
         if _TEASER_MARK not in html and _fast_checks() is not None:
-            result = trafilatura.bare_extraction(source, options=options(url, fast=True))
-            body = getattr(result, "body", None)
+            body = _body(source, options(url, fast=True), posts)
             if body is not None and not full_run_agrees(body, tree):
-                body, recall = _uncertain(body, source, url)
+                body, recall = _uncertain(body, source, url, posts)
         if body is None:
-            result = trafilatura.bare_extraction(source, options=options(url, fast=False))
-            body = getattr(result, "body", None)
+            body = _body(source, options(url, fast=False), posts)
     # trafilatura runs several third-party heuristics over hostile markup; any failure in them
     # means "no main text", and the fallback takes over.
     except Exception:
@@ -123,6 +121,50 @@ def _merged(
     )
 
 
+# trafilatura's main pass, in both modes, drops every element whose class holds "message" (a
+# consent or "flash" message) or "widget", with what it holds: the posts of a forum
+# ("message message--post", "message-content") or of a messaging app's channel preview
+# ("chan_widget_message_text"), the page's whole text (measured on extract_eval8: recall 0.01
+# on a channel preview, 0.35 on a forum thread). A class that says "message" and stands on
+# two elements or more is a run of posts, not a box that shows a message once: the precision
+# runs get those elements with the two words masked in their class (the page's tree is given
+# back as it was). The recall run gets the page as it is: where the main pass drops every
+# post, its wild-text recovery reads them all, and a post the main pass loses with the mask
+# (one after an image's empty link) is found there. (Masked in the recall run too, a forum
+# thread's later posts come in, and such a channel post is lost: measured on extract_eval8.)
+_POST_MARK = "essage"
+_MESSAGE_CLASSED = etree.XPath("//*[contains(@class, 'essage') or contains(@class, 'ESSAGE')]")
+_MASKED_WORDS = re.compile("message|widget", re.IGNORECASE)
+POST_CLASS_MIN_COUNT = 2
+
+
+def post_classes(tree: HtmlElement) -> list[tuple[etree._Element, str, str]]:
+    """(element, its class, the class masked) of the page's post elements (see above)."""
+    found = [(el, el.get("class") or "") for el in _MESSAGE_CLASSED(tree)]
+    counts = Counter(cls for _, cls in found)
+    return [
+        (el, cls, _MASKED_WORDS.sub("m", cls))
+        for el, cls in found
+        if counts[cls] >= POST_CLASS_MIN_COUNT and _MASKED_WORDS.search(cls)
+    ]
+
+
+def _body(
+    source: HtmlElement | str, opts: Any, posts: list[tuple[etree._Element, str, str]]
+) -> etree._Element | None:
+    """trafilatura's body, from a run with the post elements' classes masked."""
+    import trafilatura
+
+    for el, _, masked in posts:
+        el.set("class", masked)
+    try:
+        result = trafilatura.bare_extraction(source, options=opts)
+    finally:
+        for el, cls, _ in posts:
+            el.set("class", cls)
+    return getattr(result, "body", None)
+
+
 # An article written as one element of text runs between <br><br> (a regional paper's or a
 # blog's body, a judgment's numbered paragraphs): precision mode reads it as loose text, one
 # block per run, but loses the element's first run (its own text, before the first <br>);
@@ -165,9 +207,12 @@ def _blank_line_runs(p: etree._Element) -> list[etree._Element]:
     while i < len(children):
         child = children[i]
         after = children[i + 1] if i + 1 < len(children) else None
-        if child.tag == "lb" and after is not None and after.tag == "lb" and not (
-            child.tail or ""
-        ).strip():
+        if (
+            child.tag == "lb"
+            and after is not None
+            and after.tag == "lb"
+            and not (child.tail or "").strip()
+        ):
             runs.append(etree.Element("p"))
             runs[-1].text = after.tail
             i += 2
@@ -178,7 +223,10 @@ def _blank_line_runs(p: etree._Element) -> list[etree._Element]:
 
 
 def _uncertain(
-    fast: etree._Element, source: HtmlElement | str, url: str
+    fast: etree._Element,
+    source: HtmlElement | str,
+    url: str,
+    posts: list[tuple[etree._Element, str, str]],
 ) -> tuple[etree._Element | None, etree._Element | None]:
     """(precision body, recall body) where the fast precision run's result is not certain.
 
@@ -189,16 +237,13 @@ def _uncertain(
     precision, can find text the default one does not), with no second recall run.
     (None, None): take the full precision run and the recall pass as usual.
     """
-    import trafilatura
 
     if not RECALL_PASS:
         return None, None
-    result = trafilatura.bare_extraction(source, options=options(url, fast=False, recall=True))
-    recall = getattr(result, "body", None)
+    recall = _body(source, options(url, fast=False, recall=True), [])
     if recall is not None and _adds_to(recall, fast):
         return fast, recall
-    result = trafilatura.bare_extraction(source, options=options(url, fast=False))
-    return getattr(result, "body", None), recall
+    return _body(source, options(url, fast=False), posts), recall
 
 
 def _adds_to(recall: etree._Element, fast: etree._Element) -> bool:
@@ -213,21 +258,18 @@ def _adds_to(recall: etree._Element, fast: etree._Element) -> bool:
 
 
 def _recall_body(
-    precision: etree._Element, source: HtmlElement | str, tree: HtmlElement, url: str
+    precision: etree._Element,
+    source: HtmlElement | str,
+    tree: HtmlElement,
+    url: str,
 ) -> etree._Element | None:
     """trafilatura's default-mode body, or None where it has nothing to add."""
-    import trafilatura
-
     if SKIP_IDLE_RECALL and _nothing_to_add(precision, tree):
         return None
     try:
-        result = trafilatura.bare_extraction(source, options=options(url, fast=True, recall=True))
-        body = getattr(result, "body", None)
+        body = _body(source, options(url, fast=True, recall=True), [])
         if body is not None and not full_run_agrees(body, tree):
-            result = trafilatura.bare_extraction(
-                source, options=options(url, fast=False, recall=True)
-            )
-            body = getattr(result, "body", None)
+            body = _body(source, options(url, fast=False, recall=True), [])
     except Exception:  # the precision result stands (see main_text_blocks)
         return None
     return body
@@ -258,6 +300,8 @@ def _closed_tags() -> frozenset[str]:
     from monitor.adapters.trafilatura_internals import MANUALLY_CLEANED
 
     return _CLOSED | (frozenset(MANUALLY_CLEANED) - {"form", "figure"})
+
+
 _WORD = re.compile(r"\w")
 
 
