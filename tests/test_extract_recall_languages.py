@@ -261,3 +261,45 @@ def test_a_run_of_posts_classed_message_is_the_pages_text(content_server: Conten
         ],
     )
     assert_out(texts, ["Otwórz w aplikacji", "12,4 tys. subskrybentów"])
+
+
+# --- a disclosure box's question over its answer ------------------------------------------
+
+FAQ_PAGE = (
+    "<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>Veerdienst naar de"
+    " eilanden: vragen en antwoorden - Provincie Noordkust</title></head><body><div"
+    " id='kop'><a href='/' class='logo'>Provincie Noordkust</a><ul class='menu'><li><a"
+    " href='/verkeer/'>Verkeer</a></li><li><a href='/natuur/'>Natuur</a></li><li><a"
+    " href='/nieuws/'>Nieuws</a></li></ul></div><div id='pad'><a href='/'>Home</a> &gt; <a"
+    " href='/verkeer/'>Verkeer</a></div><div id='pagina'><div id='navigatie'><h2>In deze"
+    " rubriek</h2><ul><li><a href='#'>Wegen</a></li><li><a href='#'>Veerdiensten</a></li>"
+    "</ul></div><div id='inhoud'><h1 class='titel'>Veerdienst naar de eilanden: vragen en"
+    " antwoorden</h1><div class='tekst'><p>De nachtelijke veerdienst naar de eilanden stopt"
+    " eind oktober. Hieronder staan de antwoorden op de vragen die de provincie het vaakst"
+    " krijgt.</p>"
+    "<details class='faq'><summary>Wanneer vaart de laatste nachtboot?</summary><div"
+    " class='faq__antwoord'><p>De laatste nachtboot vertrekt op 31 oktober om half twaalf uit"
+    " de haven van Noordkust.</p></div></details>"
+    "<details class='faq'><summary>Kan ik mijn abonnement terugkrijgen?</summary><div"
+    " class='faq__antwoord'><p>Ja. Wie een jaarabonnement heeft, krijgt het deel na oktober"
+    " terug als hij dat voor 1 december aanvraagt.</p></div></details>"
+    "<details class='faq'><summary>Wat als ik 's nachts naar het vasteland moet?</summary><div"
+    " class='faq__antwoord'><p>Voor spoedgevallen blijft de reddingsboot beschikbaar:</p><ul>"
+    "<li>bel het alarmnummer;</li><li>meld u bij de havenmeester.</li></ul></div></details>"
+    "</div><div class='zie-ook'><h3>Zie ook</h3><ul><li><a href='#'>Dienstregeling zomer"
+    "</a></li><li><a href='#'>Tarieven veerdienst</a></li></ul></div></div></div><div"
+    " id='voet'><ul><li><a href='#'>Sitemap</a></li><li><a href='#'>Privacy</a></li></ul>"
+    "</div></body></html>"
+)
+
+
+def test_a_disclosure_boxs_summary_stands_over_its_answer(content_server: ContentServer) -> None:
+    # A FAQ of <details>: trafilatura keeps the answers and drops each <summary>, the question;
+    # put back as the title of its answer's first paragraph, as a dropped heading is.
+    doc = fetched(content_server.set("/faq", FAQ_PAGE))
+    titled = {p.text: p.title for p in doc.passages}
+    assert titled.get(
+        "De laatste nachtboot vertrekt op 31 oktober om half twaalf uit de haven van Noordkust."
+    ) == ("Wanneer vaart de laatste nachtboot?"), titled
+    answer = next(text for text in titled if text.startswith("Ja. Wie een jaarabonnement"))
+    assert titled[answer] == "Kan ik mijn abonnement terugkrijgen?", titled
