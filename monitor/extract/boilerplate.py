@@ -386,12 +386,14 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
 
 # Where an added block stands tells what it is: precision mode drops every <header> (a
 # standfirst, kicker or byline over the article) and boxes whose class says so; the recall
-# pass keeps them.
+# pass keeps them. Not "widget": it names a kind of component, not what it holds (a messaging
+# app's embedded post, "chan_widget_message_text"; a page builder's text block,
+# "elementor-widget-text-editor"); a sidebar's widgets stand in its <aside> or "sidebar" box.
 FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside", "form"})
 _FURNITURE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
-    r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar|widget"
+    r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar"
     r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit"
     r"|kommentare?|signature|feedback"
     # Footnotes (a report's "Notes"), a call to action ("Have batteries to recycle? Book a

@@ -11,6 +11,7 @@ monitor/adapters/trafilatura_internals.py.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from copy import copy
 from functools import lru_cache
@@ -19,7 +20,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 from lxml.html import HtmlElement
 
-from monitor.extract.blocks import LINK_DENSE, Block, link_dense_text, tree_blocks
+from monitor.extract.blocks import LINK_DENSE, Block, element_text, link_dense_text, tree_blocks
 from monitor.extract.boilerplate import (
     DUMP_MIN_CHARS,
     FURNITURE_TAGS,
@@ -44,25 +45,22 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     Fast mode (no readability/jusText comparison) first; the full run only when the fast
     result is not certain to be what the full run would return (see `full_run_agrees`).
     """
-    import trafilatura
-
     # trafilatura works on a copy of a tree it is given. A fragment's element (a page without
     # <html> or doctype up front) is handed over as text, as trafilatura then works on the
     # element inside its document.
     source: HtmlElement | str = tree if tree.getparent() is None else html
     if _SHARE_MARK in html:
         _drop_share_bars(tree)
+    posts = post_classes(tree) if _POST_MARK in html else []
     body = None
     recall: etree._Element | None = None  # the recall pass's body, when already run
     try:
         if _TEASER_MARK not in html and _fast_checks() is not None:
-            result = trafilatura.bare_extraction(source, options=options(url, fast=True))
-            body = getattr(result, "body", None)
+            body = _body(source, options(url, fast=True), posts)
             if body is not None and not full_run_agrees(body, tree):
-                body, recall = _uncertain(body, source, url)
+                body, recall = _uncertain(body, source, url, posts)
         if body is None:
-            result = trafilatura.bare_extraction(source, options=options(url, fast=False))
-            body = getattr(result, "body", None)
+            body = _body(source, options(url, fast=False), posts)
     # trafilatura runs several third-party heuristics over hostile markup; any failure in them
     # means "no main text", and the fallback takes over.
     except Exception:
@@ -114,6 +112,7 @@ def _merged(
     if recall is None or _ALL_TEXT(recall) == _ALL_TEXT(precision):
         return blocks
     headline = next(tree.iter("h1"), None)
+    _split_runs(recall, [text for _, text in blocks if len(text) >= DUMP_MIN_CHARS])
     return added_blocks(
         blocks,
         list(tree_blocks(recall)),
@@ -122,8 +121,112 @@ def _merged(
     )
 
 
+# trafilatura's main pass, in both modes, drops every element whose class holds "message" (a
+# consent or "flash" message) or "widget", with what it holds: the posts of a forum
+# ("message message--post", "message-content") or of a messaging app's channel preview
+# ("chan_widget_message_text"), the page's whole text (measured on extract_eval8: recall 0.01
+# on a channel preview, 0.35 on a forum thread). A class that says "message" and stands on
+# two elements or more is a run of posts, not a box that shows a message once: the precision
+# runs get those elements with the two words masked in their class (the page's tree is given
+# back as it was). The recall run gets the page as it is: where the main pass drops every
+# post, its wild-text recovery reads them all, and a post the main pass loses with the mask
+# (one after an image's empty link) is found there. (Masked in the recall run too, a forum
+# thread's later posts come in, and such a channel post is lost: measured on extract_eval8.)
+_POST_MARK = "essage"
+_MESSAGE_CLASSED = etree.XPath("//*[contains(@class, 'essage') or contains(@class, 'ESSAGE')]")
+_MASKED_WORDS = re.compile("message|widget", re.IGNORECASE)
+POST_CLASS_MIN_COUNT = 2
+
+
+def post_classes(tree: HtmlElement) -> list[tuple[etree._Element, str, str]]:
+    """(element, its class, the class masked) of the page's post elements (see above)."""
+    found = [(el, el.get("class") or "") for el in _MESSAGE_CLASSED(tree)]
+    counts = Counter(cls for _, cls in found)
+    return [
+        (el, cls, _MASKED_WORDS.sub("m", cls))
+        for el, cls in found
+        if counts[cls] >= POST_CLASS_MIN_COUNT and _MASKED_WORDS.search(cls)
+    ]
+
+
+def _body(
+    source: HtmlElement | str, opts: Any, posts: list[tuple[etree._Element, str, str]]
+) -> etree._Element | None:
+    """trafilatura's body, from a run with the post elements' classes masked."""
+    import trafilatura
+
+    for el, _, masked in posts:
+        el.set("class", masked)
+    try:
+        result = trafilatura.bare_extraction(source, options=opts)
+    finally:
+        for el, cls, _ in posts:
+            el.set("class", cls)
+    return getattr(result, "body", None)
+
+
+# An article written as one element of text runs between <br><br> (a regional paper's or a
+# blog's body, a judgment's numbered paragraphs): precision mode reads it as loose text, one
+# block per run, but loses the element's first run (its own text, before the first <br>);
+# the default run keeps the element whole, one block holding the kept ones, which the merge
+# refuses as a dump of the page. Such a block is read at its blank lines instead, each run
+# judged on its own: the kept runs match, the lost first one is added where it stands.
+# (A dump of the whole page is text without <lb/>: trafilatura's last resort.)
+def _split_runs(recall: etree._Element, long_kept: list[str]) -> None:
+    """Split the paragraphs of the ``recall`` body that hold kept text at their blank lines."""
+    for p in list(recall.iter("p")):
+        if p.find("lb") is None or p.find("p") is not None:
+            continue
+        text = element_text(p)[0]
+        inside = [kept for kept in long_kept if kept in text]
+        if not inside:
+            continue
+        runs = _blank_line_runs(p)
+        texts = [element_text(run)[0] for run in runs]
+        # Only where each kept block is one run: precision mode read the same runs.
+        if len(runs) < 2 or not all(any(kept in run for run in texts) for kept in inside):
+            continue
+        parent = p.getparent()
+        if parent is None:
+            continue
+        at = parent.index(p)
+        tail = p.tail
+        parent.remove(p)
+        for i, run in enumerate(runs):
+            run.tail = tail if i == len(runs) - 1 else None
+            parent.insert(at + i, run)
+
+
+def _blank_line_runs(p: etree._Element) -> list[etree._Element]:
+    """The runs of a paragraph between its blank lines (two <lb/>s with only space between),
+    each a <p> of its own with its inline elements; a single <lb/> stays inside its run."""
+    runs = [etree.Element("p")]
+    runs[0].text = p.text
+    children = list(p)
+    i = 0
+    while i < len(children):
+        child = children[i]
+        after = children[i + 1] if i + 1 < len(children) else None
+        if (
+            child.tag == "lb"
+            and after is not None
+            and after.tag == "lb"
+            and not (child.tail or "").strip()
+        ):
+            runs.append(etree.Element("p"))
+            runs[-1].text = after.tail
+            i += 2
+            continue
+        runs[-1].append(copy(child))
+        i += 1
+    return [run for run in runs if "".join(run.itertext()).strip()]
+
+
 def _uncertain(
-    fast: etree._Element, source: HtmlElement | str, url: str
+    fast: etree._Element,
+    source: HtmlElement | str,
+    url: str,
+    posts: list[tuple[etree._Element, str, str]],
 ) -> tuple[etree._Element | None, etree._Element | None]:
     """(precision body, recall body) where the fast precision run's result is not certain.
 
@@ -134,16 +237,13 @@ def _uncertain(
     precision, can find text the default one does not), with no second recall run.
     (None, None): take the full precision run and the recall pass as usual.
     """
-    import trafilatura
 
     if not RECALL_PASS:
         return None, None
-    result = trafilatura.bare_extraction(source, options=options(url, fast=False, recall=True))
-    recall = getattr(result, "body", None)
+    recall = _body(source, options(url, fast=False, recall=True), [])
     if recall is not None and _adds_to(recall, fast):
         return fast, recall
-    result = trafilatura.bare_extraction(source, options=options(url, fast=False))
-    return getattr(result, "body", None), recall
+    return _body(source, options(url, fast=False), posts), recall
 
 
 def _adds_to(recall: etree._Element, fast: etree._Element) -> bool:
@@ -158,21 +258,18 @@ def _adds_to(recall: etree._Element, fast: etree._Element) -> bool:
 
 
 def _recall_body(
-    precision: etree._Element, source: HtmlElement | str, tree: HtmlElement, url: str
+    precision: etree._Element,
+    source: HtmlElement | str,
+    tree: HtmlElement,
+    url: str,
 ) -> etree._Element | None:
     """trafilatura's default-mode body, or None where it has nothing to add."""
-    import trafilatura
-
     if SKIP_IDLE_RECALL and _nothing_to_add(precision, tree):
         return None
     try:
-        result = trafilatura.bare_extraction(source, options=options(url, fast=True, recall=True))
-        body = getattr(result, "body", None)
+        body = _body(source, options(url, fast=True, recall=True), [])
         if body is not None and not full_run_agrees(body, tree):
-            result = trafilatura.bare_extraction(
-                source, options=options(url, fast=False, recall=True)
-            )
-            body = getattr(result, "body", None)
+            body = _body(source, options(url, fast=False, recall=True), [])
     except Exception:  # the precision result stands (see main_text_blocks)
         return None
     return body
@@ -203,6 +300,8 @@ def _closed_tags() -> frozenset[str]:
     from monitor.adapters.trafilatura_internals import MANUALLY_CLEANED
 
     return _CLOSED | (frozenset(MANUALLY_CLEANED) - {"form", "figure"})
+
+
 _WORD = re.compile(r"\w")
 
 
@@ -518,7 +617,9 @@ def _between_kept(box: tuple[int, int], places: list[tuple[int, int]]) -> int | 
 # takes paragraphs but no headings: every entry's or question's heading but the first was
 # lost, and its paragraphs stood under the first one's (measured on pages written for the
 # issue-15 probes: recall 0.90, the headings). A heading of the page immediately followed by a
-# paragraph trafilatura kept is put back over that paragraph.
+# paragraph trafilatura kept is put back over that paragraph. So is a <details>' <summary> (a
+# FAQ's question, which trafilatura drops while keeping the answer: fr_ministere_communique_faq
+# in extract_eval8, recall 0.71 -> 0.90) over the first paragraph of its answer.
 _SECTION_HEADINGS = ("h2", "h3", "h4", "h5", "h6")  # h1 is the page's headline
 # Within pages.MAX_HEADING_CHARS: a restored heading titles its paragraphs, never is one.
 RESTORED_HEADING_MAX_CHARS = 150
@@ -528,10 +629,14 @@ def restore_headings(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     """``blocks`` with the headings trafilatura dropped put back over their paragraphs."""
     kept = {text for kind, text in blocks if kind == "head"}
     over: dict[str, str] = {}  # a paragraph's text -> the heading right above it
-    for heading in tree.iter(*_SECTION_HEADINGS):
+    for heading in tree.iter(*_SECTION_HEADINGS, "summary"):
         text = " ".join(heading.text_content().split())
         after = _next_element(heading)
-        if (after is None or after.tag != "p") and _heading_wrapper(heading, text):
+        if heading.tag == "summary":
+            # A disclosure box's question over its answer, which stands in a box of its own.
+            if after is not None and after.tag != "p":
+                after = next(after.iter("p"), None)
+        elif (after is None or after.tag != "p") and _heading_wrapper(heading, text):
             after = _next_element(heading.getparent())
         if after is None or after.tag != "p":
             continue
@@ -561,8 +666,11 @@ def _next_element(el: etree._Element) -> etree._Element | None:
 
 
 # A heading's own box (a wiki's <div class="mw-heading"><h2>…</h2>[edit]</div>) holds at
-# most an edit or anchor link besides it.
+# most an edit or anchor link besides it. Its links' words are the wiki's language's, and
+# longer than "edit" in most ("[Bearbeiten | Quelltext bearbeiten]", "[править | править
+# код]"): link text is bounded on its own, the rest (brackets, bars) by the first bound.
 WRAPPER_EXTRA_CHARS = 12
+WRAPPER_LINK_CHARS = 40
 
 
 def _heading_wrapper(heading: etree._Element, text: str) -> bool:
@@ -574,7 +682,14 @@ def _heading_wrapper(heading: etree._Element, text: str) -> bool:
     if sum(1 for el in parent if el.tag in _SECTION_HEADINGS) > 1:
         return False
     extra = len("".join(parent.text_content().split())) - len("".join(text.split()))
-    return extra <= WRAPPER_EXTRA_CHARS
+    if extra <= WRAPPER_EXTRA_CHARS:
+        return True
+    links = sum(
+        len("".join(a.text_content().split()))
+        for a in parent.iter("a")
+        if not any(up is heading for up in a.iterancestors())
+    )
+    return links <= WRAPPER_LINK_CHARS and extra - links <= WRAPPER_EXTRA_CHARS
 
 
 # A share bar in every entry of a live blog ("Copy link", "Share") makes trafilatura drop the

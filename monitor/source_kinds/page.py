@@ -26,10 +26,12 @@ FOLLOWS_LINKS = False
 # cells as data, boxed and teaser-classed text put back, more noise kept out; 6: nested
 # layout tables read cell by cell, paragraphs split at blank lines, e-mail footers kept out,
 # trafilatura's full default run where its fast one may miss posts; 7: footnotes, calls to
-# action, donation prompts and byline dates out, fact boxes among the article's text in).
+# action, donation prompts and byline dates out, fact boxes among the article's text in; 8:
+# posts of components classed "widget" or "message" in, an article of <br><br> runs keeps its
+# first run, wiki headings with long edit links and FAQ questions put back).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 7
+EXTRACTOR: int | None = 8
 
 
 def extract(
