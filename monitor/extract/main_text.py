@@ -269,11 +269,25 @@ def _recall_body(
         return None
     try:
         body = _body(source, options(url, fast=True, recall=True), [])
-        if body is not None and not full_run_agrees(body, tree):
+        if body is not None and (not full_run_agrees(body, tree) or _escalates(body, tree)):
             body = _body(source, options(url, fast=False, recall=True), [])
     except Exception:  # the precision result stands (see main_text_blocks)
         return None
     return body
+
+
+# trafilatura 2.3's default mode retries a short result that covers little of the page
+# (under ESCALATION_MAX_LENGTH characters and ESCALATION_PAGE_SHARE of the page's text): its
+# full run also weighs jusText's result there, which its fast run does not, so the fast result
+# is not the full one (a forum thread of <article> posts: the main pass keeps the first post,
+# jusText reads them all; measured on extract_eval9: recall 0.34 on such a thread). The page's
+# whole text bounds the text trafilatura measures it against from above.
+def _escalates(body: etree._Element, tree: HtmlElement) -> bool:
+    from monitor.adapters.trafilatura_internals import escalation_bounds
+
+    max_length, page_share = escalation_bounds()
+    length = len(_ALL_TEXT(body).strip())
+    return 0 < length < max_length and length < page_share * len(_ALL_TEXT(tree))
 
 
 # The recall run is skipped where it cannot add anything our rules keep (`_nothing_to_add`):
