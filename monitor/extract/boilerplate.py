@@ -406,6 +406,23 @@ _FURNITURE_CLASS = re.compile(
 )
 
 
+# A class written in camelCase names its parts by their capitals ("ipsSignature",
+# "cAuthorPane", "postSignature"): each part is read as a class word. Not a post's own class
+# words (a forum's posts are "ipsComment", "commentContent": the thread's text).
+_CAMEL_PART = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_POST_WORDS = re.compile(r"^(?:comments?|kommentare?|feedback)$", re.IGNORECASE)
+
+
+def _furniture_compound(marks: str) -> bool:
+    split = _CAMEL_PART.sub("-", marks)
+    if split == marks:
+        return False
+    return any(
+        not _POST_WORDS.match(found.group(0).strip(" _-"))
+        for found in _FURNITURE_CLASS.finditer(split)
+    )
+
+
 _MEDIA = ("img", "picture", "video", "iframe", "svg")
 
 
@@ -459,7 +476,7 @@ def in_furniture(el: etree._Element | None) -> bool:
         if tag in FURNITURE_TAGS:
             return True
         marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
-        if marks and _FURNITURE_CLASS.search(marks):
+        if marks and (_FURNITURE_CLASS.search(marks) or _furniture_compound(marks)):
             return True
         el = el.getparent()
     return False
