@@ -148,3 +148,42 @@ def test_a_forum_posts_signature_stays_out(content_server: ContentServer) -> Non
     # "ipsSignature": the class word stands after the software's prefix, in camelCase.
     texts = texts_of(fetched(content_server.set("/thread", forum_thread())))
     assert_out(texts, ["Fair winds", "Retired pilot", "Study hard", "Similar topics", *CHROME])
+
+
+# --- a Creative Commons licence line in any language ----------------------------------------
+
+PORTO = [
+    "A autoridade portuária de Leixões fechou ontem o terminal norte a navios-tanque sem seguro"
+    " reconhecido, depois de dois incidentes em menos de um mês.",
+    "Segundo a capitania, os navios em causa terão de descarregar ao largo até apresentarem"
+    " novos certificados, o que pode demorar várias semanas.",
+    "Os operadores do terminal dizem que a medida afeta um quinto do tráfego habitual e pedem"
+    " uma solução antes do inverno.",
+]
+
+
+def licensed_story(box: str) -> str:
+    """A story whose last line and whose site's bottom box each carry a CC licence line; in an
+    <article> precision mode keeps the story's line, in a <div> only the recall pass finds
+    either."""
+    story = "".join(f"<p>{text}</p>" for text in PORTO)
+    return page(
+        "Terminal fechado",
+        f'<{box} id="noticia"><h1>Terminal norte fechado a navios sem seguro</h1>{story}'
+        f"<p>Texto: Redação Maré Alta, licença CC BY-NC 4.0</p></{box}>"
+        '<div id="rodape"><ul><li><a href="/legal">informação legal</a></li><li><a href="/faq">'
+        "perguntas frequentes</a></li></ul><p>Conteúdos sob CC BY-SA 3.0 salvo indicação em"
+        " contrário</p></div>",
+        "pt",
+    )
+
+
+def test_a_creative_commons_licence_line_stays_out_in_any_language(
+    content_server: ContentServer,
+) -> None:
+    # The licence's code ("CC BY-SA 3.0") reads the same in every language; our footer and
+    # phrase rules knew only the English and German words around it.
+    for box in ("article", "div"):
+        texts = texts_of(fetched(content_server.set(f"/porto-{box}", licensed_story(box))))
+        assert_kept(texts, PORTO)
+        assert_out(texts, ["CC BY", "Redação Maré Alta", *CHROME])

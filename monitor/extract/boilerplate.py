@@ -55,6 +55,7 @@ _PHRASES = re.compile(
     | \bwar\ diese\ seite\ hilfreich\b
     | \b(?:kontakt|contact):\s*@
     | \bthis\ e-?mail\b | \bthese\ e-?mails\b | \bmailing\ address\b | \bunsubscribe\b
+    | \bcc\ by(?:-(?:sa|nc|nd))+\b | \bcc\ by\ \d\.\d\b | \bcc0\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -92,6 +93,8 @@ _FOOTER_LINES = re.compile(
     | \bjederzeit\ kündbar\b | \bcancel\ (?:at\ )?any\ ?time\b
     | \bherausgeber: | \bv\.\ ?i\.\ ?s\.\ ?d\.\ ?p\b | \bpublished\ by:
     | \blizenz:\ *cc\b | \blicen[cs]ed?:?\ (?:under\ )?(?:a\ )?(?:cc\b|creative\ commons)
+    # A Creative Commons licence's code reads the same in every language.
+    | \bcc\ by(?:-(?:sa|nc|nd))+\b | \bcc\ by\ \d\.\d\b | \bcc0\b
     | \bgewähr\ für\ die\ (?:richtigkeit|vollständigkeit)\b | \bohne\ gewähr\b
     | \bkeine\ (?:gewähr|haftung)\ für\b | \baccepts?\ no\ (?:liability|responsibility)\b
     """,
