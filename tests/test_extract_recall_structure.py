@@ -187,3 +187,47 @@ def test_a_creative_commons_licence_line_stays_out_in_any_language(
         texts = texts_of(fetched(content_server.set(f"/porto-{box}", licensed_story(box))))
         assert_kept(texts, PORTO)
         assert_out(texts, ["CC BY", "Redação Maré Alta", *CHROME])
+
+
+# --- an aggregator's source cards -----------------------------------------------------------
+
+SUMMARY = [
+    "The port of Klaipėda will stop accepting tankers older than twenty years from March, the"
+    " harbour's board decided on Monday after a long debate.",
+    "Shipping companies have three months to replace the vessels concerned or to show a fresh"
+    " survey from a recognised classification society.",
+    "Environmental groups welcomed the decision but said that the deadline was too generous.",
+]
+CARDS = [
+    ("Klaipėda bans old tankers", "The harbour's board voted by seven to two to close the port"),
+    ("Old tankers: what changes", "From March, any tanker built before 2006 will need a fresh"),
+    ("Shipowners protest new rule", "A group of owners said the ban would raise freight rates"),
+]
+
+
+def story_cluster() -> str:
+    """A news aggregator's story page: its own summary, then cards of the sources' stories."""
+    cards = "".join(
+        f'<div class="source-card"><div class="source-card__outlet">Outlet {n}</div><a'
+        f' class="source-card__title" href="https://source{n}.example/2026/03/03/tankers">'
+        f'{title}</a><p class="source-card__excerpt">{snippet}…</p><span>Source {n}</span></div>'
+        for n, (title, snippet) in enumerate(CARDS)
+    )
+    summary = "".join(f"<p>{text}</p>" for text in SUMMARY)
+    return page(
+        "Klaipėda bans old tankers",
+        '<div class="story__head"><h1>Klaipėda port bans tankers over twenty years old</h1>'
+        f'</div><section class="story__summary">{summary}</section>'
+        f'<section class="story__articles"><h2>3 articles</h2>{cards}'
+        "<button>Show more articles</button></section>",
+    )
+
+
+def test_an_aggregators_cut_off_snippets_under_linked_titles_stay_out(
+    content_server: ContentServer,
+) -> None:
+    # Both modes drop the cards' linked titles (runs of links); the default run kept each
+    # snippet, which stood alone and was added.
+    texts = texts_of(fetched(content_server.set("/cluster", story_cluster())))
+    assert_kept(texts, SUMMARY)
+    assert_out(texts, [snippet for _, snippet in CARDS])

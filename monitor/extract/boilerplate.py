@@ -335,6 +335,7 @@ def added_blocks(
             or _repeats(text, sentences)
             or in_furniture(el := source_of(text))
             or caption(el)
+            or teaser_snippet(el)
         ):
             labels.clear()
             continue
@@ -454,6 +455,34 @@ def caption(el: etree._Element | None) -> bool:
         ):
             return True
     return False
+
+
+def teaser_snippet(el: etree._Element | None) -> bool:
+    """Whether an element is a teaser's snippet: the first lines of another story, cut off
+    ("…"), right under its linked title (an aggregator's source cards, a box of related
+    stories). A speech under its speaker's linked name, or a paragraph after a link, is whole."""
+    if el is None:
+        return False
+    if not cut_off(" ".join(el.text_content().split())):
+        return False
+    title = el.getprevious()
+    while title is not None and not isinstance(title.tag, str):
+        title = title.getprevious()
+    if title is None or (el.getparent() is not None and (title.tail or "").strip()):
+        return False
+    title_text = " ".join(title.text_content().split())
+    link = title if title.tag == "a" else next(title.iter("a"), None)
+    return bool(title_text) and link is not None and (
+        " ".join(link.text_content().split()) == title_text
+    )
+
+
+_CUT_OFF = re.compile(r"(?:…|\.\.\.)$")
+
+
+def cut_off(text: str) -> bool:
+    """Whether a text ends cut off ("…"), as a teaser's snippet does."""
+    return bool(_CUT_OFF.search(text))
 
 
 def _same_text(el: etree._Element, text: str) -> bool:

@@ -27,9 +27,11 @@ from monitor.extract.boilerplate import (
     added_blocks,
     boilerplate,
     caption,
+    cut_off,
     fragment,
     furniture_box,
     in_furniture,
+    teaser_snippet,
     without_edge_lines,
     without_footer_lines,
 )
@@ -73,6 +75,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         if recall is None:
             recall = _recall_body(body, source, tree, url)
         blocks = _merged(blocks, body, recall, tree)
+        blocks = _without_snippets(blocks, tree)
     if _TEASER_MARK in html:
         blocks = with_teaser_paragraphs(blocks, tree)
     if RECALL_PASS:
@@ -90,6 +93,16 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
 # live page's first post, the first of several boxes of an article split across components:
 # measured on extract_eval5, recall 0.24 and 0.28 on such pages with the fast run).
 RECALL_PASS = True
+
+
+def _without_snippets(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` without teaser snippets (`teaser_snippet`) precision mode kept too (a card's
+    snippet it took for the article's last paragraph); the page is searched only for a block
+    that ends cut off."""
+    if not any(cut_off(text) for _, text in blocks):
+        return blocks
+    find = _finder(tree)
+    return [block for block in blocks if not (cut_off(block[1]) and teaser_snippet(find(block[1])))]
 
 
 def _with_recall_pass(
