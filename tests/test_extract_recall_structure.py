@@ -231,3 +231,72 @@ def test_an_aggregators_cut_off_snippets_under_linked_titles_stay_out(
     texts = texts_of(fetched(content_server.set("/cluster", story_cluster())))
     assert_kept(texts, SUMMARY)
     assert_out(texts, [snippet for _, snippet in CARDS])
+
+
+# --- a forum post's user box and signature in precision mode's output -------------------------
+
+BOARD_POSTS = [
+    (
+        "kapitan_nemo",
+        "Active member",
+        "The coast guard boarded the tanker on Tuesday night, about twelve miles off the island."
+        " The crew had switched off the transponder two days earlier.",
+    ),
+    (
+        "Baltic_Bob",
+        "Veteran",
+        "That matches what the harbour master said on the radio this morning. He also said the"
+        " ship will be towed to the naval base once the weather allows it.",
+    ),
+    (
+        "seagull77",
+        "New member",
+        "Does anybody know which flag it sails under now? The registers still show the old one.",
+    ),
+]
+
+
+def board_thread() -> str:
+    """A bulletin board's thread: each post a <div class="post">, its profile <dl> beside it."""
+    posts = "".join(
+        f'<div id="p{n}" class="post has-profile bg{n % 2 + 1}"><div class="inner">'
+        f'<dl class="postprofile"><dt><a href="#" class="username">{user}</a></dt>'
+        f'<dd class="profile-rank">{rank}</dd><dd class="profile-posts"><strong>Posts:</strong>'
+        f' {1200 + 301 * n}</dd><dd class="profile-joined"><strong>Joined:</strong> 1{n} Mar'
+        f' 201{n}</dd></dl><div class="postbody"><h3><a href="#p{n}">Re: Tanker boarded off'
+        f' the island</a></h3><p class="author">by <strong>{user}</strong> » Tue 13 Jan 2026'
+        f' 2{n}:04</p><div class="content">{text}</div><div id="sig{n}" class="signature">'
+        f"Sailor, {user} · board moderator 2018-2021</div></div></div></div>"
+        for n, (user, rank, text) in enumerate(BOARD_POSTS)
+    )
+    return page(
+        "Tanker boarded off the island",
+        f'<div id="page-body"><h2 class="topic-title">Tanker boarded off the island</h2>{posts}'
+        "</div>",
+    )
+
+
+def test_a_forum_posts_user_box_and_signature_leave_precision_modes_text(
+    content_server: ContentServer,
+) -> None:
+    texts = texts_of(fetched(content_server.set("/board", board_thread())))
+    assert_kept(texts, [text for _, _, text in BOARD_POSTS])
+    assert_out(texts, ["Active member", "Veteran", "Posts:", "Joined:", "board moderator"])
+
+
+def test_an_official_texts_signature_stays_in(content_server: ContentServer) -> None:
+    # Guard: a decree's "signature" box is the decree's own closing, not a forum post's.
+    articles = [
+        "Article 1. The funds and economic resources of the persons listed in the annex are"
+        " frozen from the day after this order is published.",
+        "Article 2. The director general of the treasury is charged with carrying out this"
+        " order, which will be published in the official journal.",
+    ]
+    main = (
+        "<article><h1>Order of 3 March 2026 on the freezing of funds</h1>"
+        + "".join(f"<p>{text}</p>" for text in articles)
+        + '<div class="signature"><p>Done on 3 March 2026.</p><p>For the minister, by'
+        " delegation: the director general of the treasury, M. Laroche</p></div></article>"
+    )
+    texts = texts_of(fetched(content_server.set("/order", page("Order", main))))
+    assert_kept(texts, [*articles, "For the minister, by delegation"])

@@ -76,6 +76,8 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
             recall = _recall_body(body, source, tree, url)
         blocks = _merged(blocks, body, recall, tree)
         blocks = _without_snippets(blocks, tree)
+        if _POST_BOX_MARKS.search(html):
+            blocks = _without_post_boxes(blocks, tree)
     if _TEASER_MARK in html:
         blocks = with_teaser_paragraphs(blocks, tree)
     if RECALL_PASS:
@@ -103,6 +105,54 @@ def _without_snippets(blocks: list[Block], tree: HtmlElement) -> list[Block]:
         return blocks
     find = _finder(tree)
     return [block for block in blocks if not (cut_off(block[1]) and teaser_snippet(find(block[1])))]
+
+
+# A forum post's user box (rank, post count, join date) and signature: precision mode keeps
+# them with the post they stand beside, as their classes are none it knows ("postprofile",
+# "profile-rank", "signature", "user-info"); the recall pass refuses them by the same class
+# words (`in_furniture`). Their lines leave precision mode's blocks too.
+_POST_BOX_MARKS = re.compile("ignature|rofile|user", re.IGNORECASE)
+_POST_BOX_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'ignature') or contains(@class, 'rofile')"
+    " or contains(@class, 'user') or contains(@class, 'User')]"
+)
+# Not a post that "has-profile": a profile word only at the start of a class.
+_POST_BOX_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:signature|user-?(?:title|info|extras|details|stats))(?:$|[\s_-])"
+    r"|(?:^|\s)(?:post|user)?profile(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# A signature is a post's only inside a post (an official text's "signature" is its own).
+_SIGNATURE = re.compile("signature", re.IGNORECASE)
+_POST_CLASS = re.compile(r"(?:^|[\s_-])(?:post|message|comment|reply)", re.IGNORECASE)
+
+
+def _post_box(box: etree._Element) -> bool:
+    cls = box.get("class") or ""
+    if not _POST_BOX_CLASS.search(cls):
+        return False
+    if not _SIGNATURE.search(cls) or _POST_CLASS.search(cls):
+        return True
+    return any(
+        _POST_CLASS.search(" ".join(filter(None, (el.get("class"), el.get("id")))))
+        for el in box.iterancestors()
+    )
+_POST_BOX_TEXT = ("p", "div", "li", "dd", "dt", "span")
+
+
+def _without_post_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` without the lines of forum posts' user boxes and signatures (see above)."""
+    lines: set[str] = set()
+    for box in _POST_BOX_CANDIDATES(tree):
+        if not _post_box(box):
+            continue
+        if next(box.iter("article", "main", "body"), None) is not None:
+            continue
+        for el in box.iter(_POST_BOX_TEXT):
+            lines.add(" ".join(el.text_content().split()))
+    if not lines:
+        return blocks
+    return [block for block in blocks if block[1] not in lines]
 
 
 def _with_recall_pass(
