@@ -76,7 +76,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
             recall = _recall_body(body, source, tree, url)
         blocks = _merged(blocks, body, recall, tree)
         blocks = _without_snippets(blocks, tree)
-        if _POST_BOX_MARKS.search(html):
+        if any(mark in html for mark in _POST_BOX_MARKS):
             blocks = _without_post_boxes(blocks, tree)
     if _TEASER_MARK in html:
         blocks = with_teaser_paragraphs(blocks, tree)
@@ -111,7 +111,7 @@ def _without_snippets(blocks: list[Block], tree: HtmlElement) -> list[Block]:
 # them with the post they stand beside, as their classes are none it knows ("postprofile",
 # "profile-rank", "signature", "user-info"); the recall pass refuses them by the same class
 # words (`in_furniture`). Their lines leave precision mode's blocks too.
-_POST_BOX_MARKS = re.compile("ignature|rofile|user", re.IGNORECASE)
+_POST_BOX_MARKS = ("ignature", "rofile", "user", "User")  # found in C, unlike a regex
 _POST_BOX_CANDIDATES = etree.XPath(
     "//*[contains(@class, 'ignature') or contains(@class, 'rofile')"
     " or contains(@class, 'user') or contains(@class, 'User')]"
