@@ -13,6 +13,9 @@ need more:
 * the recall pass is skipped where it cannot add anything: text inside the tags trafilatura
   deletes with their content before it looks for the main text (`settings.MANUALLY_CLEANED`)
   never reaches its output;
+* the full default run differs from its fast run where a short result is retried
+  (`core.ESCALATION_MAX_LENGTH`, `core.ESCALATION_PAGE_SHARE`): the recall pass takes the
+  full run there;
 * a light metadata pass: `extract_metadata` also finds categories, tags, licence and the date,
   which cost most of its time; its helpers in `trafilatura.metadata` are called one by one.
 
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trafilatura import metadata
+from trafilatura import core, metadata
 from trafilatura.external import SANITIZED_XPATH
 from trafilatura.readability_lxml import FRAME_TAGS, REGEXES
 from trafilatura.settings import MANUALLY_CLEANED, Extractor
@@ -35,6 +38,7 @@ __all__ = [
     "MANUALLY_CLEANED",
     "SANITIZED_XPATH",
     "Extractor",
+    "escalation_bounds",
     "metadata",
     "unlikely_patterns",
 ]
@@ -46,3 +50,9 @@ CHECKED_RELEASE = (2, 3)
 def unlikely_patterns() -> tuple[Any, Any]:
     """Readability's (unlikely candidate, but maybe a candidate) class/id patterns."""
     return REGEXES["unlikelyCandidatesRe"], REGEXES["okMaybeItsACandidateRe"]
+
+
+def escalation_bounds() -> tuple[int, float]:
+    """(ESCALATION_MAX_LENGTH, ESCALATION_PAGE_SHARE): a default-mode result shorter than both
+    (the second a share of the page's text) is retried, its full run weighing jusText's too."""
+    return int(core.ESCALATION_MAX_LENGTH), float(core.ESCALATION_PAGE_SHARE)

@@ -55,6 +55,7 @@ _PHRASES = re.compile(
     | \bwar\ diese\ seite\ hilfreich\b
     | \b(?:kontakt|contact):\s*@
     | \bthis\ e-?mail\b | \bthese\ e-?mails\b | \bmailing\ address\b | \bunsubscribe\b
+    | \bcc\ by(?:-(?:sa|nc|nd))+\b | \bcc\ by\ \d\.\d\b | \bcc0\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -92,6 +93,8 @@ _FOOTER_LINES = re.compile(
     | \bjederzeit\ kündbar\b | \bcancel\ (?:at\ )?any\ ?time\b
     | \bherausgeber: | \bv\.\ ?i\.\ ?s\.\ ?d\.\ ?p\b | \bpublished\ by:
     | \blizenz:\ *cc\b | \blicen[cs]ed?:?\ (?:under\ )?(?:a\ )?(?:cc\b|creative\ commons)
+    # A Creative Commons licence's code reads the same in every language.
+    | \bcc\ by(?:-(?:sa|nc|nd))+\b | \bcc\ by\ \d\.\d\b | \bcc0\b
     | \bgewähr\ für\ die\ (?:richtigkeit|vollständigkeit)\b | \bohne\ gewähr\b
     | \bkeine\ (?:gewähr|haftung)\ für\b | \baccepts?\ no\ (?:liability|responsibility)\b
     """,
@@ -332,6 +335,7 @@ def added_blocks(
             or _repeats(text, sentences)
             or in_furniture(el := source_of(text))
             or caption(el)
+            or teaser_snippet(el)
         ):
             labels.clear()
             continue
@@ -406,6 +410,23 @@ _FURNITURE_CLASS = re.compile(
 )
 
 
+# A class written in camelCase names its parts by their capitals ("ipsSignature",
+# "cAuthorPane", "postSignature"): each part is read as a class word. Not a post's own class
+# words (a forum's posts are "ipsComment", "commentContent": the thread's text).
+_CAMEL_PART = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_POST_WORDS = re.compile(r"^(?:comments?|kommentare?|feedback)$", re.IGNORECASE)
+
+
+def _furniture_compound(marks: str) -> bool:
+    split = _CAMEL_PART.sub("-", marks)
+    if split == marks:
+        return False
+    return any(
+        not _POST_WORDS.match(found.group(0).strip(" _-"))
+        for found in _FURNITURE_CLASS.finditer(split)
+    )
+
+
 _MEDIA = ("img", "picture", "video", "iframe", "svg")
 
 
@@ -436,6 +457,34 @@ def caption(el: etree._Element | None) -> bool:
     return False
 
 
+def teaser_snippet(el: etree._Element | None) -> bool:
+    """Whether an element is a teaser's snippet: the first lines of another story, cut off
+    ("…"), right under its linked title (an aggregator's source cards, a box of related
+    stories). A speech under its speaker's linked name, or a paragraph after a link, is whole."""
+    if el is None:
+        return False
+    if not cut_off(" ".join(el.text_content().split())):
+        return False
+    title = el.getprevious()
+    while title is not None and not isinstance(title.tag, str):
+        title = title.getprevious()
+    if title is None or (el.getparent() is not None and (title.tail or "").strip()):
+        return False
+    title_text = " ".join(title.text_content().split())
+    link = title if title.tag == "a" else next(title.iter("a"), None)
+    return bool(title_text) and link is not None and (
+        " ".join(link.text_content().split()) == title_text
+    )
+
+
+_CUT_OFF = re.compile(r"(?:…|\.\.\.)$")
+
+
+def cut_off(text: str) -> bool:
+    """Whether a text ends cut off ("…"), as a teaser's snippet does."""
+    return bool(_CUT_OFF.search(text))
+
+
 def _same_text(el: etree._Element, text: str) -> bool:
     return isinstance(el.tag, str) and " ".join(el.text_content().split()) == text
 
@@ -459,7 +508,7 @@ def in_furniture(el: etree._Element | None) -> bool:
         if tag in FURNITURE_TAGS:
             return True
         marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
-        if marks and _FURNITURE_CLASS.search(marks):
+        if marks and (_FURNITURE_CLASS.search(marks) or _furniture_compound(marks)):
             return True
         el = el.getparent()
     return False

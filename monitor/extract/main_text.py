@@ -27,9 +27,11 @@ from monitor.extract.boilerplate import (
     added_blocks,
     boilerplate,
     caption,
+    cut_off,
     fragment,
     furniture_box,
     in_furniture,
+    teaser_snippet,
     without_edge_lines,
     without_footer_lines,
 )
@@ -51,6 +53,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     source: HtmlElement | str = tree if tree.getparent() is None else html
     if _SHARE_MARK in html:
         _drop_share_bars(tree)
+    _drop_named_anchors(tree)
     posts = post_classes(tree) if _POST_MARK in html else []
     body = None
     recall: etree._Element | None = None  # the recall pass's body, when already run
@@ -72,6 +75,9 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         if recall is None:
             recall = _recall_body(body, source, tree, url)
         blocks = _merged(blocks, body, recall, tree)
+        blocks = _without_snippets(blocks, tree)
+        if any(mark in html for mark in _POST_BOX_MARKS):
+            blocks = _without_post_boxes(blocks, tree)
     if _TEASER_MARK in html:
         blocks = with_teaser_paragraphs(blocks, tree)
     if RECALL_PASS:
@@ -89,6 +95,64 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
 # live page's first post, the first of several boxes of an article split across components:
 # measured on extract_eval5, recall 0.24 and 0.28 on such pages with the fast run).
 RECALL_PASS = True
+
+
+def _without_snippets(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` without teaser snippets (`teaser_snippet`) precision mode kept too (a card's
+    snippet it took for the article's last paragraph); the page is searched only for a block
+    that ends cut off."""
+    if not any(cut_off(text) for _, text in blocks):
+        return blocks
+    find = _finder(tree)
+    return [block for block in blocks if not (cut_off(block[1]) and teaser_snippet(find(block[1])))]
+
+
+# A forum post's user box (rank, post count, join date) and signature: precision mode keeps
+# them with the post they stand beside, as their classes are none it knows ("postprofile",
+# "profile-rank", "signature", "user-info"); the recall pass refuses them by the same class
+# words (`in_furniture`). Their lines leave precision mode's blocks too.
+_POST_BOX_MARKS = ("ignature", "rofile", "user", "User")  # found in C, unlike a regex
+_POST_BOX_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'ignature') or contains(@class, 'rofile')"
+    " or contains(@class, 'user') or contains(@class, 'User')]"
+)
+# Not a post that "has-profile": a profile word only at the start of a class.
+_POST_BOX_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:signature|user-?(?:title|info|extras|details|stats))(?:$|[\s_-])"
+    r"|(?:^|\s)(?:post|user)?profile(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# A signature is a post's only inside a post (an official text's "signature" is its own).
+_SIGNATURE = re.compile("signature", re.IGNORECASE)
+_POST_CLASS = re.compile(r"(?:^|[\s_-])(?:post|message|comment|reply)", re.IGNORECASE)
+
+
+def _post_box(box: etree._Element) -> bool:
+    cls = box.get("class") or ""
+    if not _POST_BOX_CLASS.search(cls):
+        return False
+    if not _SIGNATURE.search(cls) or _POST_CLASS.search(cls):
+        return True
+    return any(
+        _POST_CLASS.search(" ".join(filter(None, (el.get("class"), el.get("id")))))
+        for el in box.iterancestors()
+    )
+_POST_BOX_TEXT = ("p", "div", "li", "dd", "dt", "span")
+
+
+def _without_post_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` without the lines of forum posts' user boxes and signatures (see above)."""
+    lines: set[str] = set()
+    for box in _POST_BOX_CANDIDATES(tree):
+        if not _post_box(box):
+            continue
+        if next(box.iter("article", "main", "body"), None) is not None:
+            continue
+        for el in box.iter(_POST_BOX_TEXT):
+            lines.add(" ".join(el.text_content().split()))
+    if not lines:
+        return blocks
+    return [block for block in blocks if block[1] not in lines]
 
 
 def _with_recall_pass(
@@ -268,11 +332,25 @@ def _recall_body(
         return None
     try:
         body = _body(source, options(url, fast=True, recall=True), [])
-        if body is not None and not full_run_agrees(body, tree):
+        if body is not None and (not full_run_agrees(body, tree) or _escalates(body, tree)):
             body = _body(source, options(url, fast=False, recall=True), [])
     except Exception:  # the precision result stands (see main_text_blocks)
         return None
     return body
+
+
+# trafilatura 2.3's default mode retries a short result that covers little of the page
+# (under ESCALATION_MAX_LENGTH characters and ESCALATION_PAGE_SHARE of the page's text): its
+# full run also weighs jusText's result there, which its fast run does not, so the fast result
+# is not the full one (a forum thread of <article> posts: the main pass keeps the first post,
+# jusText reads them all; measured on extract_eval9: recall 0.34 on such a thread). The page's
+# whole text bounds the text trafilatura measures it against from above.
+def _escalates(body: etree._Element, tree: HtmlElement) -> bool:
+    from monitor.adapters.trafilatura_internals import escalation_bounds
+
+    max_length, page_share = escalation_bounds()
+    length = len(_ALL_TEXT(body).strip())
+    return 0 < length < max_length and length < page_share * len(_ALL_TEXT(tree))
 
 
 # The recall run is skipped where it cannot add anything our rules keep (`_nothing_to_add`):
@@ -712,6 +790,21 @@ def _drop_share_bars(tree: HtmlElement) -> None:
         links = sum(len(" ".join(a.text_content().split())) for a in el.iter("a"))
         if len(text) <= SHARE_BAR_MAX_CHARS and links >= LINK_DENSE * len(text):
             el.drop_tree()  # keeps its tail
+
+
+# A named anchor (<a id="point2"></a>, <a name="s3"></a>: a place to link to, holding no text)
+# before a paragraph's text makes trafilatura read that text as the anchor's: its empty
+# element takes its tail as text, so the paragraph is one link and is dropped as a run of links
+# (a judgment's numbered paragraphs, a docs page's sections; measured on extract_eval9:
+# recall 0.49 and 0.68 on two judgments). Such an anchor holds nothing: the page tree loses it,
+# its tail staying where it stands. (A link or a button, <a on="tap:...">Log in</a>, has text.)
+_NAMED_ANCHORS = etree.XPath("//a[not(@href) and not(*) and not(normalize-space())]")
+
+
+def _drop_named_anchors(tree: HtmlElement) -> None:
+    for a in _NAMED_ANCHORS(tree):
+        if a.getparent() is not None:
+            a.drop_tag()
 
 
 @lru_cache(maxsize=4)

@@ -28,10 +28,11 @@ FOLLOWS_LINKS = False
 # trafilatura's full default run where its fast one may miss posts; 7: footnotes, calls to
 # action, donation prompts and byline dates out, fact boxes among the article's text in; 8:
 # posts of components classed "widget" or "message" in, an article of <br><br> runs keeps its
-# first run, wiki headings with long edit links and FAQ questions put back).
+# first run, wiki headings with long edit links and FAQ questions put back; 9: paragraphs
+# after an empty named anchor in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 8
+EXTRACTOR: int | None = 9
 
 
 def extract(
