@@ -19,6 +19,33 @@ from monitor.extract.blocks import Block
 from monitor.extract.text import canonical
 from monitor.volatile import canonical_only_volatile
 
+# A pointer to another story ("Also read", "Lesen Sie auch") in the languages of our sets and
+# their neighbours: a line naming the reader's next click, not the article's text.
+_POINTER = r"""
+    also\ read | read\ also | see\ also | lesen\ sie\ auch | lies\ auch | auch\ interessant
+    | mehr\ zum\ thema | (?:à\ )?lire\ (?:aussi|également) | voir\ aussi
+    | le[ea]\ también | leer\ también | ver\ también | te\ puede\ interesar
+    | lleg(?:iu|eix)\ també | vegeu\ també | leggi\ anche | vedi\ anche
+    | leia\ (?:também|mais) | veja\ também | lees\ ook | zie\ ook | les\ også | læs\ også
+    | se\ også | läs\ (?:också|även) | se\ även | lue\ myös | katso\ myös
+    | czytaj\ (?:też|także|również) | zobacz\ (?:też|także|również) | čtěte\ (?:také|též)
+    | přečtěte\ si\ (?:také|též) | čítajte\ aj | prečítajte\ si\ aj | cite(?:ș|ş|s)te\ (?:ș|ş|s)i
+    | vezi\ (?:ș|ş|s)i | читайте\ (?:також|также|тоже) | дивіться\ також | смотрите\ также
+    | διαβάστε\ επίσης | ayrıca\ okuyun
+"""
+# A reader's error report prompt ("Found a mistake? Select it and press Ctrl+Enter"), a
+# reading time ("Lesezeit: 4 Min.", "5 min read") and a support appeal in other languages.
+_APPEAL = r"""
+    \b(?:підтримайте\ нас | поддержите\ нас | wesprzyj\ nas | soutenez-nous | apóyanos
+    | sostienici | steun\ ons | støtt\ oss | stöd\ oss | podpořte\ nás | sprijin(?:ă|a)-ne)\b
+"""
+_CTRL_ENTER = r"\bctrl\s*\+\s*enter\b"
+_READING_TIME = r"""
+    \b(?:lesezeit | reading\ time | lesetid | läs(?:nings)?tid | leestijd | czas\ czytania
+    | temps\ de\ lecture | tiempo\ de\ lectura | tempo\ di\ lettura | lukuaika
+    | час\ читання | время\ чтения)\b:?\s*\d | \b\d+\s*min(?:\.|utes?)?\ read\b
+"""
+
 # Phrases that mark a short block as the page's furniture rather than its text: consent and
 # cookie notices, newsletter and subscription boxes, paywalls, appeals for money, citation and
 # copyright notes, app prompts, "read more" pointers, share/print bars, press-office contacts,
@@ -56,6 +83,20 @@ _PHRASES = re.compile(
     | \b(?:kontakt|contact):\s*@
     | \bthis\ e-?mail\b | \bthese\ e-?mails\b | \bmailing\ address\b | \bunsubscribe\b
     | \bcc\ by(?:-(?:sa|nc|nd))+\b | \bcc\ by\ \d\.\d\b | \bcc0\b
+    # The same classes in other languages: a support appeal, a paywall, a cookie notice.
+    | \bregister\ now\b | """
+    + _APPEAL
+    + r"""
+    | \babonn(?:ent(?:er|en)?|ement|é|és|ee|ees|ati)\b | \bsuscript(?:or|ores|ora|oras)\b
+    | \bsubscriptor(?:s|es)?\b | \bprenumerator | \bпередплат | \bподписчик
+    | \binformasjonskapsl | \binformationskaps | \bevästei | \bciasteczk
+    | \b(?:"""
+    + _POINTER
+    + r""")\b | """
+    + _CTRL_ENTER
+    + r""" | """
+    + _READING_TIME
+    + r"""
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -97,6 +138,13 @@ _FOOTER_LINES = re.compile(
     | \bcc\ by(?:-(?:sa|nc|nd))+\b | \bcc\ by\ \d\.\d\b | \bcc0\b
     | \bgewähr\ für\ die\ (?:richtigkeit|vollständigkeit)\b | \bohne\ gewähr\b
     | \bkeine\ (?:gewähr|haftung)\ für\b | \baccepts?\ no\ (?:liability|responsibility)\b
+    | """
+    + _CTRL_ENTER
+    + r""" | """
+    + _READING_TIME
+    + r""" | """
+    + _APPEAL
+    + r"""
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -106,8 +154,9 @@ FOOTER_LINE_MAX_CHARS = 160
 # credit ("Source: ...", "Quelle: ..."), a citation box's heading ("Cite this report").
 _LABEL_LINES = re.compile(
     r"""
-    ^(?:also\ read | read\ also | see\ also | lesen\ sie\ auch | auch\ interessant
-    | mehr\ zum\ thema | read\ more | related)\s*:
+    ^(?:read\ more | related | """
+    + _POINTER
+    + r""")\s*:
     | ^(?:table | tabelle | figure | fig\. | abbildung | abb\. | chart | grafik)\ \d+[.:]
     | ^(?:sources? | quellen? | photo | foto | bild | image | credits?)\s*:\s
     | ^(?:cite\ this\ (?:report|article|page|paper|study|publication) | how\ to\ cite
