@@ -109,3 +109,41 @@ def test_reading_time_line_stays_out(content_server: ContentServer) -> None:
 def test_extractor_version_is_raised_for_the_precision_rules() -> None:
     # Pages polled by version 9 are fetched in full once; an unchanged body is only recorded.
     assert SOURCE_KINDS["page"].EXTRACTOR >= 10
+
+
+# --- a call to action: a box's sentence, then a short link of its own ------------------------
+
+CONCERT = [
+    "Am Sonntag sang der Kammerchor in der vollen Stadtkirche sein erstes Konzert nach der Pause.",
+    "Unter der Leitung der neuen Chorleiterin erklangen Werke von Praetorius und Mendelssohn.",
+    "Das Publikum dankte mit langem Beifall, und der Chor gab zwei Zugaben aus dem Frühjahr.",
+]
+CALLS = [
+    ("Du singst gern? Wir proben jeden Dienstag im Gemeindehaus.", "Hier mehr erfahren"),
+    ("Das Stadtwiki sucht Autorinnen und Autoren für seine Vereinsseiten.", "Mitmachen!"),
+]
+# A post that ends with its source's address keeps it: an address is no call to action.
+SOURCE_LINE = "Den Mitschnitt gibt es beim Sender."
+SOURCE_URL = "https://radio.example/mitschnitt"
+
+
+def call_to_action_page() -> str:
+    body = "".join(f"<p>{text}</p>" for text in CONCERT)
+    calls = "".join(
+        f'<div class="j-module j-text"><p><span>{lead} <a href="/mit/">{label}</a></span></p></div>'
+        for lead, label in CALLS
+    )
+    source = (
+        f'<div class="j-module j-text"><p>{SOURCE_LINE} <a href="/x">{SOURCE_URL}</a></p></div>'
+    )
+    return page(
+        "Konzertbericht",
+        f'<div class="j-module j-text"><h1>Kammerchor singt wieder</h1>{body}</div>{calls}{source}',
+        "de",
+    )
+
+
+def test_call_to_action_after_a_sentence_stays_out(content_server: ContentServer) -> None:
+    texts = texts_of(fetched(content_server.set("/de/chor", call_to_action_page())))
+    assert_kept(texts, CONCERT)
+    assert_out(texts, [label for _, label in CALLS] + [lead for lead, _ in CALLS])

@@ -385,6 +385,7 @@ def added_blocks(
             or in_furniture(el := source_of(text))
             or caption(el)
             or teaser_snippet(el)
+            or call_to_action(el)
         ):
             labels.clear()
             continue
@@ -524,6 +525,38 @@ def teaser_snippet(el: etree._Element | None) -> bool:
     return bool(title_text) and link is not None and (
         " ".join(link.text_content().split()) == title_text
     )
+
+
+# A call to action: a short box's prompt that ends in a link of its own after a whole sentence
+# ("Du singst gern? Wir proben dienstags. Hier mehr erfahren", "Registration is open. Register
+# now", "La academia te regala la primera clase. Reserva aquí"): an invitation to click in any
+# language, found by its shape. A link that is an address ("https://...") is a post's source.
+CTA_MAX_CHARS = 250
+CTA_LINK_MAX_WORDS = 5
+_CTA_LEAD_END = re.compile(r"[.!?]$")
+
+
+def call_to_action(el: etree._Element | None) -> bool:
+    """Whether an element is a call to action: one or two sentences, then one short link."""
+    if el is None:
+        return False
+    text = " ".join(el.text_content().split())
+    if not text or len(text) > CTA_MAX_CHARS:
+        return False
+    links = list(el.iter("a"))
+    if len(links) != 1:
+        return False
+    label = " ".join(links[0].text_content().split())
+    if (
+        not label
+        or not text.endswith(label)
+        or len(label.split()) > CTA_LINK_MAX_WORDS
+        or "/" in label
+        or "www." in label
+    ):
+        return False
+    lead = text[: -len(label)].rstrip()
+    return bool(_CTA_LEAD_END.search(lead))
 
 
 _CUT_OFF = re.compile(r"(?:…|\.\.\.)$")
