@@ -147,3 +147,30 @@ def test_call_to_action_after_a_sentence_stays_out(content_server: ContentServer
     texts = texts_of(fetched(content_server.set("/de/chor", call_to_action_page())))
     assert_kept(texts, CONCERT)
     assert_out(texts, [label for _, label in CALLS] + [lead for lead, _ in CALLS])
+
+
+# --- a dateline in another language over a statement -----------------------------------------
+
+STATEMENT_UK = [
+    "Міністерство рішуче засуджує чергову ракетну атаку на енергетичну інфраструктуру країни.",
+    "Ми закликаємо партнерів посилити тиск на агресора та прискорити постачання систем ППО.",
+    "Відповідальність за кожен злочин буде встановлена, а винні понесуть справедливе покарання.",
+]
+DATELINES = ["12 грудня 2026 - 14:20", "3 de marzo de 2026 · 09:15"]
+
+
+def statement_page(dateline: str) -> str:
+    body = "".join(f"<p>{text}</p>" for text in STATEMENT_UK)
+    return page(
+        "Заява",
+        f'<div class="statement"><h1>Заява щодо ракетної атаки на енергетику</h1>'
+        f'<p class="date">{dateline}</p>{body}</div>',
+        "uk",
+    )
+
+
+def test_dateline_in_other_languages_stays_out(content_server: ContentServer) -> None:
+    for n, dateline in enumerate(DATELINES):
+        texts = texts_of(fetched(content_server.set(f"/uk/zaiava{n}", statement_page(dateline))))
+        assert_kept(texts, STATEMENT_UK)
+        assert_out(texts, [dateline.split()[0] + " " + dateline.split()[1]])

@@ -218,9 +218,21 @@ _MONTHS = (
     r"jan|feb|mär|mar|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|januar|februar|märz|march"
     r"|april|juni|june|juli|july|august|september|oktober|october|november|dezember|december"
 )
+# Month names of the other languages of our sets ("12 грудня 2024", "9 de febrero de 2025",
+# "3. května 2025"): only between a day and a year, as some stems are words too.
+_OTHER_MONTHS = (
+    r"січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листоп|груд"
+    r"|янв|фев|март|апр|ма[йя]|июн|июл|авг|сент|окт|ноя|дек"
+    r"|stycz|lut|marc|kwie|maj|czerw|lip|sierp|wrze|paźdz|listop|grud"
+    r"|janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc"
+    r"|ener|febr|marzo|abril|mayo|juni|juli|agost|set|dic|genn|magg|giugn|lugl|ott"
+    r"|fev|març|abr|maio|out|dez|maart|mei|okt|des|marts|ian|iun|iul|noi"
+    r"|led|únor|břez|dub|květ|červ|srp|září|říj|pros"
+)
 _RECORD_MARK = re.compile(
     rf"""
     \b\d{{1,2}}\.\ ?\d{{1,2}}\.\ ?\d{{2,4}}\b | \b\d{{4}}-\d{{2}}-\d{{2}}\b
+    | \b\d{{1,2}}\.?\ (?:de\ )?(?:{_OTHER_MONTHS})\w*\.?,?\ (?:de\ )?\d{{4}}\b
     | \b\d{{1,2}}\.?\ (?:{_MONTHS})\w*\.?\ \d{{4}}\b | \b(?:{_MONTHS})\w*\.?\ \d{{1,2}},?\ \d{{4}}\b
     | \b(?:{_MONTHS})\w*\ \d{{4}}\b
     | \b(?:no|nr|number|nummer|vol|volume|band|heft|issue|ausgabe|az|drucksache)\.?:?\ ?\d
