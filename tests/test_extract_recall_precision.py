@@ -174,3 +174,44 @@ def test_dateline_in_other_languages_stays_out(content_server: ContentServer) ->
         texts = texts_of(fetched(content_server.set(f"/uk/zaiava{n}", statement_page(dateline))))
         assert_kept(texts, STATEMENT_UK)
         assert_out(texts, [dateline.split()[0] + " " + dateline.split()[1]])
+
+
+# --- a list of cards under the article: a link to another story and its source ----------------
+
+STORY = [
+    "The central bank raised its main rate by half a point on Thursday, its third rise this year.",
+    "Officials said prices for food and energy were still climbing faster than wages in most"
+    " regions.",
+    "Markets had expected a smaller step, and the currency gained against the dollar after"
+    " the news.",
+]
+CARDS = [
+    ("Snowstorm closes schools across three states", "The Weather Desk"),
+    ("Pope visits hospital on first day back", "Transglobal Press"),
+    ("These are the best-selling SUVs of 2026", "Motoring Today"),
+]
+# The article's own list of links, each with a sentence: kept.
+OWN_LIST = [
+    ("The rate decision", "was taken by seven votes to two."),
+    ("The bank's forecast", "sees inflation falling next spring."),
+]
+
+
+def card_list_page() -> str:
+    body = "".join(f"<p>{text}</p>" for text in STORY)
+    own = "".join(f'<li><a href="/d{n}">{a}</a> {b}</li>' for n, (a, b) in enumerate(OWN_LIST))
+    cards = "".join(
+        f'<li><a href="/news/{n}">{title}</a><span>{source}</span></li>'
+        for n, (title, source) in enumerate(CARDS)
+    )
+    return page(
+        "Rates",
+        f"<article><h1>Central bank raises rates again</h1>{body}<ul>{own}</ul>"
+        f'<div class="caas-more"><h3>Recommended Stories</h3><ul>{cards}</ul></div></article>',
+    )
+
+
+def test_list_of_cards_to_other_stories_stays_out(content_server: ContentServer) -> None:
+    texts = texts_of(fetched(content_server.set("/en/rates", card_list_page())))
+    assert_kept(texts, STORY + [f"{a} {b}" for a, b in OWN_LIST])
+    assert_out(texts, [title for title, _ in CARDS] + ["Recommended Stories"])

@@ -398,6 +398,7 @@ def added_blocks(
             or caption(el)
             or teaser_snippet(el)
             or call_to_action(el)
+            or card_list_item(el)
         ):
             labels.clear()
             continue
@@ -537,6 +538,36 @@ def teaser_snippet(el: etree._Element | None) -> bool:
     return bool(title_text) and link is not None and (
         " ".join(link.text_content().split()) == title_text
     )
+
+
+# A list of cards: each item one link to another story with its source or date beside it
+# ("Pope visits hospital on first day back" + "Transglobal Press"), a "Recommended" box under
+# the article. Every item of the list must look so: a list of the article's own is not.
+CARD_NOTE_MAX_WORDS = 4
+CARD_LIST_MIN_ITEMS = 2
+
+
+def _card(item: etree._Element) -> bool:
+    links = list(item.iter("a"))
+    if len(links) != 1:
+        return False
+    label = " ".join(links[0].text_content().split())
+    text = " ".join(item.text_content().split())
+    if not label or not text.startswith(label):
+        return False
+    note = text[len(label) :].strip()
+    return 0 < len(note.split()) <= CARD_NOTE_MAX_WORDS and not _SENTENCE_END.search(note)
+
+
+def card_list_item(el: etree._Element | None) -> bool:
+    """Whether an element is an item of a list of cards (see above)."""
+    if el is None or el.tag != "li":
+        return False
+    parent = el.getparent()
+    if parent is None:
+        return False
+    items = [child for child in parent if child.tag == "li"]
+    return len(items) >= CARD_LIST_MIN_ITEMS and all(_card(item) for item in items)
 
 
 # A call to action: a short box's prompt that ends in a link of its own after a whole sentence
