@@ -19,6 +19,33 @@ from monitor.extract.blocks import Block
 from monitor.extract.text import canonical
 from monitor.volatile import canonical_only_volatile
 
+# A pointer to another story ("Also read", "Lesen Sie auch") in the languages of our sets and
+# their neighbours: a line naming the reader's next click, not the article's text.
+_POINTER = r"""
+    also\ read | read\ also | see\ also | lesen\ sie\ auch | lies\ auch | auch\ interessant
+    | mehr\ zum\ thema | (?:à\ )?lire\ (?:aussi|également) | voir\ aussi
+    | le[ea]\ también | leer\ también | ver\ también | te\ puede\ interesar
+    | lleg(?:iu|eix)\ també | vegeu\ també | leggi\ anche | vedi\ anche
+    | leia\ (?:também|mais) | veja\ também | lees\ ook | zie\ ook | les\ også | læs\ også
+    | se\ også | läs\ (?:också|även) | se\ även | lue\ myös | katso\ myös
+    | czytaj\ (?:też|także|również) | zobacz\ (?:też|także|również) | čtěte\ (?:také|též)
+    | přečtěte\ si\ (?:také|též) | čítajte\ aj | prečítajte\ si\ aj | cite(?:ș|ş|s)te\ (?:ș|ş|s)i
+    | vezi\ (?:ș|ş|s)i | читайте\ (?:також|также|тоже) | дивіться\ також | смотрите\ также
+    | διαβάστε\ επίσης | ayrıca\ okuyun
+"""
+# A reader's error report prompt ("Found a mistake? Select it and press Ctrl+Enter"), a
+# reading time ("Lesezeit: 4 Min.", "5 min read") and a support appeal in other languages.
+_APPEAL = r"""
+    \b(?:підтримайте\ нас | поддержите\ нас | wesprzyj\ nas | soutenez-nous | apóyanos
+    | sostienici | steun\ ons | støtt\ oss | stöd\ oss | podpořte\ nás | sprijin(?:ă|a)-ne)\b
+"""
+_CTRL_ENTER = r"\bctrl\s*\+\s*enter\b"
+_READING_TIME = r"""
+    \b(?:lesezeit | reading\ time | lesetid | läs(?:nings)?tid | leestijd | czas\ czytania
+    | temps\ de\ lecture | tiempo\ de\ lectura | tempo\ di\ lettura | lukuaika
+    | час\ читання | время\ чтения)\b:?\s*\d | \b\d+\s*min(?:\.|utes?)?\ read\b
+"""
+
 # Phrases that mark a short block as the page's furniture rather than its text: consent and
 # cookie notices, newsletter and subscription boxes, paywalls, appeals for money, citation and
 # copyright notes, app prompts, "read more" pointers, share/print bars, press-office contacts,
@@ -56,6 +83,20 @@ _PHRASES = re.compile(
     | \b(?:kontakt|contact):\s*@
     | \bthis\ e-?mail\b | \bthese\ e-?mails\b | \bmailing\ address\b | \bunsubscribe\b
     | \bcc\ by(?:-(?:sa|nc|nd))+\b | \bcc\ by\ \d\.\d\b | \bcc0\b
+    # The same classes in other languages: a support appeal, a paywall, a cookie notice.
+    | \bregister\ now\b | """
+    + _APPEAL
+    + r"""
+    | \babonn(?:ent(?:er|en)?|ement|é|és|ee|ees|ati)\b | \bsuscript(?:or|ores|ora|oras)\b
+    | \bsubscriptor(?:s|es)?\b | \bprenumerator | \bпередплат | \bподписчик
+    | \binformasjonskapsl | \binformationskaps | \bevästei | \bciasteczk
+    | \b(?:"""
+    + _POINTER
+    + r""")\b | """
+    + _CTRL_ENTER
+    + r""" | """
+    + _READING_TIME
+    + r"""
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -97,6 +138,13 @@ _FOOTER_LINES = re.compile(
     | \bcc\ by(?:-(?:sa|nc|nd))+\b | \bcc\ by\ \d\.\d\b | \bcc0\b
     | \bgewähr\ für\ die\ (?:richtigkeit|vollständigkeit)\b | \bohne\ gewähr\b
     | \bkeine\ (?:gewähr|haftung)\ für\b | \baccepts?\ no\ (?:liability|responsibility)\b
+    | """
+    + _CTRL_ENTER
+    + r""" | """
+    + _READING_TIME
+    + r""" | """
+    + _APPEAL
+    + r"""
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -106,8 +154,9 @@ FOOTER_LINE_MAX_CHARS = 160
 # credit ("Source: ...", "Quelle: ..."), a citation box's heading ("Cite this report").
 _LABEL_LINES = re.compile(
     r"""
-    ^(?:also\ read | read\ also | see\ also | lesen\ sie\ auch | auch\ interessant
-    | mehr\ zum\ thema | read\ more | related)\s*:
+    ^(?:read\ more | related | """
+    + _POINTER
+    + r""")\s*:
     | ^(?:table | tabelle | figure | fig\. | abbildung | abb\. | chart | grafik)\ \d+[.:]
     | ^(?:sources? | quellen? | photo | foto | bild | image | credits?)\s*:\s
     | ^(?:cite\ this\ (?:report|article|page|paper|study|publication) | how\ to\ cite
@@ -169,9 +218,21 @@ _MONTHS = (
     r"jan|feb|mär|mar|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|januar|februar|märz|march"
     r"|april|juni|june|juli|july|august|september|oktober|october|november|dezember|december"
 )
+# Month names of the other languages of our sets ("12 грудня 2024", "9 de febrero de 2025",
+# "3. května 2025"): only between a day and a year, as some stems are words too.
+_OTHER_MONTHS = (
+    r"січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листоп|груд"
+    r"|янв|фев|март|апр|ма[йя]|июн|июл|авг|сент|окт|ноя|дек"
+    r"|stycz|lut|marc|kwie|maj|czerw|lip|sierp|wrze|paźdz|listop|grud"
+    r"|janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc"
+    r"|ener|febr|marzo|abril|mayo|juni|juli|agost|set|dic|genn|magg|giugn|lugl|ott"
+    r"|fev|març|abr|maio|out|dez|maart|mei|okt|des|marts|ian|iun|iul|noi"
+    r"|led|únor|břez|dub|květ|červ|srp|září|říj|pros"
+)
 _RECORD_MARK = re.compile(
     rf"""
     \b\d{{1,2}}\.\ ?\d{{1,2}}\.\ ?\d{{2,4}}\b | \b\d{{4}}-\d{{2}}-\d{{2}}\b
+    | \b\d{{1,2}}\.?\ (?:de\ )?(?:{_OTHER_MONTHS})\w*\.?,?\ (?:de\ )?\d{{4}}\b
     | \b\d{{1,2}}\.?\ (?:{_MONTHS})\w*\.?\ \d{{4}}\b | \b(?:{_MONTHS})\w*\.?\ \d{{1,2}},?\ \d{{4}}\b
     | \b(?:{_MONTHS})\w*\ \d{{4}}\b
     | \b(?:no|nr|number|nummer|vol|volume|band|heft|issue|ausgabe|az|drucksache)\.?:?\ ?\d
@@ -336,6 +397,8 @@ def added_blocks(
             or in_furniture(el := source_of(text))
             or caption(el)
             or teaser_snippet(el)
+            or call_to_action(el)
+            or card_list_item(el)
         ):
             labels.clear()
             continue
@@ -475,6 +538,68 @@ def teaser_snippet(el: etree._Element | None) -> bool:
     return bool(title_text) and link is not None and (
         " ".join(link.text_content().split()) == title_text
     )
+
+
+# A list of cards: each item one link to another story with its source or date beside it
+# ("Pope visits hospital on first day back" + "Transglobal Press"), a "Recommended" box under
+# the article. Every item of the list must look so: a list of the article's own is not.
+CARD_NOTE_MAX_WORDS = 4
+CARD_LIST_MIN_ITEMS = 2
+
+
+def _card(item: etree._Element) -> bool:
+    links = list(item.iter("a"))
+    if len(links) != 1:
+        return False
+    label = " ".join(links[0].text_content().split())
+    text = " ".join(item.text_content().split())
+    if not label or not text.startswith(label):
+        return False
+    note = text[len(label) :].strip()
+    return 0 < len(note.split()) <= CARD_NOTE_MAX_WORDS and not _SENTENCE_END.search(note)
+
+
+def card_list_item(el: etree._Element | None) -> bool:
+    """Whether an element is an item of a list of cards (see above)."""
+    if el is None or el.tag != "li":
+        return False
+    parent = el.getparent()
+    if parent is None:
+        return False
+    items = [child for child in parent if child.tag == "li"]
+    return len(items) >= CARD_LIST_MIN_ITEMS and all(_card(item) for item in items)
+
+
+# A call to action: a short box's prompt that ends in a link of its own after a whole sentence
+# ("Du singst gern? Wir proben dienstags. Hier mehr erfahren", "Registration is open. Register
+# now", "La academia te regala la primera clase. Reserva aquí"): an invitation to click in any
+# language, found by its shape. A link that is an address ("https://...") is a post's source.
+CTA_MAX_CHARS = 250
+CTA_LINK_MAX_WORDS = 5
+_CTA_LEAD_END = re.compile(r"[.!?]$")
+
+
+def call_to_action(el: etree._Element | None) -> bool:
+    """Whether an element is a call to action: one or two sentences, then one short link."""
+    if el is None:
+        return False
+    text = " ".join(el.text_content().split())
+    if not text or len(text) > CTA_MAX_CHARS:
+        return False
+    links = list(el.iter("a"))
+    if len(links) != 1:
+        return False
+    label = " ".join(links[0].text_content().split())
+    if (
+        not label
+        or not text.endswith(label)
+        or len(label.split()) > CTA_LINK_MAX_WORDS
+        or "/" in label
+        or "www." in label
+    ):
+        return False
+    lead = text[: -len(label)].rstrip()
+    return bool(_CTA_LEAD_END.search(lead))
 
 
 _CUT_OFF = re.compile(r"(?:…|\.\.\.)$")

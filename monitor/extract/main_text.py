@@ -26,6 +26,7 @@ from monitor.extract.boilerplate import (
     FURNITURE_TAGS,
     added_blocks,
     boilerplate,
+    call_to_action,
     caption,
     cut_off,
     fragment,
@@ -477,7 +478,7 @@ class _RefusedBlocks:
     def _refused(self, el: etree._Element) -> bool:
         if el.tag in _UNJUDGED or _NESTED_BLOCKS(el):
             return False
-        if in_furniture(el) or caption(el):
+        if in_furniture(el) or caption(el) or call_to_action(el):
             return True
         text = " ".join(el.text_content().split())
         if not text:

@@ -29,10 +29,11 @@ FOLLOWS_LINKS = False
 # action, donation prompts and byline dates out, fact boxes among the article's text in; 8:
 # posts of components classed "widget" or "message" in, an article of <br><br> runs keeps its
 # first run, wiki headings with long edit links and FAQ questions put back; 9: paragraphs
-# after an empty named anchor in).
+# after an empty named anchor in; 10: pointer lines, support appeals, paywall and cookie
+# lines in more languages, reading times and error-report prompts out).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 9
+EXTRACTOR: int | None = 10
 
 
 def extract(
