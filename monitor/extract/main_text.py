@@ -513,10 +513,30 @@ def _finder(tree: HtmlElement) -> Callable[[str], etree._Element | None]:
         if not found:
             for el in tree.iter(_TEXT_ELEMENTS):
                 found.setdefault(" ".join(el.text_content().split()), el)
+                if el.find(".//br") is not None:
+                    found.setdefault(_broken_text(el), el)
             found.setdefault("", tree)
         return found.get(text)
 
     return find
+
+
+# trafilatura reads a <br> as a line break (<lb/>), so a block's text has a space where the
+# page's text_content() joins the words on either side ("JUSTICE<br>KING'S"): an element
+# holding line breaks is indexed by its text with a space there too, or a block of a court's
+# header lines, a byline over a dateline, was never found and no element rule judged it.
+def _broken_text(el: etree._Element) -> str:
+    """An element's text, whitespace-collapsed, with a space at each <br>."""
+    parts: list[str] = []
+    for event, node in etree.iterwalk(el, events=("start", "end")):
+        if event == "start":
+            if node.tag == "br":
+                parts.append(" ")
+            if isinstance(node.tag, str) and node.text:
+                parts.append(node.text)
+        elif node is not el and node.tail:
+            parts.append(node.tail)
+    return " ".join("".join(parts).split())
 
 
 # trafilatura drops every element whose class says "teaser", in both modes, and CMSs mark
