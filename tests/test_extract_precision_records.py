@@ -52,3 +52,62 @@ def test_header_lines_broken_with_br_stay_out(content_server: ContentServer) -> 
 def test_extractor_version_is_raised_for_the_record_rules() -> None:
     # Pages polled by version 10 are fetched in full once; an unchanged body is only recorded.
     assert SOURCE_KINDS["page"].EXTRACTOR >= 11
+
+
+# --- footnote and reference lists under the text ---------------------------------------------
+
+REPORT = [
+    "Since the spring the two governments have signed four agreements on rail freight.",
+    "The largest covers the gauge-change station at the border, which is to double its capacity.",
+    "Officials expect the first trains on the new timetable before the end of the year.",
+]
+STEPS = ["Widen the yard at the border station.", "Add a second track to the river bridge."]
+NOTES = [
+    "Ministry of Transport, press release of 3 March 2026.",
+    "Interview with a railway official, Vienna, April 2026.",
+]
+# A German report's notes, known by the box's class only (no ids on the items).
+BERICHT = [
+    "Die Bahnverwaltungen beider Länder haben im Frühjahr vier Abkommen unterzeichnet.",
+    "Das größte betrifft den Umspurbahnhof an der Grenze, dessen Leistung sich verdoppeln soll.",
+]
+FUSSNOTEN = ["Verkehrsministerium, Mitteilung vom 3. März 2026.", "Gespräch in Wien, April 2026."]
+
+
+def footnotes_page() -> str:
+    body = "".join(
+        f"<p>{text}<sup><a href='#fn{n}'>{n}</a></sup></p>" for n, text in enumerate(REPORT, 1)
+    )
+    steps = "".join(f'<li id="step-{n}">{text}</li>' for n, text in enumerate(STEPS, 1))
+    # The notes' ids link the marks in the text to them; their box's class says nothing.
+    notes = "".join(f'<li id="fn{n}">{text}</li>' for n, text in enumerate(NOTES, 1))
+    return page(
+        "Rail freight agreements",
+        f'<article><h1>Four agreements on rail freight</h1><div class="pub-body">{body}'
+        f"<h2>Next steps</h2><ol>{steps}</ol><section class='report-end'><h2>Notes</h2>"
+        f"<ol>{notes}</ol></section></div></article>",
+    )
+
+
+def fussnoten_page() -> str:
+    body = "".join(f"<p>{text}</p>" for text in BERICHT)
+    notes = "".join(f"<li>{text}</li>" for text in FUSSNOTEN)
+    return page(
+        "Abkommen zum Schienengüterverkehr",
+        f"<article><h1>Vier Abkommen zum Schienengüterverkehr</h1>{body}"
+        f'<div class="pub-fussnoten"><h3>Anmerkungen</h3><ol>{notes}</ol></div></article>',
+        "de",
+    )
+
+
+def test_footnote_lists_stay_out_in_any_language(content_server: ContentServer) -> None:
+    doc = fetched(content_server.set("/en/rail", footnotes_page()))
+    texts = texts_of(doc)
+    assert_kept(texts, REPORT + STEPS)
+    assert_out(texts, ["Ministry of Transport", "Interview with", "Notes"])
+    # The article's own list keeps its heading; the notes' heading heads nothing.
+    assert [p.title for p in doc.passages if p.text in STEPS] == ["Next steps"] * 2
+    assert all(p.title != "Notes" for p in doc.passages)
+    texts = texts_of(fetched(content_server.set("/de/bahn", fussnoten_page())))
+    assert_kept(texts, BERICHT)
+    assert_out(texts, ["Verkehrsministerium", "Gespräch in Wien", "Anmerkungen"])
