@@ -111,3 +111,52 @@ def test_footnote_lists_stay_out_in_any_language(content_server: ContentServer) 
     texts = texts_of(fetched(content_server.set("/de/bahn", fussnoten_page())))
     assert_kept(texts, BERICHT)
     assert_out(texts, ["Verkehrsministerium", "Gespräch in Wien", "Anmerkungen"])
+
+
+# --- a publisher's disclaimer and a newsletter's sponsor line --------------------------------
+
+COMMENTARY = [
+    "The treaty's mutual assistance clause has now been invoked twice, both times by Moscow.",
+    "Neither government has published the request or the answer, only the fact of the call.",
+    "That silence is itself a message to Seoul and Tokyo, and both have read it as one.",
+]
+VIEWS = (
+    "The views expressed in this commentary are the author's own and do not necessarily reflect"
+    " those of the Institute."
+)
+SPONSOR = "This issue is supported by Harbourline, the port data service. Start a free trial."
+DISCLAIMER = "The Library does not advise members of the public on their own circumstances."
+KOMMENTAR = [
+    "Die Beistandsklausel des Vertrags ist inzwischen zweimal angerufen worden.",
+    "Beide Regierungen haben weder das Ersuchen noch die Antwort veröffentlicht.",
+]
+ANSICHT = "Die Beiträge geben ausschließlich die persönliche Auffassung der Autorin wieder."
+
+
+def commentary_page() -> str:
+    body = "".join(f"<p>{text}</p>" for text in COMMENTARY)
+    return page(
+        "The clause invoked",
+        f"<article><h1>The clause has been invoked twice</h1>{body}"
+        f'<div class="end"><p><em>{VIEWS}</em></p><p>{SPONSOR}</p>'
+        f"<h3>Disclaimer</h3><p>{DISCLAIMER}</p></div></article>",
+    )
+
+
+def kommentar_page() -> str:
+    body = "".join(f"<p>{text}</p>" for text in KOMMENTAR)
+    return page(
+        "Die Klausel",
+        f"<article><h1>Die Klausel wurde zweimal angerufen</h1>{body}"
+        f'<p class="hinweis">{ANSICHT}</p></article>',
+        "de",
+    )
+
+
+def test_disclaimer_and_sponsor_lines_stay_out(content_server: ContentServer) -> None:
+    texts = texts_of(fetched(content_server.set("/en/clause", commentary_page())))
+    assert_kept(texts, COMMENTARY)
+    assert_out(texts, ["views expressed", "Harbourline", "does not advise", "Disclaimer"])
+    texts = texts_of(fetched(content_server.set("/de/klausel", kommentar_page())))
+    assert_kept(texts, KOMMENTAR)
+    assert_out(texts, ["Auffassung der Autorin"])

@@ -45,6 +45,20 @@ _READING_TIME = r"""
     | temps\ de\ lecture | tiempo\ de\ lectura | tempo\ di\ lettura | lukuaika
     | час\ читання | время\ чтения)\b:?\s*\d | \b\d+\s*min(?:\.|utes?)?\ read\b
 """
+# A publisher's disclaimer ("The views expressed in this paper are the authors' own", "Die
+# Beiträge geben die Auffassung der Autorin wieder", "n'engagent que leur auteur", a press
+# release's "forward-looking statements", "Not an official record") and a newsletter's sponsor
+# line ("A word from our sponsor", "This issue is supported by ...", "Start a free trial"):
+# notes on the text, never the text (every set's labels leave them out).
+_DISCLAIMER = r"""
+    \bviews\ expressed\b | \bdo(?:es)?\ not\ necessarily\ (?:reflect|represent)\b
+    | \bgeben?\b[^.]{0,60}\b(?:auffassung|meinung|ansicht)(?:en)?\b[^.]{0,40}\bwieder\b
+    | \bn['’]engagent\ que\b | \bno\ reflejan?\ necesariamente\b
+    | \bforward-looking\ statements?\b | \bnot\ an\ official\ (?:legal\ )?(?:record|edition)\b
+    | \b(?:a\ word\ from\ )?our\ sponsors?\b | \bstart\ (?:a|your)\ free\ trial\b
+    | \btry\ it\ free\b | \bthis\ (?:issue|newsletter|edition|e-?mail|episode)\ is
+    \ (?:supported|sponsored|brought\ to\ you)\ by\b
+"""
 
 # Phrases that mark a short block as the page's furniture rather than its text: consent and
 # cookie notices, newsletter and subscription boxes, paywalls, appeals for money, citation and
@@ -86,6 +100,9 @@ _PHRASES = re.compile(
     # The same classes in other languages: a support appeal, a paywall, a cookie notice.
     | \bregister\ now\b | """
     + _APPEAL
+    + r"""
+    | """
+    + _DISCLAIMER
     + r"""
     | \babonn(?:ent(?:er|en)?|ement|é|és|ee|ees|ati)\b | \bsuscript(?:or|ores|ora|oras)\b
     | \bsubscriptor(?:s|es)?\b | \bprenumerator | \bпередплат | \bподписчик
@@ -144,6 +161,8 @@ _FOOTER_LINES = re.compile(
     + _READING_TIME
     + r""" | """
     + _APPEAL
+    + r""" | """
+    + _DISCLAIMER
     + r"""
     """,
     re.IGNORECASE | re.VERBOSE,
@@ -161,6 +180,9 @@ _LABEL_LINES = re.compile(
     | ^(?:sources? | quellen? | photo | foto | bild | image | credits?)\s*:\s
     | ^(?:cite\ this\ (?:report|article|page|paper|study|publication) | how\ to\ cite
     | so\ zitieren\ sie)
+    # A disclaimer's heading, with its lines (see FOOTER_SECTION_MAX_BLOCKS).
+    | ^(?:disclaimer | haftungsausschluss | forward-looking\ statements | avertissement
+    | aviso\ legal | exención\ de\ responsabilidad | esclusione\ di\ responsabilità)\s*:?$
     """,
     re.IGNORECASE | re.VERBOSE,
 )
