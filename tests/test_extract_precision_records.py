@@ -160,3 +160,73 @@ def test_disclaimer_and_sponsor_lines_stay_out(content_server: ContentServer) ->
     texts = texts_of(fetched(content_server.set("/de/klausel", kommentar_page())))
     assert_kept(texts, KOMMENTAR)
     assert_out(texts, ["Auffassung der Autorin"])
+
+
+# --- a record's label/value box --------------------------------------------------------------
+
+BILL = [
+    "Be it enacted by the Senate and House of Representatives assembled, that this Act may be"
+    " cited as the Harbour Safety Act.",
+    "The Secretary shall publish, within 90 days, a list of the ports where the new inspection"
+    " rules apply, and shall review the list every year.",
+    "A vessel that fails an inspection under this section may not load cargo until it passes a"
+    " second inspection.",
+]
+OVERVIEW = [
+    ("Sponsor:", "Sen. Corvin, Ada [D-ME] (Introduced 02/11/2026)"),
+    ("Committees:", "Senate - Commerce"),
+    ("Latest Action:", "Senate - 02/11/2026 Read twice and referred to the Committee."),
+]
+DETAILS = [
+    ("Printed version:", "PDF"),
+    ("Publication Date:", "02/12/2026"),
+    ("Document Citation:", "91 FJ 80412"),
+]
+# A committee's transcript written as a table of speakers and their words is the text.
+TRANSCRIPT = [
+    ("Vors. Ida Brandt (SPD):", "Ich rufe den nächsten Punkt auf. Der Bericht liegt Ihnen vor."),
+    ("Jan Ohm (CDU):", "Gibt es schon Zahlen, wie viele Schiffe kontrolliert wurden?"),
+    ("StS Dr. Lea Moor:", "Bisher sind es vierzehn. Die Zahl wird monatlich veröffentlicht."),
+]
+PROTOKOLL = ["Der Ausschuss beriet über die Kontrollen im Hafen.", "Die Sitzung war öffentlich."]
+
+
+def bill_page() -> str:
+    rows = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in OVERVIEW)
+    terms = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in DETAILS)
+    body = "".join(f"<p>{text}</p>" for text in BILL)
+    return page(
+        "S. 412 - Harbour Safety Act",
+        f'<h1>S. 412 - Harbour Safety Act</h1><div class="overview"><table>{rows}</table></div>'
+        f'<div class="bill-text">{body}</div>'
+        f'<div class="details"><h3>Document Details</h3><dl>{terms}</dl></div>',
+    )
+
+
+def protokoll_page() -> str:
+    rows = "".join(f"<tr><td>{who}</td><td>{said}</td></tr>" for who, said in TRANSCRIPT)
+    body = "".join(f"<p>{text}</p>" for text in PROTOKOLL)
+    return page(
+        "Wortprotokoll",
+        f"<article><h1>Wortprotokoll der 12. Sitzung</h1>{body}<table>{rows}</table></article>",
+        "de",
+    )
+
+
+def test_label_value_boxes_of_a_record_stay_out(content_server: ContentServer) -> None:
+    texts = texts_of(fetched(content_server.set("/bill/s412", bill_page())))
+    assert_kept(texts, BILL)
+    assert_out(
+        texts,
+        [
+            "Sponsor",
+            "Committees",
+            "Latest Action",
+            "Printed version",
+            "Document Citation",
+            "91 FJ",
+            "Document Details",
+        ],
+    )
+    texts = texts_of(fetched(content_server.set("/de/protokoll", protokoll_page())))
+    assert_kept(texts, PROTOKOLL + [said for _, said in TRANSCRIPT])
