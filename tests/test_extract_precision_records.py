@@ -230,3 +230,46 @@ def test_label_value_boxes_of_a_record_stay_out(content_server: ContentServer) -
     )
     texts = texts_of(fetched(content_server.set("/de/protokoll", protokoll_page())))
     assert_kept(texts, PROTOKOLL + [said for _, said in TRANSCRIPT])
+
+
+# --- a table's caption and source line, a citation box, added by the recall pass -----------
+
+ANALYSIS = [
+    "Container counts at the two ports give the best estimate of the deliveries so far.",
+    "The counts rose sharply in the first half of 2024 and have fallen in every quarter since.",
+    "Our central estimate is that deliveries will stay near their present level this year.",
+    "Even at the lower rate the shells still make up a large share of what the guns fire each day.",
+]
+TABLE_ROWS = [("Jan-Jun 2024", "4,100", "3.6"), ("Jul-Dec 2024", "2,900", "2.6")]
+CITATION = "Lund, K. (2026). How many shells arrived at the ports? Northgate Institute."
+
+
+def table_caption_page() -> str:
+    # The first paragraph after an empty drop-cap span, which precision mode loses: the recall
+    # pass runs, and its default run holds the caption, the source line and the citation too.
+    rows = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in TABLE_ROWS)
+    table = (
+        '<div class="table-wrapper"><table class="data-table"><caption>Table 2. Containers'
+        " counted at both ports</caption><thead><tr><th>Period</th><th>Containers</th><th>"
+        f"Estimate</th></tr></thead><tbody>{rows}</tbody></table>"
+        '<p class="table-source">Source: Institute analysis of port camera footage.</p></div>'
+    )
+    chapters = (
+        '<div class="report-chapter"><h2>Method</h2><div class="report-chapter__text"><p>'
+        f'<span class="dropcap"></span>{ANALYSIS[0]}</p><p>{ANALYSIS[1]}</p></div></div>'
+        '<div class="report-chapter"><h2>The estimate</h2><div class="report-chapter__text">'
+        f"<p>{ANALYSIS[2]}</p>{table}<p>{ANALYSIS[3]}</p></div></div>"
+        f'<div class="report-cite"><h3>Cite this report</h3><p>{CITATION}</p></div>'
+    )
+    return page(
+        "Shell deliveries",
+        f'<h1>How many shells arrived at the ports?</h1><div class="report-body">{chapters}</div>',
+    )
+
+
+def test_caption_source_and_citation_added_by_the_recall_pass_stay_out(
+    content_server: ContentServer,
+) -> None:
+    texts = texts_of(fetched(content_server.set("/en/shells", table_caption_page())))
+    assert_kept(texts, ANALYSIS + [" | ".join(row) for row in TABLE_ROWS])
+    assert_out(texts, ["Table 2", "Source: Institute", "Lund, K."])

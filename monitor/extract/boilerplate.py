@@ -396,7 +396,8 @@ def added_blocks(
     merged: list[Block] = []
     position = 0  # next precision block not yet emitted
     labels: list[tuple[Block, bool]] = []  # added labels waiting, and whether each is a heading
-    for block in recall:
+    section = 0  # added blocks left under a footer heading ("Cite this report"), as in precision
+    for i, block in enumerate(recall):
         if block is None:
             labels.clear()
             continue
@@ -411,6 +412,12 @@ def added_blocks(
                 merged.append(precision[at])
                 position = at + 1
             labels.clear()
+            section = 0
+            continue
+        if kind == "head":
+            section = _footer_section(recall[i + 1 : i + 2 + FOOTER_SECTION_MAX_BLOCKS], text)
+        elif section:
+            section -= 1
             continue
         if (
             boilerplate(kind, text, long_kept)
@@ -432,6 +439,15 @@ def added_blocks(
         merged.append(block)
     merged.extend(precision[position:])
     return merged
+
+
+def _footer_section(after: Sequence[Block | None], heading: str) -> int:
+    """How many blocks of ``after`` stand in a footer heading's short section (see
+    `without_footer_lines`): 0 if ``heading`` is none or its section is longer."""
+    if not _footer_line(heading):
+        return 0
+    size = next((n for n, b in enumerate(after) if b is None or b[0] == "head"), len(after))
+    return size if size <= FOOTER_SECTION_MAX_BLOCKS else 0
 
 
 def _dated(labels: Iterable[Block]) -> list[Block]:
@@ -470,7 +486,9 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
         return True
     if len(text) <= DATE_LINE_MAX_CHARS and _DATE_LINES.search(text):
         return True
-    return _navigation_run(text)
+    # The footer and label lines precision mode's blocks lose: a table's or figure's caption
+    # ("Table 1: ..."), a source line, a disclaimer.
+    return _footer_line(text) or _navigation_run(text)
 
 
 # Where an added block stands tells what it is: precision mode drops every <header> (a
