@@ -273,3 +273,50 @@ def test_caption_source_and_citation_added_by_the_recall_pass_stay_out(
     texts = texts_of(fetched(content_server.set("/en/shells", table_caption_page())))
     assert_kept(texts, ANALYSIS + [" | ".join(row) for row in TABLE_ROWS])
     assert_out(texts, ["Table 2", "Source: Institute", "Lund, K."])
+
+
+# --- a standfirst under the headline ------------------------------------------------------------
+
+SUMMIT = [
+    "The talks on the island ended after about four hours, the presidential office said.",
+    "There is no joint statement yet; officials said one would follow in the evening.",
+    "The foreign ministry has called in the ambassador for the second time this year.",
+]
+STANDFIRST = "The two leaders hold their third summit since signing the treaty. Follow it here."
+# A German page's lead inside the header ("hero") box goes too; a lead of the body stays.
+GIPFEL = [
+    "Die Gespräche auf der Insel endeten nach etwa vier Stunden, teilte das Präsidialamt mit.",
+    "Eine gemeinsame Erklärung gibt es noch nicht; sie soll am Abend folgen.",
+]
+VORSPANN = "Die beiden Staatschefs treffen sich zum dritten Mal seit dem Vertrag."
+BODY_LEAD = "Am Morgen war der Zug des Gastes im Bahnhof eingetroffen, begleitet von Musik."
+
+
+def standfirst_page() -> str:
+    body = "".join(f"<p>{text}</p>" for text in SUMMIT)
+    return page(
+        "Summit day",
+        '<div class="live-head"><span class="badge">LIVE</span><h1>Leaders meet on the island'
+        f' - latest updates</h1><p class="live-standfirst">{STANDFIRST}</p></div>'
+        f'<div class="live-body">{body}</div>',
+    )
+
+
+def vorspann_page() -> str:
+    body = "".join(f"<p>{text}</p>" for text in GIPFEL)
+    return page(
+        "Gipfeltreffen",
+        f'<article><div class="article-hero"><h1>Staatschefs treffen sich auf der Insel</h1>'
+        f'<div class="article-hero__lead"><p>{VORSPANN}</p></div></div>'
+        f'<p class="lead">{BODY_LEAD}</p>{body}</article>',
+        "de",
+    )
+
+
+def test_standfirst_in_the_header_stays_out(content_server: ContentServer) -> None:
+    texts = texts_of(fetched(content_server.set("/en/summit", standfirst_page())))
+    assert_kept(texts, SUMMIT)
+    assert_out(texts, [STANDFIRST])
+    texts = texts_of(fetched(content_server.set("/de/gipfel", vorspann_page())))
+    assert_kept(texts, [BODY_LEAD, *GIPFEL])
+    assert_out(texts, [VORSPANN])

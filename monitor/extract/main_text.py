@@ -84,7 +84,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     if RECALL_PASS:
         blocks = without_edge_lines(with_fact_boxes(blocks, tree))
     blocks = _without_lines(blocks, _footnote_lines(tree) | _record_box_lines(tree))
-    return restore_headings(blocks, tree)
+    return restore_headings(_without_standfirst(blocks, tree), tree)
 
 
 # Precision mode drops real text on many page types (measured on the issue-15 probe pages:
@@ -255,6 +255,66 @@ def _without_lines(blocks: list[Block], lines: set[str]) -> list[Block]:
             continue
         out.append((kind, text))
     return out
+
+
+# A standfirst: the line or two under the headline that sums the story up ("The two leaders
+# hold their third summit. Follow the latest below."), a subtitle, a dek. Precision mode keeps
+# it as the article's first block; no set's labels do (a standfirst in the header is not main
+# text): measured on the dev pages, leading blocks classed "dek", "standfirst", "subtitle",
+# "summary", "bajada", "sommario", "vorspann"... were never in the expected text (500 tokens
+# in eleven languages), nor any "intro", "lead" or "perex" inside a header or hero box; an
+# "intro" or "lead" of the body is the text more often than not, and stays. Only among the
+# header's lines, before the first paragraph: a summary box further down is the article's.
+STANDFIRST_MAX_BLOCKS = 5
+_STANDFIRST_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:dek|deck|standfirst|sub-?title|subtitulo|subline|summary|bajada|sumario"
+    r"|sommario|resume|vorspann|chapo|chapeau|entradilla|entradeta|linha-fina)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:intro|lead|perex)(?:$|[\s_-])", re.IGNORECASE)
+_HEADER_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:header|hero|headline|masthead)(?:$|[\s_-])", re.IGNORECASE
+)
+# A box's own title ("summary-box__title": "Das Wichtigste in Kürze") heads the box's lines.
+_BOX_TITLE_CLASS = re.compile(r"(?<!sub)(?<!sub-)title", re.IGNORECASE)
+STANDFIRST_HEADER_LEVELS = 3
+
+
+def _standfirst(el: etree._Element) -> bool:
+    """Whether a block's element (or the one element inside it with the same text) is classed
+    as a standfirst, or as a lead inside the page's header box (see above)."""
+    text = _text(el)
+    while el.tag not in {"li", "td", "dd"}:  # a list's or table's line is no standfirst
+        cls = el.get("class") or ""
+        if _STANDFIRST_CLASS.search(cls) and not _BOX_TITLE_CLASS.search(cls):
+            return True
+        if _LEAD_CLASS.search(cls) and any(
+            up.tag == "header" or _HEADER_CLASS.search(up.get("class") or "")
+            for up in list(el.iterancestors())[:STANDFIRST_HEADER_LEVELS]
+        ):
+            return True
+        inner = [child for child in el if isinstance(child.tag, str)]
+        if len(inner) != 1 or _text(inner[0]) != text:
+            return False
+        el = inner[0]
+    return False
+
+
+def _without_standfirst(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` without the standfirst precision mode kept at their head (see above): looked
+    for over the header's other lines (the headline, a kicker, a date: a heading or a few
+    words), up to the first paragraph that is none."""
+    find = _finder(tree)
+    drop: set[int] = set()
+    for i, (kind, text) in enumerate(blocks[:STANDFIRST_MAX_BLOCKS]):
+        el = find(text) if kind in {"p", "head"} else None
+        if el is not None and _standfirst(el):
+            drop.add(i)
+        elif kind != "head" and not fragment(kind, text):
+            break
+    if not drop or len(drop) == len(blocks):
+        return blocks
+    return [block for i, block in enumerate(blocks) if i not in drop]
 
 
 def _with_recall_pass(
