@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from copy import copy
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -280,37 +280,61 @@ _BOX_TITLE_CLASS = re.compile(r"(?<!sub)(?<!sub-)title", re.IGNORECASE)
 STANDFIRST_HEADER_LEVELS = 3
 
 
+# A leading block's element is looked up by the page's text node that holds its first words
+# (climbing while an ancestor's text is the block's): an index of all the page's elements by
+# their text, or a search of every class, cost a twentieth of the extraction's CPU.
+_TEXT_HOLDING = etree.XPath("//text()[contains(., $piece)]")
+STANDFIRST_PIECE_CHARS = 24
+
+
+def _block_elements(tree: HtmlElement, text: str) -> Iterator[etree._Element]:
+    """The page's elements whose text is ``text``, from the innermost; none where its first
+    words are split across inline elements or lines (then no rule applies)."""
+    piece = text if len(text) <= STANDFIRST_PIECE_CHARS else text[:STANDFIRST_PIECE_CHARS]
+    piece = piece.rsplit(" ", 1)[0] if " " in piece else piece
+    for node in _TEXT_HOLDING(tree, piece=piece):
+        el = node.getparent()
+        if el is not None and getattr(node, "is_tail", False):
+            el = el.getparent()  # a tail's text belongs to its element's parent
+        while el is not None:
+            # Up from an inline part ("<em>") to the elements that hold the whole text.
+            own = _text(el)
+            if len(own) > len(text):
+                break
+            if own == text:
+                yield el
+            el = el.getparent()
+
+
 def _standfirst(el: etree._Element) -> bool:
-    """Whether a block's element (or the one element inside it with the same text) is classed
-    as a standfirst, or as a lead inside the page's header box (see above)."""
-    text = _text(el)
-    while el.tag not in {"li", "td", "dd"}:  # a list's or table's line is no standfirst
-        cls = el.get("class") or ""
-        if _STANDFIRST_CLASS.search(cls) and not _BOX_TITLE_CLASS.search(cls):
-            return True
-        if _LEAD_CLASS.search(cls) and any(
+    """Whether an element is classed as a standfirst, or as a lead inside the page's header
+    box (see above); a list's or table's line is none."""
+    cls = el.get("class") or ""
+    if _STANDFIRST_CLASS.search(cls):
+        standfirst = not _BOX_TITLE_CLASS.search(cls)
+    elif _LEAD_CLASS.search(cls):
+        standfirst = any(
             up.tag == "header" or _HEADER_CLASS.search(up.get("class") or "")
             for up in list(el.iterancestors())[:STANDFIRST_HEADER_LEVELS]
-        ):
-            return True
-        inner = [child for child in el if isinstance(child.tag, str)]
-        if len(inner) != 1 or _text(inner[0]) != text:
-            return False
-        el = inner[0]
-    return False
+        )
+    else:
+        return False
+    return standfirst and next(el.iterancestors("li", "td", "dd"), None) is None
 
 
 def _without_standfirst(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     """``blocks`` without the standfirst precision mode kept at their head (see above): looked
     for over the header's other lines (the headline, a kicker, a date: a heading or a few
     words), up to the first paragraph that is none."""
-    find = _finder(tree)
     drop: set[int] = set()
     for i, (kind, text) in enumerate(blocks[:STANDFIRST_MAX_BLOCKS]):
-        el = find(text) if kind in {"p", "head"} else None
-        if el is not None and _standfirst(el):
+        if kind in {"p", "head"} and any(
+            el.tag not in {"li", "td", "dd"} and _standfirst(el)
+            for el in _block_elements(tree, text)
+        ):
             drop.add(i)
-        elif kind != "head" and not fragment(kind, text):
+            continue
+        if kind != "head" and not fragment(kind, text):
             break
     if not drop or len(drop) == len(blocks):
         return blocks
@@ -674,7 +698,15 @@ def _finder(tree: HtmlElement) -> Callable[[str], etree._Element | None]:
         if not found:
             for el in tree.iter(_TEXT_ELEMENTS):
                 found.setdefault(" ".join(el.text_content().split()), el)
-                if el.find(".//br") is not None:
+            # The nearest text element around each line break, indexed by its text as
+            # trafilatura reads it (see `_broken_text`).
+            broken: set[etree._Element] = set()
+            for br in tree.iter("br"):
+                el = br.getparent()
+                while el is not None and el.tag not in _TEXT_ELEMENTS:
+                    el = el.getparent()
+                if el is not None and el not in broken:
+                    broken.add(el)
                     found.setdefault(_broken_text(el), el)
             found.setdefault("", tree)
         return found.get(text)
