@@ -320,3 +320,55 @@ def test_standfirst_in_the_header_stays_out(content_server: ContentServer) -> No
     texts = texts_of(fetched(content_server.set("/de/gipfel", vorspann_page())))
     assert_kept(texts, [BODY_LEAD, *GIPFEL])
     assert_out(texts, [VORSPANN])
+
+
+# --- a forum post's title repeated over every post ---------------------------------------------
+
+POSTS = [
+    (
+        "p101",
+        "Going back to the question about the ferry timetable: the winter schedule starts on"
+        " the first Monday of November, not in October.<br><br>That matches what the harbour office"
+        " told me last year.",
+    ),
+    (
+        "p102",
+        "I am not sure about that. The notice at the terminal says the last summer sailing is"
+        " on the twenty-eighth, and the winter boats start the day after.",
+    ),
+    (
+        "p103",
+        "Good discussion. A reminder that this thread is for timetable questions; please post"
+        " a source for any date you quote.",
+    ),
+]
+THREAD = "Winter ferry timetable - when does it start?"
+
+
+def forum_page() -> str:
+    # Each post a box of its own (a phpBB-like board): precision mode keeps the first post's
+    # text, the recall pass the others, each under the post's own "Re:" title.
+    posts = "".join(
+        f'<div id="{pid}" class="post bg{n % 2 + 1}"><div class="inner"><div class="postbody">'
+        f'<div id="content-{pid}"><h3><a href="#{pid}">Re: {THREAD}</a></h3><p class="author">'
+        f'<span>by <strong><a href="/u/{n}" class="username">member{n}</a></strong> » </span>'
+        f'Sat Dec 21, 2024 9:14 am</p><div class="content">{text}</div></div></div>'
+        '<div class="back2top"><a href="#top" class="top">Top</a></div></div></div>'
+        for n, (pid, text) in enumerate(POSTS)
+    )
+    return page(
+        "Winter ferry timetable",
+        f'<div id="page-body" class="page-body" role="main"><h2 class="topic-title">'
+        f'<a href="/t/88">{THREAD}</a></h2>{posts}</div>',
+    )
+
+
+def test_a_title_repeated_over_every_post_stays_out(content_server: ContentServer) -> None:
+    doc = fetched(content_server.set("/forum/t88", forum_page()))
+    texts = texts_of(doc)
+    assert_kept(
+        texts, ["the winter schedule starts", "I am not sure about that", "Good discussion"]
+    )
+    assert not any(
+        f"Re: {THREAD}" in (p.title or "") or f"Re: {THREAD}" in p.text for p in doc.passages
+    )

@@ -11,6 +11,7 @@ to let in on the dev pages (benchmarks/extract_probes/README.md has the figures)
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 from lxml import etree
@@ -397,6 +398,9 @@ def added_blocks(
     position = 0  # next precision block not yet emitted
     labels: list[tuple[Block, bool]] = []  # added labels waiting, and whether each is a heading
     section = 0  # added blocks left under a footer heading ("Cite this report"), as in precision
+    # A heading that stands over several of the added blocks is each post's repeated title (a
+    # forum thread's "Re: <the thread's title>"), not a section of the text.
+    heads = Counter(b[1] for b in recall if b is not None and b[0] == "head")
     for i, block in enumerate(recall):
         if block is None:
             labels.clear()
@@ -416,6 +420,9 @@ def added_blocks(
             continue
         if kind == "head":
             section = _footer_section(recall[i + 1 : i + 2 + FOOTER_SECTION_MAX_BLOCKS], text)
+            if heads[text] > 1:
+                labels.clear()
+                continue
         elif section:
             section -= 1
             continue
