@@ -11,6 +11,7 @@ to let in on the dev pages (benchmarks/extract_probes/README.md has the figures)
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 from lxml import etree
@@ -44,6 +45,20 @@ _READING_TIME = r"""
     \b(?:lesezeit | reading\ time | lesetid | läs(?:nings)?tid | leestijd | czas\ czytania
     | temps\ de\ lecture | tiempo\ de\ lectura | tempo\ di\ lettura | lukuaika
     | час\ читання | время\ чтения)\b:?\s*\d | \b\d+\s*min(?:\.|utes?)?\ read\b
+"""
+# A publisher's disclaimer ("The views expressed in this paper are the authors' own", "Die
+# Beiträge geben die Auffassung der Autorin wieder", "n'engagent que leur auteur", a press
+# release's "forward-looking statements", "Not an official record") and a newsletter's sponsor
+# line ("A word from our sponsor", "This issue is supported by ...", "Start a free trial"):
+# notes on the text, never the text (every set's labels leave them out).
+_DISCLAIMER = r"""
+    \bviews\ expressed\b | \bdo(?:es)?\ not\ necessarily\ (?:reflect|represent)\b
+    | \bgeben?\b[^.]{0,60}\b(?:auffassung|meinung|ansicht)(?:en)?\b[^.]{0,40}\bwieder\b
+    | \bn['’]engagent\ que\b | \bno\ reflejan?\ necesariamente\b
+    | \bforward-looking\ statements?\b | \bnot\ an\ official\ (?:legal\ )?(?:record|edition)\b
+    | \b(?:a\ word\ from\ )?our\ sponsors?\b | \bstart\ (?:a|your)\ free\ trial\b
+    | \btry\ it\ free\b | \bthis\ (?:issue|newsletter|edition|e-?mail|episode)\ is
+    \ (?:supported|sponsored|brought\ to\ you)\ by\b
 """
 
 # Phrases that mark a short block as the page's furniture rather than its text: consent and
@@ -86,6 +101,9 @@ _PHRASES = re.compile(
     # The same classes in other languages: a support appeal, a paywall, a cookie notice.
     | \bregister\ now\b | """
     + _APPEAL
+    + r"""
+    | """
+    + _DISCLAIMER
     + r"""
     | \babonn(?:ent(?:er|en)?|ement|é|és|ee|ees|ati)\b | \bsuscript(?:or|ores|ora|oras)\b
     | \bsubscriptor(?:s|es)?\b | \bprenumerator | \bпередплат | \bподписчик
@@ -144,6 +162,8 @@ _FOOTER_LINES = re.compile(
     + _READING_TIME
     + r""" | """
     + _APPEAL
+    + r""" | """
+    + _DISCLAIMER
     + r"""
     """,
     re.IGNORECASE | re.VERBOSE,
@@ -161,6 +181,9 @@ _LABEL_LINES = re.compile(
     | ^(?:sources? | quellen? | photo | foto | bild | image | credits?)\s*:\s
     | ^(?:cite\ this\ (?:report|article|page|paper|study|publication) | how\ to\ cite
     | so\ zitieren\ sie)
+    # A disclaimer's heading, with its lines (see FOOTER_SECTION_MAX_BLOCKS).
+    | ^(?:disclaimer | haftungsausschluss | forward-looking\ statements | avertissement
+    | aviso\ legal | exención\ de\ responsabilidad | esclusione\ di\ responsabilità)\s*:?$
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -374,7 +397,11 @@ def added_blocks(
     merged: list[Block] = []
     position = 0  # next precision block not yet emitted
     labels: list[tuple[Block, bool]] = []  # added labels waiting, and whether each is a heading
-    for block in recall:
+    section = 0  # added blocks left under a footer heading ("Cite this report"), as in precision
+    # A heading that stands over several of the added blocks is each post's repeated title (a
+    # forum thread's "Re: <the thread's title>"), not a section of the text.
+    heads = Counter(b[1] for b in recall if b is not None and b[0] == "head")
+    for i, block in enumerate(recall):
         if block is None:
             labels.clear()
             continue
@@ -389,6 +416,15 @@ def added_blocks(
                 merged.append(precision[at])
                 position = at + 1
             labels.clear()
+            section = 0
+            continue
+        if kind == "head":
+            section = _footer_section(recall[i + 1 : i + 2 + FOOTER_SECTION_MAX_BLOCKS], text)
+            if heads[text] > 1:
+                labels.clear()
+                continue
+        elif section:
+            section -= 1
             continue
         if (
             boilerplate(kind, text, long_kept)
@@ -410,6 +446,15 @@ def added_blocks(
         merged.append(block)
     merged.extend(precision[position:])
     return merged
+
+
+def _footer_section(after: Sequence[Block | None], heading: str) -> int:
+    """How many blocks of ``after`` stand in a footer heading's short section (see
+    `without_footer_lines`): 0 if ``heading`` is none or its section is longer."""
+    if not _footer_line(heading):
+        return 0
+    size = next((n for n, b in enumerate(after) if b is None or b[0] == "head"), len(after))
+    return size if size <= FOOTER_SECTION_MAX_BLOCKS else 0
 
 
 def _dated(labels: Iterable[Block]) -> list[Block]:
@@ -448,7 +493,9 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
         return True
     if len(text) <= DATE_LINE_MAX_CHARS and _DATE_LINES.search(text):
         return True
-    return _navigation_run(text)
+    # The footer and label lines precision mode's blocks lose: a table's or figure's caption
+    # ("Table 1: ..."), a source line, a disclaimer.
+    return _footer_line(text) or _navigation_run(text)
 
 
 # Where an added block stands tells what it is: precision mode drops every <header> (a

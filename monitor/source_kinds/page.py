@@ -30,10 +30,12 @@ FOLLOWS_LINKS = False
 # posts of components classed "widget" or "message" in, an article of <br><br> runs keeps its
 # first run, wiki headings with long edit links and FAQ questions put back; 9: paragraphs
 # after an empty named anchor in; 10: pointer lines, support appeals, paywall and cookie
-# lines in more languages, reading times and error-report prompts out).
+# lines in more languages, reading times and error-report prompts out; 11: a header box's lines
+# broken with <br> judged by their element; footnote lists, label/value boxes, disclaimers,
+# standfirsts, captions and posts' repeated titles out).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 10
+EXTRACTOR: int | None = 11
 
 
 def extract(
