@@ -298,12 +298,27 @@ def _block_elements(tree: HtmlElement, text: str) -> Iterator[etree._Element]:
             el = el.getparent()  # a tail's text belongs to its element's parent
         while el is not None:
             # Up from an inline part ("<em>") to the elements that hold the whole text.
-            own = _text(el)
-            if len(own) > len(text):
+            own = _text_within(el, len(text))
+            if own is None:
                 break
             if own == text:
                 yield el
             el = el.getparent()
+
+
+def _text_within(el: etree._Element, limit: int) -> str | None:
+    """``_text(el)``, or None where it is longer than ``limit``: read piece by piece, a large
+    ancestor's text stops being read once its letters alone outnumber ``limit`` (its text
+    with single spaces is no shorter than its letters), not built whole just to be measured."""
+    pieces: list[str] = []
+    letters = 0
+    for piece in el.itertext():
+        letters += sum(map(len, piece.split()))
+        if letters > limit:
+            return None
+        pieces.append(piece)
+    own = " ".join("".join(pieces).split())
+    return None if len(own) > limit else own
 
 
 def _standfirst(el: etree._Element) -> bool:
