@@ -32,10 +32,11 @@ FOLLOWS_LINKS = False
 # after an empty named anchor in; 10: pointer lines, support appeals, paywall and cookie
 # lines in more languages, reading times and error-report prompts out; 11: a header box's lines
 # broken with <br> judged by their element; footnote lists, label/value boxes, disclaimers,
-# standfirsts, captions and posts' repeated titles out).
+# standfirsts, captions and posts' repeated titles out; 12: headings and text after an empty
+# permalink, <a href="#...">, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 11
+EXTRACTOR: int | None = 12
 
 
 def extract(
