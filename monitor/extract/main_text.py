@@ -206,14 +206,19 @@ RECORD_BOX_MIN_PAIRS = 2
 
 
 def _label_value_pairs(box: etree._Element) -> list[tuple[str, str]]:
-    """(label, value) of a two-column table or a definition list; none if it is not one."""
+    """(label, value) of a two-column table or a definition list whose labels all end with a
+    colon; none if it is not one (read up to its first other label: a data table's cells are
+    not all read just to be refused)."""
     pairs: list[tuple[str, str]] = []
     if box.tag == "table":
         for row in box.iter("tr"):
             cells = [cell for cell in row if cell.tag in {"th", "td"}]
             if len(cells) != 2:
                 return []
-            pairs.append((_text(cells[0]), _text(cells[1])))
+            label = _text(cells[0])
+            if not label.endswith(":"):
+                return []
+            pairs.append((label, _text(cells[1])))
         return pairs
     for term in box:
         if term.tag != "dt":
@@ -221,7 +226,10 @@ def _label_value_pairs(box: etree._Element) -> list[tuple[str, str]]:
         value = _next_element(term)
         if value is None or value.tag != "dd":
             return []
-        pairs.append((_text(term), _text(value)))
+        label = _text(term)
+        if not label.endswith(":"):
+            return []
+        pairs.append((label, _text(value)))
     return pairs
 
 
@@ -231,7 +239,7 @@ def _record_box_lines(tree: HtmlElement) -> set[str]:
     lines: set[str] = set()
     for box in tree.iter("table", "dl"):
         pairs = _label_value_pairs(box)
-        if len(pairs) < RECORD_BOX_MIN_PAIRS or not all(label.endswith(":") for label, _ in pairs):
+        if len(pairs) < RECORD_BOX_MIN_PAIRS:
             continue
         if 2 * sum(1 for _, value in pairs if value.endswith((".", "!", "?"))) >= len(pairs):
             continue
