@@ -1046,8 +1046,15 @@ _NAMED_ANCHORS = etree.XPath(
 
 def _drop_named_anchors(tree: HtmlElement) -> None:
     for a in _NAMED_ANCHORS(tree):
-        if a.getparent() is not None:
-            a.drop_tree()  # keeps its tail
+        if a.getparent() is None:
+            continue
+        if len(a):
+            # An icon: its elements go, the anchor's blank text stays a space between words.
+            blank = "".join(a.itertext())
+            for child in list(a):
+                a.remove(child)
+            a.text = " " if blank else None
+        a.drop_tag()  # keeps its tail
 
 
 @lru_cache(maxsize=4)
