@@ -36,7 +36,7 @@ FOLLOWS_LINKS = False
 # permalink, <a href="#...">, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 12
+EXTRACTOR: int | None = 13
 
 
 def extract(
