@@ -104,6 +104,14 @@ def test_every_record_of_a_page_builder_article_is_kept(content_server: ContentS
     assert_out(texts, [*MENU, FOOTER])
 
 
+def test_a_page_builders_call_to_action_record_stays_out(content_server: ContentServer) -> None:
+    # Its title, prompt and button are siblings: the prompt holds no link of its own, and came
+    # in with the records once the recall pass found them.
+    doc = fetched(content_server.set("/aktuelles/brunnen-spenden", builder_page()))
+    assert_kept(texts_of(doc), LEAD)
+    assert_out(texts_of(doc), [APPEAL])
+
+
 def test_the_extractor_version_is_raised_for_page_builders() -> None:
     # Pages polled by version 12 are fetched in full once; an unchanged body is only recorded.
     assert SOURCE_KINDS["page"].EXTRACTOR >= 13

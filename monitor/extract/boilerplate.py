@@ -626,10 +626,21 @@ CTA_LINK_MAX_WORDS = 5
 _CTA_LEAD_END = re.compile(r"[.!?]$")
 
 
+# A page builder's call-to-action record (Tilda, Elementor, Wix) holds its title, its prompt
+# and its button as siblings: the prompt's block, holding no link of its own, is judged by
+# its box ("Unterstützen Sie uns / Schon zehn Euro im Monat helfen uns. / Spenden").
 def call_to_action(el: etree._Element | None) -> bool:
-    """Whether an element is a call to action: one or two sentences, then one short link."""
+    """Whether an element is a call to action (one or two sentences, then one short link), or
+    a linkless part of one."""
     if el is None:
         return False
+    if _cta_box(el):
+        return True
+    box = el.getparent()
+    return box is not None and next(el.iter("a"), None) is None and _cta_box(box)
+
+
+def _cta_box(el: etree._Element) -> bool:
     text = " ".join(el.text_content().split())
     if not text or len(text) > CTA_MAX_CHARS:
         return False
