@@ -84,7 +84,25 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     if RECALL_PASS:
         blocks = without_edge_lines(with_fact_boxes(blocks, tree))
     blocks = _without_lines(blocks, _footnote_lines(tree) | _record_box_lines(tree))
-    return restore_headings(_without_standfirst(blocks, tree), tree)
+    return with_spaced_headings(restore_headings(_without_standfirst(blocks, tree), tree))
+
+
+# A word set letter by letter ("П О С Т А Н О В Л Е Н И Е", "У С Т А Н О В И Л:",
+# "B E S C H L U S S", "G r ü n d e :"): a typewritten document's heading, emphasised by its
+# spacing (a court's ruling and its parts, in Russian, Ukrainian, German, Polish...). As a
+# paragraph it was lost: its single letters read as units and stamps, so nothing of it was
+# matchable and the passage was dropped. It is the heading of the paragraphs under it.
+_SPACED_WORD = re.compile(r"(?:\w ){3,}\w ?:?")
+
+
+def with_spaced_headings(blocks: list[Block]) -> list[Block]:
+    """``blocks`` with each paragraph that is one letter-spaced word made a heading."""
+    if not any(kind == "p" and _SPACED_WORD.fullmatch(text) for kind, text in blocks):
+        return blocks
+    return [
+        ("head", text) if kind == "p" and _SPACED_WORD.fullmatch(text) else (kind, text)
+        for kind, text in blocks
+    ]
 
 
 # Precision mode drops real text on many page types (measured on the issue-15 probe pages:
