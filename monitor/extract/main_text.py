@@ -92,7 +92,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
 # spacing (a court's ruling and its parts, in Russian, Ukrainian, German, Polish...). As a
 # paragraph it was lost: its single letters read as units and stamps, so nothing of it was
 # matchable and the passage was dropped. It is the heading of the paragraphs under it.
-_SPACED_WORD = re.compile(r"(?:\w ){3,}\w ?:?")
+_SPACED_WORD = re.compile(r"(?:[^\W\d_] ){3,}[^\W\d_] ?:?")  # letters, not a pager's figures
 
 
 def with_spaced_headings(blocks: list[Block]) -> list[Block]:
