@@ -504,6 +504,30 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
 # app's embedded post, "chan_widget_message_text"; a page builder's text block,
 # "elementor-widget-text-editor"); a sidebar's widgets stand in its <aside> or "sidebar" box.
 FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside", "form"})
+# A <form> is a box for the reader to fill in (a search, a newsletter sign-up, a comment box)
+# only where it shows a control: one with none shown is a wrapper around text (a forum's post,
+# kept in a form for editing in place: "usertext"), as is one that holds most of the page's text
+# (a whole page in ASP.NET's "aspnetForm"), which trafilatura reads as the page's too.
+_FORM_CONTROLS = ("input", "textarea", "select", "button")
+_NOT_DISPLAYED = re.compile(r"display\s*:\s*none", re.IGNORECASE)
+
+
+def _shown(control: etree._Element) -> bool:
+    if control.get("type", "").lower() == "hidden" or control.get("hidden") is not None:
+        return False
+    return not _NOT_DISPLAYED.search(control.get("style") or "")
+
+
+def _furniture_tag(el: etree._Element) -> bool:
+    tag = el.tag
+    if tag not in FURNITURE_TAGS:
+        return False
+    if tag != "form":
+        return True
+    if not any(_shown(control) for control in el.iter(_FORM_CONTROLS)):
+        return False
+    root = el.getroottree().getroot()
+    return 2 * len(el.text_content()) <= len(root.text_content())
 _FURNITURE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
@@ -675,8 +699,7 @@ def _same_text(el: etree._Element, text: str) -> bool:
 def furniture_box(el: etree._Element) -> bool:
     """Whether every block the recall pass could find in `el` is refused as furniture
     (`in_furniture`): `el` is furniture by its tag or class, and holds no article of its own."""
-    tag = el.tag
-    if tag not in FURNITURE_TAGS:
+    if not _furniture_tag(el):
         marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
         if not marks or not _FURNITURE_CLASS.search(marks):
             return False
@@ -688,7 +711,7 @@ def in_furniture(el: etree._Element | None) -> bool:
         tag = el.tag
         if isinstance(tag, str) and tag in {"article", "main", "body"}:
             return False
-        if tag in FURNITURE_TAGS:
+        if tag in FURNITURE_TAGS and _furniture_tag(el):
             return True
         marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
         if marks and (_FURNITURE_CLASS.search(marks) or _furniture_compound(marks)):

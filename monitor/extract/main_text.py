@@ -36,6 +36,7 @@ from monitor.extract.boilerplate import (
     without_edge_lines,
     without_footer_lines,
 )
+from monitor.extract.threads import with_thread_replies
 
 # Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
 # can raise an alert, so a missed sentence is cheaper than a false one.
@@ -84,7 +85,8 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     if RECALL_PASS:
         blocks = without_edge_lines(with_fact_boxes(blocks, tree))
     blocks = _without_lines(blocks, _footnote_lines(tree) | _record_box_lines(tree))
-    return with_spaced_headings(restore_headings(_without_standfirst(blocks, tree), tree))
+    blocks = with_spaced_headings(restore_headings(_without_standfirst(blocks, tree), tree))
+    return with_thread_replies(blocks, tree, html) if RECALL_PASS else blocks
 
 
 # A word set letter by letter ("П О С Т А Н О В Л Е Н И Е", "У С Т А Н О В И Л:",

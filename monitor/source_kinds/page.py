@@ -33,10 +33,12 @@ FOLLOWS_LINKS = False
 # lines in more languages, reading times and error-report prompts out; 11: a header box's lines
 # broken with <br> judged by their element; footnote lists, label/value boxes, disclaimers,
 # standfirsts, captions and posts' repeated titles out; 12: headings and text after an empty
-# permalink, <a href="#...">, in).
+# permalink, <a href="#...">, in; 13: a page builder's records, calls to action by their box
+# and letter-spaced headings; 14: a discussion thread's replies in its comment area, and text
+# in a form that shows no control, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 13
+EXTRACTOR: int | None = 14
 
 
 def extract(
