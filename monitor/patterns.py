@@ -14,7 +14,9 @@ lookarounds): it counts only ASCII letters, digits and ``_`` as word characters.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -169,3 +171,92 @@ def _why(pattern: str, exc: re2.error) -> str:
     if "pattern too large" in message:
         return "the pattern is too large for RE2; make it shorter or use fewer repeats"
     return f"not a regular expression RE2 can run ({message})"
+
+
+def _without_verbose(pattern: str) -> str:
+    """A re.VERBOSE pattern written without its layout: unescaped whitespace and comments go
+    outside character classes; an escaped space is a space."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            escaped = pattern[i + 1 : i + 2]
+            out.append(escaped if escaped.isspace() else pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            # A "]" right after "[" or "[^" is a member of the class, not its end.
+            start = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
+            if pattern[start : start + 1] == "]":
+                out.append(pattern[i : start + 1])
+                i = start + 1
+                continue
+        elif c == "#":
+            end = pattern.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif c.isspace():
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _without_word_bounds(pattern: str) -> str:
+    """``pattern`` without its \\b and \\B outside classes: it matches wherever the pattern
+    does, and more (RE2's \\b knows only ASCII word characters)."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if in_class or pattern[i + 1 : i + 2] not in ("b", "B"):
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            start = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
+            if pattern[start : start + 1] == "]":
+                out.append(pattern[i : start + 1])
+                i = start + 1
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def screened_search(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    """Whether ``pattern`` (one of our own, Python syntax) occurs in a text, screened by RE2.
+
+    A long alternation of phrases costs Python's engine a try of every phrase at every
+    position (tens of microseconds on a short line, for each block of each page); RE2 runs a
+    looser copy of it (no word bounds) in one pass, and only a text that copy matches, a few
+    in a hundred, is searched by the pattern itself: the answer is always the pattern's. Where
+    RE2 cannot take the pattern, the pattern alone is used."""
+    import re2
+
+    flags = "".join(
+        letter
+        for flag, letter in ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
+        if pattern.flags & flag
+    )
+    source = pattern.pattern
+    if pattern.flags & re.VERBOSE:
+        source = _without_verbose(source)
+    try:
+        loose = re2.compile(
+            (f"(?{flags})" if flags else "") + _to_re2(_without_word_bounds(source)), _options()
+        )
+    except (re2.error, PatternRefused):
+        return lambda text: pattern.search(text) is not None
+    return lambda text: loose.search(text) is not None and pattern.search(text) is not None

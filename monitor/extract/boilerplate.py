@@ -18,6 +18,7 @@ from lxml import etree
 
 from monitor.extract.blocks import Block
 from monitor.extract.text import canonical
+from monitor.patterns import screened_search
 from monitor.volatile import canonical_only_volatile
 
 # A pointer to another story ("Also read", "Lesen Sie auch") in the languages of our sets and
@@ -119,6 +120,7 @@ _PHRASES = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 PHRASE_BLOCK_MAX_CHARS = 300
+_phrases = screened_search(_PHRASES)
 
 # A page's or post's date line ("By the desk · Last updated 15 January", "Date modified:",
 # "Zuletzt geändert von ... am ...", "by A. Author — published Aug 12, 2024"): at the start of
@@ -169,6 +171,9 @@ _FOOTER_LINES = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 FOOTER_LINE_MAX_CHARS = 160
+# Both long alternations are screened by RE2 (see `screened_search`): a tenth of them
+# the time on the blocks of hand-written pages, the same answers.
+_footer_lines = screened_search(_FOOTER_LINES)
 # Lines that label what is around the text rather than say anything: a pointer to another
 # story ("ALSO READ: ..."), a table's or figure's caption ("Table 1. ..."), a source or photo
 # credit ("Source: ...", "Quelle: ..."), a citation box's heading ("Cite this report").
@@ -193,7 +198,7 @@ FOOTER_SECTION_MAX_BLOCKS = 2
 
 def _footer_line(text: str) -> bool:
     return len(text) <= FOOTER_LINE_MAX_CHARS and bool(
-        _FOOTER_LINES.search(text) or _LABEL_LINES.search(text)
+        _footer_lines(text) or _LABEL_LINES.search(text)
     )
 
 
@@ -489,7 +494,7 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
     """Whether a block only the recall pass found is the page's furniture."""
     if any(k in text for k in long_kept):
         return True  # a dump of the page around the article
-    if len(text) <= PHRASE_BLOCK_MAX_CHARS and _PHRASES.search(text):
+    if len(text) <= PHRASE_BLOCK_MAX_CHARS and _phrases(text):
         return True
     if len(text) <= DATE_LINE_MAX_CHARS and _DATE_LINES.search(text):
         return True
@@ -528,12 +533,16 @@ def _furniture_tag(el: etree._Element) -> bool:
         return False
     root = el.getroottree().getroot()
     return 2 * len(el.text_content()) <= len(root.text_content())
+
+
 _FURNITURE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
     r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar"
     r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit"
     r"|kommentare?|signature|feedback"
+    # A footer in the site's own language (Portuguese, French, Spanish, German, Polish, Dutch).
+    r"|rodape|pied-de-page|pie-de-pagina|piepagina|fusszeile|stopka|voettekst"
     # Footnotes (a report's "Notes"), a call to action ("Have batteries to recycle? Book a
     # collection"), a donation prompt, a forum post's user title ("Well-known member").
     r"|footnotes|fussnoten|cta|donate|donation|spenden|support-prompt"
@@ -606,8 +615,10 @@ def teaser_snippet(el: etree._Element | None) -> bool:
         return False
     title_text = " ".join(title.text_content().split())
     link = title if title.tag == "a" else next(title.iter("a"), None)
-    return bool(title_text) and link is not None and (
-        " ".join(link.text_content().split()) == title_text
+    return (
+        bool(title_text)
+        and link is not None
+        and (" ".join(link.text_content().split()) == title_text)
     )
 
 

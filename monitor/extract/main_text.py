@@ -612,9 +612,10 @@ _TEXT_ELEMENTS = ("p", "div", "li", "td", "dd", "blockquote", "h2", "h3", "h4", 
 
 # Subtrees whose text the recall pass never adds: the page's furniture (whose blocks it
 # refuses, see boilerplate.in_furniture), code, and the headline (refused wherever it stands).
+# Not <form>: one that shows no control holds text (`furniture_box` judges it).
 _CLOSED = frozenset(
     {"head", "script", "style", "noscript", "template", "header", "footer", "nav", "aside"}
-    | {"form", "h1"}
+    | {"h1"}
 )
 
 
@@ -623,7 +624,7 @@ def _closed_tags() -> frozenset[str]:
     """_CLOSED, and the tags trafilatura deletes with their text before either run looks for
     the main text (buttons, <time>, <figure>, <label>, dialogs...): what they hold never
     reaches the recall pass. Not <form>, which it keeps when it holds the page's text (both
-    modes, see _CLOSED), nor <figure>, which it keeps when it holds a table (see
+    modes), nor <figure>, which it keeps when it holds a table (see
     `_nothing_to_add`)."""
     from monitor.adapters.trafilatura_internals import MANUALLY_CLEANED
 
