@@ -30,6 +30,10 @@ _NOT_AREAS = frozenset(
     | {"h4", "h5", "h6", "li", "dt", "dd", "td", "th", "blockquote", "time", "label"}
 )
 _AREA_MARK = "omment"  # in each word above, in C before any walk
+_AREA_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'omment') or contains(@id, 'omment') or contains(@class, 'OMMENT')"
+    " or contains(@id, 'OMMENT')]"
+)
 _POST_BLOCKS = ("p", "li", "h2", "h3", "h4", "pre")
 # A post removed by its author or a moderator leaves only this mark.
 _GONE = frozenset({"[removed]", "[deleted]", "[gelöscht]", "[supprimé]"})
@@ -52,10 +56,8 @@ def _area(el: etree._Element) -> bool:
 def _areas(tree: HtmlElement) -> list[etree._Element]:
     """The page's outermost comment areas."""
     found: list[etree._Element] = []
-    for el in tree.iter():
-        if not isinstance(el.tag, str) or not _area(el):
-            continue
-        if any(up in found for up in el.iterancestors()):
+    for el in _AREA_CANDIDATES(tree):
+        if not _area(el) or any(up in found for up in el.iterancestors()):
             continue
         found.append(el)
     return found
@@ -80,7 +82,7 @@ def _quoted(el: etree._Element, box: etree._Element) -> bool:
 def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> list[Block]:
     """``blocks`` with the posts of a discussion thread they lack added after them (see
     above): the replies, and the opening post's lists the recall pass can drop."""
-    if _AREA_MARK not in html.lower():
+    if _AREA_MARK not in html and _AREA_MARK.upper() not in html:
         return blocks
     areas = _areas(tree)
     if not areas:
