@@ -128,7 +128,8 @@ def _list_blocks(lst: etree._Element) -> Iterator[Block | None]:
     for item in lst:
         if item.tag != "item":
             continue
-        block = _block("item", item, _ITEM_BLOCKS)
+        inline = _inline_code(item)
+        block = _block("item", item, _ITEM_BLOCKS - {"code"} if inline else _ITEM_BLOCKS)
         rend = item.get("rend") or ""
         if term is not None:
             joined = _dated_entry(term, block) if rend.startswith("dd") else None
@@ -141,9 +142,24 @@ def _list_blocks(lst: etree._Element) -> Iterator[Block | None]:
             term = block
             continue
         yield block
-        yield from tree_blocks(item)
+        for child in item:
+            if not (inline and child.tag == "code"):
+                yield from _child_blocks(child)
     if term is not None:
         yield term
+
+
+# An item's <code> is a word of its sentence ("A new <code>--dry-run</code> flag ..."), not a
+# block of its own, where the item's text runs around it on one line: taken out, the sentence
+# lost its word and the word stood alone as a paragraph.
+def _inline_code(item: etree._Element) -> bool:
+    """Whether every <code> of a list item stands inside its text (none is a code block)."""
+    codes = [child for child in item if child.tag == "code"]
+    if not codes:
+        return False
+    if any("\n" in "".join(code.itertext()).strip() for code in codes):
+        return False
+    return bool((item.text or "").strip()) or any((code.tail or "").strip() for code in codes)
 
 
 # Cells holding paragraphs or lists make a table a page layout (2000s markup), not data.
