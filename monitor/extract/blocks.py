@@ -4,6 +4,7 @@ output tree (its paragraph, heading, list-item, quote and table-row elements).""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from copy import copy
 from typing import Literal
 
 from lxml import etree
@@ -284,3 +285,55 @@ def _cell_blocks(cell: etree._Element) -> Iterator[Block | None]:
 
 
 _ALL_TEXT = etree.XPath("string()")
+
+
+# A paragraph of runs between blank lines (<br><br>: a blog's or a regional paper's body
+# written in one element, a statement pasted from an e-mail) is that many paragraphs, as the
+# page shows them: read whole it was one passage of the whole article, flagged as changed when
+# any of its sentences was. Our rules judge it whole (a run alone may be a signature or a
+# line of hashtags, which a rule for short lines would take out); it is split when they are
+# done (`run_splits`).
+def run_splits(*bodies: etree._Element | None) -> dict[str, list[str]]:
+    """The text of each paragraph of ``bodies`` that holds blank lines -> its runs' texts."""
+    splits: dict[str, list[str]] = {}
+    for body in bodies:
+        if body is None:
+            continue
+        for p in body.iter("p"):
+            if p.find("lb") is None or p.find("p") is not None:
+                continue
+            runs = [element_text(run)[0] for run in blank_line_runs(p)]
+            runs = [run for run in runs if run]
+            if len(runs) > 1:
+                text = element_text(p)[0]
+                if " ".join(runs) == text:  # the runs are the block, cut at its blank lines
+                    splits.setdefault(text, runs)
+    return splits
+
+
+def blank_line_runs(p: etree._Element) -> list[etree._Element]:
+    """The runs of a paragraph between its blank lines (two <lb/>s with only space between),
+    each a <p> of its own with its inline elements; a single <lb/> stays inside its run. One
+    run (the paragraph's copy) where it has no blank line."""
+    if p.find("lb") is None:
+        return [p]
+    runs = [etree.Element("p")]
+    runs[0].text = p.text
+    children = list(p)
+    i = 0
+    while i < len(children):
+        child = children[i]
+        after = children[i + 1] if i + 1 < len(children) else None
+        if (
+            child.tag == "lb"
+            and after is not None
+            and after.tag == "lb"
+            and not (child.tail or "").strip()
+        ):
+            runs.append(etree.Element("p"))
+            runs[-1].text = after.tail
+            i += 2
+            continue
+        runs[-1].append(copy(child))
+        i += 1
+    return [run for run in runs if "".join(run.itertext()).strip()]

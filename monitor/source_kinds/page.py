@@ -34,8 +34,9 @@ FOLLOWS_LINKS = False
 # broken with <br> judged by their element; footnote lists, label/value boxes, disclaimers,
 # standfirsts, captions and posts' repeated titles out; 12: headings and text after an empty
 # permalink, <a href="#...">, in; 13: a page builder's records, calls to action by their box
-# and letter-spaced headings; 14: a discussion thread's replies in its comment area, and text
-# in a form that shows no control, in).
+# and letter-spaced headings; 14: a discussion thread's replies in its comment area, text in
+# a form that shows no control, and the bold lines of a <br> text in; runs between blank
+# lines are passages of their own; a list item's inline code stays in its sentence).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 14
