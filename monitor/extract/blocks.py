@@ -20,6 +20,12 @@ _INLINE = frozenset({"hi", "ref", "del", "span"})
 # Block elements a list item can hold (a live-blog entry: heading and paragraphs). They are
 # blocks of their own, so the item's text leaves them out; else each would be emitted twice.
 _ITEM_BLOCKS = frozenset({"list", "p", "head", "quote", "table", "code"})
+def _code_word(code: etree._Element) -> bool:
+    """Whether a <code> inside a block is a word of its text ("in <code>repr()</code>."), not
+    a block of code: one line. (Spaced as a block, "repr() ." lost its full stop's place.)"""
+    return "\n" not in "".join(code.itertext()).strip()
+
+
 LINK_DENSE = 0.8  # share of a short block's text inside links that marks it as a menu/teaser
 LINK_DENSE_MAX_CHARS = 250
 
@@ -40,7 +46,7 @@ def element_text(
         node, closing = stack.pop()
         tag = node.tag if isinstance(node.tag, str) else ""
         if closing:
-            if tag not in _INLINE:
+            if tag not in _INLINE and not (tag == "code" and node is not el and _code_word(node)):
                 parts.append(" ")
             if node.tail and node is not el:
                 parts.append(node.tail)
@@ -51,7 +57,8 @@ def element_text(
             continue
         if tag == "ref" and (anchors or "#" not in (node.get("target") or "")):
             link_chars += len("".join(node.itertext()).strip())
-        if tag not in _INLINE:
+        inline = tag in _INLINE or (tag == "code" and node is not el and _code_word(node))
+        if not inline:
             parts.append(" ")
         if node.text:
             parts.append(node.text)

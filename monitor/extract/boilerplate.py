@@ -538,7 +538,9 @@ def _furniture_tag(el: etree._Element) -> bool:
 _FURNITURE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:header|footer|masthead|byline|meta|dek|standfirst|kicker|subline|summary"
     r"|description|desc|rubrik|dachzeile|contact|kontakt|newsletter|promo|paywall|related"
-    r"|share|social|comments?|author|bio|breadcrumbs?|nav|navigation|menu|sidebar"
+    # Not Read the Docs' "wy-nav-content" and "wy-grid-for-nav", which hold a docs page's text.
+    r"|share|social|comments?|author|bio|breadcrumbs?|(?<!for-)nav(?!-content)|navigation|menu"
+    r"|sidebar"
     r"|ad|ads|advert|anzeige|cookie|consent|banner|footnote|caption|credit"
     r"|kommentare?|signature|feedback"
     # A footer in the site's own language (Portuguese, French, Spanish, German, Polish, Dutch).

@@ -99,7 +99,27 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         return blocks
     if "<b>" in html or "<strong>" in html:
         blocks = with_bold_lines(blocks, tree)
-    return with_thread_replies(blocks, tree, html)
+    blocks = with_thread_replies(blocks, tree, html)
+    return _without_anchor_marks(blocks)
+
+
+# A docs site's heading ends in its permalink's mark ("Version 3.4.0¶": Sphinx, MkDocs), which
+# stayed in the heading and in the title of every passage under it. Taken off once every rule
+# that finds a block's element by its text has run. (The page may write it "&para;".)
+_PILCROW = "¶"
+
+
+def _without_anchor_marks(blocks: list[Block]) -> list[Block]:
+    if not any(text.endswith(_PILCROW) for _, text in blocks):
+        return blocks
+    out: list[Block] = []
+    for kind, text in blocks:
+        if text.endswith(_PILCROW):
+            text = text.rstrip(_PILCROW).rstrip()
+            if not text:
+                continue
+        out.append((kind, text))
+    return out
 
 
 def _split_at_blank_lines(blocks: list[Block], splits: dict[str, list[str]]) -> list[Block]:

@@ -210,7 +210,10 @@ def extract_page(
     if not blocks:
         blocks = fallback_blocks(html)
         warnings.append(FALLBACK_WARNING)
+    # A docs page's headline ends in its permalink's mark ("Changelog¶"), as its headings do.
     title = meta.title or html_title(tree)
+    if title and title.endswith("¶"):
+        title = title.removesuffix("¶").rstrip()
     language = None if record_only else document_language(tree, blocks)
     when = None if record_only else published(tree, html, day)
     # Also for a baseline: its passages are the same either way, titles included.
