@@ -44,7 +44,7 @@ from monitor.extract.boilerplate import (
     without_edge_lines,
     without_footer_lines,
 )
-from monitor.extract.threads import with_thread_replies
+from monitor.extract.threads import with_sibling_posts, with_thread_replies
 
 # Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
 # can raise an alert, so a missed sentence is cheaper than a false one.
@@ -99,7 +99,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         return blocks
     if "<b>" in html or "<strong>" in html:
         blocks = with_bold_lines(blocks, tree)
-    blocks = with_thread_replies(blocks, tree, html)
+    blocks = with_sibling_posts(with_thread_replies(blocks, tree, html), tree)
     return _without_anchor_marks(blocks)
 
 

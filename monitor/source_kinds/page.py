@@ -36,7 +36,8 @@ FOLLOWS_LINKS = False
 # permalink, <a href="#...">, in; 13: a page builder's records, calls to action by their box
 # and letter-spaced headings; 14: a discussion thread's replies in its comment area, text in
 # a form that shows no control, and the bold lines of a <br> text in; runs between blank
-# lines are passages of their own; a list item's inline code stays in its sentence).
+# lines are passages of their own; a list item's inline code stays in its sentence; a
+# thread's sibling posts trafilatura lost, and Read the Docs pages' boxes, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 14
