@@ -17,7 +17,7 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from monitor.extract.blocks import Block
+from monitor.extract.blocks import Block, BlockKind
 from monitor.extract.boilerplate import boilerplate, furniture_box, in_furniture
 
 # A class or id word that names a comment area or a reply list ("comments", "commentarea",
@@ -124,7 +124,7 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
             if not text or text in seen or text in _GONE:
                 continue
             seen.add(text)
-            kind = "item" if part.tag == "li" else "head" if part.tag[0] == "h" else "p"
+            kind: BlockKind = "item" if part.tag == "li" else "head" if part.tag[0] == "h" else "p"
             added.append((kind, text))
     return blocks + added if added else blocks
 
