@@ -192,8 +192,18 @@ _LABEL_LINES = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-# A footer heading's own lines (a citation under "Cite this report") go with it.
+# A footer heading's own lines (a citation under "Cite this report") go with it: a few short
+# lines. Not a long text under a heading that names the press office ("Kommentar der
+# Pressestelle der Botschaft zu ..."): the statement itself, which was dropped as the
+# heading's section (extract_eval16: recall 0.06 on such a page).
 FOOTER_SECTION_MAX_BLOCKS = 2
+FOOTER_SECTION_MAX_CHARS = 400
+
+
+def _footer_sized(section: Sequence[Block | None]) -> bool:
+    return len(section) <= FOOTER_SECTION_MAX_BLOCKS and all(
+        block is not None and len(block[1]) <= FOOTER_SECTION_MAX_CHARS for block in section
+    )
 
 
 def _footer_line(text: str) -> bool:
@@ -213,7 +223,7 @@ def without_footer_lines(blocks: Sequence[Block]) -> list[Block]:
             if _footer_line(text):
                 rest = blocks[i + 1 : i + 2 + FOOTER_SECTION_MAX_BLOCKS]
                 size = next((n for n, (k, _) in enumerate(rest) if k == "head"), len(rest))
-                if size <= FOOTER_SECTION_MAX_BLOCKS:
+                if _footer_sized(rest[:size]):
                     section = size
                 continue
         elif section:
@@ -459,7 +469,7 @@ def _footer_section(after: Sequence[Block | None], heading: str) -> int:
     if not _footer_line(heading):
         return 0
     size = next((n for n, b in enumerate(after) if b is None or b[0] == "head"), len(after))
-    return size if size <= FOOTER_SECTION_MAX_BLOCKS else 0
+    return size if _footer_sized(after[:size]) else 0
 
 
 def _dated(labels: Iterable[Block]) -> list[Block]:
