@@ -27,6 +27,7 @@ REPLIES = [
     "Check the flag too. Two of the three changed flags this year, which is a pattern in itself.",
 ]
 QUOTED = "Search by that number rather than by name."
+REASON = "Reason: rule 2, no personal attacks"
 TAGLINES = ("harbour_watch 88 points", "ledger_fox 41 points", "moderator 17 points")
 BUTTONS = ("permalink", "embed", "report")
 SIDE_RULE = "Posts need a source link."
@@ -75,8 +76,10 @@ def aggregator_thread() -> str:
     )
     comments = (
         _comment("harbour_watch", 88, f"<p>{REPLIES[0]}</p><p>{REPLIES[1]}</p>", reply)
-        + _comment("moderator", 17, f"<p>{REPLIES[3]}</p>")
+        # A reply written without paragraphs, its runs between blank lines.
+        + _comment("moderator", 17, REPLIES[3].replace(" Two of", "<br><br>Two of"))
         + _comment("someone", 2, "<p>[deleted]</p>")
+        + _comment("gone", 1, f"<p><em>removed by mod</em></p><div class='small'>{REASON}</div>")
     )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Rajin freighters"
@@ -98,8 +101,8 @@ def test_a_threads_replies_and_its_opening_post_are_kept(content_server: Content
     # comment area (left out by trafilatura); recall 0.07 on such a page of extract_eval14.
     doc = fetched(content_server.set("/r/shipwatch/comments/abc", aggregator_thread()))
     texts = texts_of(doc)
-    assert_kept(texts, [*OPENING, *OPENING_ITEMS, *REPLIES])
-    assert_out(texts, [*TAGLINES, "[deleted]"])
+    assert_kept(texts, [*OPENING, *OPENING_ITEMS, *REPLIES[:3], *REPLIES[3].split(" Two of")])
+    assert_out(texts, [*TAGLINES, "[deleted]", "removed by mod", REASON])
     assert not set(BUTTONS) & set(texts), texts
     assert QUOTED not in texts  # a quoted earlier reply is not a block of its own
 

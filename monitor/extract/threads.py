@@ -17,7 +17,7 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from monitor.extract.blocks import Block, BlockKind
+from monitor.extract.blocks import Block
 from monitor.extract.boilerplate import boilerplate, furniture_box, in_furniture
 
 # A class or id word that names a comment area or a reply list ("comments", "commentarea",
@@ -35,8 +35,19 @@ _AREA_CANDIDATES = etree.XPath(
     " or contains(@id, 'OMMENT')]"
 )
 _POST_BLOCKS = ("p", "li", "h2", "h3", "h4", "pre")
-# A post removed by its author or a moderator leaves only this mark.
-_GONE = frozenset({"[removed]", "[deleted]", "[gelöscht]", "[supprimé]"})
+# A post removed by its author or a moderator leaves only such a mark ("[removed]", "removed by
+# mod", "[gelöscht]"), with at most the moderator's reason beside it.
+_GONE_MARKS = frozenset(
+    {"removed", "deleted", "removed by mod", "removed by moderator", "removed by author"}
+    | {"deleted by author", "deleted by user", "comment removed", "comment deleted"}
+    | {"gelöscht", "entfernt", "supprimé", "eliminado", "rimosso", "usunięto", "удалено"}
+)
+
+
+def _gone(text: str) -> bool:
+    return len(text) <= 40 and text.strip("[]()*_ .").lower() in _GONE_MARKS
+
+
 MIN_POSTS = 2
 THIN_OUTSIDE_CHARS = 300
 _SENTENCE_END = re.compile(r"[.!?…:;)\"”»'’]$")
@@ -115,17 +126,15 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
         # The replies, and the opening post where it stands outside their area.
         if _box_key(el) not in keys or (el not in inside and in_furniture(el)):
             continue
-        for part in el.iter(_POST_BLOCKS):
-            if part.tag != "p" and next(part.iter("p"), None) is not None:
-                continue  # its paragraphs stand for it
-            if _quoted(part, el) or _nearest_box(part, keys) is not el:
-                continue
-            text = _text(part)
-            if not text or text in seen or text in _GONE:
-                continue
-            seen.add(text)
-            kind: BlockKind = "item" if part.tag == "li" else "head" if part.tag[0] == "h" else "p"
-            added.append((kind, text))
+        if _nearest_box(el, keys) is not None:
+            continue  # a box inside another post's box is read with it
+        runs = _runs(el)
+        if any(_gone(text) for _, text in runs):
+            continue  # a removed post: its mark, and the moderator's reason beside it
+        for kind, text in runs:
+            if text not in seen:
+                seen.add(text)
+                added.append((kind, text))
     return blocks + added if added else blocks
 
 
@@ -213,8 +222,8 @@ def with_sibling_posts(blocks: list[Block], tree: HtmlElement) -> list[Block]:
             for run in _runs(text_box)
         ]
         # A post of which any text is kept is read already (a live page's entries, most of
-        # which trafilatura keeps): only the posts it lost whole come in.
-        if any(text in kept for _, text in runs):
+        # which trafilatura keeps): only the posts it lost whole come in; not a removed one.
+        if any(text in kept or _gone(text) for _, text in runs):
             continue
         for kind, text in runs:
             if text not in kept and not boilerplate(kind, text, ()):
@@ -292,7 +301,7 @@ def _runs(box: etree._Element) -> list[Block]:
     def flush() -> None:
         text = " ".join("".join(pieces).split())
         pieces.clear()
-        if text and text not in _GONE and not _VIDEO_LABEL.search(text):
+        if text and not _VIDEO_LABEL.search(text):
             runs.append(("p", text))
 
     pieces.append(box.text or "")
