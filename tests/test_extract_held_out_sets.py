@@ -1,5 +1,5 @@
 """The held-out extraction pages of issue 15 (the held-out half of benchmarks/extract_eval4, and
-the fresh sets extract_eval5, extract_eval6, extract_eval7 and extract_eval9 to extract_eval16):
+the fresh sets extract_eval5, extract_eval6, extract_eval7 and extract_eval9 to extract_eval17):
 complete and frozen.
 
 Each of the fresh sets was written after every earlier set had been scored (those count as
