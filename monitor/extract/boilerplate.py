@@ -719,6 +719,11 @@ def _same_text(el: etree._Element, text: str) -> bool:
     return isinstance(el.tag, str) and " ".join(el.text_content().split()) == text
 
 
+def furniture_class(marks: str) -> bool:
+    """Whether an element's class and id words say furniture (see `in_furniture`)."""
+    return bool(_FURNITURE_CLASS.search(marks)) or _furniture_compound(marks)
+
+
 def furniture_box(el: etree._Element) -> bool:
     """Whether every block the recall pass could find in `el` is refused as furniture
     (`in_furniture`): `el` is furniture by its tag or class, and holds no article of its own."""

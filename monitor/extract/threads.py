@@ -18,7 +18,13 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from monitor.extract.blocks import Block
-from monitor.extract.boilerplate import boilerplate, furniture_box, in_furniture
+from monitor.extract.boilerplate import (
+    FURNITURE_TAGS,
+    boilerplate,
+    furniture_box,
+    furniture_class,
+    in_furniture,
+)
 
 # A class or id word that names a comment area or a reply list ("comments", "commentarea",
 # "comment-tree", "comment-list", "kommentare"); not one post's own class ("ipsComment").
@@ -213,7 +219,7 @@ def with_sibling_posts(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     kept = {text for _, text in blocks}
     added: list[Block] = []
     for other in posts:
-        if other is post or in_furniture(other):  # a related list's or sidebar's "posts"
+        if other is post or _aside(other):  # a related list's or sidebar's "posts"
             continue
         runs = [
             run
@@ -232,11 +238,39 @@ def with_sibling_posts(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     return blocks + added if added else blocks
 
 
-def _kind(el: etree._Element) -> tuple[str, str]:
-    """An element's tag and first class word: a post's kind, whatever marks it carries as the
-    first or a moderator's ("cPost ipsComment ipsComment_parent")."""
-    words = (el.get("class") or "").split()
-    return el.tag, words[0] if words else ""
+_THREAD_WORDS = re.compile("comment|kommentar|reply|antwort|message", re.IGNORECASE)
+
+
+def _aside(el: etree._Element) -> bool:
+    """Whether a post stands in a box beside the text (a related list, a sidebar, a footer):
+    `in_furniture` of its ancestors, but a thread's own boxes ("js-comment-container",
+    "comment-list") are no furniture here."""
+    for up in el.iterancestors():
+        if up.tag in {"article", "main", "body"}:
+            return False
+        if up.tag in FURNITURE_TAGS and up.tag != "form":
+            return True
+        marks = " ".join(filter(None, (up.get("class"), up.get("id"))))
+        if marks and furniture_class(marks) and not _THREAD_WORDS.search(marks):
+            return True
+    return False
+
+
+def _same_kind(a: etree._Element, b: etree._Element) -> bool:
+    """Whether two elements are posts of one kind: one tag, and the same first class word
+    (whatever marks one carries besides: "cPost ipsComment ipsComment_parent"), or most of
+    their class words in common in another order (GitHub's first comment is classed
+    "timeline-comment-group ... js-comment-container ...", the others "js-comment-container
+    ... timeline-comment-group")."""
+    if a.tag != b.tag:
+        return False
+    words_a, words_b = (a.get("class") or "").split(), (b.get("class") or "").split()
+    if not words_a or not words_b:
+        return not words_a and not words_b
+    if words_a[0] == words_b[0]:
+        return True
+    shared = len(set(words_a) & set(words_b))
+    return shared >= 2 and 2 * shared >= min(len(words_a), len(words_b))
 
 
 def _post_and_box(
@@ -265,13 +299,11 @@ def _post_and_box(
         elif box is not None and _POST_WORD.search(cls):
             if next(up.iter("h1"), None) is not None:
                 return None  # the article itself ("post type-post"), which holds the headline
-            kind = _kind(up)
-            posts = [other for other in tree.iter(up.tag) if _kind(other) == kind]
+            posts = [other for other in tree.iter(up.tag) if _same_kind(other, up)]
             if len(posts) >= MIN_POSTS:
                 return posts, up, box
             if below is not None and below is not box:
-                kind = _kind(below)
-                units = [child for child in up if _kind(child) == kind]
+                units = [child for child in up if _same_kind(child, below)]
                 if len(units) >= MIN_POSTS:
                     return units, below, box
         below = up
