@@ -19,12 +19,15 @@ from tests.test_extract_page_types import fetched, texts_of
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 # Development pages (labelled, written for this project) on which trafilatura keeps the first
-# post only: an SMF topic, a NodeBB topic, a WoltLab thread, a Discourse topic.
+# post only: an SMF topic, a NodeBB topic, a WoltLab thread, a Discourse topic, a GitHub
+# Discussions thread.
 THREADS = [
     "extract_eval15/pages/heldout/en_qq_smf_forum_topic_quotes_signatures",
     "extract_eval12/pages/heldout/en_hh_nodebb_forum_topic",
     "extract_eval12/pages/heldout/de_ii_woltlab_forum_thema",
     "extract_eval9/pages/heldout/de_d_discourse_forum_zitate",
+    # Its posts' class words come in another order on the first one than on the others.
+    "extract_eval17/pages/heldout/en_yy_github_discussions_qa_thread_answer_markdown",
 ]
 
 
