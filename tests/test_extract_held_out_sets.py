@@ -1,11 +1,11 @@
 """The held-out extraction pages of issue 15 (the held-out half of benchmarks/extract_eval4, and
-the fresh sets extract_eval5, extract_eval6, extract_eval7 and extract_eval9 to extract_eval17):
+the fresh sets extract_eval5, extract_eval6, extract_eval7 and extract_eval9 to extract_eval18):
 complete and frozen.
 
 Each of the fresh sets was written after every earlier set had been scored (those count as
 development data since), by engineers who ran no extractor on their pages: in each set English
 and German by different engineers, other languages by a third or fourth (extract_eval9 and
-extract_eval15 to extract_eval17: four engineers; extract_eval10 to extract_eval14: three).
+extract_eval15 to extract_eval18: four engineers; extract_eval10 to extract_eval14: three).
 Each engineer hashed their held-out pages, per language, into `heldout/SHA256SUMS-<lang>` (or
 `SHA256SUMS-<lang>-<part>`) before any extractor ran on them. A change to a page or a label
 (tuning on them, even by accident), or a page added or removed after the freeze, fails here.
@@ -61,6 +61,10 @@ SETS: dict[str, dict[str, int]] = {
     "extract_eval17": {
         **{"de": 20, "en": 20, "ca": 1, "cs": 1, "es": 4, "fr": 5, "hu": 1, "it": 4},
         **{"nl": 3, "pl": 4, "pt": 2, "ru": 3, "sv": 1, "uk": 3},
+    },
+    "extract_eval18": {
+        **{"de": 20, "en": 23, "es": 4, "fr": 5, "hu": 1, "it": 4, "nl": 3, "pl": 4},
+        **{"pt": 2, "ro": 1, "ru": 3, "sk": 1, "sv": 1, "uk": 3},
     },
 }
 # NAME.html + NAME.expected.txt, NAME = two-letter language, "_", lower-case words.
