@@ -1,4 +1,5 @@
-"""A discussion thread's replies, where the page's comment area holds them.
+"""A discussion thread's posts that trafilatura's runs lose: replies in a comment area, and
+sibling posts past the first one.
 
 A news page's reader comments are no source text, and trafilatura (run without comments) and
 our recall rules keep them out. On a discussion page they are the text: a forum thread whose
@@ -7,7 +8,8 @@ with the replies in its "commentarea" (every labelled set counts each post of a 
 text; measured before this module: recall 0.07 and 0.42 on such pages, 0.67 on another whose
 opening post was read). The two are told apart by what the page's kept text is: a thread's
 opening post is a post like its replies, written in a box of the replies' own class, or stands
-in the comment area itself; an article's paragraphs stand in a box of their own.
+in the comment area itself; an article's paragraphs stand in a box of their own. Threads whose
+posts are siblings outside any comment area: `with_sibling_posts`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ _AREA_CANDIDATES = etree.XPath(
     "//*[contains(@class, 'omment') or contains(@id, 'omment') or contains(@class, 'OMMENT')"
     " or contains(@id, 'OMMENT')]"
 )
-_POST_BLOCKS = ("p", "li", "h2", "h3", "h4", "pre")
 # A post removed by its author or a moderator leaves only such a mark ("[removed]", "removed by
 # mod", "[gelöscht]"), with at most the moderator's reason beside it.
 _GONE_MARKS = frozenset(
