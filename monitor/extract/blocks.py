@@ -26,6 +26,16 @@ def _code_word(code: etree._Element) -> bool:
     return "\n" not in "".join(code.itertext()).strip()
 
 
+# The page's own tree (not trafilatura's output): an element's text as a block holds it, and
+# the text nodes that hold a given piece of a block (to find the block's element).
+TEXT_HOLDING = etree.XPath("//text()[contains(., $piece)]")
+
+
+def page_text(el: etree._Element) -> str:
+    """A page element's text, its whitespace collapsed."""
+    return " ".join(el.text_content().split())
+
+
 LINK_DENSE = 0.8  # share of a short block's text inside links that marks it as a menu/teaser
 LINK_DENSE_MAX_CHARS = 250
 
@@ -165,7 +175,7 @@ def _inline_code(item: etree._Element) -> bool:
     codes = [child for child in item if child.tag == "code"]
     if not codes:
         return False
-    if any("\n" in "".join(code.itertext()).strip() for code in codes):
+    if not all(_code_word(code) for code in codes):
         return False
     return bool((item.text or "").strip()) or any((code.tail or "").strip() for code in codes)
 

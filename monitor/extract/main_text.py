@@ -22,10 +22,12 @@ from lxml.html import HtmlElement
 
 from monitor.extract.blocks import (
     LINK_DENSE,
+    TEXT_HOLDING,
     Block,
     blank_line_runs,
     element_text,
     link_dense_text,
+    page_text,
     run_splits,
     tree_blocks,
 )
@@ -297,10 +299,10 @@ def _label_value_pairs(box: etree._Element) -> list[tuple[str, str]]:
             cells = [cell for cell in row if cell.tag in {"th", "td"}]
             if len(cells) != 2:
                 return []
-            label = _text(cells[0])
+            label = page_text(cells[0])
             if not label.endswith(":"):
                 return []
-            pairs.append((label, _text(cells[1])))
+            pairs.append((label, page_text(cells[1])))
         return pairs
     for term in box:
         if term.tag != "dt":
@@ -308,10 +310,10 @@ def _label_value_pairs(box: etree._Element) -> list[tuple[str, str]]:
         value = _next_element(term)
         if value is None or value.tag != "dd":
             return []
-        label = _text(term)
+        label = page_text(term)
         if not label.endswith(":"):
             return []
-        pairs.append((label, _text(value)))
+        pairs.append((label, page_text(value)))
     return pairs
 
 
@@ -373,7 +375,6 @@ STANDFIRST_HEADER_LEVELS = 3
 # A leading block's element is looked up by the page's text node that holds its first words
 # (climbing while an ancestor's text is the block's): an index of all the page's elements by
 # their text, or a search of every class, cost a twentieth of the extraction's CPU.
-_TEXT_HOLDING = etree.XPath("//text()[contains(., $piece)]")
 STANDFIRST_PIECE_CHARS = 24
 
 
@@ -382,7 +383,7 @@ def _block_elements(tree: HtmlElement, text: str) -> Iterator[etree._Element]:
     words are split across inline elements or lines (then no rule applies)."""
     piece = text if len(text) <= STANDFIRST_PIECE_CHARS else text[:STANDFIRST_PIECE_CHARS]
     piece = piece.rsplit(" ", 1)[0] if " " in piece else piece
-    for node in _TEXT_HOLDING(tree, piece=piece):
+    for node in TEXT_HOLDING(tree, piece=piece):
         el = node.getparent()
         if el is not None and getattr(node, "is_tail", False):
             el = el.getparent()  # a tail's text belongs to its element's parent
@@ -397,7 +398,7 @@ def _block_elements(tree: HtmlElement, text: str) -> Iterator[etree._Element]:
 
 
 def _text_within(el: etree._Element, limit: int) -> str | None:
-    """``_text(el)``, or None where it is longer than ``limit``: read piece by piece, a large
+    """``page_text(el)``, or None where it is longer than ``limit``: read piece by piece, a large
     ancestor's text stops being read once its letters alone outnumber ``limit`` (its text
     with single spaces is no shorter than its letters), not built whole just to be measured."""
     pieces: list[str] = []
@@ -931,16 +932,12 @@ def with_fact_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
         at = _between_kept((order[heading if heading is not None else lst], order[last]), places)
         if at is None:
             continue
-        box: list[Block] = [] if heading is None else [("head", _text(heading))]
+        box: list[Block] = [] if heading is None else [("head", page_text(heading))]
         added.append((at, box + [("item", item) for item in items]))
     merged = list(blocks)
     for at, box in sorted(added, key=lambda pair: pair[0], reverse=True):
         merged[at:at] = box
     return merged
-
-
-def _text(el: etree._Element) -> str:
-    return " ".join(el.text_content().split())
 
 
 def _fact_items(lst: etree._Element, kept: set[str]) -> list[str] | None:
@@ -950,7 +947,7 @@ def _fact_items(lst: etree._Element, kept: set[str]) -> list[str] | None:
         return None
     texts = []
     for li in items:
-        text = _text(li)
+        text = page_text(li)
         if not text or text in kept or len(text) > FACT_BOX_MAX_ITEM_CHARS:
             return None
         if next(li.iter("a", "ul", "ol", "img", "form", "input", "button"), None) is not None:
@@ -990,7 +987,7 @@ def _kept_places(
     places: list[tuple[int, int]] = []
     for n, el in enumerate(tree.iter()):
         order[el] = n
-        if el.tag in _BLOCK_TAGS and (at := index.get(_text(el))) is not None:
+        if el.tag in _BLOCK_TAGS and (at := index.get(page_text(el))) is not None:
             places.append((n, at))
     return order, places
 
@@ -1075,7 +1072,7 @@ def with_bold_lines(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     kept = {text for _, text in blocks}
     over: dict[int, Block] = {}
     for bold in tree.iter("b", "strong"):
-        line = _text(bold)
+        line = page_text(bold)
         if not line or len(line) > BOLD_LINE_MAX_CHARS or line in kept:
             continue
         if not _line_start(bold) or (bold.tail or "").strip():

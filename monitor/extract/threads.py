@@ -19,7 +19,7 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from monitor.extract.blocks import Block
+from monitor.extract.blocks import TEXT_HOLDING, Block, page_text
 from monitor.extract.boilerplate import (
     FURNITURE_TAGS,
     boilerplate,
@@ -58,10 +58,6 @@ def _gone(text: str) -> bool:
 MIN_POSTS = 2
 THIN_OUTSIDE_CHARS = 300
 _SENTENCE_END = re.compile(r"[.!?…:;)\"”»'’]$")
-
-
-def _text(el: etree._Element) -> str:
-    return " ".join(el.text_content().split())
 
 
 def _area(el: etree._Element) -> bool:
@@ -113,7 +109,7 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
     boxes: dict[tuple[str, str], list[etree._Element]] = {}
     for area in areas:
         for p in area.iter("p"):
-            if not _SENTENCE_END.search(_text(p)):
+            if not _SENTENCE_END.search(page_text(p)):
                 continue
             box = p.getparent()
             if box is None or furniture_box(box):  # a post's signature
@@ -164,7 +160,7 @@ def _opened_by_a_post(
     in to reply" prompt: the main pass took no post)."""
     area_texts: set[str] = set()
     for p in tree.iter("p"):
-        text = _text(p)
+        text = page_text(p)
         if text not in kept:
             continue
         if p in inside:
@@ -174,7 +170,7 @@ def _opened_by_a_post(
             return True
     for el in inside:
         if el.tag == "p":
-            area_texts.add(_text(el))
+            area_texts.add(page_text(el))
     outside = sum(len(text) for text in kept if text not in area_texts)
     posts = sum(len(text) for text in area_texts)
     return outside <= THIN_OUTSIDE_CHARS and 2 * outside <= posts
@@ -195,7 +191,6 @@ _POST_WORD = re.compile(
     r"|[_-](?:post|message|comment|reply|msg|tweet|status)(?:$|\s)",
     re.IGNORECASE,
 )
-_TEXT_HOLDING = etree.XPath("//text()[contains(., $piece)]")
 POST_MAX_LEVELS = 8
 POST_PIECE_CHARS = 30
 MIN_KEPT_CHARS = 60
@@ -283,7 +278,7 @@ def _post_and_box(
     page; or, in a box so classed ("posts timeline"), the child it holds the block in, where
     its kind repeats among the box's children (NodeBB's items, vBulletin's postbits)."""
     piece = text[:POST_PIECE_CHARS].rsplit(" ", 1)[0]
-    node = next(iter(_TEXT_HOLDING(tree, piece=piece)), None)
+    node = next(iter(TEXT_HOLDING(tree, piece=piece)), None)
     if node is None:
         return None
     el = node.getparent()
@@ -345,13 +340,13 @@ def _runs(box: etree._Element) -> list[Block]:
         elif child.tag in _RUN_BREAKS:
             flush()
             if child.tag in {"ul", "ol"}:
-                runs.extend(("item", t) for li in child if li.tag == "li" and (t := _text(li)))
+                runs.extend(("item", t) for li in child if li.tag == "li" and (t := page_text(li)))
             elif (
                 next(child.iterdescendants(*_RUN_BREAKS, *_NOT_TEXT, *_QUOTE_TAGS), None)
                 is not None
             ):
                 runs.extend(_runs(child))
-            elif (text := _text(child)) and not _VIDEO_LABEL.search(text):
+            elif (text := page_text(child)) and not _VIDEO_LABEL.search(text):
                 runs.append(("head" if child.tag[0] == "h" else "p", text))
         elif child.tag == "br":
             after = children[i + 1] if i + 1 < len(children) else None
