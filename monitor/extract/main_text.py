@@ -1033,8 +1033,13 @@ def restore_headings(blocks: list[Block], tree: HtmlElement) -> list[Block]:
             continue
         if not text or text in kept or len(text) > RESTORED_HEADING_MAX_CHARS:
             continue
-        # A linked headline over a blurb is a teaser's, whether or not its blurb got in.
-        links = sum(len(" ".join(a.text_content().split())) for a in heading.iter("a"))
+        # A linked headline over a blurb is a teaser's, whether or not its blurb got in. A link
+        # to a place on the page is the heading's own permalink (a docs site's anchor).
+        links = sum(
+            len(" ".join(a.text_content().split()))
+            for a in heading.iter("a")
+            if not (a.get("href") or "").startswith("#")
+        )
         if link_dense_text(text, links):
             continue
         over.setdefault(" ".join(after.text_content().split()), text)

@@ -44,6 +44,7 @@ from monitor.extract.text import (
     canonical_fingerprint,
     clean_text,
     normalise,
+    only_volatile,
     remove_ignored,
     split_paragraphs,
 )
@@ -94,6 +95,7 @@ def _passages(
     entry_heading: str | None = None
     seen: set[str] = set()
     passages: list[Passage] = []
+    data_rows: set[int] | None = None  # figures-only rows of a labelled table, found lazily
     for index, (kind, raw) in enumerate(blocks):
         # Blocks arrive with their whitespace collapsed.
         text = remove_ignored(raw, ignore) if ignore else raw
@@ -124,7 +126,14 @@ def _passages(
         else:
             canon, lang, sure = canonical_and_language(text)
         if canonical_only_volatile(canon):
-            continue  # a bare timestamp or counter line can only ever look "new"
+            # A bare timestamp or counter line can only ever look "new"; a row of figures in a
+            # table with a labelled row (a score table's "Q1 | 12 | 8") is the table's data.
+            if kind != "row":
+                continue
+            if data_rows is None:
+                data_rows = _figure_rows(blocks)
+            if index not in data_rows:
+                continue
         key = canonical_fingerprint(canon)
         if key in seen:
             continue
@@ -150,6 +159,22 @@ def _passages(
         passage.context = " — ".join(part for part in parts if part)
         passages.append(passage)
     return passages
+
+
+def _figure_rows(blocks: Sequence[Block]) -> set[int]:
+    """Indexes of the figures-only rows of tables that hold a row of words (their header or a
+    label row), read as runs of consecutive row blocks of two cells or more."""
+    found: set[int] = set()
+    run: list[int] = []
+    for index, (kind, text) in enumerate([*blocks, ("p", "")]):
+        if kind == "row" and " | " in text:
+            run.append(index)
+            continue
+        figures = [i for i in run if only_volatile(blocks[i][1])]
+        if figures and len(figures) < len(run):
+            found.update(figures)
+        run = []
+    return found
 
 
 def _has_body(blocks: Sequence[Block], index: int) -> bool:

@@ -37,10 +37,11 @@ FOLLOWS_LINKS = False
 # and letter-spaced headings; 14: a discussion thread's replies in its comment area, text in
 # a form that shows no control, and the bold lines of a <br> text in; runs between blank
 # lines are passages of their own; a list item's inline code stays in its sentence; a
-# thread's sibling posts trafilatura lost, and Read the Docs pages' boxes, in).
+# thread's sibling posts trafilatura lost, and Read the Docs pages' boxes, in; 15: a table's
+# rows of figures under a row of words, and headings linked to their own anchor, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 14
+EXTRACTOR: int | None = 15
 
 
 def extract(
