@@ -3,6 +3,7 @@ output tree (its paragraph, heading, list-item, quote and table-row elements).""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from copy import copy
 from typing import Literal
@@ -115,7 +116,10 @@ def _child_blocks(child: etree._Element) -> Iterator[Block | None]:
             if text and not link_dense_text(text, sum(n for _, n in cells)):
                 yield "row", text
     elif tag == "quote" and any(c.tag in {"p", "list", "head", "quote"} for c in child):
-        yield from tree_blocks(child)
+        if _loose_text(child):
+            yield from _cell_blocks(child, lead=False, prose=True)
+        else:
+            yield from tree_blocks(child)
     elif tag == "quote":
         yield _block("quote", child)
     elif tag in {"graphic", "lb", "ref"}:
@@ -124,6 +128,17 @@ def _child_blocks(child: etree._Element) -> Iterator[Block | None]:
         yield _block("p", child)
     else:
         yield from tree_blocks(child)
+
+
+# A quote can hold text of its own between its blocks: a forum post kept as one quote, its
+# lines between <br>s and a list after them ("I am sure of this:<br><ul>..."). Read only as
+# its child blocks, the quote lost that text (an es vBulletin thread, extract_eval17: recall
+# 0.19, the opening post's prose gone); it is read as a layout cell's is, its loose runs kept
+# where they are prose: an embedded post's attribution ("— Name (@handle) date") and a reply
+# preview's sender name stay out (three pages of the dev sets lost precision with them).
+def _loose_text(box: etree._Element) -> bool:
+    """Whether a box of blocks holds words outside its child elements."""
+    return bool((box.text or "").strip()) or any((c.tail or "").strip() for c in box)
 
 
 # A timeline's date (a definition list's term, trafilatura's item rend="dt-N") is read with
@@ -261,10 +276,26 @@ LEAD_HEADING_CHARS = 120
 _CELL_BLOCKS = frozenset({"p", "head", "list", "table", "quote", "code", "div"})
 
 
-def _cell_blocks(cell: etree._Element) -> Iterator[Block | None]:
+def _prose_run(text: str) -> bool:
+    """Whether a loose run of text reads as prose: not an attribution line, not a few words
+    that end no sentence (a name)."""
+    if text[0] in _DASHES:
+        return False
+    return len(text.split()) > PROSE_MIN_WORDS or _SENTENCE_END.search(text) is not None
+
+
+_DASHES = "—–-―"
+PROSE_MIN_WORDS = 4
+_SENTENCE_END = re.compile(r"[.!?:;\"“”»«…)]$")
+
+
+def _cell_blocks(
+    cell: etree._Element, lead: bool = True, prose: bool = False
+) -> Iterator[Block | None]:
     """Blocks of a layout cell: its block elements, and its loose text between them split into
     paragraphs at a blank line (two <br>s), as an e-mail template or a 1990s page writes
-    paragraphs. The text before anything else is a heading when short and more follows."""
+    paragraphs. With ``lead``, the text before anything else is a heading when short and more
+    follows; with ``prose``, only loose runs that read as prose are kept (`_prose_run`)."""
     pieces: list[str] = []
     links = 0
     first = True
@@ -273,8 +304,9 @@ def _cell_blocks(cell: etree._Element) -> Iterator[Block | None]:
         nonlocal links, first
         text = " ".join("".join(pieces).split())
         pieces.clear()
-        if text:
-            kind: BlockKind = "head" if first and more and len(text) <= LEAD_HEADING_CHARS else "p"
+        if text and (not prose or _prose_run(text)):
+            short = len(text) <= LEAD_HEADING_CHARS
+            kind: BlockKind = "head" if lead and first and more and short else "p"
             yield None if link_dense_text(text, links) else (kind, text)
             first = False
         links = 0
@@ -328,10 +360,11 @@ def run_splits(*bodies: etree._Element | None) -> dict[str, list[str]]:
     return splits
 
 
-def blank_line_runs(p: etree._Element) -> list[etree._Element]:
+def blank_line_runs(p: etree._Element, lines: bool = False) -> list[etree._Element]:
     """The runs of a paragraph between its blank lines (two <lb/>s with only space between),
     each a <p> of its own with its inline elements; a single <lb/> stays inside its run. One
-    run (the paragraph's copy) where it has no blank line."""
+    run (the paragraph's copy) where it has no blank line. With ``lines``, every <lb/> ends a
+    run."""
     if p.find("lb") is None:
         return [p]
     runs = [etree.Element("p")]
@@ -350,6 +383,11 @@ def blank_line_runs(p: etree._Element) -> list[etree._Element]:
             runs.append(etree.Element("p"))
             runs[-1].text = after.tail
             i += 2
+            continue
+        if lines and child.tag == "lb":
+            runs.append(etree.Element("p"))
+            runs[-1].text = child.tail
+            i += 1
             continue
         runs[-1].append(copy(child))
         i += 1

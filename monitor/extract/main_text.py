@@ -537,10 +537,15 @@ def _split_runs(recall: etree._Element, long_kept: list[str]) -> None:
         inside = [kept for kept in long_kept if kept in text]
         if not inside:
             continue
-        runs = blank_line_runs(p)
-        texts = [element_text(run)[0] for run in runs]
-        # Only where each kept block is one run: precision mode read the same runs.
-        if len(runs) < 2 or not all(any(kept in run for run in texts) for kept in inside):
+        for lines in (False, True):
+            runs = blank_line_runs(p, lines)
+            texts = [element_text(run)[0] for run in runs]
+            # Only where each kept block is one run: precision mode read the same runs. A
+            # live entry's lines under one <br> each are read so where its blank lines do not
+            # cut it so (precision mode loses the entry's first line, a de live ticker).
+            if len(runs) > 1 and all(any(kept in run for run in texts) for kept in inside):
+                break
+        else:
             continue
         parent = p.getparent()
         if parent is None:
