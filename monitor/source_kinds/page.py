@@ -38,7 +38,8 @@ FOLLOWS_LINKS = False
 # a form that shows no control, and the bold lines of a <br> text in; runs between blank
 # lines are passages of their own; a list item's inline code stays in its sentence; a
 # thread's sibling posts trafilatura lost, and Read the Docs pages' boxes, in; 15: a table's
-# rows of figures under a row of words, and headings linked to their own anchor, in).
+# rows of figures under a row of words, headings linked to their own anchor, a quote's own
+# text between its blocks, and a live entry's first line under a single break, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 15
