@@ -46,6 +46,7 @@ from monitor.extract.boilerplate import (
     without_edge_lines,
     without_footer_lines,
 )
+from monitor.extract.text import only_volatile
 from monitor.extract.threads import with_sibling_posts, with_thread_replies
 
 # Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
@@ -96,6 +97,8 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         blocks = without_edge_lines(with_fact_boxes(blocks, tree))
     blocks = _without_lines(blocks, _footnote_lines(tree) | _record_box_lines(tree))
     blocks = with_spaced_headings(restore_headings(_without_standfirst(blocks, tree), tree))
+    if RECALL_PASS:
+        blocks = with_timeline_dates(blocks, tree)
     blocks = _split_at_blank_lines(blocks, run_splits(body, recall))
     if not RECALL_PASS:
         return blocks
@@ -1057,6 +1060,65 @@ def restore_headings(blocks: list[Block], tree: HtmlElement) -> list[Block]:
             restored.append(("head", heading_text))
         restored.append((kind, text))
     return restored
+
+
+# A timeline's dates ("<li><time>19. Juni 2024</time><h2>Vertrag unterzeichnet</h2><p>...")
+# stand in elements of their own, which trafilatura deletes (<time>) or keeps as lines that
+# only ever look volatile, so passages drop them: every date of a chronology was lost (seven
+# timeline pages of the dev sets, 2 to 6 dates each). A date alone in its element, followed by
+# the element of a kept block, is put before that block's text: "19. Juni 2024: Vertrag
+# unterzeichnet". Only a chronology's: two dates or more so placed, each with a year and no
+# time of day (a live page's entry times stay out, as its entries carry their time), and
+# none in the page's furniture.
+_TIMELINE_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
+_CLOCK = re.compile(r"\d[:.h]\d\d(?!\d)(?![.]\d)")
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+DATE_MAX_WORDS = 2
+TIMELINE_DATE_MAX_CHARS = 40
+TIMELINE_MATCH_CHARS = 15
+
+
+def with_timeline_dates(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with a chronology's dates put before their entries (see above)."""
+    dated: dict[int, str] = {}
+    kept = {text for _, text in blocks}
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or len(el) > 2 or el.tag in _CLOSED or el.tag in _HEADINGS:
+            continue
+        text = page_text(el) if len(el) else " ".join((el.text or "").split())
+        if not text or len(text) > TIMELINE_DATE_MAX_CHARS or not _TIMELINE_YEAR.search(text):
+            continue
+        # A date, not a stamp line ("Zuletzt aktualisiert am 28. April 2025"): at most its
+        # month's and weekday's words.
+        if len(_WORDS.findall(text)) > DATE_MAX_WORDS or _CLOCK.search(text) or text in kept:
+            continue
+        if not only_volatile(text):
+            continue
+        after = _next_element(el)
+        if after is None:
+            continue
+        entry = page_text(after)
+        at = _entry_block(blocks, entry)
+        if at is None or at in dated or text in blocks[at][1] or in_furniture(el):
+            continue
+        dated[at] = text
+    if len(dated) < 2:
+        return blocks
+    return [
+        (kind, f"{dated[i]}: {text}") if i in dated else (kind, text)
+        for i, (kind, text) in enumerate(blocks)
+    ]
+
+
+def _entry_block(blocks: list[Block], entry: str) -> int | None:
+    """The place of the kept block that an entry's element begins with (its heading or its
+    paragraph), or that begins with the entry's text."""
+    if len(entry) < TIMELINE_MATCH_CHARS:
+        return None
+    for i, (_, text) in enumerate(blocks):
+        if len(text) >= TIMELINE_MATCH_CHARS and (entry.startswith(text) or text.startswith(entry)):
+            return i
+    return None
 
 
 # A text written as runs between <br><br> (a Korean daily's interview, an old CMS's article)
