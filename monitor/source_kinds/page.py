@@ -39,7 +39,8 @@ FOLLOWS_LINKS = False
 # lines are passages of their own; a list item's inline code stays in its sentence; a
 # thread's sibling posts trafilatura lost, and Read the Docs pages' boxes, in; 15: a table's
 # rows of figures under a row of words, headings linked to their own anchor, a quote's own
-# text between its blocks, and a live entry's first line under a single break, in).
+# text between its blocks, a live entry's first line under a single break, and a
+# chronology's dates, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 15
