@@ -47,7 +47,11 @@ from monitor.extract.boilerplate import (
     without_footer_lines,
 )
 from monitor.extract.text import only_volatile
-from monitor.extract.threads import with_sibling_posts, with_thread_replies
+from monitor.extract.threads import (
+    with_posts_of_a_thin_page,
+    with_sibling_posts,
+    with_thread_replies,
+)
 
 # Precision mode keeps teasers, bylines and comment snippets out; every paragraph that gets in
 # can raise an alert, so a missed sentence is cheaper than a false one.
@@ -105,6 +109,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     if "<b>" in html or "<strong>" in html:
         blocks = with_bold_lines(blocks, tree)
     blocks = with_sibling_posts(with_thread_replies(blocks, tree, html), tree)
+    blocks = with_posts_of_a_thin_page(blocks, tree)
     return _without_anchor_marks(blocks)
 
 

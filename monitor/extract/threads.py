@@ -234,6 +234,82 @@ def with_sibling_posts(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     return blocks + added if added else blocks
 
 
+# Where trafilatura's runs keep almost nothing of a thread (Invision's posts, classed "cPost
+# ... ipsComment" in a form, in no comment area: a Finnish thread, extract_eval19, recall
+# 0.03, trafilatura's 0.36), no kept post points to the others. Where the kept text is too thin
+# for an article (a sign-in prompt, a visitor count) and the page holds posts of one kind, the
+# posts' paragraphs are its text: the kind with the most of them, read in their paragraphs'
+# boxes, quotes of earlier posts left out.
+THIN_PAGE_CHARS = 300
+# A class word that ends in the post word after a lower-case letter ("cPost", "ipsComment",
+# "ipsComment_parent"): the name-spaced word of a forum engine.
+_CAMEL_POST = re.compile(r"(?<=[a-z])(?:Post|Comment|Message|Reply)(?:$|[\s_-])")
+_POST_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'ost') or contains(@class, 'omment') or contains(@class, 'essage')"
+    " or contains(@class, 'eply')]"
+)
+
+
+def with_posts_of_a_thin_page(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with the posts of a thread added where they are too thin for an article
+    (see above)."""
+    if sum(len(text) for kind, text in blocks if kind != "head") > THIN_PAGE_CHARS:
+        return blocks
+    groups: dict[tuple[str, str], list[etree._Element]] = {}
+    for el in _POST_CANDIDATES(tree):
+        cls = el.get("class") or ""
+        if _POST_WORD.search(cls) or _CAMEL_POST.search(cls):
+            groups.setdefault((el.tag, cls.split()[0]), []).append(el)
+    best: list[Block] = []
+    for posts in groups.values():
+        members = set(posts)
+        outer = [p for p in posts if not any(up in members for up in p.iterancestors())]
+        if len(outer) < MIN_POSTS:
+            continue
+        if any(next(p.iter("h1"), None) is not None or _aside(p) for p in outer):
+            continue
+        runs = [run for post in outer for run in _post_paragraphs(post)]
+        if sum(len(text) for _, text in runs) > sum(len(text) for _, text in best):
+            best = runs
+    kept = {text for _, text in blocks}
+    added: list[Block] = []
+    for kind, text in best:
+        if text not in kept and not boilerplate(kind, text, ()):
+            kept.add(text)
+            added.append((kind, text))
+    return blocks + added if added else blocks
+
+
+def _post_paragraphs(post: etree._Element) -> list[Block]:
+    """A post's text: the runs of the boxes that hold its paragraphs, outside quotes and
+    furniture (a signature)."""
+    boxes: list[etree._Element] = []
+    for p in post.iter("p"):
+        box = p.getparent()
+        if box is None or box in boxes or _quoted(p, post) or furniture_box(box):
+            continue
+        if _signed(box, post):
+            continue
+        if not _SENTENCE_END.search(page_text(p)):
+            continue
+        if any(up in boxes for up in box.iterancestors()):
+            continue
+        boxes.append(box)
+    return [run for box in boxes for run in _runs(box)]
+
+
+def _signed(box: etree._Element, post: etree._Element) -> bool:
+    """Whether a box stands in the post's signature, which some engines mark only by a data
+    role ("memberSignature")."""
+    for el in [box, *box.iterancestors()]:
+        if el is post:
+            return False
+        marks = " ".join(filter(None, (el.get("class"), el.get("id"), el.get("data-role"))))
+        if "ignature" in marks:
+            return True
+    return False
+
+
 _THREAD_WORDS = re.compile("comment|kommentar|reply|antwort|message", re.IGNORECASE)
 
 
