@@ -40,3 +40,26 @@ def test_a_code_block_in_a_list_item_is_a_block(content_server: ContentServer) -
     texts = texts_of(fetched(content_server.set("/notes/4.2-migrate", notes(item))))
     assert "Migrate an old file with:" in texts
     assert any(text.startswith("importer config migrate") for text in texts), texts
+
+
+CODES = [
+    ("E01", "Internal temperature sensor out of range. Keep the unit out of direct sunlight."),
+    ("E02", "External sensor disconnected. Check the wiring of terminals S1 and S2."),
+    ("C10", "No answer from the boiler over the two-wire bus. Check the cable and polarity."),
+]
+
+
+def test_a_code_term_joins_its_meaning(content_server: ContentServer) -> None:
+    # An error code alone in its term ("<dt><code>E01</code></dt>") was a line of no words,
+    # which only ever looks volatile, and was dropped; it now opens its meaning's line.
+    terms = "".join(f"<dt><code>{code}</code></dt><dd><p>{text}</p></dd>" for code, text in CODES)
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Error codes</title>"
+        "</head><body><nav><a href='/'>Manual</a> <a href='/install'>Installation</a></nav>"
+        f"<main><article class='md-content__inner'><h1>Error codes</h1><p>{INTRO}</p>"
+        f"<h2>Sensor errors</h2><dl>{terms}</dl></article></main></body></html>"
+    )
+    doc = fetched(content_server.set("/manual/errors/", page))
+    texts = texts_of(doc)
+    for code, text in CODES:
+        assert f"{code}: {text}" in texts, texts

@@ -21,6 +21,8 @@ _INLINE = frozenset({"hi", "ref", "del", "span"})
 # Block elements a list item can hold (a live-blog entry: heading and paragraphs). They are
 # blocks of their own, so the item's text leaves them out; else each would be emitted twice.
 _ITEM_BLOCKS = frozenset({"list", "p", "head", "quote", "table", "code"})
+
+
 def _code_word(code: etree._Element) -> bool:
     """Whether a <code> inside a block is a word of its text ("in <code>repr()</code>."), not
     a block of code: one line. (Spaced as a block, "repr() ." lost its full stop's place.)"""
@@ -162,22 +164,34 @@ def _list_blocks(lst: etree._Element) -> Iterator[Block | None]:
         if item.tag != "item":
             continue
         inline = _inline_code(item)
-        block = _block("item", item, _ITEM_BLOCKS - {"code"} if inline else _ITEM_BLOCKS)
+        skip = _ITEM_BLOCKS - {"code"} if inline else _ITEM_BLOCKS
+        block = _block("item", item, skip)
         rend = item.get("rend") or ""
+        inner = [
+            b
+            for child in item
+            if not (inline and child.tag == "code")
+            for b in _child_blocks(child)
+        ]
         if term is not None:
-            joined = _dated_entry(term, block) if rend.startswith("dd") else None
+            joined = None
+            if rend.startswith("dd") and block is not None:
+                joined = _dated_entry(term, block)
+            elif rend.startswith("dd") and inner and inner[0] is not None:
+                # The entry's text in a paragraph of its own ("<dd><p>...</p></dd>").
+                joined = _dated_entry(term, inner[0])
+                if joined is not None:
+                    inner = inner[1:]
             if joined is None:
                 yield term
             else:
                 block = joined
             term = None
-        if rend.startswith("dt") and not any(c.tag in _ITEM_BLOCKS for c in item):
+        if rend.startswith("dt") and not any(c.tag in skip for c in item):
             term = block
             continue
         yield block
-        for child in item:
-            if not (inline and child.tag == "code"):
-                yield from _child_blocks(child)
+        yield from inner
     if term is not None:
         yield term
 
@@ -186,13 +200,13 @@ def _list_blocks(lst: etree._Element) -> Iterator[Block | None]:
 # block of its own, where the item's text runs around it on one line: taken out, the sentence
 # lost its word and the word stood alone as a paragraph.
 def _inline_code(item: etree._Element) -> bool:
-    """Whether every <code> of a list item stands inside its text (none is a code block)."""
+    """Whether every <code> of a list item is a word of its text (none is a code block)."""
     codes = [child for child in item if child.tag == "code"]
     if not codes:
         return False
-    if not all(_code_word(code) for code in codes):
-        return False
-    return bool((item.text or "").strip()) or any((code.tail or "").strip() for code in codes)
+    # A term that is its code alone ("<dt><code>E01</code></dt>", an error code over its
+    # meaning) is read as words too, and joins its entry as a term does.
+    return all(_code_word(code) for code in codes)
 
 
 # Cells holding paragraphs or lists make a table a page layout (2000s markup), not data.
