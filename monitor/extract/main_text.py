@@ -1081,16 +1081,28 @@ _WORDS = re.compile(r"[^\W\d_]{2,}")
 DATE_MAX_WORDS = 2
 TIMELINE_DATE_MAX_CHARS = 40
 TIMELINE_MATCH_CHARS = 15
+# The text pieces that may hold a date, found in C: short, with a year's first digits.
+_SHORT_YEAR_TEXTS = etree.XPath(
+    f"//text()[string-length(normalize-space(.)) <= {TIMELINE_DATE_MAX_CHARS}"
+    " and (contains(., '19') or contains(., '20') or contains(., '18'))]"
+)
 
 
 def with_timeline_dates(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     """``blocks`` with a chronology's dates put before their entries (see above)."""
     dated: dict[int, str] = {}
     kept = {text for _, text in blocks}
-    for el in tree.iter():
-        if not isinstance(el.tag, str) or len(el) > 2 or el.tag in _CLOSED or el.tag in _HEADINGS:
+    seen: set[etree._Element] = set()
+    for node in _SHORT_YEAR_TEXTS(tree):
+        el = node.getparent()
+        if el is not None and getattr(node, "is_tail", False):
+            el = el.getparent()
+        if el is None or el in seen:
             continue
-        text = page_text(el) if len(el) else " ".join((el.text or "").split())
+        seen.add(el)
+        if len(el) > 2 or el.tag in _CLOSED or el.tag in _HEADINGS:
+            continue
+        text = page_text(el)
         if not text or len(text) > TIMELINE_DATE_MAX_CHARS or not _TIMELINE_YEAR.search(text):
             continue
         # A date, not a stamp line ("Zuletzt aktualisiert am 28. April 2025"): at most its
