@@ -40,3 +40,30 @@ def test_a_heading_naming_the_press_office_keeps_its_text(content_server: Conten
     texts = texts_of(fetched(content_server.set("/presse/kommentar", statement_page())))
     assert_kept(texts, STATEMENT)
     assert_out(texts, [CONTACT[1]])
+
+
+REPORT = [
+    "Customs officers held 40 rail cars bound for the north, the agency's press office said.",
+    "Die Ladung werde nun geprüft, teilte die Pressestelle des Zollamts am Mittwoch mit.",
+]
+WIRE_BODY = (
+    "The cars carried machine parts declared as farm equipment; an inspection found lathes and"
+    " milling heads that fall under the export controls of the customs union."
+)
+PRESS_LINES = ["Press office: +7 7172 000000", "Pressekontakt: presse@zoll.example"]
+
+
+def test_a_sentence_that_names_a_press_office_is_text(content_server: ContentServer) -> None:
+    # A short report's sentence that names its source's press office was dropped as a press
+    # contact line; the contact lines themselves still go.
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Rail cars held'
+        "</title></head><body><main><article><h1>Rail cars held at the border</h1>"
+        f"<p>{REPORT[0]}</p><p>{WIRE_BODY}</p><p>{REPORT[1]}</p>"
+        + "".join(f"<p>{line}</p>" for line in PRESS_LINES)
+        + "</article></main></body></html>"
+    )
+    doc = fetched(content_server.set("/news/rail-cars.html", page))
+    texts = texts_of(doc)
+    assert_kept(texts, [*REPORT, WIRE_BODY])
+    assert_out(texts, PRESS_LINES)

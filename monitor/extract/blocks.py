@@ -86,13 +86,35 @@ def _block(kind: BlockKind, el: etree._Element, skip: frozenset[str] = frozenset
     A heading that links to its own section (``<h2><a href="#costs">``, a permalink anchor) is
     a heading, not a link: a menu's links lead to other pages."""
     text, link_chars = element_text(el, skip, anchors=kind != "head")
-    if not text or link_dense_text(text, link_chars):
+    if not text or link_dense_text(text, link_chars) or _dated_link(text, link_chars, [el]):
         return None
     return kind, text
 
 
 def link_dense_text(text: str, link_chars: int) -> bool:
     return len(text) < LINK_DENSE_MAX_CHARS and link_chars >= LINK_DENSE * len(text)
+
+
+# A teaser's line is its link and the link's date and time ("04.12.2026 10:05 <a>Astana airport
+# to open second runway</a>", a blog's "<a>Inwangsan at sunset</a> | 2025.09.28"): the figures
+# made it too long for a run of links, and a news ticker or an "other posts" table came in
+# (extract_eval12, extract_eval9). Weighed by their letters, its words are all the link's.
+_LETTER = re.compile(r"[^\W\d_]")
+_DIGIT = re.compile(r"\d")
+
+
+def _dated_link(text: str, link_chars: int, els: list[etree._Element]) -> bool:
+    """Whether a short block's letters are all inside its links (its rest being figures)."""
+    if not link_chars or len(text) >= LINK_DENSE_MAX_CHARS:
+        return False
+    # Words that end a sentence after a link are the text's own ("<a>An interview</a>, in
+    # English."), not a teaser's figures or pointer ("Lire aussi : <a>...</a>").
+    if _SENTENCE_END.search(text) and not _DIGIT.search(text):
+        return False
+    inside = sum(
+        len(_LETTER.findall("".join(ref.itertext()))) for el in els for ref in el.iter("ref")
+    )
+    return inside >= LINK_DENSE * len(_LETTER.findall(text))
 
 
 def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
@@ -115,7 +137,8 @@ def _child_blocks(child: etree._Element) -> Iterator[Block | None]:
         for row in _rows(child):
             cells = [element_text(cell) for cell in _cells(row)]
             text = " | ".join(t for t, _ in cells if t)
-            if text and not link_dense_text(text, sum(n for _, n in cells)):
+            links = sum(n for _, n in cells)
+            if text and not link_dense_text(text, links) and not _dated_link(text, links, [row]):
                 yield "row", text
     elif tag == "quote" and any(c.tag in {"p", "list", "head", "quote"} for c in child):
         if _loose_text(child):

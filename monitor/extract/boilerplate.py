@@ -87,8 +87,7 @@ _PHRASES = re.compile(
     | \bopens?\ (?:in\ )?(?:a\ )?new\ (?:tab|window)\b
     | \böffnet\ (?:sich\ )?in\ (?:einem\ )?neuen\ (?:tab|fenster)\b
     | \bshare\ (?:on|this)\b | \bteilen\ auf\b | \bprint\ this\b | \bdiesen\ artikel\ teilen
-    | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ (?:contact|enquiries)\b
-    | \bpress\ office\b | \btel(?:efon)?\.?\s*[+\d(] | \bphone:?\s*[+\d(]
+    | \btel(?:efon)?\.?\s*[+\d(] | \bphone:?\s*[+\d(]
     | \bleave\ a\ (?:reply|comment)\b | \bschreibe\ einen\ kommentar\b
     | \bkommentar\ (?:abschicken|schreiben)\b | \bpflichtfelder\b | \brequired\ fields\b
     | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b | ©
@@ -147,7 +146,6 @@ DATE_LINE_MAX_CHARS = 120
 _FOOTER_LINES = re.compile(
     r"""
     © | \bcopyright\b | \ball\ rights\ reserved\b | \balle\ rechte\ vorbehalten\b
-    | \bpress(?:e)?kontakt\b | \bpressestelle\b | \b(?:media|press)\ contact\b | \bpress\ office\b
     | \bzitiervorschlag\b | \bsuggested\ citation\b | \bcite\ as\b | \bweiterlesen\ mit\b
     | \balready\ a\ subscriber\b | \b(?:bereits|schon)\ abonnent
     | \breceiving\ this\ e-?mail\b | \bthese\ e-?mails\b | \bunsubscribe\b
@@ -208,7 +206,31 @@ def _footer_sized(section: Sequence[Block | None]) -> bool:
 
 def _footer_line(text: str) -> bool:
     return len(text) <= FOOTER_LINE_MAX_CHARS and bool(
-        _footer_lines(text) or _LABEL_LINES.search(text)
+        _footer_lines(text) or _LABEL_LINES.search(text) or _press_contact(text)
+    )
+
+
+# A press office's contact line ("Press office: +49 30 ...", "Pressekontakt", "Media
+# enquiries") is furniture; a report's sentence that names one ("Customs held 40 rail cars,
+# the agency's press office said.") is text: a short news paragraph was dropped with it.
+_PRESS_TERMS = re.compile(
+    r"\bpress(?:e)?kontakt\b|\bpressestelle\b|\b(?:media|press)\ (?:contact|enquiries)\b"
+    r"|\bpress\ office\b",
+    re.IGNORECASE,
+)
+REPORTED_MIN_WORDS = 8
+_REPORTED_END = re.compile(r"[.!?\"“”»«]$")
+
+
+def _press_contact(text: str) -> bool:
+    """Whether a line is a press office's contact, not a sentence that mentions one."""
+    found = _PRESS_TERMS.search(text)
+    if found is None:
+        return False
+    return not (
+        found.start() > 0
+        and len(text.split()) >= REPORTED_MIN_WORDS
+        and _REPORTED_END.search(text) is not None
     )
 
 
@@ -529,7 +551,7 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
     """Whether a block only the recall pass found is the page's furniture."""
     if any(k in text for k in long_kept):
         return True  # a dump of the page around the article
-    if len(text) <= PHRASE_BLOCK_MAX_CHARS and _phrases(text):
+    if len(text) <= PHRASE_BLOCK_MAX_CHARS and (_phrases(text) or _press_contact(text)):
         return True
     if len(text) <= DATE_LINE_MAX_CHARS and _DATE_LINES.search(text):
         return True
