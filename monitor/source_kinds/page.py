@@ -39,8 +39,9 @@ FOLLOWS_LINKS = False
 # lines are passages of their own; a list item's inline code stays in its sentence; a
 # thread's sibling posts trafilatura lost, and Read the Docs pages' boxes, in; 15: a table's
 # rows of figures under a row of words, headings linked to their own anchor, a quote's own
-# text between its blocks, a live entry's first line under a single break, and a
-# chronology's dates, in).
+# text between its blocks, a live entry's first line under a single break, a chronology's
+# dates, a thin thread's posts, runs of short lines, code terms and sentences naming a press
+# office, in; teaser lines whose words are all their link's out).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 15
