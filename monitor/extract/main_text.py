@@ -457,6 +457,17 @@ def _without_standfirst(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     return [block for i, block in enumerate(blocks) if i not in drop]
 
 
+def _with_recall_pass(
+    blocks: list[Block],
+    precision: etree._Element,
+    source: HtmlElement | str,
+    tree: HtmlElement,
+    url: str,
+) -> list[Block]:
+    """``blocks`` (of the ``precision`` body) with what the recall pass adds."""
+    return _merged(blocks, precision, _recall_body(precision, source, tree, url), tree)
+
+
 def _merged(
     blocks: list[Block],
     precision: etree._Element,
