@@ -78,3 +78,23 @@ def test_a_note_box_no_run_kept_is_put_before_the_text_after_it() -> None:
     assert out[1:4] == blocks
     assert ("p", WARNING) not in out  # no kept block after it to stand before
     assert not any(HATNOTE in text for _, text in out)  # it links elsewhere: a pointer
+
+
+PAIRING = "Hold the sensor's button for five seconds until its light blinks blue, then add it."
+ZIGBEE = "Sensors bought before 2023 use Zigbee and need the bridge adapter."
+
+
+def test_a_docs_themes_aside_note_is_text() -> None:
+    # Starlight sets a note as <aside class="starlight-aside--note">, which trafilatura deletes
+    # with every <aside>; its text (not its "Note" title) goes before the block after it.
+    page = (
+        "<html><body><main><article><h1>Pairing sensors</h1>"
+        '<aside aria-label="Note" class="starlight-aside starlight-aside--note">'
+        '<p class="starlight-aside__title" aria-hidden="true">Note</p>'
+        f'<div class="starlight-aside__content"><p>{ZIGBEE}</p></div></aside>'
+        f"<p>{PAIRING}</p></article></main>"
+        '<aside class="right-sidebar"><p>On this page: Overview, Pairing, Troubleshooting.</p>'
+        "</aside></body></html>"
+    )
+    out = with_note_boxes([("p", PAIRING)], lxml.html.fromstring(page))
+    assert out == [("p", ZIGBEE), ("p", PAIRING)], out

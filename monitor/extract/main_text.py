@@ -103,7 +103,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     blocks = with_spaced_headings(restore_headings(_without_standfirst(blocks, tree), tree))
     if RECALL_PASS:
         blocks = with_timeline_dates(blocks, tree)
-        if "message" in html:
+        if "message" in html or "aside--" in html:
             blocks = with_note_boxes(blocks, tree)
     blocks = _split_at_blank_lines(blocks, run_splits(body, recall))
     if not RECALL_PASS:
@@ -522,11 +522,28 @@ def post_classes(tree: HtmlElement) -> list[tuple[etree._Element, str, str]]:
 # above the text's first heading does not, and is put before the block after it
 # (`with_note_boxes`; recall 0.79 -> 1.0 on such a knowledge-base page, extract_eval20).
 # (Masked in the recall runs too, another wiki page's hatnote and infobox came in with it.)
-_NOTE_BOX = re.compile(r"(?:^|\s)box\s+(?:info|warning|error|success)message(?:$|\s)")
-_NOTE_BOXES = etree.XPath("//*[contains(@class, 'message')]")
+_NOTE_BOX = re.compile(
+    r"(?:^|\s)box\s+(?:info|warning|error|success)message(?:$|\s)"
+    # A docs theme's admonition set as an <aside> (Starlight: "starlight-aside--note"), which
+    # trafilatura deletes with every <aside>.
+    r"|aside--(?:note|tip|caution|danger|warning|info|important)(?:$|\s)"
+)
+_NOTE_BOXES = etree.XPath("//*[contains(@class, 'message')] | //aside[contains(@class, 'aside--')]")
 NOTE_MIN_CHARS = 40
 _ICON = re.compile(r"^[^\w\"'“„«(\[]+")
 NOTE_LOOKAHEAD = 3
+
+
+def _note_text(box: etree._Element) -> str:
+    """A note box's text without its title ("Note", "Caution")."""
+    if not any("title" in (el.get("class") or "") for el in box.iter()):
+        return page_text(box)
+    box = copy(box)  # the page's tree stays whole
+    for el in [el for el in box.iter() if "title" in (el.get("class") or "")]:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+    return page_text(box)
 
 
 def with_note_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
@@ -536,7 +553,7 @@ def with_note_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     for box in _NOTE_BOXES(tree):
         if not _NOTE_BOX.search(box.get("class") or ""):
             continue
-        text = _ICON.sub("", page_text(box))  # the box's icon glyph ("ⓘ") is no word
+        text = _ICON.sub("", _note_text(box))  # the box's icon glyph ("ⓘ") is no word
         # A box that links elsewhere is a pointer (a wiki's hatnote: "This article is about
         # the treaty; for the deployment see <a>...</a>").
         if len(text) < NOTE_MIN_CHARS or text in kept or next(box.iter("a"), None) is not None:
