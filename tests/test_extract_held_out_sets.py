@@ -66,6 +66,15 @@ SETS: dict[str, dict[str, int]] = {
         **{"de": 20, "en": 23, "es": 4, "fr": 5, "hu": 1, "it": 4, "nl": 3, "pl": 4},
         **{"pt": 2, "ro": 1, "ru": 3, "sk": 1, "sv": 1, "uk": 3},
     },
+    "extract_eval19": {
+        **{"de": 22, "en": 22, "ca": 2, "cs": 1, "da": 1, "el": 1, "es": 3, "fi": 2, "fr": 4},
+        **{"hu": 1, "it": 3, "ja": 1, "ko": 2, "nl": 1, "no": 1, "pl": 1, "pt": 2, "ro": 2},
+        **{"ru": 1, "sv": 1, "tr": 2},
+    },
+    "extract_eval20": {
+        **{"de": 22, "en": 22, "bg": 2, "ca": 1, "el": 2, "es": 4, "et": 2, "fr": 4, "hr": 2},
+        **{"it": 3, "lt": 2, "pt": 2, "ro": 2, "sk": 2, "sr": 2, "zh": 2},
+    },
 }
 # NAME.html + NAME.expected.txt, NAME = two-letter language, "_", lower-case words.
 _NAME = re.compile(r"[a-z]{2}_[a-z0-9_]+")
