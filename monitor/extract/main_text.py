@@ -103,7 +103,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     blocks = with_spaced_headings(restore_headings(_without_standfirst(blocks, tree), tree))
     if RECALL_PASS:
         blocks = with_timeline_dates(blocks, tree)
-        if "message" in html or "aside--" in html:
+        if "message" in html or "aside--" in html or "kg-callout" in html:
             blocks = with_note_boxes(blocks, tree)
     blocks = _split_at_blank_lines(blocks, run_splits(body, recall))
     if not RECALL_PASS:
@@ -527,8 +527,13 @@ _NOTE_BOX = re.compile(
     # A docs theme's admonition set as an <aside> (Starlight: "starlight-aside--note"), which
     # trafilatura deletes with every <aside>.
     r"|aside--(?:note|tip|caution|danger|warning|info|important)(?:$|\s)"
+    # Ghost's callout card, a note set off in the text, which neither run keeps.
+    r"|(?:^|\s)kg-callout-card(?:$|\s)"
 )
-_NOTE_BOXES = etree.XPath("//*[contains(@class, 'message')] | //aside[contains(@class, 'aside--')]")
+_NOTE_BOXES = etree.XPath(
+    "//*[contains(@class, 'message') or contains(@class, 'kg-callout-card')]"
+    " | //aside[contains(@class, 'aside--')]"
+)
 NOTE_MIN_CHARS = 40
 _ICON = re.compile(r"^[^\w\"'“„«(\[]+")
 NOTE_LOOKAHEAD = 3
@@ -557,6 +562,8 @@ def with_note_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
         # A box that links elsewhere is a pointer (a wiki's hatnote: "This article is about
         # the treaty; for the deployment see <a>...</a>").
         if len(text) < NOTE_MIN_CHARS or text in kept or next(box.iter("a"), None) is not None:
+            continue
+        if boilerplate("p", text, ()):  # a promotion set as a note ("... for subscribers")
             continue
         # The first kept block among the next few elements (a heading between may be gone).
         after, at = _next_element(box), None
