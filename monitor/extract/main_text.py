@@ -103,7 +103,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
     blocks = with_spaced_headings(restore_headings(_without_standfirst(blocks, tree), tree))
     if RECALL_PASS:
         blocks = with_timeline_dates(blocks, tree)
-        if "message" in html or "aside--" in html or "kg-callout" in html:
+        if "message" in html or "aside--" in html or "callout" in html:
             blocks = with_note_boxes(blocks, tree)
     blocks = _split_at_blank_lines(blocks, run_splits(body, recall))
     if not RECALL_PASS:
@@ -527,16 +527,33 @@ _NOTE_BOX = re.compile(
     # A docs theme's admonition set as an <aside> (Starlight: "starlight-aside--note"), which
     # trafilatura deletes with every <aside>.
     r"|aside--(?:note|tip|caution|danger|warning|info|important)(?:$|\s)"
-    # Ghost's callout card, a note set off in the text, which neither run keeps.
-    r"|(?:^|\s)kg-callout-card(?:$|\s)"
+    # Callouts, notes set off in the text, which neither run keeps: Ghost's card, Quarto's
+    # callout blocks, the French state design system's "fr-callout".
+    r"|(?:^|\s)(?:kg-callout-card|fr-callout)(?:$|\s)"
+    r"|(?:^|\s)callout-(?:note|tip|warning|important|caution)(?:$|\s)"
 )
 _NOTE_BOXES = etree.XPath(
-    "//*[contains(@class, 'message') or contains(@class, 'kg-callout-card')]"
+    "//*[contains(@class, 'message') or contains(@class, 'callout')]"
     " | //aside[contains(@class, 'aside--')]"
 )
 NOTE_MIN_CHARS = 40
 _ICON = re.compile(r"^[^\w\"'“„«(\[]+")
 NOTE_LOOKAHEAD = 3
+NOTE_CLIMB = 3
+
+
+def _following(el: etree._Element) -> etree._Element | None:
+    """The element after ``el`` in the page, at its level or, where it is its box's last, at
+    the level of the nearest box that has one (a note that ends its section)."""
+    for _ in range(NOTE_CLIMB):
+        after = _next_element(el)
+        if after is not None:
+            return after
+        parent = el.getparent()
+        if parent is None:
+            return None
+        el = parent
+    return None
 
 
 def _note_text(box: etree._Element) -> str:
@@ -566,14 +583,14 @@ def with_note_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
         if boilerplate("p", text, ()):  # a promotion set as a note ("... for subscribers")
             continue
         # The first kept block among the next few elements (a heading between may be gone).
-        after, at = _next_element(box), None
+        after, at = _following(box), None
         for _ in range(NOTE_LOOKAHEAD):
             if after is None:
                 break
             at = _entry_block(blocks, page_text(after))
             if at is not None:
                 break
-            after = _next_element(after)
+            after = _following(after)
         if at is not None and at not in placed:
             placed[at] = text
     if not placed:
