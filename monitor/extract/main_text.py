@@ -1173,8 +1173,8 @@ TIMELINE_DATE_MAX_CHARS = 40
 TIMELINE_MATCH_CHARS = 15
 # The text pieces that may hold a date, found in C: short, with a year's first digits.
 _SHORT_YEAR_TEXTS = etree.XPath(
-    f"//text()[string-length(normalize-space(.)) <= {TIMELINE_DATE_MAX_CHARS}"
-    " and (contains(., '19') or contains(., '20') or contains(., '18'))]"
+    "//text()[(contains(., '20') or contains(., '19') or contains(., '18'))"
+    f" and string-length(normalize-space(.)) <= {TIMELINE_DATE_MAX_CHARS}]"
 )
 
 
@@ -1184,6 +1184,8 @@ def with_timeline_dates(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     kept = {text for _, text in blocks}
     seen: set[etree._Element] = set()
     for node in _SHORT_YEAR_TEXTS(tree):
+        if not _TIMELINE_YEAR.search(node) or len(_WORDS.findall(node)) > DATE_MAX_WORDS:
+            continue  # no year, or a line of words (the text's, where one is its piece)
         el = node.getparent()
         if el is not None and getattr(node, "is_tail", False):
             el = el.getparent()
