@@ -105,6 +105,8 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
         blocks = with_timeline_dates(blocks, tree)
         if "message" in html or "aside--" in html or "callout" in html:
             blocks = with_note_boxes(blocks, tree)
+        if 'role="table"' in html or "role='table'" in html or 'role="grid"' in html:
+            blocks = with_aria_tables(blocks, tree)
     blocks = _split_at_blank_lines(blocks, run_splits(body, recall))
     if not RECALL_PASS:
         return blocks
@@ -233,6 +235,8 @@ def _post_box(box: etree._Element) -> bool:
         _POST_CLASS.search(" ".join(filter(None, (el.get("class"), el.get("id")))))
         for el in box.iterancestors()
     )
+
+
 _POST_BOX_TEXT = ("p", "div", "li", "dd", "dt", "span")
 
 
@@ -542,6 +546,52 @@ NOTE_LOOKAHEAD = 3
 NOTE_CLIMB = 3
 
 
+# A table drawn with <div>s and ARIA roles (GitBook's "table-wrapper": role="table", "row",
+# "columnheader", "cell") is no <table> to trafilatura, which drops it or reads its cells as
+# loose lines (recall 0.88 on such a docs page, extract_eval11). Where no kept block holds its
+# rows, they are put before the block after it, a row per line as a <table>'s are.
+_ARIA_TABLES = etree.XPath("//*[@role='table' or @role='grid']")
+_ARIA_ROWS = etree.XPath(".//*[@role='row']")
+_ARIA_CELLS = etree.XPath(
+    "./*[@role='cell' or @role='gridcell' or @role='columnheader' or @role='rowheader']"
+)
+
+
+def with_aria_tables(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with the rows of the page's ARIA tables that none holds (see above)."""
+    kept = " ".join(text for _, text in blocks)
+    placed: dict[int, list[Block]] = {}
+    for table in _ARIA_TABLES(tree):
+        if table.tag == "table" or in_furniture(table):
+            continue
+        rows = [
+            " | ".join(page_text(cell) for cell in _ARIA_CELLS(row)) for row in _ARIA_ROWS(table)
+        ]
+        rows = [row for row in rows if row and row not in kept]
+        if len(rows) < MIN_ARIA_ROWS:
+            continue
+        after, at = _following(table), None
+        for _ in range(NOTE_LOOKAHEAD):
+            if after is None:
+                break
+            at = _entry_block(blocks, page_text(after))
+            if at is not None:
+                break
+            after = _following(after)
+        if at is not None and at not in placed:
+            placed[at] = [("row", row) for row in rows]
+    if not placed:
+        return blocks
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        out.extend(placed.get(i, []))
+        out.append(block)
+    return out
+
+
+MIN_ARIA_ROWS = 2
+
+
 def _following(el: etree._Element) -> etree._Element | None:
     """The element after ``el`` in the page, at its level or, where it is its box's last, at
     the level of the nearest box that has one (a note that ends its section)."""
@@ -755,8 +805,7 @@ _TEXT_ELEMENTS = ("p", "div", "li", "td", "dd", "blockquote", "h2", "h3", "h4", 
 # refuses, see boilerplate.in_furniture), code, and the headline (refused wherever it stands).
 # Not <form>: one that shows no control holds text (`furniture_box` judges it).
 _CLOSED = frozenset(
-    {"head", "script", "style", "noscript", "template", "header", "footer", "nav", "aside"}
-    | {"h1"}
+    {"head", "script", "style", "noscript", "template", "header", "footer", "nav", "aside"} | {"h1"}
 )
 
 
