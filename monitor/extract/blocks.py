@@ -151,6 +151,12 @@ def _child_blocks(child: etree._Element) -> Iterator[Block | None]:
         return
     elif tag in {"p", "code"} or not len(child):
         yield _block("p", child)
+    elif _loose_text(child):
+        # A box of text between its blocks (readability's result, taken by trafilatura's
+        # full run: a statute's sections as headings with their text after them; recall 0.51
+        # on such a page, extract_eval21). Only runs that end a sentence: a box's loose lines
+        # are as often its breadcrumb, its header line or a post's date line.
+        yield from _cell_blocks(child, lead=False, prose=True, sentences=True)
     else:
         yield from tree_blocks(child)
 
@@ -326,13 +332,22 @@ PROSE_MIN_WORDS = 4
 _SENTENCE_END = re.compile(r"[.!?:;\"“”»«…)]$")
 
 
+def _sentence_run(text: str) -> bool:
+    """Whether a loose run of text is prose that ends a sentence (or a clause, before a list)."""
+    return _prose_run(text) and text[-1] in _RUN_ENDS
+
+
+_RUN_ENDS = ".!?:;\"”»…—"
+
+
 def _cell_blocks(
-    cell: etree._Element, lead: bool = True, prose: bool = False
+    cell: etree._Element, lead: bool = True, prose: bool = False, sentences: bool = False
 ) -> Iterator[Block | None]:
     """Blocks of a layout cell: its block elements, and its loose text between them split into
     paragraphs at a blank line (two <br>s), as an e-mail template or a 1990s page writes
     paragraphs. With ``lead``, the text before anything else is a heading when short and more
-    follows; with ``prose``, only loose runs that read as prose are kept (`_prose_run`)."""
+    follows; with ``prose``, only loose runs that read as prose are kept (`_prose_run`), with
+    ``sentences`` only those that end a sentence."""
     pieces: list[str] = []
     links = 0
     first = True
@@ -341,7 +356,7 @@ def _cell_blocks(
         nonlocal links, first
         text = " ".join("".join(pieces).split())
         pieces.clear()
-        if text and (not prose or _prose_run(text)):
+        if text and (not prose or (_sentence_run(text) if sentences else _prose_run(text))):
             short = len(text) <= LEAD_HEADING_CHARS
             kind: BlockKind = "head" if lead and first and more and short else "p"
             yield None if link_dense_text(text, links) else (kind, text)
