@@ -187,7 +187,7 @@ def _opened_by_a_post(
 # "tgme_widget_message"), not inside one (a page builder's "elementor-widget-theme-post-content"
 # is the article's own box).
 _POST_WORD = re.compile(
-    r"(?:^|\s)(?:posts?|message|comment|reply|msg|tweet|status)(?:$|[\s_-])"
+    r"(?:^|\s)(?:posts?|message|comment|reply|msg|tweet|status|email)(?:$|[\s_-])"
     r"|[_-](?:post|message|comment|reply|msg|tweet|status)(?:$|\s)",
     re.IGNORECASE,
 )
@@ -356,6 +356,10 @@ def _post_and_box(
     piece = text[:POST_PIECE_CHARS].rsplit(" ", 1)[0]
     node = next(iter(TEXT_HOLDING(tree, piece=piece)), None)
     if node is None:
+        # A post kept as plain text, its lines broken by newlines (a mailing list archive's
+        # "email-body"): the block's spaces are newlines there.
+        node = next(iter(_SPACED_TEXT_HOLDING(tree, piece=piece)), None)
+    if node is None:
         return None
     el = node.getparent()
     if el is not None and getattr(node, "is_tail", False):
@@ -382,6 +386,7 @@ def _post_and_box(
     return None
 
 
+_SPACED_TEXT_HOLDING = etree.XPath("//text()[contains(normalize-space(.), $piece)]")
 _QUOTE_CLASS = re.compile("quote|citation", re.IGNORECASE)
 
 
