@@ -12,6 +12,11 @@ Every page is written for this test and served over 127.0.0.1.
 
 from __future__ import annotations
 
+import lxml.html
+
+from monitor.extract.blocks import Block
+from monitor.extract.boilerplate import boilerplate
+from monitor.extract.main_text import with_table_rows
 from tests.conftest import ContentServer
 from tests.test_extract_page_types import assert_kept, assert_out, fetched
 
@@ -106,3 +111,39 @@ def test_a_heading_linked_to_its_own_anchor_titles_its_paragraph(
     assert titles.get(CRON) == "Cron expressions", titles
     assert titles.get(ZONES) == "Time zones", titles
     assert_out(list(titles), ["Next: Plugins", "Installation"])
+
+
+CLOSURES = [
+    ["Rúa", "Día", "Horario", "Restrición"],
+    ["Praza do Peirao", "15, 16 e 17", "18:00 – 04:00", "Corte total"],
+    ["Rúa do Mar", "16", "11:00 – 14:00", "Corte total (procesión marítima)"],
+]
+
+
+def test_a_tables_cells_given_one_by_one_are_read_as_its_rows() -> None:
+    # trafilatura's full run can take readability's or jusText's result, a table as one
+    # paragraph per cell: its rows fell apart and its figure cells were dropped (recall 0.89 on
+    # a council's road-closure table, extract_eval21). A run of a table's cells is read back
+    # as its rows; a two-column record (labels and values) is not a data table.
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in CLOSURES
+    )
+    record = (
+        "<table><tr><td>Court</td><td>High Court</td></tr>"
+        "<tr><td>Judge</td><td>Mrs Reid</td></tr></table>"
+    )
+    tree = lxml.html.fromstring(f"<html><body>{record}<table>{rows}</table></body></html>")
+    record_cells: list[Block | None] = [
+        ("p", t) for t in ("Court", "High Court", "Judge", "Mrs Reid")
+    ]
+    cells: list[Block | None] = [("p", cell) for row in CLOSURES for cell in row]
+    lead: Block = ("p", "The following streets are closed during the festival:")
+    out = with_table_rows([*record_cells, lead, *cells, None], tree)
+    assert out == [
+        *record_cells,
+        lead,
+        *(("row", " | ".join(row)) for row in CLOSURES),
+        None,
+    ], out
+    # Its header row is no menu's run of items.
+    assert not boilerplate("row", "Rúa | Día | Horario | Restrición", [])

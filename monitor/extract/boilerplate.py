@@ -557,7 +557,8 @@ def boilerplate(kind: str, text: str, long_kept: Sequence[str]) -> bool:
         return True
     # The footer and label lines precision mode's blocks lose: a table's or figure's caption
     # ("Table 1: ..."), a source line, a disclaimer.
-    return _footer_line(text) or _navigation_run(text)
+    # A table row is cells joined by " | ", not a menu's run of items.
+    return _footer_line(text) or (kind != "row" and _navigation_run(text))
 
 
 # Where an added block stands tells what it is: precision mode drops every <header> (a

@@ -485,7 +485,7 @@ def _merged(
     _split_runs(recall, [text for _, text in blocks if len(text) >= DUMP_MIN_CHARS])
     return added_blocks(
         blocks,
-        list(tree_blocks(recall)),
+        with_table_rows(list(tree_blocks(recall)), tree),
         _finder(tree),
         " ".join(headline.text_content().split()) if headline is not None else "",
     )
@@ -590,6 +590,43 @@ def with_aria_tables(blocks: list[Block], tree: HtmlElement) -> list[Block]:
 
 
 MIN_ARIA_ROWS = 2
+
+
+# trafilatura's full run can take jusText's or readability's result, which gives a data table
+# as one paragraph per cell ("Rúa", "Día", ..., "18:00 – 04:00"): its rows fell apart, and
+# the cells that are figures alone were dropped as counter lines (recall 0.89 on a council's
+# road-closure table, extract_eval21). A run of blocks that is a table's cells, in order, is
+# put back together as the table's rows.
+_TABLES = etree.XPath("//table[not(ancestor::table)]")
+_TABLE_ROWS = etree.XPath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+MIN_TABLE_CELLS = 4
+MIN_TABLE_COLUMNS = 3
+
+
+def with_table_rows(blocks: list[Block | None], tree: HtmlElement) -> list[Block | None]:
+    """The recall run's ``blocks`` with each run of a table's cells read as its rows (see
+    above)."""
+    texts = [block[1] if block is not None else None for block in blocks]
+    for table in _TABLES(tree):
+        rows = [
+            [page_text(cell) for cell in row if cell.tag in ("td", "th")]
+            for row in _TABLE_ROWS(table)
+        ]
+        rows = [[cell for cell in row if cell] for row in rows]
+        cells = [cell for row in rows for cell in row]
+        # Two columns are a record's labels and values (a judgment's "Court | High Court"),
+        # which stay out as the record's box does.
+        if max(map(len, rows), default=0) < MIN_TABLE_COLUMNS or len(rows) < 2:
+            continue
+        if len(cells) < MIN_TABLE_CELLS or cells[0] not in texts:
+            continue
+        at = texts.index(cells[0])
+        if texts[at : at + len(cells)] != cells:
+            continue
+        joined: list[Block | None] = [("row", " | ".join(row)) for row in rows if row]
+        blocks = blocks[:at] + joined + blocks[at + len(cells) :]
+        texts = [block[1] if block is not None else None for block in blocks]
+    return blocks
 
 
 def _following(el: etree._Element) -> etree._Element | None:
