@@ -75,6 +75,11 @@ SETS: dict[str, dict[str, int]] = {
         **{"de": 22, "en": 22, "bg": 2, "ca": 1, "el": 2, "es": 4, "et": 2, "fr": 4, "hr": 2},
         **{"it": 3, "lt": 2, "pt": 2, "ro": 2, "sk": 2, "sr": 2, "zh": 2},
     },
+    "extract_eval21": {
+        **{"de": 22, "en": 22, "bg": 1, "ca": 1, "el": 1, "es": 3, "et": 1, "fi": 1, "fr": 4},
+        **{"gl": 1, "hr": 1, "hu": 1, "id": 1, "it": 4, "ja": 1, "ko": 1, "lt": 1, "lv": 1},
+        **{"pt": 2, "ro": 1, "sk": 1, "sl": 1, "sr": 1, "tr": 1, "vi": 1},
+    },
 }
 # NAME.html + NAME.expected.txt, NAME = two-letter language, "_", lower-case words.
 _NAME = re.compile(r"[a-z]{2}_[a-z0-9_]+")
