@@ -72,6 +72,9 @@ _PHRASES = re.compile(
     \bcookies?\b | \bconsent\b | \bcookie-einstellung | \bdatenschutzeinstellung
     | \bnewsletter | \bsubscribe\b | \bsubscription\b | \bsign\ up\b | \babonnier | \babo\b
     | \bper\ e-?mail\b | \bby\ e-?mail\b | \binbox\b | \bpostfach\b
+    # A consent notice in French ("... utilisent des traceurs pour mesurer l'audience et
+    # personnaliser la publicité. Vous pouvez ... paramétrer vos choix").
+    | \bparamétrer\ vos\ choix\b | \bmesurer\ l['’]audience\b | \bpersonnaliser\ la\ publicité\b
     | \bjetzt\ (?:anmelden|testen|abonnieren|lesen|registrieren) | \bweiterlesen\ mit\b
     | \bfree\ trial\b | \bkostenlose[sn]?\ kontingent | \bfür\ 0,\d\d\ €
     | \bplus-(?:artikel|angebot)
@@ -408,6 +411,7 @@ def added_blocks(
     recall: Sequence[Block | None],
     source_of: Callable[[str], etree._Element | None] = lambda _text: None,
     headline: str = "",
+    title: str = "",
 ) -> list[Block]:
     """The precision blocks, in order, with the recall pass's other blocks merged in where they
     stand, minus the ones our rules call boilerplate.
@@ -466,6 +470,7 @@ def added_blocks(
         if (
             boilerplate(kind, text, long_kept)
             or _headline_line(text, headline)
+            or text == title  # the page's <title>, which a default run's fallback reads
             or _repeats(text, sentences)
             or in_furniture(el := source_of(text))
             or caption(el)

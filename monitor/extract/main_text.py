@@ -488,6 +488,7 @@ def _merged(
         with_table_rows(list(tree_blocks(recall)), tree),
         _finder(tree),
         " ".join(headline.text_content().split()) if headline is not None else "",
+        " ".join((tree.findtext(".//title") or "").split()),
     )
 
 
