@@ -571,23 +571,10 @@ def with_aria_tables(blocks: list[Block], tree: HtmlElement) -> list[Block]:
         rows = [row for row in rows if row and row not in kept]
         if len(rows) < MIN_ARIA_ROWS:
             continue
-        after, at = _following(table), None
-        for _ in range(NOTE_LOOKAHEAD):
-            if after is None:
-                break
-            at = _entry_block(blocks, page_text(after))
-            if at is not None:
-                break
-            after = _following(after)
+        at = _block_after(table, blocks)
         if at is not None and at not in placed:
             placed[at] = [("row", row) for row in rows]
-    if not placed:
-        return blocks
-    out: list[Block] = []
-    for i, block in enumerate(blocks):
-        out.extend(placed.get(i, []))
-        out.append(block)
-    return out
+    return _placed_before(blocks, placed)
 
 
 MIN_ARIA_ROWS = 2
@@ -630,6 +617,31 @@ def with_table_rows(blocks: list[Block | None], tree: HtmlElement) -> list[Block
     return blocks
 
 
+def _block_after(el: etree._Element, blocks: list[Block]) -> int | None:
+    """The place of the first kept block among the few elements after ``el`` (a heading
+    between may be gone)."""
+    after = _following(el)
+    for _ in range(NOTE_LOOKAHEAD):
+        if after is None:
+            return None
+        at = _entry_block(blocks, page_text(after))
+        if at is not None:
+            return at
+        after = _following(after)
+    return None
+
+
+def _placed_before(blocks: list[Block], placed: dict[int, list[Block]]) -> list[Block]:
+    """``blocks`` with ``placed[i]`` put before block i."""
+    if not placed:
+        return blocks
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        out.extend(placed.get(i, []))
+        out.append(block)
+    return out
+
+
 def _following(el: etree._Element) -> etree._Element | None:
     """The element after ``el`` in the page, at its level or, where it is its box's last, at
     the level of the nearest box that has one (a note that ends its section)."""
@@ -659,7 +671,7 @@ def _note_text(box: etree._Element) -> str:
 def with_note_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
     """``blocks`` with the text of the page's note boxes that none holds (see above)."""
     kept = " ".join(text for _, text in blocks)
-    placed: dict[int, str] = {}
+    placed: dict[int, list[Block]] = {}
     for box in _NOTE_BOXES(tree):
         if not _NOTE_BOX.search(box.get("class") or ""):
             continue
@@ -670,25 +682,10 @@ def with_note_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
             continue
         if boilerplate("p", text, ()):  # a promotion set as a note ("... for subscribers")
             continue
-        # The first kept block among the next few elements (a heading between may be gone).
-        after, at = _following(box), None
-        for _ in range(NOTE_LOOKAHEAD):
-            if after is None:
-                break
-            at = _entry_block(blocks, page_text(after))
-            if at is not None:
-                break
-            after = _following(after)
+        at = _block_after(box, blocks)
         if at is not None and at not in placed:
-            placed[at] = text
-    if not placed:
-        return blocks
-    out: list[Block] = []
-    for i, block in enumerate(blocks):
-        if i in placed:
-            out.append(("p", placed[i]))
-        out.append(block)
-    return out
+            placed[at] = [("p", text)]
+    return _placed_before(blocks, placed)
 
 
 def _body(
