@@ -80,6 +80,11 @@ SETS: dict[str, dict[str, int]] = {
         **{"gl": 1, "hr": 1, "hu": 1, "id": 1, "it": 4, "ja": 1, "ko": 1, "lt": 1, "lv": 1},
         **{"pt": 2, "ro": 1, "sk": 1, "sl": 1, "sr": 1, "tr": 1, "vi": 1},
     },
+    "extract_eval22": {
+        **{"de": 22, "en": 22, "ar": 1, "ca": 2, "cs": 1, "da": 1, "es": 3, "fi": 1, "fr": 4},
+        **{"he": 1, "hu": 1, "it": 3, "ja": 1, "ko": 1, "nl": 1, "no": 1, "pl": 1, "pt": 2},
+        **{"ro": 2, "ru": 1, "sv": 1, "tr": 1, "uk": 1, "zh": 1},
+    },
 }
 # NAME.html + NAME.expected.txt, NAME = two-letter language, "_", lower-case words.
 _NAME = re.compile(r"[a-z]{2}_[a-z0-9_]+")
