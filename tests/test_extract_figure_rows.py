@@ -16,7 +16,7 @@ import lxml.html
 
 from monitor.extract.blocks import Block
 from monitor.extract.boilerplate import boilerplate
-from monitor.extract.main_text import with_table_rows
+from monitor.extract.lost_text import with_table_rows
 from tests.conftest import ContentServer
 from tests.test_extract_page_types import assert_kept, assert_out, fetched
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import lxml.html
 
 from monitor.extract.blocks import Block
-from monitor.extract.main_text import with_note_boxes
+from monitor.extract.lost_text import with_note_boxes
 from tests.conftest import ContentServer
 from tests.test_extract_page_types import assert_kept, assert_out, fetched, texts_of
 

@@ -39,6 +39,14 @@ def page_text(el: etree._Element) -> str:
     return " ".join(el.text_content().split())
 
 
+def next_element(el: etree._Element) -> etree._Element | None:
+    """The element after ``el`` at its level, past comments."""
+    after = el.getnext()
+    while after is not None and not isinstance(after.tag, str):
+        after = after.getnext()
+    return after
+
+
 LINK_DENSE = 0.8  # share of a short block's text inside links that marks it as a menu/teaser
 LINK_DENSE_MAX_CHARS = 250
 

@@ -1,0 +1,261 @@
+"""Text both of trafilatura's runs lose, put back where the page shows it: a chronology's
+dates, a wiki's or docs theme's note boxes and callouts, tables drawn with ARIA roles, and a
+table the default run gave cell by cell. Each step reads the page's own tree and places what
+it finds before the kept block that follows it on the page.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import copy
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from monitor.extract.blocks import Block, next_element, page_text
+from monitor.extract.boilerplate import boilerplate, in_furniture
+from monitor.extract.text import only_volatile
+
+# A timeline's dates ("<li><time>19. Juni 2024</time><h2>Vertrag unterzeichnet</h2><p>...")
+# stand in elements of their own, which trafilatura deletes (<time>) or keeps as lines that
+# only ever look volatile, so passages drop them: every date of a chronology was lost (seven
+# timeline pages of the dev sets, 2 to 6 dates each). A date alone in its element, followed by
+# the element of a kept block, is put before that block's text: "19. Juni 2024: Vertrag
+# unterzeichnet". Only a chronology's: two dates or more so placed, each with a year and no
+# time of day (a live page's entry times stay out, as its entries carry their time), and
+# none in the page's furniture. Its head and its headings hold no chronology's date either (a
+# heading "2024" titles its section already).
+_NO_DATES = frozenset(
+    {"head", "script", "style", "noscript", "template", "header", "footer", "nav", "aside"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6"}
+)
+_TIMELINE_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
+_CLOCK = re.compile(r"\d[:.h]\d\d(?!\d)(?![.]\d)")
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+DATE_MAX_WORDS = 2
+TIMELINE_DATE_MAX_CHARS = 40
+TIMELINE_MATCH_CHARS = 15
+# The text pieces that may hold a date, found in C: short, with a year's first digits.
+_SHORT_YEAR_TEXTS = etree.XPath(
+    "//text()[(contains(., '20') or contains(., '19') or contains(., '18'))"
+    f" and string-length(normalize-space(.)) <= {TIMELINE_DATE_MAX_CHARS}]"
+)
+
+
+def with_timeline_dates(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with a chronology's dates put before their entries (see above)."""
+    dated: dict[int, str] = {}
+    kept = {text for _, text in blocks}
+    seen: set[etree._Element] = set()
+    for node in _SHORT_YEAR_TEXTS(tree):
+        if not _TIMELINE_YEAR.search(node) or len(_WORDS.findall(node)) > DATE_MAX_WORDS:
+            continue  # no year, or a line of words (the text's, where one is its piece)
+        el = node.getparent()
+        if el is not None and getattr(node, "is_tail", False):
+            el = el.getparent()
+        if el is None or el in seen:
+            continue
+        seen.add(el)
+        if len(el) > 2 or el.tag in _NO_DATES:
+            continue
+        text = page_text(el)
+        if not text or len(text) > TIMELINE_DATE_MAX_CHARS or not _TIMELINE_YEAR.search(text):
+            continue
+        # A date, not a stamp line ("Zuletzt aktualisiert am 28. April 2025"): at most its
+        # month's and weekday's words.
+        if len(_WORDS.findall(text)) > DATE_MAX_WORDS or _CLOCK.search(text) or text in kept:
+            continue
+        if not only_volatile(text):
+            continue
+        after = next_element(el)
+        if after is None:
+            continue
+        entry = page_text(after)
+        at = _entry_block(blocks, entry)
+        if at is None or at in dated or text in blocks[at][1] or in_furniture(el):
+            continue
+        dated[at] = text
+    if len(dated) < 2:
+        return blocks
+    return [
+        (kind, f"{dated[i]}: {text}") if i in dated else (kind, text)
+        for i, (kind, text) in enumerate(blocks)
+    ]
+
+
+def _entry_block(blocks: list[Block], entry: str) -> int | None:
+    """The place of the kept block that an entry's element begins with (its heading or its
+    paragraph), or that begins with the entry's text."""
+    if len(entry) < TIMELINE_MATCH_CHARS:
+        return None
+    for i, (_, text) in enumerate(blocks):
+        if len(text) >= TIMELINE_MATCH_CHARS and (entry.startswith(text) or text.startswith(entry)):
+            return i
+    return None
+
+
+# A wiki's note boxes say "message" too (XWiki's info and warning macros: "box infomessage",
+# "box warningmessage"): the text's own notes, which both runs dropped even where the page
+# shows one box of a kind. Masked in the precision runs, a box among the text comes in; one
+# above the text's first heading does not, and is put before the block after it
+# (`with_note_boxes`; recall 0.79 -> 1.0 on such a knowledge-base page, extract_eval20).
+# (Masked in the recall runs too, another wiki page's hatnote and infobox came in with it.)
+NOTE_BOX = re.compile(
+    r"(?:^|\s)box\s+(?:info|warning|error|success)message(?:$|\s)"
+    # A docs theme's admonition set as an <aside> (Starlight: "starlight-aside--note"), which
+    # trafilatura deletes with every <aside>.
+    r"|aside--(?:note|tip|caution|danger|warning|info|important)(?:$|\s)"
+    # Callouts, notes set off in the text, which neither run keeps: Ghost's card, Quarto's
+    # callout blocks, the French state design system's "fr-callout".
+    r"|(?:^|\s)(?:kg-callout-card|fr-callout)(?:$|\s)"
+    r"|(?:^|\s)callout-(?:note|tip|warning|important|caution)(?:$|\s)"
+)
+_NOTE_BOXES = etree.XPath(
+    "//*[contains(@class, 'message') or contains(@class, 'callout')]"
+    " | //aside[contains(@class, 'aside--')]"
+)
+NOTE_MIN_CHARS = 40
+_ICON = re.compile(r"^[^\w\"'“„«(\[]+")
+NOTE_LOOKAHEAD = 3
+NOTE_CLIMB = 3
+
+
+# A table drawn with <div>s and ARIA roles (GitBook's "table-wrapper": role="table", "row",
+# "columnheader", "cell") is no <table> to trafilatura, which drops it or reads its cells as
+# loose lines (recall 0.88 on such a docs page, extract_eval11). Where no kept block holds its
+# rows, they are put before the block after it, a row per line as a <table>'s are.
+_ARIA_TABLES = etree.XPath("//*[@role='table' or @role='grid']")
+_ARIA_ROWS = etree.XPath(".//*[@role='row']")
+_ARIA_CELLS = etree.XPath(
+    "./*[@role='cell' or @role='gridcell' or @role='columnheader' or @role='rowheader']"
+)
+
+
+def with_aria_tables(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with the rows of the page's ARIA tables that none holds (see above)."""
+    kept = " ".join(text for _, text in blocks)
+    placed: dict[int, list[Block]] = {}
+    for table in _ARIA_TABLES(tree):
+        if table.tag == "table" or in_furniture(table):
+            continue
+        rows = [
+            " | ".join(page_text(cell) for cell in _ARIA_CELLS(row)) for row in _ARIA_ROWS(table)
+        ]
+        rows = [row for row in rows if row and row not in kept]
+        if len(rows) < MIN_ARIA_ROWS:
+            continue
+        at = _block_after(table, blocks)
+        if at is not None and at not in placed:
+            placed[at] = [("row", row) for row in rows]
+    return _placed_before(blocks, placed)
+
+
+MIN_ARIA_ROWS = 2
+
+
+# trafilatura's full run can take jusText's or readability's result, which gives a data table
+# as one paragraph per cell ("Rúa", "Día", ..., "18:00 – 04:00"): its rows fell apart, and
+# the cells that are figures alone were dropped as counter lines (recall 0.89 on a council's
+# road-closure table, extract_eval21). A run of blocks that is a table's cells, in order, is
+# put back together as the table's rows.
+_TABLES = etree.XPath("//table[not(ancestor::table)]")
+_TABLE_ROWS = etree.XPath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+MIN_TABLE_CELLS = 4
+MIN_TABLE_COLUMNS = 3
+
+
+def with_table_rows(blocks: list[Block | None], tree: HtmlElement) -> list[Block | None]:
+    """The recall run's ``blocks`` with each run of a table's cells read as its rows (see
+    above)."""
+    texts = [block[1] if block is not None else None for block in blocks]
+    for table in _TABLES(tree):
+        rows = [
+            [page_text(cell) for cell in row if cell.tag in ("td", "th")]
+            for row in _TABLE_ROWS(table)
+        ]
+        rows = [[cell for cell in row if cell] for row in rows]
+        cells = [cell for row in rows for cell in row]
+        # Two columns are a record's labels and values (a judgment's "Court | High Court"),
+        # which stay out as the record's box does.
+        if max(map(len, rows), default=0) < MIN_TABLE_COLUMNS or len(rows) < 2:
+            continue
+        if len(cells) < MIN_TABLE_CELLS or cells[0] not in texts:
+            continue
+        at = texts.index(cells[0])
+        if texts[at : at + len(cells)] != cells:
+            continue
+        joined: list[Block | None] = [("row", " | ".join(row)) for row in rows if row]
+        blocks = blocks[:at] + joined + blocks[at + len(cells) :]
+        texts = [block[1] if block is not None else None for block in blocks]
+    return blocks
+
+
+def _block_after(el: etree._Element, blocks: list[Block]) -> int | None:
+    """The place of the first kept block among the few elements after ``el`` (a heading
+    between may be gone)."""
+    after = _following(el)
+    for _ in range(NOTE_LOOKAHEAD):
+        if after is None:
+            return None
+        at = _entry_block(blocks, page_text(after))
+        if at is not None:
+            return at
+        after = _following(after)
+    return None
+
+
+def _placed_before(blocks: list[Block], placed: dict[int, list[Block]]) -> list[Block]:
+    """``blocks`` with ``placed[i]`` put before block i."""
+    if not placed:
+        return blocks
+    out: list[Block] = []
+    for i, block in enumerate(blocks):
+        out.extend(placed.get(i, []))
+        out.append(block)
+    return out
+
+
+def _following(el: etree._Element) -> etree._Element | None:
+    """The element after ``el`` in the page, at its level or, where it is its box's last, at
+    the level of the nearest box that has one (a note that ends its section)."""
+    for _ in range(NOTE_CLIMB):
+        after = next_element(el)
+        if after is not None:
+            return after
+        parent = el.getparent()
+        if parent is None:
+            return None
+        el = parent
+    return None
+
+
+def _note_text(box: etree._Element) -> str:
+    """A note box's text without its title ("Note", "Caution")."""
+    if not any("title" in (el.get("class") or "") for el in box.iter()):
+        return page_text(box)
+    box = copy(box)  # the page's tree stays whole
+    for el in [el for el in box.iter() if "title" in (el.get("class") or "")]:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+    return page_text(box)
+
+
+def with_note_boxes(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` with the text of the page's note boxes that none holds (see above)."""
+    kept = " ".join(text for _, text in blocks)
+    placed: dict[int, list[Block]] = {}
+    for box in _NOTE_BOXES(tree):
+        if not NOTE_BOX.search(box.get("class") or ""):
+            continue
+        text = _ICON.sub("", _note_text(box))  # the box's icon glyph ("ⓘ") is no word
+        # A box that links elsewhere is a pointer (a wiki's hatnote: "This article is about
+        # the treaty; for the deployment see <a>...</a>").
+        if len(text) < NOTE_MIN_CHARS or text in kept or next(box.iter("a"), None) is not None:
+            continue
+        if boilerplate("p", text, ()):  # a promotion set as a note ("... for subscribers")
+            continue
+        at = _block_after(box, blocks)
+        if at is not None and at not in placed:
+            placed[at] = [("p", text)]
+    return _placed_before(blocks, placed)
