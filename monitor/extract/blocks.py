@@ -94,7 +94,7 @@ def _block(kind: BlockKind, el: etree._Element, skip: frozenset[str] = frozenset
     A heading that links to its own section (``<h2><a href="#costs">``, a permalink anchor) is
     a heading, not a link: a menu's links lead to other pages."""
     text, link_chars = element_text(el, skip, anchors=kind != "head")
-    if not text or link_dense_text(text, link_chars) or _dated_link(text, link_chars, [el]):
+    if not text or link_dense_text(text, link_chars) or _dated_link(text, link_chars, el):
         return None
     return kind, text
 
@@ -111,7 +111,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
 
 
-def _dated_link(text: str, link_chars: int, els: list[etree._Element]) -> bool:
+def _dated_link(text: str, link_chars: int, el: etree._Element) -> bool:
     """Whether a short block's letters are all inside its links (its rest being figures)."""
     if not link_chars or len(text) >= LINK_DENSE_MAX_CHARS:
         return False
@@ -119,9 +119,7 @@ def _dated_link(text: str, link_chars: int, els: list[etree._Element]) -> bool:
     # English."), not a teaser's figures or pointer ("Lire aussi : <a>...</a>").
     if _SENTENCE_END.search(text) and not _DIGIT.search(text):
         return False
-    inside = sum(
-        len(_LETTER.findall("".join(ref.itertext()))) for el in els for ref in el.iter("ref")
-    )
+    inside = sum(len(_LETTER.findall("".join(ref.itertext()))) for ref in el.iter("ref"))
     return inside >= LINK_DENSE * len(_LETTER.findall(text))
 
 
@@ -146,7 +144,7 @@ def _child_blocks(child: etree._Element) -> Iterator[Block | None]:
             cells = [element_text(cell) for cell in _cells(row)]
             text = " | ".join(t for t, _ in cells if t)
             links = sum(n for _, n in cells)
-            if text and not link_dense_text(text, links) and not _dated_link(text, links, [row]):
+            if text and not link_dense_text(text, links) and not _dated_link(text, links, row):
                 yield "row", text
     elif tag == "quote" and any(c.tag in {"p", "list", "head", "quote"} for c in child):
         if _loose_text(child):
