@@ -286,10 +286,15 @@ def test_a_lead_and_a_body_paragraph_classed_teaser_are_kept_a_standfirst_is_not
          " dues rise again in the spring</a></li><li><a href='/b'>New pier opens</a></li></ul>"
          "</section>", True),
         ("<p>Share</p><p><time>08:12</time></p>", True),
+        # A link alone between blocks (a skip link, a "Subscribe" button): no run.
+        ("<a class='skip' href='#main'>Skip to main content</a><div><a href='/s'>Subscribe"
+         " now</a></div>", True),
         # A sentence with a link in it, a table's cell, a label over a paragraph: judged open.
         ("<section class='more'><p>The ministry said the ferry will sail again on"
          " <a href='/m'>Monday</a>, weather permitting.</p></section>", False),
         ("<table><tr><td>Crossings</td><td>14</td></tr></table>", False),
+        ("<table><tr><td><a href='/t'>Timetable for the winter</a></td></tr></table>", False),
+        ("<div>Boats leave at <a href='/t'>nine</a> and return at six every day.</div>", False),
         ("<h2>Timetable</h2><div>Boats leave at nine and return at six every day.</div>", False),
     ],
 )

@@ -730,10 +730,28 @@ def _nothing_to_add(precision: etree._Element, tree: HtmlElement) -> bool:
             continue
         if el.tag == "figure" and el.find(".//table") is None:
             continue  # deleted by trafilatura with its caption, as images are not kept
-        if not covered(el.text) and not refused(el):
+        if not covered(el.text) and not refused(el) and not _lone_link(el):
             return False
         stack.extend(el)
     return True
+
+
+_CELL_TAGS = frozenset({"td", "th", "tr", "tbody", "thead", "table", "caption", "li", "dd", "dt"})
+
+
+def _lone_link(el: etree._Element) -> bool:
+    """Whether ``el`` is a link standing alone between blocks (a skip link, a "Subscribe"
+    button, a back link): no text beside it in its parent."""
+    if el.tag != "a" or len(el):
+        return False
+    parent = el.getparent()
+    if parent is None or parent.tag in _CELL_TAGS:
+        return False
+    if (el.tail or "").strip():
+        return False
+    prev = el.getprevious()
+    before = (prev.tail if prev is not None else parent.text) or ""
+    return not before.strip()
 
 
 # Elements whose text is one block of trafilatura's output (an inline element's text is its
