@@ -342,6 +342,13 @@ DEV_PAGES = [
      ["2. | CHOE Myong Su | DOB: 1974"]),
     ("teaser lead", E4 + "en_typo3_university_science.html", [],
      ["Researchers at the University of Haldor have found"]),
+    ("live entry bylines",
+     "extract_eval20/pages/heldout/bg_hg_nuxt_portal_na_zhivo_vpiski_chasove_kursk.html",
+     ["Десислава Манолова", "Иван Кръстев"],
+     ["Президентската администрация в Сеул съобщи"]),
+    ("live entry meta lines",
+     "extract_eval21/pages/heldout/sl_xd_sveltekit_portal_v_zivo_vnosi_ure_kursk.html",
+     ["14:52Tjaša", "13:40Matej"], ["Ministrstvo za zunanje zadeve je sporočilo"]),
 ]  # fmt: skip
 
 

@@ -473,6 +473,7 @@ def added_blocks(
             or text == title  # the page's <title>, which a default run's fallback reads
             or _repeats(text, sentences)
             or in_furniture(el := source_of(text))
+            or byline_box(el)
             or caption(el)
             or teaser_snippet(el)
             or call_to_action(el)
@@ -787,6 +788,32 @@ def furniture_box(el: etree._Element) -> bool:
         if not marks or not _FURNITURE_CLASS.search(marks):
             return False
     return next(el.iter("article", "main", "body"), None) is None
+
+
+# What may stand between a byline's parts: "16:42 · Desislava Manolova", "by X, 4 May".
+_BYLINE_GLUE = re.compile(r"[\s·•|,–—/:-]*(?:by|von|par|por|di|door|av|af)?[\s·•|,–—/:-]*", re.I)
+
+
+def byline_box(el: etree._Element | None) -> bool:
+    """Whether an element is a byline made of parts: its text all in a <time> or in children
+    whose class says author, byline or meta (a live entry's head, "<time>16:42</time><span
+    class="author">..."), at least one of them so classed. A timeline's date over its entry's
+    title is no byline (the title's class says nothing of the kind)."""
+    if el is None or not len(el):
+        return False
+    if not _BYLINE_GLUE.fullmatch(el.text or ""):
+        return False
+    classed = False
+    for child in el:
+        if not isinstance(child.tag, str) or not _BYLINE_GLUE.fullmatch(child.tail or ""):
+            return False
+        if child.tag == "time":
+            continue
+        marks = " ".join(filter(None, (child.get("class"), child.get("id"))))
+        if not marks or not _FURNITURE_CLASS.search(marks):
+            return False
+        classed = True
+    return classed
 
 
 def in_furniture(el: etree._Element | None) -> bool:

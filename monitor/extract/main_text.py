@@ -841,6 +841,7 @@ def _finder(tree: HtmlElement) -> Callable[[str], etree._Element | None]:
     """A lookup of the page element whose text is a given block's; the page is indexed on the
     first call (most pages need none: the recall pass added nothing)."""
     found: dict[str, etree._Element] = {}
+    squashed: dict[str, etree._Element] = {}
 
     def find(text: str) -> etree._Element | None:
         if not found:
@@ -857,7 +858,16 @@ def _finder(tree: HtmlElement) -> Callable[[str], etree._Element | None]:
                     broken.add(el)
                     found.setdefault(_broken_text(el), el)
             found.setdefault("", tree)
-        return found.get(text)
+        el = found.get(text)
+        if el is None and text:
+            # trafilatura deletes some inline tags with their surrounding space (a <time>
+            # before an author's <span>: "16:42Desislava Manolova"), so a block's text may
+            # lack a space the page's has: looked up without spaces.
+            if not squashed:
+                for key, value in found.items():
+                    squashed.setdefault("".join(key.split()), value)
+            el = squashed.get("".join(text.split()))
+        return el
 
     return find
 

@@ -41,10 +41,11 @@ FOLLOWS_LINKS = False
 # rows of figures under a row of words, headings linked to their own anchor, a quote's own
 # text between its blocks, a live entry's first line under a single break, a chronology's
 # dates, a thin thread's posts, runs of short lines, code terms and sentences naming a press
-# office, in; teaser lines whose words are all their link's out).
+# office, in; teaser lines whose words are all their link's out; 16: a byline made of a <time>
+# and author-classed parts (a live entry's head) out, found on the page without spaces).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
-EXTRACTOR: int | None = 15
+EXTRACTOR: int | None = 16
 
 
 def extract(
