@@ -587,16 +587,34 @@ def _shown(control: etree._Element) -> bool:
     return not _NOT_DISPLAYED.search(control.get("style") or "")
 
 
-def _furniture_tag(el: etree._Element) -> bool:
+def furniture_tag(el: etree._Element) -> bool:
+    """Whether an element is furniture by its tag (`FURNITURE_TAGS`), and not the page's text
+    held in one (see `_holds_the_page`)."""
     tag = el.tag
     if tag not in FURNITURE_TAGS:
         return False
-    if tag != "form":
-        return True
-    if not any(_shown(control) for control in el.iter(_FORM_CONTROLS)):
+    if tag == "form" and not any(_shown(control) for control in el.iter(_FORM_CONTROLS)):
         return False
+    return not _holds_the_page(el)
+
+
+# A header, footer, nav or aside that holds most of the page's text is no box beside the text:
+# a <header> whose last <div> is never closed takes the rest of the page in the parser's tree
+# (libxml2 does not close the div at </header>, as a browser does: a Hungarian decree's
+# sections lost whole, recall 0.21, extract_eval23), and a form may wrap the whole page
+# (ASP.NET's "aspnetForm"). Measured against the page's text, counted once per page.
+class _PageText:
+    root: etree._Element | None = None
+    chars = 0
+
+
+def _holds_the_page(el: etree._Element) -> bool:
+    if next(el.iter("p", "div"), None) is None:
+        return False  # a menu's links, a heading: nothing that could be the page's text
     root = el.getroottree().getroot()
-    return 2 * len(el.text_content()) <= len(root.text_content())
+    if _PageText.root is not root:
+        _PageText.root, _PageText.chars = root, len(root.text_content())
+    return 2 * len(el.text_content()) > _PageText.chars
 
 
 _FURNITURE_CLASS = re.compile(
@@ -783,7 +801,9 @@ def furniture_class(marks: str) -> bool:
 def furniture_box(el: etree._Element) -> bool:
     """Whether every block the recall pass could find in `el` is refused as furniture
     (`in_furniture`): `el` is furniture by its tag or class, and holds no article of its own."""
-    if not _furniture_tag(el):
+    if el.tag in FURNITURE_TAGS and _holds_the_page(el):
+        return False
+    if not furniture_tag(el):
         marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
         if not marks or not _FURNITURE_CLASS.search(marks):
             return False
@@ -821,8 +841,12 @@ def in_furniture(el: etree._Element | None) -> bool:
         tag = el.tag
         if isinstance(tag, str) and tag in {"article", "main", "body"}:
             return False
-        if tag in FURNITURE_TAGS and _furniture_tag(el):
-            return True
+        if tag in FURNITURE_TAGS:
+            if _holds_the_page(el):  # the page's text, whatever its class says
+                el = el.getparent()
+                continue
+            if furniture_tag(el):
+                return True
         marks = " ".join(filter(None, (el.get("class"), el.get("id"))))
         if marks and (_FURNITURE_CLASS.search(marks) or _furniture_compound(marks)):
             return True

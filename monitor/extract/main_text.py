@@ -34,7 +34,6 @@ from monitor.extract.blocks import (
 )
 from monitor.extract.boilerplate import (
     DUMP_MIN_CHARS,
-    FURNITURE_TAGS,
     added_blocks,
     boilerplate,
     call_to_action,
@@ -42,6 +41,7 @@ from monitor.extract.boilerplate import (
     cut_off,
     fragment,
     furniture_box,
+    furniture_tag,
     in_furniture,
     teaser_snippet,
     without_edge_lines,
@@ -1009,7 +1009,7 @@ def _fact_items(lst: etree._Element, kept: set[str]) -> list[str] | None:
             return None
         texts.append(text)
     for el in lst.iterancestors():
-        if el.tag in FURNITURE_TAGS:
+        if furniture_tag(el):
             return None
     return texts
 

@@ -25,6 +25,7 @@ from monitor.extract.boilerplate import (
     boilerplate,
     furniture_box,
     furniture_class,
+    furniture_tag,
     in_furniture,
 )
 
@@ -320,7 +321,7 @@ def _aside(el: etree._Element) -> bool:
     for up in el.iterancestors():
         if up.tag in {"article", "main", "body"}:
             return False
-        if up.tag in FURNITURE_TAGS and up.tag != "form":
+        if up.tag in FURNITURE_TAGS and up.tag != "form" and furniture_tag(up):
             return True
         marks = " ".join(filter(None, (up.get("class"), up.get("id"))))
         if marks and furniture_class(marks) and not _THREAD_WORDS.search(marks):

@@ -42,7 +42,8 @@ FOLLOWS_LINKS = False
 # text between its blocks, a live entry's first line under a single break, a chronology's
 # dates, a thin thread's posts, runs of short lines, code terms and sentences naming a press
 # office, in; teaser lines whose words are all their link's out; 16: a byline made of a <time>
-# and author-classed parts (a live entry's head) out, found on the page without spaces).
+# and author-classed parts (a live entry's head) out, found on the page without spaces; a
+# header, footer or form that holds most of the page's text is no furniture).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 16
