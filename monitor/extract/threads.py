@@ -112,7 +112,7 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
         for p in area.iter("p"):
             if not _SENTENCE_END.search(page_text(p)):
                 continue
-            box = p.getparent()
+            box = _text_box(p, area)
             if box is None or furniture_box(box):  # a post's signature
                 continue
             key = _box_key(box)
@@ -142,6 +142,25 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
     return blocks + added if added else blocks
 
 
+# A rich-text editor writes each paragraph in a wrapper of its own, without a class (Wix's
+# "<div type="paragraph"><p>", in a classed "rich-content-viewer"): the post's text box is the
+# nearest classed one, a few levels up, short of the comment area itself.
+TEXT_BOX_MAX_LEVELS = 3
+
+
+def _text_box(p: etree._Element, area: etree._Element | None) -> etree._Element | None:
+    """The box of a post's paragraph: its parent, or the nearest classed one above it."""
+    box = p.getparent()
+    for _ in range(TEXT_BOX_MAX_LEVELS):
+        if box is None or box.get("class") or box is area:
+            break
+        up = box.getparent()
+        if up is None or up is area or up.tag in {"body", "html"}:
+            break
+        box = up
+    return box
+
+
 def _nearest_box(el: etree._Element, keys: set[tuple[str, str]]) -> etree._Element | None:
     for up in el.iterancestors():
         if _box_key(up) in keys:
@@ -166,7 +185,7 @@ def _opened_by_a_post(
             continue
         if p in inside:
             return True
-        box = p.getparent()
+        box = _text_box(p, None)
         if box is not None and _box_key(box) in keys and not in_furniture(box):
             return True
     for el in inside:
@@ -373,7 +392,9 @@ def _post_and_box(
         cls = up.get("class") or ""
         if box is None and cls:
             box = up
-        elif box is not None and _POST_WORD.search(cls):
+        # The box may be the post itself: Vanilla's "Message userContent", the text of the
+        # opening post and of each comment, in <br><br> runs with no wrapper of its own.
+        if box is not None and _POST_WORD.search(cls):
             if next(up.iter("h1"), None) is not None:
                 return None  # the article itself ("post type-post"), which holds the headline
             posts = [other for other in tree.iter(up.tag) if _same_kind(other, up)]
