@@ -44,7 +44,8 @@ FOLLOWS_LINKS = False
 # office, in; teaser lines whose words are all their link's out; 16: a byline made of a <time>
 # and author-classed parts (a live entry's head) out, found on the page without spaces; a
 # header, footer or form that holds most of the page's text is no furniture; a thread's
-# posts written in their post-classed box, and replies in classless paragraph wrappers, in).
+# posts written in their post-classed box, replies in classless paragraph wrappers, and the
+# text a paywall's box hides, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 16
