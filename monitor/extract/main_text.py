@@ -51,6 +51,7 @@ from monitor.extract.lost_text import (
     NOTE_BOX,
     with_aria_tables,
     with_note_boxes,
+    with_sandwiched_text,
     with_table_rows,
     with_timeline_dates,
 )
@@ -114,6 +115,7 @@ def main_text_blocks(tree: HtmlElement, html: str, url: str) -> list[Block] | No
             blocks = with_note_boxes(blocks, tree)
         if 'role="table"' in html or "role='table'" in html or 'role="grid"' in html:
             blocks = with_aria_tables(blocks, tree)
+        blocks = with_sandwiched_text(blocks, tree)
     blocks = _split_at_blank_lines(blocks, run_splits(body, recall))
     if not RECALL_PASS:
         return blocks

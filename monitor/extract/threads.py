@@ -422,6 +422,11 @@ def _quote_box(el: etree._Element) -> bool:
 _VIDEO_LABEL = re.compile(r"\(\d{1,2}:\d{2}\)$")
 
 
+def text_runs(box: etree._Element) -> list[Block]:
+    """A box's text as blocks, read as a post's (`_runs`): quotes, media and furniture out."""
+    return _runs(box)
+
+
 def _runs(box: etree._Element) -> list[Block]:
     """The text of a post's box as blocks: its block children each (a heading a heading), and
     its loose text cut at blank lines (<br><br>); quotes of earlier posts, media with their

@@ -45,7 +45,8 @@ FOLLOWS_LINKS = False
 # and author-classed parts (a live entry's head) out, found on the page without spaces; a
 # header, footer or form that holds most of the page's text is no furniture; a thread's
 # posts written in their post-classed box, replies in classless paragraph wrappers, and the
-# text a paywall's box hides, in).
+# text a paywall's box hides, and an interview's question and answer boxes between two kept
+# parts of the article, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 16
