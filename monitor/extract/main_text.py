@@ -435,12 +435,25 @@ def _text_within(el: etree._Element, limit: int) -> str | None:
     return None if len(own) > limit else own
 
 
+# A summary that opens the article's body box ("news-body rich-text" > "summary"), after the
+# header box with the headline, is the text's first paragraph, set in bold (a parliament's
+# committee news, extract_eval26: labelled as text).
+_BODY_BOX_CLASS = re.compile(r"(?:^|[\s_-])(?:body|rich-?text|content)(?:$|[\s_-])", re.IGNORECASE)
+
+
+def _in_body_box(el: etree._Element) -> bool:
+    box = el.getparent()
+    if box is None or not _BODY_BOX_CLASS.search(box.get("class") or ""):
+        return False
+    return next(box.iter("h1"), None) is None and box.getroottree().find(".//h1") is not None
+
+
 def _standfirst(el: etree._Element) -> bool:
     """Whether an element is classed as a standfirst, or as a lead inside the page's header
     box (see above); a list's or table's line is none."""
     cls = el.get("class") or ""
     if _STANDFIRST_CLASS.search(cls):
-        standfirst = not _BOX_TITLE_CLASS.search(cls)
+        standfirst = not _BOX_TITLE_CLASS.search(cls) and not _in_body_box(el)
     elif _LEAD_CLASS.search(cls):
         standfirst = any(
             up.tag == "header" or _HEADER_CLASS.search(up.get("class") or "")
