@@ -15,6 +15,8 @@ posts are siblings outside any comment area: `with_sibling_posts`.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -47,6 +49,7 @@ _AREA_CANDIDATES = etree.XPath(
 # mod", "[gelöscht]"), with at most the moderator's reason beside it.
 _GONE_MARKS = frozenset(
     {"removed", "deleted", "removed by mod", "removed by moderator", "removed by author"}
+    | {"flagged", "dead"}  # a link aggregator's hidden replies
     | {"deleted by author", "deleted by user", "comment removed", "comment deleted"}
     | {"gelöscht", "entfernt", "supprimé", "eliminado", "rimosso", "usunięto", "удалено"}
 )
@@ -58,6 +61,9 @@ def _gone(text: str) -> bool:
 
 MIN_POSTS = 2
 THIN_OUTSIDE_CHARS = 300
+SHORT_OPENER_CHARS = 1000
+OWN_TEXT_MIN_CHARS = 40
+REPLIES_PER_OPENER = 3
 _SENTENCE_END = re.compile(r"[.!?…:;)\"”»'’]$")
 
 
@@ -84,6 +90,13 @@ def _box_key(el: etree._Element) -> tuple[str, str] | None:
     return (el.tag, cls) if cls else None
 
 
+def _first_class_key(el: etree._Element) -> tuple[str, str] | None:
+    """A post's text box by its tag and first class word: a link aggregator marks each reply's
+    text with a colour of its own beside it ("commtext c00", "commtext c5a")."""
+    words = (el.get("class") or "").split()
+    return (el.tag, words[0]) if words else None
+
+
 def _quoted(el: etree._Element, box: etree._Element) -> bool:
     """Whether ``el`` stands in a quote of an earlier post, inside ``box``."""
     for up in el.iterancestors():
@@ -107,7 +120,7 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
         inside.update(area.iter())
     # The replies' text boxes: the parents of their paragraphs, by a class two boxes share
     # (not a reply's line of author, points and time over its text: "tagline").
-    boxes: dict[tuple[str, str], list[etree._Element]] = {}
+    found_boxes: list[etree._Element] = []
     for area in areas:
         for p in area.iter("p"):
             if not _SENTENCE_END.search(page_text(p)):
@@ -115,22 +128,42 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
             box = _text_box(p, area)
             if box is None or furniture_box(box):  # a post's signature
                 continue
-            key = _box_key(box)
-            if key is not None and box not in boxes.setdefault(key, []):
-                boxes[key].append(box)
-    keys = {key for key, found in boxes.items() if len(found) >= MIN_POSTS}
-    if not keys:
+            if box not in found_boxes:
+                found_boxes.append(box)
+        # A reply written as its box's own text, with no <p> ("<div class="commtext">Text").
+        for el in area.iter("div", "td", "span"):
+            own = " ".join((el.text or "").split())
+            if (
+                len(own) >= OWN_TEXT_MIN_CHARS
+                and el.get("class")
+                and el not in found_boxes
+                and not furniture_box(el)
+            ):
+                found_boxes.append(el)
+    # By their whole class, or by its first word where that groups more of them (see
+    # `_first_class_key`).
+    best: tuple[int, _KeyOf, set[tuple[str, str]]] | None = None
+    for key_of in (_box_key, _first_class_key):
+        counts = Counter(key_of(box) for box in found_boxes)
+        keys = {key for key, n in counts.items() if key is not None and n >= MIN_POSTS}
+        grouped = sum(counts[key] for key in keys)
+        if keys and (best is None or grouped > best[0]):
+            best = (grouped, key_of, keys)
+    if best is None:
         return blocks
+    _, key_of, keys = best
     kept = {text for _, text in blocks}
-    if not _opened_by_a_post(tree, kept, inside, keys):
+    if not _opened_by_a_post(tree, kept, inside, keys, key_of):
         return blocks
     added: list[Block] = []
     seen = set(kept)
     for el in tree.iter():
         # The replies, and the opening post where it stands outside their area.
-        if _box_key(el) not in keys or (el not in inside and in_furniture(el)):
+        if key_of(el) not in keys or (el not in inside and in_furniture(el)):
             continue
-        if _nearest_box(el, keys) is not None:
+        if el in inside and _sponsored(el):
+            continue  # an advertiser's post among the replies ("ItemComment Promoted")
+        if _nearest_box(el, keys, key_of) is not None:
             continue  # a box inside another post's box is read with it
         runs = _runs(el)
         if any(_gone(text) for _, text in runs):
@@ -161,9 +194,27 @@ def _text_box(p: etree._Element, area: etree._Element | None) -> etree._Element 
     return box
 
 
-def _nearest_box(el: etree._Element, keys: set[tuple[str, str]]) -> etree._Element | None:
+_SPONSORED = re.compile(r"(?:^|\s)(?:promoted|sponsored)(?:$|\s)", re.IGNORECASE)
+
+
+def _sponsored(el: etree._Element) -> bool:
+    """Whether a reply stands in a post marked as paid for."""
+    for up in [el, *el.iterancestors()]:
+        if up.tag in {"body", "main", "article"}:
+            return False
+        if _SPONSORED.search(up.get("class") or ""):
+            return True
+    return False
+
+
+_KeyOf = Callable[[etree._Element], "tuple[str, str] | None"]
+
+
+def _nearest_box(
+    el: etree._Element, keys: set[tuple[str, str]], key_of: _KeyOf
+) -> etree._Element | None:
     for up in el.iterancestors():
-        if _box_key(up) in keys:
+        if key_of(up) in keys:
             return up
     return None
 
@@ -173,6 +224,7 @@ def _opened_by_a_post(
     kept: set[str],
     inside: set[etree._Element],
     keys: set[tuple[str, str]],
+    key_of: _KeyOf,
 ) -> bool:
     """Whether the page is the thread: a kept paragraph is a post (in the comment area, or
     outside it in a box of the replies' class and in no furniture: the opening post), or the
@@ -186,14 +238,30 @@ def _opened_by_a_post(
         if p in inside:
             return True
         box = _text_box(p, None)
-        if box is not None and _box_key(box) in keys and not in_furniture(box):
+        if box is not None and key_of(box) in keys and not in_furniture(box):
             return True
     for el in inside:
         if el.tag == "p":
             area_texts.add(page_text(el))
     outside = sum(len(text) for text in kept if text not in area_texts)
     posts = sum(len(text) for text in area_texts)
-    return outside <= THIN_OUTSIDE_CHARS and 2 * outside <= posts
+    if outside <= THIN_OUTSIDE_CHARS and 2 * outside <= posts:
+        return True
+    # A link aggregator's item page: a short opening post over replies many times its length,
+    # whose text boxes hold few <p>s ("commtext": a reply's first paragraph is the box's own
+    # text), so they are measured whole.
+    if outside > SHORT_OPENER_CHARS:
+        return False
+    replies = sum(
+        len(page_text(el))
+        for el in inside
+        if key_of(el) in keys and _nearest_box(el, keys, key_of) is None
+    )
+    if replies >= REPLIES_PER_OPENER * outside:
+        return True
+    # Without a headline (<h1>) the page is no article with reader comments under it: an
+    # aggregator's item page titles its submission in a link ("titleline").
+    return replies >= outside and next(tree.iter("h1"), None) is None
 
 
 # A thread whose posts are siblings of one kind ("div.post" on SMF, "li.post" on NodeBB, a
