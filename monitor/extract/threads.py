@@ -143,12 +143,13 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
     # By their whole class, or by its first word where that groups more of them (see
     # `_first_class_key`).
     best: tuple[int, _KeyOf, set[tuple[str, str]]] | None = None
-    for key_of in (_box_key, _first_class_key):
-        counts = Counter(key_of(box) for box in found_boxes)
-        keys = {key for key, n in counts.items() if key is not None and n >= MIN_POSTS}
-        grouped = sum(counts[key] for key in keys)
-        if keys and (best is None or grouped > best[0]):
-            best = (grouped, key_of, keys)
+    key_ofs: tuple[_KeyOf, ...] = (_box_key, _first_class_key)
+    for candidate in key_ofs:
+        counts = Counter(candidate(box) for box in found_boxes)
+        found = {key for key, n in counts.items() if key is not None and n >= MIN_POSTS}
+        grouped = sum(counts[key] for key in found)
+        if found and (best is None or grouped > best[0]):
+            best = (grouped, candidate, found)
     if best is None:
         return blocks
     _, key_of, keys = best
