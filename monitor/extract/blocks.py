@@ -126,10 +126,12 @@ def _dated_link(text: str, link_chars: int, el: etree._Element) -> bool:
 def tree_blocks(body: etree._Element) -> Iterator[Block | None]:
     """Blocks of trafilatura's output tree, in document order (None for dropped ones)."""
     # trafilatura may leave text loose in its body, after a heading (a page builder's text
-    # module "<h3>Dorfteich</h3>Am Weg ...", Divi: its output keeps it as the heading's tail).
+    # module "<h3>Dorfteich</h3>Am Weg ...", Divi: its output keeps it as the heading's tail),
+    # or in the one <div> its comparison with readability returns (a PDF converted to lines
+    # between <br>s: a council's minutes after the first page, recall 0.59, extract_eval26).
     # Read child by child, every such paragraph was lost (recall 0.49 on a German council
     # page, extract_eval25), and the idle-recall test counted it as kept.
-    if body.tag == "body" and _loose_text(body):
+    if _loose_text(body):
         yield from _cell_blocks(body, lead=False, prose=True, sentences=True)
         return
     for child in body:
