@@ -324,18 +324,24 @@ def with_sandwiched_text(blocks: list[Block], tree: HtmlElement) -> list[Block]:
 
 def _holders(tree: HtmlElement) -> dict[str, etree._Element]:
     """The elements of the page's body by the first words of their text pieces (their text,
-    or the text after a child: a run between <br>s), whitespace collapsed, in one walk."""
+    or the text after a child: a run between <br>s), whitespace collapsed, in one pass."""
     found: dict[str, etree._Element] = {}
-    body = tree.find(".//body")
-    for el in (body if body is not None else tree).iter():
-        if not isinstance(el.tag, str):
+    for piece in _LONG_TEXTS(tree, chars=_PIECE_CHARS):
+        # Only the piece's start is collapsed: a long paragraph is not split whole.
+        key = " ".join(piece[: 4 * _PIECE_CHARS].split())[:_PIECE_CHARS]
+        if len(key) < _PIECE_CHARS or key in found:
             continue
-        for piece in (el.text, *(child.tail for child in el)):
-            if piece and len(piece) >= _PIECE_CHARS:
-                key = " ".join(piece.split())[:_PIECE_CHARS]
-                if len(key) == _PIECE_CHARS:
-                    found.setdefault(key, el)
+        el = piece.getparent()
+        if el is not None and piece.is_tail:
+            el = el.getparent()
+        if el is not None and el.tag not in _NO_TEXT_TAGS:
+            found[key] = el
     return found
+
+
+# The page's text pieces long enough to start a kept block, found in C.
+_LONG_TEXTS = etree.XPath("//body//text()[string-length(.) >= $chars]")
+_NO_TEXT_TAGS = frozenset({"script", "style", "noscript", "template"})
 
 
 _Kind = tuple[str, str]
@@ -345,6 +351,8 @@ def _gap(a: etree._Element, b: etree._Element) -> tuple[list[etree._Element], se
     """The elements between the boxes of ``a`` and ``b`` under their nearest common parent,
     and the two boxes' kinds (tag, class): none if ``b`` does not follow ``a`` there, or if
     too many stand between."""
+    if next_element(a) is b:
+        return [], set()  # side by side: nothing between (most pairs)
     ups_a = [a, *a.iterancestors()]
     seen = {up: i for i, up in enumerate(ups_a)}
     below_b = b
