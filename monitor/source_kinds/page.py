@@ -47,7 +47,8 @@ FOLLOWS_LINKS = False
 # posts written in their post-classed box, replies in classless paragraph wrappers, and the
 # text a paywall's box hides, and an interview's question and answer boxes between two kept
 # parts of the article, a summary opening the body box, a link aggregator's replies, and
-# text trafilatura leaves loose after a heading, in).
+# text trafilatura leaves loose after a heading, and a page builder's text sections of the
+# kept one's kind, in).
 # A page polled by an older extractor is fetched in full at its next poll; if its body is
 # unchanged, its paragraphs are only recorded.
 EXTRACTOR: int | None = 16
