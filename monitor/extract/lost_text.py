@@ -1,7 +1,9 @@
 """Text both of trafilatura's runs lose, put back where the page shows it: a chronology's
-dates, a wiki's or docs theme's note boxes and callouts, tables drawn with ARIA roles, and a
-table the default run gave cell by cell. Each step reads the page's own tree and places what
-it finds before the kept block that follows it on the page.
+dates, a wiki's or docs theme's note boxes and callouts, tables drawn with ARIA roles, a
+table the default run gave cell by cell, boxes between two kept parts of the article (an
+interview's question and answer blocks) and a page builder's text sections of the kept one's
+kind. Each step reads the page's own tree and places what it finds beside the kept blocks it
+stands between, before or after.
 """
 
 from __future__ import annotations
