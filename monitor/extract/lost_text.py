@@ -24,7 +24,7 @@ from monitor.extract.boilerplate import (
     in_furniture,
 )
 from monitor.extract.text import only_volatile
-from monitor.extract.threads import text_runs
+from monitor.extract.threads import SENTENCE_END, text_runs
 
 # A timeline's dates ("<li><time>19. Juni 2024</time><h2>Vertrag unterzeichnet</h2><p>...")
 # stand in elements of their own, which trafilatura deletes (<time>) or keeps as lines that
@@ -512,7 +512,7 @@ def _sandwiched_runs(
     # A prompt that ends in its link or button ("Alle Premium-Artikel lesen", "Zum Test").
     if runs and any(page_text(el) == runs[-1][1] for el in box.iter("a", "button")):
         return []
-    if not any(kind != "head" and _ENDS_SENTENCE.search(run) for kind, run in runs):
+    if not any(kind != "head" and SENTENCE_END.search(run) for kind, run in runs):
         return []
     return [
         (kind, run)
@@ -525,5 +525,4 @@ _NOT_SANDWICHED = frozenset(
     {"figure", "figcaption", "picture", "img", "video", "audio", "iframe", "svg", "script"}
     | {"style", "noscript", "template", "form", "table", "h1", "header", "footer", "nav", "aside"}
 )
-_ENDS_SENTENCE = re.compile(r"[.!?…:;)\"”»'’]$")
 _MEDIA = ("img", "picture", "video", "audio", "iframe", "svg", "figure")

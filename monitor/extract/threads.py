@@ -64,7 +64,7 @@ THIN_OUTSIDE_CHARS = 300
 SHORT_OPENER_CHARS = 1000
 OWN_TEXT_MIN_CHARS = 40
 REPLIES_PER_OPENER = 3
-_SENTENCE_END = re.compile(r"[.!?…:;)\"”»'’]$")
+SENTENCE_END = re.compile(r"[.!?…:;)\"”»'’]$")
 
 
 def _area(el: etree._Element) -> bool:
@@ -123,7 +123,7 @@ def with_thread_replies(blocks: list[Block], tree: HtmlElement, html: str) -> li
     found_boxes: list[etree._Element] = []
     for area in areas:
         for p in area.iter("p"):
-            if not _SENTENCE_END.search(page_text(p)):
+            if not SENTENCE_END.search(page_text(p)):
                 continue
             box = _text_box(p, area)
             if box is None or furniture_box(box):  # a post's signature
@@ -379,7 +379,7 @@ def _post_paragraphs(post: etree._Element) -> list[Block]:
             continue
         if _signed(box, post):
             continue
-        if not _SENTENCE_END.search(page_text(p)):
+        if not SENTENCE_END.search(page_text(p)):
             continue
         if any(up in boxes for up in box.iterancestors()):
             continue
